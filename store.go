@@ -1,0 +1,57 @@
+package parley
+
+import "context"
+
+// Store keeps rooms, their logs and their members durably. Implementations
+// (package sqlite, and later postgres) must pass the conformance suite in
+// package storetest, and must be safe for concurrent use.
+//
+// Methods return *Error values of kind Invalid or NotFound where stated; any
+// other error is Internal.
+type Store interface {
+	// EnsureRoom returns the room named name, creating it with an empty log
+	// when it does not exist. It returns Invalid for a bad name.
+	EnsureRoom(ctx context.Context, name string) (*Room, error)
+
+	// Room returns the room named name, or NotFound.
+	Room(ctx context.Context, name string) (*Room, error)
+
+	// Rooms returns every room, ordered by name.
+	Rooms(ctx context.Context) ([]*Room, error)
+
+	// Append durably stores the message e in its room's log, which must
+	// exist (NotFound otherwise), and sets e.Seq and e.At. It returns only
+	// after the entry is committed. When the room already holds a message
+	// from e.From with e.ClientID, Append stores nothing, sets e's Seq, At
+	// and Text to the stored message's, and reports dup true.
+	// Implementations may commit several concurrent appends together.
+	Append(ctx context.Context, e *Entry) (dup bool, err error)
+
+	// Join makes nick a member of room, appending and returning a join entry.
+	// When nick is a member already it stores nothing and returns nil, nil.
+	Join(ctx context.Context, room, nick string) (*Entry, error)
+
+	// Leave ends nick's membership of room, appending and returning a leave
+	// entry. When nick is not a member it stores nothing and returns nil, nil.
+	Leave(ctx context.Context, room, nick string) (*Entry, error)
+
+	// Members returns the members of every room.
+	Members(ctx context.Context) ([]Member, error)
+
+	// Entries returns the part of room's log that p selects, in ascending
+	// order of sequence number. It returns NotFound for an unknown room and
+	// Invalid for a bad page.
+	Entries(ctx context.Context, room string, p Page) ([]*Entry, error)
+
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+
+	// Close waits for pending appends to commit, then releases the store.
+	Close() error
+}
+
+// Member says that Nick is a member of Room.
+type Member struct {
+	Room string `json:"room"`
+	Nick string `json:"nick"`
+}
