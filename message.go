@@ -95,15 +95,16 @@ const (
 	MaxPageSize     = 200
 )
 
-// Page selects part of a room's log by sequence number. With After set, it
-// selects the oldest Limit entries whose sequence number is greater than
-// After (catching up); otherwise the newest Limit entries below Before, or
-// the newest of all when Before is 0 (scrolling back). Before and After may
-// be combined; entries are always returned in ascending order.
+// Page selects part of a room's log: the entries whose sequence numbers lie
+// strictly between After and Before (Before 0 means no upper bound), at most
+// Limit of them. Oldest picks which end of that range: the oldest entries
+// when catching up from After, otherwise the newest, when scrolling back
+// from Before. Entries are always returned in ascending order.
 type Page struct {
-	Before int64
 	After  int64
+	Before int64
 	Limit  int
+	Oldest bool
 }
 
 // Validate reports whether p is a page that can be read.

@@ -1,0 +1,158 @@
+// Command parley is the Parley chat server: one binary that serves the REST
+// API, the WebSocket endpoint and the embedded web UI, with its data in an
+// embedded SQLite database.
+//
+// Usage:
+//
+//	parley [serve] [flags]   serve the chat (the default command)
+//	parley migrate [flags]   apply the database migrations and exit
+//	parley version           print the version and exit
+//	parley help [command]    print help
+//
+// Every setting is a flag, a PARLEY_* environment variable, or a line of the
+// file .env.<profile> or .env in the working directory, in that order of
+// precedence; `parley serve -help` lists them with their defaults.
+//
+// This package only reads the settings and wires the other packages
+// together; it is the only one that sees them all.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "parley: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the command that args name, with the environment variables that
+// getenv returns, writing output for people to stdout and logs to stderr.
+// It returns when the command is done, or, for serve, once SIGINT or SIGTERM
+// has been received (or ctx is done) and the server has drained; a drained
+// server returns nil.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Once shutdown has begun, a second signal ends the process at once.
+	context.AfterFunc(ctx, stop)
+
+	command := "serve"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		command, args = "help", nil
+	} else if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		command, args = args[0], args[1:]
+	}
+
+	switch command {
+	case "serve", "migrate":
+		cfg, err := parseConfig(command, args, getenv)
+		if errors.Is(err, flag.ErrHelp) {
+			commandHelp(stdout, command)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		logger := newLogger(stderr, cfg)
+		for _, w := range cfg.warnings {
+			logger.Warn(w)
+		}
+		if command == "migrate" {
+			return migrate(ctx, cfg, logger)
+		}
+		return serve(ctx, cfg, logger)
+	case "version":
+		if len(args) > 0 {
+			return fmt.Errorf("version takes no arguments")
+		}
+		fmt.Fprintf(stdout, "parley %s (%s)\n", versionString(), runtime.Version())
+		return nil
+	case "help":
+		switch {
+		case len(args) == 0:
+			help(stdout)
+		case len(args) == 1 && (args[0] == "serve" || args[0] == "migrate"):
+			commandHelp(stdout, args[0])
+		case len(args) == 1 && (args[0] == "version" || args[0] == "help"):
+			help(stdout)
+		default:
+			return fmt.Errorf("no help for %q (run 'parley help')", args)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (run 'parley help')", command)
+}
+
+// version is the release, set when building with
+// -ldflags "-X main.version=v1.2.3".
+var version string
+
+// versionString returns version, or the module version when parley was
+// built with go install, or "devel".
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// help writes the overall help to w.
+func help(w io.Writer) {
+	fmt.Fprint(w, `Parley is a self-hosted real-time chat server.
+
+Usage:
+  parley [serve] [flags]   serve the chat (the default command)
+  parley migrate [flags]   apply the database migrations and exit
+  parley version           print the version and exit
+  parley help [command]    print this help, or a command's settings
+
+`)
+	settingsHelp(w, "serve")
+}
+
+// commandHelp writes the help of serve or migrate to w.
+func commandHelp(w io.Writer, command string) {
+	switch command {
+	case "serve":
+		fmt.Fprint(w, `Usage: parley serve [flags]
+
+Serve the chat: the REST API under /api, the WebSocket endpoint /ws and
+the web UI, until SIGINT or SIGTERM, then drain and exit.
+
+`)
+	case "migrate":
+		fmt.Fprint(w, `Usage: parley migrate [flags]
+
+Open the database, apply any migrations it lacks, and exit. serve does the
+same at start; migrate lets a deployment do it as a step of its own. Only
+-database and the logging settings matter.
+
+`)
+	}
+	settingsHelp(w, command)
+}
+
+func settingsHelp(w io.Writer, command string) {
+	fmt.Fprint(w, `Settings, each from the first of: its flag, its environment variable, the
+file .env.<profile>, the file .env (both in the working directory, holding
+lines such as PARLEY_ADDR=:9000), its default. The profile itself comes only
+from -profile or PARLEY_PROFILE. Durations look like 15s, 500ms or 1m30s.
+
+`)
+	usage(w, newFlagSet(command, new(config)))
+}

@@ -1,0 +1,655 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// inDir makes a fresh directory the working directory for the rest of the
+// test and writes files (name → content) into it.
+func inDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	return dir
+}
+
+// environment returns a getenv that sees only env.
+func environment(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+func mustParseConfig(t *testing.T, args []string, env map[string]string) *config {
+	t.Helper()
+	c, err := parseConfig("serve", args, environment(env))
+	if err != nil {
+		t.Fatalf("parseConfig(%q) = %v", args, err)
+	}
+	return c
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	const (
+		dotenv      = "PARLEY_ADDR=:1001\n"
+		development = "PARLEY_ADDR=:1002\n"
+		production  = "PARLEY_ADDR=:1005\n"
+		staging     = "PARLEY_ADDR=:1006\n"
+	)
+	both := map[string]string{".env": dotenv, ".env.development": development}
+	tests := []struct {
+		name        string
+		args        []string
+		env         map[string]string
+		files       map[string]string
+		wantAddr    string
+		wantProfile string
+	}{
+		{"default", nil, nil, nil, ":8080", "development"},
+		{".env over default", nil, nil, map[string]string{".env": dotenv}, ":1001", "development"},
+		{".env.<profile> over .env", nil, nil, both, ":1002", "development"},
+		{"environment over files", nil, map[string]string{"PARLEY_ADDR": ":1003"}, both, ":1003", "development"},
+		{"flag over environment", []string{"-addr", ":1004"}, map[string]string{"PARLEY_ADDR": ":1003"}, both, ":1004", "development"},
+		{"empty environment variable counts as unset", nil, map[string]string{"PARLEY_ADDR": ""}, both, ":1002", "development"},
+		{"another profile's file is not read", nil, nil, map[string]string{".env.production": production}, ":8080", "development"},
+		{"profile from environment picks its file", nil, map[string]string{"PARLEY_PROFILE": "production"},
+			map[string]string{".env": dotenv, ".env.production": production}, ":1005", "production"},
+		{"profile flag over environment", []string{"-profile", "staging"}, map[string]string{"PARLEY_PROFILE": "production"},
+			map[string]string{".env.production": production, ".env.staging": staging}, ":1006", "staging"},
+		{"profile in .env is ignored", nil, nil,
+			map[string]string{".env": "PARLEY_PROFILE=production\n", ".env.production": production}, ":8080", "development"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inDir(t, tt.files)
+			c := mustParseConfig(t, tt.args, tt.env)
+			if c.addr != tt.wantAddr || c.profile != tt.wantProfile {
+				t.Errorf("parseConfig(%q) with env %v and files %v: addr %q, profile %q; want %q, %q",
+					tt.args, tt.env, tt.files, c.addr, c.profile, tt.wantAddr, tt.wantProfile)
+			}
+		})
+	}
+}
+
+// TestConfigEverySetting sets each setting through its environment
+// variable, and separately through .env, and checks that it arrives.
+func TestConfigEverySetting(t *testing.T) {
+	settings := map[string]struct {
+		value string
+		got   func(*config) string
+		want  string
+	}{
+		"profile":          {"Staging", func(c *config) string { return c.profile }, "staging"},
+		"addr":             {"127.0.0.1:9000", func(c *config) string { return c.addr }, "127.0.0.1:9000"},
+		"database":         {"/var/lib/parley/chat.db", func(c *config) string { return c.database }, "/var/lib/parley/chat.db"},
+		"log-format":       {"json", func(c *config) string { return c.logFormat }, "json"},
+		"log-level":        {"DEBUG", func(c *config) string { return c.slogLevel().String() }, "DEBUG"},
+		"guests":           {"false", func(c *config) string { return fmt.Sprint(c.guests) }, "false"},
+		"grace":            {"1m30s", func(c *config) string { return c.grace.String() }, "1m30s"},
+		"allowed-origins":  {"https://a.example, http://localhost:5173,", func(c *config) string { return strings.Join(c.allowedOrigins, " ") }, "https://a.example http://localhost:5173"},
+		"shutdown-timeout": {"3s", func(c *config) string { return c.shutdownTimeout.String() }, "3s"},
+		"metrics":          {"false", func(c *config) string { return fmt.Sprint(c.metrics) }, "false"},
+		"pprof-addr":       {"127.0.0.1:6060", func(c *config) string { return c.pprofAddr }, "127.0.0.1:6060"},
+	}
+	newFlagSet("serve", new(config)).VisitAll(func(f *flag.Flag) {
+		if _, ok := settings[f.Name]; !ok {
+			t.Errorf("setting -%s is not covered by this test", f.Name)
+		}
+	})
+	for name, s := range settings {
+		env := envName(name)
+		t.Run(name, func(t *testing.T) {
+			inDir(t, nil)
+			c := mustParseConfig(t, nil, map[string]string{env: s.value})
+			if got := s.got(c); got != s.want {
+				t.Errorf("parseConfig with %s=%q: %s = %q, want %q", env, s.value, name, got, s.want)
+			}
+			c = mustParseConfig(t, []string{"-" + name + "=" + s.value}, nil)
+			if got := s.got(c); got != s.want {
+				t.Errorf("parseConfig(-%s=%q): %s = %q, want %q", name, s.value, name, got, s.want)
+			}
+			if name == "profile" {
+				return // never read from files
+			}
+			inDir(t, map[string]string{".env": env + "=" + s.value + "\n"})
+			c = mustParseConfig(t, nil, nil)
+			if got := s.got(c); got != s.want {
+				t.Errorf("parseConfig with %s=%q in .env: %s = %q, want %q", env, s.value, name, got, s.want)
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	inDir(t, nil)
+	c := mustParseConfig(t, nil, nil)
+	want := config{
+		profile: "development", addr: ":8080", database: "parley.db", logFormat: "text", logLevel: "info",
+		guests: true, grace: 15 * time.Second, shutdownTimeout: 10 * time.Second, metrics: true,
+	}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("parseConfig(nil) = %+v, want %+v", *c, want)
+	}
+}
+
+func TestConfigProfileDefaults(t *testing.T) {
+	tests := []struct {
+		profile       string
+		env           map[string]string
+		wantGuests    bool
+		wantLogFormat string
+	}{
+		{"development", nil, true, "text"},
+		{"staging", nil, false, "json"},
+		{"production", nil, false, "json"},
+		{"production", map[string]string{"PARLEY_GUESTS": "true", "PARLEY_LOG_FORMAT": "text"}, true, "text"},
+		{"development", map[string]string{"PARLEY_GUESTS": "0", "PARLEY_LOG_FORMAT": "json"}, false, "json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			inDir(t, nil)
+			c := mustParseConfig(t, []string{"-profile", tt.profile}, tt.env)
+			if c.guests != tt.wantGuests || c.logFormat != tt.wantLogFormat {
+				t.Errorf("parseConfig(-profile %s) with env %v: guests %v, log format %q; want %v, %q",
+					tt.profile, tt.env, c.guests, c.logFormat, tt.wantGuests, tt.wantLogFormat)
+			}
+		})
+	}
+}
+
+func TestConfigWarnings(t *testing.T) {
+	inDir(t, map[string]string{".env": "PARLEY_PROFILE=production\nPARLEY_GARCE=1s\nOTHER=1\n"})
+	c := mustParseConfig(t, nil, nil)
+	got := strings.Join(c.warnings, "\n")
+	for _, want := range []string{"PARLEY_PROFILE in .env is ignored", "PARLEY_GARCE in .env is not a setting"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("parseConfig warnings = %q, want one containing %q", got, want)
+		}
+	}
+	if strings.Contains(got, "OTHER") {
+		t.Errorf("parseConfig warnings = %q, want none about variables without the PARLEY_ prefix", got)
+	}
+}
+
+// TestConfigErrors checks that a bad setting stops start-up with an error
+// that names the setting and where its value came from.
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		files   map[string]string
+		want    []string // each must be in the error
+		notWant string   // must not be in the error
+	}{
+		{"unknown flag", []string{"-nope"}, nil, nil, []string{"-nope"}, ""},
+		{"unexpected argument", []string{"extra"}, nil, nil, []string{`"extra"`}, ""},
+		{"profile flag", []string{"-profile", "prod"}, nil, nil, []string{"-profile", `"prod"`, "development, staging, production"}, ""},
+		{"profile environment", nil, map[string]string{"PARLEY_PROFILE": "qa"}, nil, []string{"profile", `"qa"`, "PARLEY_PROFILE"}, ""},
+		{"duration flag", []string{"-grace", "soon"}, nil, nil, []string{"-grace", `"soon"`, "duration"}, ""},
+		{"duration environment", nil, map[string]string{"PARLEY_SHUTDOWN_TIMEOUT": "10"}, nil,
+			[]string{"shutdown-timeout", `"10"`, "environment variable PARLEY_SHUTDOWN_TIMEOUT", "duration"}, ""},
+		{"log level in .env.<profile>", []string{"-profile", "staging"}, nil, map[string]string{".env.staging": "PARLEY_LOG_LEVEL=loud\n"},
+			[]string{"log-level", `"loud"`, "PARLEY_LOG_LEVEL in .env.staging", "debug, info, warn, error"}, ""},
+		{"log format in .env", nil, nil, map[string]string{".env": "PARLEY_LOG_FORMAT=xml\n"},
+			[]string{"log-format", `"xml"`, "PARLEY_LOG_FORMAT in .env"}, ""},
+		{"bool environment", nil, map[string]string{"PARLEY_GUESTS": "maybe"}, nil, []string{"guests", "PARLEY_GUESTS", "true or false"}, ""},
+		{"negative grace", []string{"-grace=-1s"}, nil, nil, []string{"grace", "negative", "flag -grace"}, ""},
+		{"zero shutdown timeout", nil, nil, map[string]string{".env": "PARLEY_SHUTDOWN_TIMEOUT=0s\n"},
+			[]string{"shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT in .env"}, ""},
+		{"empty database", []string{"-database", ""}, nil, nil, []string{"database", "flag -database"}, ""},
+		{"postgres", nil, map[string]string{"PARLEY_DATABASE": "postgres://parley:hunter2@db/parley"}, nil,
+			[]string{"database", "not supported yet", "PARLEY_DATABASE"}, "hunter2"},
+		{"bad origin", []string{"-allowed-origins", "https://ok.example,chat.example.com"}, nil, nil,
+			[]string{"allowed-origins", `"chat.example.com"`, "flag -allowed-origins"}, ""},
+		{"origin with path", nil, map[string]string{"PARLEY_ALLOWED_ORIGINS": "https://chat.example.com/app"}, nil,
+			[]string{"allowed-origins", "PARLEY_ALLOWED_ORIGINS"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inDir(t, tt.files)
+			_, err := parseConfig("serve", tt.args, environment(tt.env))
+			if err == nil {
+				t.Fatalf("parseConfig(%q) with env %v and files %v = nil, want an error", tt.args, tt.env, tt.files)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("parseConfig(%q) = %q, want an error containing %q", tt.args, err, want)
+				}
+			}
+			if tt.notWant != "" && strings.Contains(err.Error(), tt.notWant) {
+				t.Errorf("parseConfig(%q) = %q, want an error without %q", tt.args, err, tt.notWant)
+			}
+			// run stops with the same error, before doing anything else.
+			err = run(t.Context(), append([]string{"serve"}, tt.args...), environment(tt.env), io.Discard, io.Discard)
+			if err == nil {
+				t.Errorf("run(serve %q) = nil, want an error", tt.args)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	inDir(t, nil)
+	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"help"}, {"help", "serve"}, {"-help"}, {"migrate", "-help"}} {
+		var stdout bytes.Buffer
+		if err := run(t.Context(), args, environment(nil), &stdout, io.Discard); err != nil {
+			t.Fatalf("run(%q) = %v, want nil", args, err)
+		}
+		help := stdout.String()
+		names := []string{"addr", "database", "profile", "log-format", "log-level", "guests", "grace", "allowed-origins", "shutdown-timeout"}
+		newFlagSet("serve", new(config)).VisitAll(func(f *flag.Flag) {
+			if !slices.Contains(names, f.Name) {
+				names = append(names, f.Name)
+			}
+		})
+		for _, name := range names {
+			if !strings.Contains(help, "\n  -"+name) || !strings.Contains(help, envName(name)) {
+				t.Errorf("run(%q) printed help without -%s or %s:\n%s", args, name, envName(name), help)
+			}
+		}
+		for _, def := range []string{"default :8080", "default parley.db", "default 15s", "default 10s", "default info", "default development",
+			"default true in development, false otherwise", "default text in development, json otherwise"} {
+			if !strings.Contains(help, def) {
+				t.Errorf("run(%q) printed help without %q:\n%s", args, def, help)
+			}
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	inDir(t, nil)
+	var stdout bytes.Buffer
+	if err := run(t.Context(), []string{"version"}, environment(nil), &stdout, io.Discard); err != nil {
+		t.Fatalf("run(version) = %v, want nil", err)
+	}
+	if !strings.HasPrefix(stdout.String(), "parley ") {
+		t.Errorf("run(version) printed %q, want parley and a version", stdout.String())
+	}
+	for _, args := range [][]string{{"serverr"}, {"-nope"}, {"version", "now"}, {"help", "nope"}} {
+		if err := run(t.Context(), args, environment(nil), io.Discard, io.Discard); err == nil {
+			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	dir := inDir(t, nil)
+	db := filepath.Join(dir, "migrated.db")
+	if err := run(t.Context(), []string{"migrate", "-database", db}, environment(nil), io.Discard, io.Discard); err != nil {
+		t.Fatalf("run(migrate -database %s) = %v, want nil", db, err)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("after run(migrate -database %s): %v", db, err)
+	}
+}
+
+// logWatcher is the stderr of a server under test: it keeps the JSON log
+// lines and reports the address of the "listening" line.
+type logWatcher struct {
+	mu        sync.Mutex
+	buf       bytes.Buffer // guarded by mu
+	partial   []byte       // guarded by mu
+	listening chan string  // gets the bound address, once
+}
+
+func newLogWatcher() *logWatcher { return &logWatcher{listening: make(chan string, 1)} }
+
+func (w *logWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := w.partial[:i]
+		w.partial = w.partial[i+1:]
+		var rec struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+			select {
+			case w.listening <- rec.Addr:
+			default:
+			}
+		}
+	}
+}
+
+func (w *logWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// server is one call of run, serving on a free port.
+type server struct {
+	addr   string // host:port
+	cancel context.CancelFunc
+	done   chan error // gets run's result
+	logs   *logWatcher
+}
+
+// startServer calls run as main does, with a database file and a free port,
+// and returns once the server listens. The server is stopped at cleanup at
+// the latest.
+func startServer(t *testing.T, database string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{cancel: cancel, done: make(chan error, 1), logs: newLogWatcher()}
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", database, "-log-format", "json", "-log-level", "debug"}
+	go func() { s.done <- run(ctx, args, environment(nil), io.Discard, s.logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(15 * time.Second):
+			t.Errorf("run did not return within 15s of cancelling its context")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.logs)
+		}
+	})
+	select {
+	case s.addr = <-s.logs.listening:
+	case err := <-s.done:
+		t.Fatalf("run(%q) = %v before listening", args, err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("run(%q) did not log \"listening\" within 30s", args)
+	}
+	s.waitHealthy(t)
+	return s
+}
+
+// waitHealthy polls /api/health until it answers {"status":"ok"}.
+func (s *server) waitHealthy(t *testing.T) {
+	t.Helper()
+	url := "http://" + s.addr + "/api/health"
+	var last string
+	for range 100 {
+		res, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var health struct{ Status string }
+			if res.StatusCode == http.StatusOK && json.Unmarshal(body, &health) == nil && health.Status == "ok" {
+				return
+			}
+			last = fmt.Sprintf("%s: %s", res.Status, body)
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(50 * time.Millisecond) // between polls; the loop is bounded
+	}
+	t.Fatalf("GET %s never answered 200 {\"status\":\"ok\"}; last: %s", url, last)
+}
+
+// stop cancels run's context and checks that run returns nil.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	s.cancel()
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("run returned %v after its context was cancelled, want nil", err)
+		}
+		s.done <- err // for the cleanup
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return within 15s of cancelling its context")
+	}
+}
+
+// event is one event the server sent over the WebSocket.
+type event struct {
+	Type     string `json:"type"`
+	Room     string `json:"room"`
+	Seq      int64  `json:"seq"`
+	ClientID string `json:"clientId"`
+	Text     string `json:"text"`
+	From     string `json:"from"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+}
+
+// readUntil reads events from conn until one satisfies done, and returns it.
+// An error event fails the test.
+func readUntil(t *testing.T, conn *websocket.Conn, what string, done func(event) bool) event {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %s: read: %v", what, err)
+		}
+		for _, line := range bytes.Split(msg, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var e event
+			if err := json.Unmarshal(line, &e); err != nil {
+				t.Fatalf("waiting for %s: event %q: %v", what, line, err)
+			}
+			if e.Type == "error" {
+				t.Fatalf("waiting for %s: got error %s: %s", what, e.Code, e.Message)
+			}
+			if done(e) {
+				return e
+			}
+		}
+	}
+}
+
+func send(t *testing.T, conn *websocket.Conn, frame string) {
+	t.Helper()
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+		t.Fatalf("send %s: %v", frame, err)
+	}
+}
+
+// TestServe runs the server as main does, stores a message over the
+// WebSocket protocol, shuts down, and finds the message again after a
+// restart on the same database.
+func TestServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server twice")
+	}
+	dir := inDir(t, nil)
+	database := filepath.Join(dir, "parley.db")
+
+	s := startServer(t, database)
+	conn, _, err := websocket.DefaultDialer.DialContext(t.Context(), "ws://"+s.addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial ws://%s/ws: %v", s.addr, err)
+	}
+	defer conn.Close()
+	send(t, conn, `{"type":"hello","v":1,"nick":"ana"}`)
+	readUntil(t, conn, "welcome", func(e event) bool { return e.Type == "welcome" })
+	send(t, conn, `{"type":"join","room":"general","since":0}`)
+	readUntil(t, conn, "joined", func(e event) bool { return e.Type == "joined" })
+	const text = "Hello from before the restart"
+	send(t, conn, `{"type":"send","room":"general","clientId":"e2e-1","text":"`+text+`"}`)
+	ack := readUntil(t, conn, "ack", func(e event) bool { return e.Type == "ack" && e.ClientID == "e2e-1" })
+	if ack.Seq < 1 {
+		t.Fatalf("ack = %+v, want a sequence number", ack)
+	}
+	checkMetrics(t, "http://"+s.addr+"/metrics")
+
+	// Shutdown tells connected clients to reconnect elsewhere. Reading the
+	// close frame also answers it, as a client would, so the server need not
+	// wait for the answer.
+	s.cancel()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := conn.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Errorf("read after shutdown: %v, want close code 1001 (going away)", err)
+		}
+		break
+	}
+	s.stop(t)
+
+	s = startServer(t, database)
+	url := "http://" + s.addr + "/api/rooms/general/messages"
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	var page struct {
+		Room    string  `json:"room"`
+		Entries []event `json:"entries"`
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, want 200", url, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+		t.Fatalf("GET %s: decode: %v", url, err)
+	}
+	found := false
+	for _, e := range page.Entries {
+		if e.Type == "message" && e.Seq == ack.Seq {
+			found = true
+			if e.Text != text || e.ClientID != "e2e-1" || e.From != "ana" {
+				t.Errorf("GET %s: entry %d = %+v, want ana's message %q with client id e2e-1", url, ack.Seq, e, text)
+			}
+		}
+	}
+	if page.Room != "general" || !found {
+		t.Errorf("GET %s = %+v, want room general with the message acknowledged as seq %d", url, page, ack.Seq)
+	}
+	s.stop(t)
+}
+
+// checkMetrics scrapes url after one connection has sent one message and
+// checks that the server's own metrics are there and counting.
+func checkMetrics(t *testing.T, url string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, want 200", url, res.Status)
+	}
+	for _, want := range []string{
+		"parley_connections 1",
+		"parley_rooms_active 1",
+		"parley_frames_in_total 3",
+		"parley_send_ack_seconds_count 1",
+		"parley_store_commit_seconds_count",
+		"process_resident_memory_bytes",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("GET %s lacks %q", url, want)
+		}
+	}
+}
+
+// TestSIGTERM builds the real binary, starts it, sends SIGTERM and checks
+// that it drains and exits 0.
+func TestSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build parley: %v", err)
+	}
+	src, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "parley")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -o %s: %v\n%s", bin, err, out)
+	}
+
+	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-database", filepath.Join(dir, "parley.db"), "-log-format", "json")
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envPrefix) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+
+	// Read the log as it comes, so the process never blocks on a full pipe,
+	// and call Wait only once the pipe has been read to its end.
+	logs := newLogWatcher()
+	exited := make(chan struct{})
+	var waitErr error // written before exited is closed
+	go func() {
+		io.Copy(logs, stderr)
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	select {
+	case <-logs.listening:
+	case <-exited:
+		t.Fatalf("parley exited before listening: %v\n%s", waitErr, logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("parley did not log \"listening\" within 30s:\n%s", logs)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("send SIGTERM: %v", err)
+	}
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Fatalf("parley exited with %v after SIGTERM, want exit status 0\n%s", waitErr, logs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("parley did not exit within 10s of SIGTERM\n%s", logs)
+	}
+	if log := logs.String(); !strings.Contains(log, `"msg":"stopped"`) {
+		t.Errorf("parley's log after SIGTERM has no \"stopped\" line:\n%s", log)
+	}
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/parley-chat/parley/httpapi"
+	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/metrics"
+	"github.com/parley-chat/parley/sqlite"
+	"github.com/parley-chat/parley/web"
+)
+
+// serve runs the chat server until ctx is done, then drains it: no new
+// connections, every WebSocket closed with 1001 (going away), in-flight
+// appends committed, the store closed. It returns nil when all of that
+// happened within cfg.shutdownTimeout.
+func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
+	files := raiseFileLimit()
+	if files.err != nil {
+		logger.Warn("could not raise the open-file limit; it bounds the number of connections", "err", files.err)
+	}
+
+	m := metrics.New()
+	store, err := sqlite.Open(ctx, cfg.database, sqlite.WithCommitObserver(m.Committed))
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer func() {
+		// Close waits for pending appends, so everything acknowledged is
+		// committed before the process exits.
+		if cerr := store.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
+		}
+		if err == nil {
+			logger.Info("stopped")
+		}
+	}()
+
+	broker := hub.NewLocal()
+	h := hub.New(store, broker, logger, hub.Options{
+		Grace:  cfg.grace,
+		Guests: cfg.guests,
+	})
+
+	api := httpapi.Options{AllowedOrigins: cfg.allowedOrigins, Observer: m}
+	if cfg.metrics {
+		api.Metrics = m.Handler()
+		watchHub(m, h)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.NewServer(logger, store, h, web.Handler(), api),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	// Listening before logging makes the line below true, and tells whoever
+	// passed port 0 which port was picked.
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.addr)
+	if err != nil {
+		return err // says "listen tcp ADDR: ..." already
+	}
+	logger.Info("listening",
+		"addr", ln.Addr().String(),
+		"profile", cfg.profile,
+		"database", cfg.database,
+		"guests", cfg.guests,
+		"open_files", count(files.soft),
+		"open_files_max", count(files.hard),
+		"connections_max_approx", files.connections(),
+	)
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return h.Run(ctx) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		return drain(logger, srv, h, cfg.shutdownTimeout)
+	})
+	if cfg.pprofAddr != "" {
+		g.Go(func() error { return servePprof(ctx, logger, cfg.pprofAddr) })
+	}
+	return g.Wait()
+}
+
+// watchHub exposes the hub's counters as metrics.
+func watchHub(m *metrics.Metrics, h *hub.Hub) {
+	m.Gauge("connections", "Open WebSocket connections that have said hello.",
+		func() float64 { return float64(h.Stats().Clients) })
+	m.Gauge("rooms_active", "Rooms with members connected to this replica.",
+		func() float64 { return float64(h.Stats().Rooms) })
+	m.Counter("deliveries_total", "Entries and events fanned out to clients' queues.",
+		func() float64 { return float64(h.Stats().Deliveries) })
+	m.Counter("slow_clients_closed_total", "Clients closed because their outbound queue overflowed (close code 4000).",
+		func() float64 { return float64(h.Stats().SlowClosed) })
+}
+
+// servePprof serves Go's profiler on its own listener until ctx is done, so
+// that it is never exposed with the API by accident.
+func servePprof(ctx context.Context, logger *slog.Logger, addr string) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for pprof: %w", err)
+	}
+	logger.Info("serving pprof", "addr", ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve pprof: %w", err)
+	}
+	return nil
+}
+
+// drain shuts srv and h down within timeout.
+func drain(logger *slog.Logger, srv *http.Server, h *hub.Hub, timeout time.Duration) error {
+	logger.Info("shutting down", "timeout", timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	// Shutdown stops accepting connections and waits for plain HTTP requests,
+	// but not for hijacked connections such as WebSockets: the hub closes
+	// those, and Wait lets their handlers finish the appends they started.
+	var errs []error
+	if err := srv.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("shut down http server: %w", err))
+		srv.Close()
+	}
+	h.Close()
+	if err := h.Wait(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("wait for websocket connections to close: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// migrate opens the store, which applies any missing migrations, and closes
+// it again.
+func migrate(ctx context.Context, cfg *config, logger *slog.Logger) error {
+	store, err := sqlite.Open(ctx, cfg.database)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	logger.Info("database is up to date", "database", cfg.database)
+	return nil
+}
+
+// newLogger returns the logger that cfg asks for, writing to w.
+func newLogger(w io.Writer, cfg *config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.slogLevel()}
+	if cfg.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley"
+)
+
+// frameSeeds are frames a client might send, valid and not; the test and
+// the fuzz test's seed corpus share them. code is "" for a valid frame.
+var frameSeeds = []struct {
+	data string
+	code string
+}{
+	{`{"type":"hello","v":1,"nick":"ana"}`, ""},
+	{`{"type":"hello","v":1,"nick":"ana","session":"3q2-7wEjRxK9l1vXc0hY8A"}`, ""},
+	{`{"type":"join","room":"general","since":41}`, ""},
+	{`{"type":"join","room":"general","since":null}`, ""},
+	{`{"type":"send","room":"general","clientId":"0b7e8c1e","text":"Hello, world"}`, ""},
+	{`{"type":"typing","room":"general"}`, ""},
+	{`{"type":"leave","room":"general"}`, ""},
+	{" \t\r\n{\"type\":\"ping\"}\n", ""},
+	{`{"type":"ping","unknown":{"nested":[1,2,3]}}`, ""},
+	{`{"type":"send","room":"général","clientId":"c","text":"\ud83d\udc4b \u00e9"}`, ""},
+	{``, "bad_json"},
+	{` `, "bad_json"},
+	{`{`, "bad_json"},
+	{`{"type":"ping"`, "bad_json"},
+	{`{"type":"ping"}}`, "bad_json"},
+	{`{"type":"ping"} {"type":"ping"}`, "bad_json"},
+	{`[{"type":"ping"}]`, "bad_json"},
+	{`"ping"`, "bad_json"},
+	{`null`, "bad_json"},
+	{`42`, "bad_json"},
+	{`{"type":1}`, "bad_json"},
+	{`{"type":"join","room":"general","since":"x"}`, "bad_json"},
+	{`{"type":"join","room":"general","since":1.5}`, "bad_json"},
+	{`{"type":"join","room":"general","since":1e999}`, "bad_json"},
+	{`{"type":"hello","v":"1"}`, "bad_json"},
+	{`{"type":"send","text":["a"]}`, "bad_json"},
+	{"\u00a0{\"type\":\"ping\"}", "bad_json"},
+	{`{}`, "unknown_type"},
+	{`{"type":""}`, "unknown_type"},
+	{`{"type":"dance"}`, "unknown_type"},
+	{`{"type":"ping","type":"dance"}`, "unknown_type"},
+	{`{"room":"general"}`, "unknown_type"},
+	{"{\"type\":\"send\",\"text\":\"\xff\"}", "invalid_utf8"},
+	{"{\"type\":\"ping\"}\xc3", "invalid_utf8"},
+	{"\xed\xa0\x80", "invalid_utf8"}, // a UTF-16 surrogate in UTF-8
+}
+
+func TestDecodeFrame(t *testing.T) {
+	for _, tt := range frameSeeds {
+		f, err := decodeFrame([]byte(tt.data))
+		if tt.code == "" {
+			if err != nil || f == nil {
+				t.Errorf("decodeFrame(%q) = %v, %v; want a frame", tt.data, f, err)
+			}
+			continue
+		}
+		if f != nil || parley.KindOf(err) != parley.Invalid || parley.CodeOf(err) != tt.code {
+			t.Errorf("decodeFrame(%q) = %v, %v (code %s); want an Invalid error with code %s",
+				tt.data, f, err, parley.CodeOf(err), tt.code)
+		}
+	}
+}
+
+func TestDecodeFrameFields(t *testing.T) {
+	f, err := decodeFrame([]byte(`{"type":"send","room":"général","clientId":"c-1","text":"Hi \ud83d\udc4b","v":1,"nick":"ana","session":"s","since":0}`))
+	if err != nil {
+		t.Fatalf("decodeFrame() = %v", err)
+	}
+	want := frame{Type: "send", V: 1, Nick: "ana", Session: "s", Room: "général", ClientID: "c-1", Text: "Hi 👋"}
+	if f.Since == nil || *f.Since != 0 {
+		t.Errorf("decodeFrame() since = %v, want 0, not missing", f.Since)
+	}
+	f.Since = nil
+	if *f != want {
+		t.Errorf("decodeFrame() = %+v, want %+v", *f, want)
+	}
+}
+
+func FuzzDecodeFrame(f *testing.F) {
+	for _, s := range frameSeeds {
+		f.Add([]byte(s.data))
+	}
+	codes := map[string]bool{"invalid_utf8": true, "bad_json": true, "unknown_type": true}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr, err := decodeFrame(data)
+		if err != nil {
+			e, ok := err.(*parley.Error)
+			if !ok || e.Kind != parley.Invalid || !codes[e.Code] || e.Message == "" {
+				t.Fatalf("decodeFrame(%q) error = %#v, want a *parley.Error of kind Invalid with code invalid_utf8, bad_json or unknown_type", data, err)
+			}
+			if fr != nil {
+				t.Fatalf("decodeFrame(%q) = %+v with error %v, want no frame", data, fr, err)
+			}
+			if !utf8.Valid(data) != (e.Code == "invalid_utf8") {
+				t.Fatalf("decodeFrame(%q) code %s, want invalid_utf8 exactly when the frame is not UTF-8", data, e.Code)
+			}
+			return
+		}
+		if fr == nil {
+			t.Fatalf("decodeFrame(%q) = nil, nil; want a frame or an error", data)
+		}
+		if !frameTypes[fr.Type] {
+			t.Fatalf("decodeFrame(%q) type %q, want a known type", data, fr.Type)
+		}
+		if !utf8.ValidString(fr.Text) || !utf8.ValidString(fr.Nick) || !utf8.ValidString(fr.Room) {
+			t.Fatalf("decodeFrame(%q) = %+v, want valid UTF-8 fields", data, fr)
+		}
+		if strings.TrimSpace(string(data))[0] != '{' {
+			t.Fatalf("decodeFrame(%q) accepted something that is not a JSON object", data)
+		}
+	})
+}

@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
+
+func handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReady says whether the store answers, within two seconds.
+func handleReady(logger *slog.Logger, store parley.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			logger.Warn("not ready", "err", err)
+			writeError(w, r, logger, parley.Errorf(parley.Unavailable, "The store does not answer."))
+			return
+		}
+		encode(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+func handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.Handler {
+	type room struct {
+		*parley.Room
+		Online int `json:"online"`
+	}
+	type response struct {
+		Rooms []room `json:"rooms"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rooms, err := store.Rooms(r.Context())
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		resp := response{Rooms: make([]room, len(rooms))}
+		for i, rm := range rooms {
+			resp.Rooms[i] = room{rm, h.Online(rm.Name)}
+		}
+		encode(w, http.StatusOK, resp)
+	})
+}
+
+// handleListEntries serves a page of a room's log: the room named in the
+// path, or fixed when fixed is not empty.
+func handleListEntries(logger *slog.Logger, store parley.Store, fixed string) http.Handler {
+	type response struct {
+		Room    string          `json:"room"`
+		Entries []*parley.Entry `json:"entries"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		room := fixed
+		if room == "" {
+			room = r.PathValue("room")
+		}
+		page, err := parsePage(r)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		entries, err := store.Entries(r.Context(), room, page)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		if entries == nil {
+			entries = []*parley.Entry{}
+		}
+		encode(w, http.StatusOK, response{Room: room, Entries: entries})
+	})
+}
+
+// parsePage reads limit, before and after from the query string.
+func parsePage(r *http.Request) (parley.Page, error) {
+	q := r.URL.Query()
+	p := parley.Page{Limit: parley.DefaultPageSize}
+	for _, f := range []struct {
+		name string
+		dst  *int64
+	}{{"before", &p.Before}, {"after", &p.After}} {
+		if s := q.Get(f.name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return p, parley.CodeErrorf(parley.Invalid, "invalid_page", "%s must be a whole number.", f.name)
+			}
+			*f.dst = n
+		}
+	}
+	// Given after, even after=0, the page catches up from it.
+	p.Oldest = q.Has("after")
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return p, parley.CodeErrorf(parley.Invalid, "invalid_page", "limit must be a whole number.")
+		}
+		p.Limit = n
+	}
+	return p, p.Validate()
+}
+
+func handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "not_found", "There is no API endpoint at "+r.URL.Path+".")
+	})
+}

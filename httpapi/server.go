@@ -1,0 +1,52 @@
+// Package httpapi serves Parley over HTTP: the REST API under /api, the
+// WebSocket endpoint /ws (protocol in docs/PROTOCOL.md), and the web UI for
+// every other path. It is the only package that knows about HTTP and
+// WebSockets; the hub and the store know nothing of them.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
+
+// Options tune the HTTP surface.
+type Options struct {
+	// AllowedOrigins lists extra origins (scheme://host[:port]) whose pages
+	// may open the WebSocket; the server's own origin is always allowed.
+	AllowedOrigins []string
+	// Observer receives observations of the WebSocket traffic; nil
+	// records nothing.
+	Observer Observer
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+}
+
+// Observer is told about the WebSocket traffic, for metrics.
+type Observer interface {
+	FrameIn()              // a client frame was read
+	MessageOut(events int) // a message carrying events events was written
+	Rejected(code string)  // a frame was refused with an error of code
+	Acked(d time.Duration) // a send was acknowledged d after it was read
+}
+
+type nopObserver struct{}
+
+func (nopObserver) FrameIn()            {}
+func (nopObserver) MessageOut(int)      {}
+func (nopObserver) Rejected(string)     {}
+func (nopObserver) Acked(time.Duration) {}
+
+// NewServer returns the handler for the whole HTTP surface: /api, /ws, and
+// ui for everything else.
+func NewServer(logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Handler, opts Options) http.Handler {
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, logger, store, h, ui, opts)
+	return mux
+}

@@ -1,0 +1,341 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
+
+// Limits of the WebSocket endpoint, documented in docs/PROTOCOL.md.
+const (
+	maxFrameBytes  = 16 << 10         // a client frame; 1009 beyond
+	frameRate      = 20               // frames a second on average
+	frameBurst     = 40               // frames at once
+	maxStrikes     = 20               // rate-limited frames in a row before 4001
+	pingPeriod     = 30 * time.Second // the server pings an idle client this often
+	pongWait       = 2 * pingPeriod   // a client silent this long is gone
+	writeWait      = 10 * time.Second // time allowed for one write
+	closeWait      = 2 * time.Second  // time for the client to answer a close
+	maxBatchFrames = 64               // frames joined into one message at most
+	maxBatchBytes  = 64 << 10         // bytes joined into one message at most
+
+	closeRateLimited = 4001
+	closeNoHello     = 4002
+)
+
+// helloTimeout is the time to say hello; 4002 beyond. It is a variable only
+// so that tests can shorten it.
+var helloTimeout = 10 * time.Second
+
+// writeBuffers is shared by every connection: a buffer is held only while a
+// message is being written, which keeps idle connections small.
+var writeBuffers sync.Pool
+
+// handleSocket upgrades to a WebSocket and speaks docs/PROTOCOL.md. Each
+// connection runs two goroutines: this handler reads, and one writer drains
+// the client's queues.
+func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
+	upgrader := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &writeBuffers,
+		CheckOrigin:     checkOrigin(opts.AllowedOrigins),
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // the upgrader has answered with an HTTP error
+		}
+		defer conn.Close()
+		conn.SetReadLimit(maxFrameBytes)
+		s := &socket{conn: conn, logger: logger, obs: opts.Observer, limiter: rate.NewLimiter(frameRate, frameBurst)}
+		c := s.hello(h)
+		if c == nil {
+			return
+		}
+		defer c.Disconnect()
+
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer cancel()
+			s.write(ctx, c)
+		}()
+		s.read(ctx, c)
+		cancel()
+		<-done
+	})
+}
+
+// checkOrigin allows requests without an Origin (programs), from the
+// server's own origin, and from the allowed ones.
+func checkOrigin(allowed []string) func(r *http.Request) bool {
+	return func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			return true
+		}
+		u, err := url.Parse(origin)
+		if err != nil {
+			return false
+		}
+		if strings.EqualFold(u.Host, r.Host) {
+			return true
+		}
+		for _, a := range allowed {
+			if strings.EqualFold(strings.TrimRight(a, "/"), origin) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// socket is one WebSocket connection.
+type socket struct {
+	conn    *websocket.Conn
+	logger  *slog.Logger
+	obs     Observer
+	limiter *rate.Limiter // used by the reader only
+	strikes int           // rate-limited frames in a row; reader only
+}
+
+// next reads the next frame, enforcing the rate limit. It returns nil when
+// the connection is over, having sent a close frame where the protocol asks.
+// A frame that is not valid comes back as a non-nil error to reply with.
+func (s *socket) next() (*frame, error, bool) {
+	typ, data, err := s.conn.ReadMessage()
+	if err != nil {
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			s.closeWith(closeNoHello, "no hello") // only the hello phase has a deadline that fires
+		}
+		return nil, nil, false
+	}
+	s.obs.FrameIn()
+	if typ != websocket.TextMessage {
+		s.closeWith(websocket.CloseUnsupportedData, "binary messages are not supported")
+		return nil, nil, false
+	}
+	if !s.limiter.Allow() {
+		s.strikes++
+		if s.strikes >= maxStrikes {
+			s.closeWith(closeRateLimited, "rate limited")
+			return nil, nil, false
+		}
+		// Decode the dropped frame all the same, so that the error names
+		// the send it refuses (nil when it is not a frame).
+		f, _ := decodeFrame(data)
+		return f, parley.CodeErrorf(parley.TooMany, "rate_limited", "Too many frames; this one was dropped. Slow down."), true
+	}
+	s.strikes = 0
+	f, err := decodeFrame(data)
+	return f, err, true
+}
+
+// closeWith sends a close frame; the client then closes the connection.
+func (s *socket) closeWith(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+}
+
+// hello runs the connection until the client has said hello successfully,
+// writing replies directly: no writer runs yet. It returns nil when the
+// connection ended first.
+func (s *socket) hello(h *hub.Hub) *hub.Client {
+	s.conn.SetReadDeadline(time.Now().Add(helloTimeout))
+	reply := func(v any) bool {
+		s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+		if s.conn.WriteMessage(websocket.TextMessage, marshal(v)) != nil {
+			return false
+		}
+		s.obs.MessageOut(1)
+		return true
+	}
+	for {
+		f, ferr, ok := s.next()
+		if !ok {
+			return nil
+		}
+		var c *hub.Client
+		err := ferr
+		switch {
+		case err != nil:
+		case f.Type != "hello":
+			err = parley.CodeErrorf(parley.Invalid, "hello_required", "Say hello first.")
+		case f.V != ProtocolVersion:
+			err = parley.CodeErrorf(parley.Invalid, "unsupported_version", "This server speaks protocol version %d.", ProtocolVersion)
+		default:
+			c, err = h.Connect(f.Nick, f.Session)
+		}
+		if err != nil {
+			if !reply(s.errorEvent(err, "", "")) {
+				return nil
+			}
+			continue
+		}
+		if !reply(welcomeEvent{Type: "welcome", V: ProtocolVersion, Nick: c.Nick(), Session: c.Session(), Limits: limits{
+			MaxTextBytes: parley.MaxTextBytes, MaxFrameBytes: maxFrameBytes,
+			MaxNickLength: parley.MaxNickLen, MaxRoomLength: parley.MaxRoomNameLen,
+		}}) {
+			c.Disconnect()
+			return nil
+		}
+		s.keepAlive()
+		return c
+	}
+}
+
+// keepAlive replaces the hello deadline: a client is gone when it has
+// answered no ping for pongWait.
+func (s *socket) keepAlive() {
+	s.conn.SetReadDeadline(time.Now().Add(pongWait))
+	s.conn.SetPongHandler(func(string) error {
+		return s.conn.SetReadDeadline(time.Now().Add(pongWait))
+	})
+}
+
+// read handles the client's frames after hello until the connection ends.
+func (s *socket) read(ctx context.Context, c *hub.Client) {
+	for {
+		f, ferr, ok := s.next()
+		if !ok {
+			return
+		}
+		var reply any
+		err := ferr
+		read := time.Now()
+		if err == nil {
+			reply, err = s.handle(ctx, c, f)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return // the connection is closing; the client will retry
+			}
+			room, clientID := "", ""
+			if f != nil {
+				room, clientID = f.Room, f.ClientID
+			}
+			reply = s.errorEvent(err, room, clientID)
+		}
+		if reply != nil {
+			if c.Reply(ctx, marshal(reply)) != nil {
+				return
+			}
+			if _, ok := reply.(ackEvent); ok {
+				s.obs.Acked(time.Since(read))
+			}
+		}
+	}
+}
+
+// handle carries out one frame and returns the event to reply with, if any.
+func (s *socket) handle(ctx context.Context, c *hub.Client, f *frame) (any, error) {
+	switch f.Type {
+	case "hello":
+		return nil, parley.CodeErrorf(parley.Conflict, "already_greeted", "You have said hello already.")
+	case "join":
+		return nil, c.Join(ctx, f.Room, f.Since)
+	case "leave":
+		if err := c.Leave(ctx, f.Room); err != nil {
+			return nil, err
+		}
+		return roomEvent{Type: "left", Room: f.Room}, nil
+	case "send":
+		e, err := c.Send(ctx, f.Room, f.ClientID, f.Text)
+		if err != nil {
+			return nil, err
+		}
+		return ackEvent{Type: "ack", Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)}, nil
+	case "typing":
+		return nil, c.Typing(ctx, f.Room)
+	default: // "ping"; decodeFrame admits no other type
+		return roomEvent{Type: "pong"}, nil
+	}
+}
+
+// errorEvent turns err into an error event, logging internal errors.
+func (s *socket) errorEvent(err error, room, clientID string) errorEvent {
+	if parley.KindOf(err) == parley.Internal {
+		s.logger.Error("frame failed", "room", room, "clientId", clientID, "err", err)
+	}
+	s.obs.Rejected(parley.CodeOf(err))
+	return errorEvent{Type: "error", Code: parley.CodeOf(err), Message: parley.MessageOf(err), Room: room, ClientID: clientID}
+}
+
+// write drains c's queues to the connection until ctx is done or the hub
+// closes c, joining the frames that are waiting into one message.
+func (s *socket) write(ctx context.Context, c *hub.Client) {
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
+	for {
+		var first []byte
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.Done():
+			s.closeWith(c.CloseCode(), "")
+			// Give the client a moment to answer the close, then end the read.
+			s.conn.SetReadDeadline(time.Now().Add(closeWait))
+			return
+		case <-ping.C:
+			if s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
+				s.conn.Close()
+				return
+			}
+			continue
+		case first = <-c.Direct():
+		case first = <-c.Live():
+		}
+		if err := s.writeBatch(first, c.Live()); err != nil {
+			s.conn.Close() // ends the reader too
+			return
+		}
+	}
+}
+
+// writeBatch writes first and whatever else is queued in live, up to the
+// batch limits, as one message of newline-separated events.
+func (s *socket) writeBatch(first []byte, live <-chan []byte) error {
+	s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	w, err := s.conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	w.Write(first)
+	// A frame from Direct may be a replay: several events already.
+	size, events := len(first), 1+bytes.Count(first, newline)
+	for n := 1; n < maxBatchFrames && size < maxBatchBytes; n++ {
+		select {
+		case f := <-live:
+			w.Write(newline)
+			w.Write(f)
+			size += len(f) + 1
+			events++
+			continue
+		default:
+		}
+		break
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	s.obs.MessageOut(events)
+	return nil
+}
+
+var newline = []byte{'\n'}

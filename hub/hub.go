@@ -1,0 +1,331 @@
+// Package hub connects clients to rooms: it keeps each room's local
+// subscribers, delivers every log entry to them in order exactly once,
+// replays what a resuming client missed from the store, and tracks who is
+// online and typing. It reaches other replicas through a [Broker].
+//
+// The hub imports only package parley and the standard library. The
+// WebSocket itself belongs to package httpapi: it calls [Hub.Connect] after
+// hello, feeds the client's frames to the [Client] methods from its reader
+// goroutine, and writes what [Client.Direct] and [Client.Live] yield from its
+// writer goroutine.
+//
+// # Order without gaps or duplicates
+//
+// An entry is published after its commit, so publications of one room can
+// arrive out of order (several senders commit in one batch) or not at all (a
+// broker may lose them). Each room therefore remembers the last sequence
+// number it delivered; it delivers the next one at once, holds later ones,
+// and when a gap is not filled within a moment reads the missing entries from
+// the store, where every number below a committed one is committed too.
+//
+// A client that joins with since N is subscribed first, with live entries
+// held back, then sent the entries after N from the store up to the room's
+// delivered number, then the held-back entries: nothing is missed or sent
+// twice even while others keep sending.
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// Options tune a Hub.
+type Options struct {
+	// Grace is how long a person stays online in a room, and holds their
+	// nickname, after their last connection has gone, so that a reload makes
+	// no noise. Zero means no grace.
+	Grace time.Duration
+	// Guests allows hello with a bare nickname.
+	Guests bool
+	// QueueSize bounds the frames waiting for one client; zero means 256.
+	QueueSize int
+	// GapWait is how long a room waits for a missing publication before it
+	// reads the entry from the store; zero means 100ms.
+	GapWait time.Duration
+}
+
+// Limits of the protocol that the hub enforces.
+const (
+	// TypingInterval is the least time between two typing notices relayed
+	// for one person in one room.
+	TypingInterval = 2 * time.Second
+	// maxBacklog bounds the live entries held for a client while its
+	// replay runs; beyond it, the client is closed as too slow.
+	maxBacklog = 4096
+	// replayPage is how many entries one replay read and frame carries.
+	replayPage = parley.MaxPageSize
+)
+
+// Hub connects clients to rooms. Its methods are safe for concurrent use.
+type Hub struct {
+	store  parley.Store // static after New
+	broker Broker       // static after New
+	logger *slog.Logger // static after New
+	opts   Options      // static after New
+
+	clients sync.WaitGroup // one count per connected client
+
+	deliveries atomic.Uint64 // frames handed to live queues
+	slowClosed atomic.Uint64 // clients closed as too slow
+
+	taskMu sync.Mutex
+	tasks  []func(context.Context) // guarded by taskMu; run by Run
+	wake   chan struct{}           // capacity 1: there are tasks
+
+	// Lock order: mu, then a room's mu. No lock is held while calling the
+	// store or the broker.
+	mu      sync.Mutex
+	rooms   map[string]*room   // guarded by mu
+	people  map[string]*person // by folded nickname; guarded by mu
+	conns   map[*Client]bool   // guarded by mu
+	closing bool               // guarded by mu
+}
+
+// person is someone holding a nickname: online, or gone for less than the
+// grace period.
+type person struct {
+	nick    string // as said in hello
+	key     string // folded, for uniqueness
+	session string // guarded by Hub.mu, as are the fields below
+	conns   int
+	release *time.Timer // frees the nickname when the grace period ends
+}
+
+// New returns a Hub that stores entries in store and reaches other replicas
+// through broker. Call Run for its background work.
+func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *Hub {
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 256
+	}
+	if opts.GapWait <= 0 {
+		opts.GapWait = 100 * time.Millisecond
+	}
+	return &Hub{
+		store:  store,
+		broker: broker,
+		logger: logger,
+		opts:   opts,
+		wake:   make(chan struct{}, 1),
+		rooms:  make(map[string]*room),
+		people: make(map[string]*person),
+		conns:  make(map[*Client]bool),
+	}
+}
+
+// Run does the hub's background work until ctx is done, then returns nil:
+// leave entries when grace periods end, and gap fills from the store.
+//
+// At start it treats every stored member as just disconnected: a member who
+// does not come back within the grace period leaves the room. That is how a
+// restart ends the memberships of guests who went away while it was down.
+func (h *Hub) Run(ctx context.Context) error {
+	members, err := h.store.Members(ctx)
+	if err != nil {
+		h.logger.Error("list members at start", "err", err)
+	}
+	for _, m := range members {
+		h.after(h.opts.Grace, func(ctx context.Context) { h.leaveIfAway(ctx, m.Room, m.Nick) })
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.wake:
+		}
+		h.taskMu.Lock()
+		tasks := h.tasks
+		h.tasks = nil
+		h.taskMu.Unlock()
+		for _, task := range tasks {
+			task(ctx)
+		}
+	}
+}
+
+// schedule queues task for Run.
+func (h *Hub) schedule(task func(context.Context)) {
+	h.taskMu.Lock()
+	h.tasks = append(h.tasks, task)
+	h.taskMu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// after queues task for Run once d has passed.
+func (h *Hub) after(d time.Duration, task func(context.Context)) *time.Timer {
+	return time.AfterFunc(d, func() { h.schedule(task) })
+}
+
+// Connect registers a new connection of the person called nick. session is
+// the token the client presented, or "". It returns Invalid for a bad
+// nickname, Forbidden when guests are not allowed, Conflict when someone
+// else holds the nickname, and Unavailable while the hub is closing.
+func (h *Hub) Connect(nick, session string) (*Client, error) {
+	if !h.opts.Guests {
+		return nil, parley.CodeErrorf(parley.Forbidden, "guests_disabled", "This server does not allow guest access.")
+	}
+	if err := parley.ValidateNick(nick); err != nil {
+		return nil, err
+	}
+	key := strings.ToLower(nick)
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return nil, parley.Errorf(parley.Unavailable, "The server is shutting down; try again in a moment.")
+	}
+	p := h.people[key]
+	switch {
+	case p == nil:
+		if session == "" {
+			session = newSession()
+		}
+		p = &person{nick: nick, key: key, session: session}
+		h.people[key] = p
+	case session == "" || session != p.session:
+		return nil, parley.CodeErrorf(parley.Conflict, "nickname_taken", "The nickname %q is taken. Choose another.", nick)
+	}
+	if p.release != nil {
+		p.release.Stop()
+		p.release = nil
+	}
+	p.conns++
+	c := &Client{
+		h:       h,
+		person:  p,
+		session: p.session,
+		live:    make(chan []byte, h.opts.QueueSize),
+		direct:  make(chan []byte),
+		done:    make(chan struct{}),
+		rooms:   make(map[string]*room),
+	}
+	h.conns[c] = true
+	h.clients.Add(1)
+	return c, nil
+}
+
+// newSession returns a random token that is hard to guess.
+func newSession() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails; see crypto/rand
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Disconnect ends c's connection: it leaves every room, after the grace
+// period if no other connection of the same person is there. The reader
+// calls it when the connection is over; calling it again does nothing.
+func (c *Client) Disconnect() {
+	if c.disconnected {
+		return
+	}
+	c.disconnected = true
+	h := c.h
+	for name, r := range c.rooms {
+		delete(c.rooms, name)
+		// The connection is over, so nothing is left to cancel for it.
+		h.unsubscribe(context.Background(), r, c, h.opts.Grace)
+	}
+	c.close(CloseGoingAway)
+
+	h.mu.Lock()
+	delete(h.conns, c)
+	p := c.person
+	p.conns--
+	if p.conns == 0 {
+		release := func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if p.conns == 0 && h.people[p.key] == p {
+				delete(h.people, p.key)
+			}
+		}
+		if h.opts.Grace > 0 {
+			p.release = time.AfterFunc(h.opts.Grace, release)
+		} else {
+			delete(h.people, p.key)
+		}
+	}
+	h.mu.Unlock()
+	h.clients.Done()
+}
+
+// Close closes every client with CloseGoingAway and refuses new ones.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closing = true
+	for c := range h.conns {
+		c.close(CloseGoingAway)
+	}
+}
+
+// Wait blocks until every client has disconnected, or ctx is done.
+func (h *Hub) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		h.clients.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats are a hub's counters, for metrics.
+type Stats struct {
+	Clients    int    // connections now
+	Rooms      int    // rooms with local subscribers, or people within grace
+	Deliveries uint64 // frames fanned out to clients' queues since New
+	SlowClosed uint64 // clients closed as too slow since New
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Stats{
+		Clients:    len(h.conns),
+		Rooms:      len(h.rooms),
+		Deliveries: h.deliveries.Load(),
+		SlowClosed: h.slowClosed.Load(),
+	}
+}
+
+// Online returns how many people are online in room on this replica.
+func (h *Hub) Online(room string) int {
+	h.mu.Lock()
+	r := h.rooms[room]
+	h.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.online)
+}
+
+// publish sends one entry or event of room to every replica. A failure is
+// logged: members fill the gap from the store when the next entry arrives.
+func (h *Hub) publish(ctx context.Context, room string, seq int64, frame []byte) {
+	if err := h.broker.Publish(ctx, room, pack(seq, frame)); err != nil {
+		h.logger.Warn("publish", "room", room, "seq", seq, "err", err)
+	}
+}
+
+// publishEntry publishes a stored entry.
+func (h *Hub) publishEntry(ctx context.Context, e *parley.Entry) {
+	h.publish(ctx, e.Room, e.Seq, EncodeEntry(e))
+}

@@ -1,0 +1,605 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/sqlite"
+)
+
+// event is any event the hub sends a client, decoded loosely.
+type event struct {
+	Type     string   `json:"type"`
+	Room     string   `json:"room"`
+	Seq      int64    `json:"seq"`
+	From     string   `json:"from"`
+	Nick     string   `json:"nick"`
+	Text     string   `json:"text"`
+	ClientID string   `json:"clientId"`
+	LastSeq  int64    `json:"lastSeq"`
+	Online   []string `json:"online"`
+}
+
+// probe drains a client's queues exactly as a connection's writer does and
+// decodes every event it receives.
+type probe struct {
+	c      *Client
+	events chan event
+	code   chan int // the close code, once the hub closes the client
+}
+
+func newProbe(t *testing.T, c *Client) *probe {
+	t.Helper()
+	p := &probe{c: c, events: make(chan event, 100000), code: make(chan int, 1)}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			var msg []byte
+			select {
+			case <-stop:
+				return
+			case <-c.Done():
+				p.code <- c.CloseCode()
+				return
+			case msg = <-c.Direct():
+			case msg = <-c.Live():
+			}
+			for _, line := range bytes.Split(msg, []byte("\n")) {
+				var e event
+				if err := json.Unmarshal(line, &e); err != nil {
+					panic(fmt.Sprintf("undecodable event %q: %v", line, err))
+				}
+				p.events <- e
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+	})
+	return p
+}
+
+// next returns the next event that match accepts, failing the test if none
+// arrives within a few seconds. Events it skips are gone.
+func (p *probe) next(t *testing.T, what string, match func(event) bool) event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-p.events:
+			if match(e) {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("%s: no event %s within 5s", p.c.Nick(), what)
+			return event{}
+		}
+	}
+}
+
+func isType(typ string) func(event) bool {
+	return func(e event) bool { return e.Type == typ }
+}
+
+func isMessage(text string) func(event) bool {
+	return func(e event) bool { return e.Type == "message" && e.Text == text }
+}
+
+type fixture struct {
+	store parley.Store
+	hub   *Hub
+}
+
+// newFixture returns a hub on a fresh SQLite store, running until the test
+// ends.
+func newFixture(t *testing.T, opts Options) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open() = %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return startHub(t, store, opts)
+}
+
+func startHub(t *testing.T, store parley.Store, opts Options) *fixture {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	opts.Guests = true
+	h := New(store, NewLocal(), logger, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v, want nil", err)
+		}
+	})
+	return &fixture{store: store, hub: h}
+}
+
+// connect says hello as nick and starts draining the client.
+func (f *fixture) connect(t *testing.T, nick, session string) (*Client, *probe) {
+	t.Helper()
+	c, err := f.hub.Connect(nick, session)
+	if err != nil {
+		t.Fatalf("Connect(%q) = %v", nick, err)
+	}
+	p := newProbe(t, c)
+	t.Cleanup(c.Disconnect)
+	return c, p
+}
+
+func mustJoin(t *testing.T, c *Client, room string, since *int64) {
+	t.Helper()
+	if err := c.Join(context.Background(), room, since); err != nil {
+		t.Fatalf("%s: Join(%q) = %v", c.Nick(), room, err)
+	}
+}
+
+func mustSend(t *testing.T, c *Client, room, clientID, text string) *parley.Entry {
+	t.Helper()
+	e, err := c.Send(context.Background(), room, clientID, text)
+	if err != nil {
+		t.Fatalf("%s: Send(%q, %q) = %v", c.Nick(), room, text, err)
+	}
+	return e
+}
+
+func ptr(n int64) *int64 { return &n }
+
+func TestChatBothWays(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	ana, pa := f.connect(t, "ana", "")
+	bob, pb := f.connect(t, "bob", "")
+	mustJoin(t, ana, "general", nil)
+	pa.next(t, "joined", isType("joined"))
+	mustJoin(t, bob, "general", nil)
+	joined := pb.next(t, "joined", isType("joined"))
+	if got, want := fmt.Sprint(joined.Online), "[ana bob]"; got != want {
+		t.Errorf("joined.online = %s, want %s", got, want)
+	}
+	pa.next(t, "bob online", func(e event) bool { return e.Type == "online" && e.Nick == "bob" })
+	pa.next(t, "bob's join entry", func(e event) bool { return e.Type == "join" && e.From == "bob" })
+
+	sent := mustSend(t, ana, "general", "a-1", "hello bob")
+	if sent.Seq == 0 || sent.At.IsZero() {
+		t.Errorf("Send() = seq %d at %v, want both set after commit", sent.Seq, sent.At)
+	}
+	got := pb.next(t, "ana's message", isMessage("hello bob"))
+	if got.Seq != sent.Seq || got.From != "ana" || got.ClientID != "a-1" {
+		t.Errorf("bob got %+v, want seq %d from ana with clientId a-1", got, sent.Seq)
+	}
+	// The sender's own connections get the message too.
+	pa.next(t, "own message", isMessage("hello bob"))
+
+	if st := f.hub.Stats(); st.Clients != 2 || st.Rooms != 1 || st.Deliveries < 2 {
+		t.Errorf("Stats() = %+v, want 2 clients in 1 room and deliveries counted", st)
+	}
+	reply := mustSend(t, bob, "general", "b-1", "hi ana")
+	if reply.Seq != sent.Seq+1 {
+		t.Errorf("reply seq = %d, want %d", reply.Seq, sent.Seq+1)
+	}
+	pa.next(t, "bob's reply", isMessage("hi ana"))
+}
+
+func TestSendIsIdempotentPerClientID(t *testing.T) {
+	f := newFixture(t, Options{})
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	first := mustSend(t, ana, "general", "same", "once")
+	again := mustSend(t, ana, "general", "same", "once")
+	if again.Seq != first.Seq {
+		t.Errorf("retried Send() seq = %d, want the original %d", again.Seq, first.Seq)
+	}
+	pa.next(t, "the message", isMessage("once"))
+	entries, err := f.store.Entries(context.Background(), "general", parley.Page{After: first.Seq - 1, Limit: 10})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("Entries() = %d entries, %v; want just the one message", len(entries), err)
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	f := newFixture(t, Options{})
+	ana, _ := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	ctx := context.Background()
+	tests := []struct {
+		name, room, clientID, text, code string
+	}{
+		{"room not joined", "elsewhere", "c1", "hi", "not_joined"},
+		{"blank text", "general", "c2", " \n ", "empty_message"},
+		{"too long", "general", "c3", string(bytes.Repeat([]byte("x"), parley.MaxTextBytes+1)), "message_too_long"},
+		{"no client id", "general", "", "hi", "invalid_client_id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ana.Send(ctx, tt.room, tt.clientID, tt.text)
+			if got := parley.CodeOf(err); got != tt.code {
+				t.Errorf("Send() = %v (code %s), want code %s", err, got, tt.code)
+			}
+		})
+	}
+	rooms, _ := f.store.Rooms(ctx)
+	for _, r := range rooms {
+		if r.Name == "general" && r.LastSeq != 1 { // ana's join only
+			t.Errorf("general has %d entries after refused sends, want 1", r.LastSeq)
+		}
+		if r.Name == "elsewhere" {
+			t.Errorf("a send to a room not joined created it")
+		}
+	}
+}
+
+func TestJoinErrors(t *testing.T) {
+	f := newFixture(t, Options{})
+	ana, _ := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	tests := []struct {
+		name  string
+		room  string
+		since *int64
+		code  string
+	}{
+		{"empty name", "", nil, "invalid_room"},
+		{"control character", "a\x00b", nil, "invalid_room"},
+		{"negative since", "other", ptr(-1), "bad_since"},
+		{"since beyond last", "fresh", ptr(5), "bad_since"},
+		{"joined already", "general", nil, "already_joined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ana.Join(context.Background(), tt.room, tt.since)
+			if got := parley.CodeOf(err); got != tt.code {
+				t.Errorf("Join(%q) = %v (code %s), want code %s", tt.room, err, got, tt.code)
+			}
+		})
+	}
+}
+
+// TestReplayUnderLoad is the resume guarantee: clients that join with since
+// while others keep sending get every entry after since exactly once, in
+// order, first from the store and then live.
+func TestReplayUnderLoad(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	const senders, perSender, joiners = 4, 150, 6
+	const room = "load"
+
+	var wg sync.WaitGroup
+	acked := make(chan int64, senders*perSender)
+	for i := range senders {
+		c, _ := f.connect(t, fmt.Sprintf("sender%d", i), "")
+		mustJoin(t, c, room, nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range perSender {
+				e, err := c.Send(context.Background(), room, fmt.Sprintf("m%d", j), fmt.Sprintf("%s #%d", c.Nick(), j))
+				if err != nil {
+					t.Errorf("Send() = %v", err)
+					return
+				}
+				acked <- e.Seq
+			}
+		}()
+	}
+
+	// Joiners arrive while the senders are busy, each resuming from a
+	// different point of the log.
+	type joiner struct {
+		p     *probe
+		since int64
+	}
+	var js []joiner
+	for i := range joiners {
+		var since int64
+		for range 40 {
+			since = <-acked
+		}
+		since -= int64(i * 7) // some replay, of varying length
+		c, p := f.connect(t, fmt.Sprintf("joiner%d", i), "")
+		mustJoin(t, c, room, ptr(since))
+		js = append(js, joiner{p, since})
+	}
+	wg.Wait()
+	info, err := f.store.Room(context.Background(), room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range js {
+		want := j.since + 1
+		for want <= info.LastSeq {
+			e := j.p.next(t, fmt.Sprintf("entry %d", want), func(e event) bool { return e.Seq > 0 })
+			if e.Seq != want {
+				t.Fatalf("%s resumed after %d: got seq %d, want %d (gap or duplicate)", j.p.c.Nick(), j.since, e.Seq, want)
+			}
+			want++
+		}
+	}
+}
+
+func TestSlowClientIsClosedAndResumes(t *testing.T) {
+	f := newFixture(t, Options{QueueSize: 4, Grace: time.Hour})
+	ctx := context.Background()
+	slow, err := f.hub.Connect("slow", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the replies are read, never the live queue.
+	go func() {
+		for {
+			select {
+			case <-slow.Direct():
+			case <-slow.Done():
+				return
+			}
+		}
+	}()
+	if err := slow.Join(ctx, "general", nil); err != nil {
+		t.Fatal(err)
+	}
+	fast, pf := f.connect(t, "fast", "")
+	mustJoin(t, fast, "general", nil)
+	var last int64
+	for i := range 20 {
+		last = mustSend(t, fast, "general", fmt.Sprint(i), fmt.Sprint("msg ", i)).Seq
+	}
+	select {
+	case <-slow.Done():
+		if got := slow.CloseCode(); got != CloseTooSlow {
+			t.Errorf("CloseCode() = %d, want %d", got, CloseTooSlow)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a client that never reads was not closed")
+	}
+	// The room did not wait for the slow client.
+	pf.next(t, "the last message", isMessage("msg 19"))
+	if st := f.hub.Stats(); st.SlowClosed != 1 {
+		t.Errorf("Stats().SlowClosed = %d, want 1", st.SlowClosed)
+	}
+
+	// The same person reconnects and resumes from what it had: nothing.
+	slow.Disconnect()
+	again, pa := f.connect(t, "slow", slow.Session())
+	mustJoin(t, again, "general", ptr(0))
+	for want := int64(1); want <= last; want++ {
+		e := pa.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 })
+		if e.Seq != want {
+			t.Fatalf("resumed client got seq %d, want %d", e.Seq, want)
+		}
+	}
+}
+
+// TestGapIsFilledFromStore covers a lost publication: the room holds the
+// later entry back, reads the missing one from the store, and delivers both
+// in order, once.
+func TestGapIsFilledFromStore(t *testing.T) {
+	f := newFixture(t, Options{GapWait: time.Millisecond})
+	ctx := context.Background()
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	pa.next(t, "own join", isType("join"))
+
+	// Two entries are stored, but only the second is published.
+	lost := &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "bob", ClientID: "1", Text: "lost"}
+	found := &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "bob", ClientID: "2", Text: "found"}
+	for _, e := range []*parley.Entry{lost, found} {
+		if _, err := f.store.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.hub.publishEntry(ctx, found)
+	f.hub.publishEntry(ctx, found) // and a duplicate
+
+	if e := pa.next(t, "the lost entry", func(e event) bool { return e.Seq > 0 }); e.Seq != lost.Seq || e.Text != "lost" {
+		t.Fatalf("first entry after the gap = %+v, want seq %d 'lost'", e, lost.Seq)
+	}
+	if e := pa.next(t, "the later entry", func(e event) bool { return e.Seq > 0 }); e.Seq != found.Seq {
+		t.Fatalf("second entry = seq %d, want %d", e.Seq, found.Seq)
+	}
+	mustSend(t, ana, "general", "marker", "marker")
+	if e := pa.next(t, "the marker", func(e event) bool { return e.Seq > 0 }); e.Text != "marker" {
+		t.Fatalf("after the gap fill got %+v, want the marker (the duplicate must be dropped)", e)
+	}
+}
+
+func TestMalformedPublicationIsDropped(t *testing.T) {
+	f := newFixture(t, Options{})
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	f.hub.broker.Publish(context.Background(), "general", []byte("garbage"))
+	mustSend(t, ana, "general", "m", "still works")
+	pa.next(t, "a message after the garbage", isMessage("still works"))
+}
+
+func TestPresenceAndGrace(t *testing.T) {
+	f := newFixture(t, Options{Grace: 20 * time.Millisecond})
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	bob, _ := f.connect(t, "bob", "")
+	mustJoin(t, bob, "general", nil)
+	pa.next(t, "bob online", func(e event) bool { return e.Type == "online" && e.Nick == "bob" })
+	if n := f.hub.Online("general"); n != 2 {
+		t.Errorf("Online() = %d, want 2", n)
+	}
+	bob.Disconnect()
+	pa.next(t, "bob offline", func(e event) bool { return e.Type == "offline" && e.Nick == "bob" })
+	pa.next(t, "bob's leave entry", func(e event) bool { return e.Type == "leave" && e.From == "bob" })
+	if n := f.hub.Online("general"); n != 1 {
+		t.Errorf("Online() after grace = %d, want 1", n)
+	}
+	// The nickname is free again once the grace period is over.
+	if _, err := f.hub.Connect("bob", ""); err != nil {
+		t.Errorf("Connect(bob) after grace = %v, want success", err)
+	}
+}
+
+func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	bob, _ := f.hub.Connect("bob", "")
+	newProbe(t, bob)
+	mustJoin(t, bob, "general", nil)
+	pa.next(t, "bob's join", func(e event) bool { return e.Type == "join" && e.From == "bob" })
+
+	bob.Disconnect()
+	again, _ := f.connect(t, "bob", bob.Session())
+	mustJoin(t, again, "general", nil)
+	mustSend(t, again, "general", "b", "back")
+	e := pa.next(t, "anything", func(e event) bool { return e.Type != "typing" })
+	if e.Type != "message" || e.Text != "back" {
+		t.Errorf("after a reload within grace ana got %+v, want only bob's message", e)
+	}
+}
+
+func TestExplicitLeave(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	bob, _ := f.connect(t, "bob", "")
+	mustJoin(t, bob, "general", nil)
+	if err := bob.Leave(context.Background(), "general"); err != nil {
+		t.Fatalf("Leave() = %v", err)
+	}
+	pa.next(t, "bob's leave entry, without waiting for grace", func(e event) bool { return e.Type == "leave" && e.From == "bob" })
+	if err := bob.Leave(context.Background(), "general"); parley.CodeOf(err) != "not_joined" {
+		t.Errorf("second Leave() = %v, want not_joined", err)
+	}
+	if _, err := bob.Send(context.Background(), "general", "x", "hi"); parley.CodeOf(err) != "not_joined" {
+		t.Errorf("Send() after Leave = %v, want not_joined", err)
+	}
+}
+
+func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
+	f := newFixture(t, Options{})
+	ana, _ := f.connect(t, "ana", "")
+	mustJoin(t, ana, "quiet", nil)
+	if err := ana.Leave(context.Background(), "quiet"); err != nil {
+		t.Fatal(err)
+	}
+	f.hub.mu.Lock()
+	_, kept := f.hub.rooms["quiet"]
+	f.hub.mu.Unlock()
+	if kept {
+		t.Error("a room nobody is in kept its local state")
+	}
+	mustJoin(t, ana, "quiet", ptr(0))
+	bob, pb := f.connect(t, "bob", "")
+	mustJoin(t, bob, "quiet", nil)
+	mustSend(t, ana, "quiet", "1", "still delivered")
+	pb.next(t, "a message in the recreated room", isMessage("still delivered"))
+}
+
+func TestNicknames(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	ana, _ := f.connect(t, "ana", "")
+	tests := []struct {
+		name, nick, session, code string
+	}{
+		{"taken", "ana", "", "nickname_taken"},
+		{"taken in other case", "ANA", "", "nickname_taken"},
+		{"wrong session", "ana", "forged", "nickname_taken"},
+		{"empty", "", "", "invalid_nick"},
+		{"too long", "abcdefghijklmnopqrstuvwxyz0123456789", "", "invalid_nick"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.hub.Connect(tt.nick, tt.session)
+			if got := parley.CodeOf(err); got != tt.code {
+				t.Errorf("Connect(%q, %q) = %v, want code %s", tt.nick, tt.session, err, tt.code)
+			}
+		})
+	}
+	// The same person's other tab presents the session.
+	tab, err := f.hub.Connect("ana", ana.Session())
+	if err != nil {
+		t.Fatalf("Connect with the session = %v, want success", err)
+	}
+	tab.Disconnect()
+}
+
+func TestGuestsDisabled(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := New(nil, NewLocal(), logger, Options{})
+	if _, err := h.Connect("ana", ""); parley.CodeOf(err) != "guests_disabled" {
+		t.Errorf("Connect() = %v, want guests_disabled", err)
+	}
+}
+
+func TestTypingIsRateLimited(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	ana, _ := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	bob, pb := f.connect(t, "bob", "")
+	mustJoin(t, bob, "general", nil)
+	ctx := context.Background()
+	for range 5 {
+		if err := ana.Typing(ctx, "general"); err != nil {
+			t.Fatalf("Typing() = %v", err)
+		}
+	}
+	pb.next(t, "ana typing", func(e event) bool { return e.Type == "typing" && e.From == "ana" })
+	mustSend(t, ana, "general", "m", "done typing")
+	e := pb.next(t, "next typing or message", func(e event) bool { return e.Type == "typing" || e.Type == "message" })
+	if e.Type != "message" {
+		t.Errorf("bob got a second typing notice within %v", TypingInterval)
+	}
+	if err := ana.Typing(ctx, "nowhere"); parley.CodeOf(err) != "not_joined" {
+		t.Errorf("Typing() in a room not joined = %v, want not_joined", err)
+	}
+}
+
+// TestRestartEndsStaleMemberships: members stored before a restart who do
+// not come back within the grace period leave their rooms.
+func TestRestartEndsStaleMemberships(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Join(ctx, "general", "ghost"); err != nil {
+		t.Fatal(err)
+	}
+	f := startHub(t, store, Options{Grace: 20 * time.Millisecond})
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	pa.next(t, "the ghost's leave entry", func(e event) bool { return e.Type == "leave" && e.From == "ghost" })
+}
+
+func TestCloseDisconnectsEveryone(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, pa := f.connect(t, "ana", "")
+	f.hub.Close()
+	select {
+	case code := <-pa.code:
+		if code != CloseGoingAway {
+			t.Errorf("close code = %d, want %d", code, CloseGoingAway)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close() did not close the client")
+	}
+	if _, err := f.hub.Connect("bob", ""); parley.KindOf(err) != parley.Unavailable {
+		t.Errorf("Connect() after Close = %v, want Unavailable", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	if err := f.hub.Wait(ctx); err == nil {
+		t.Error("Wait() = nil while a client is still connected")
+	}
+}

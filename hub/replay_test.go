@@ -1,0 +1,164 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// TestLiveEntriesWaitForTheReplay pins down the interleaving that the load
+// test only hits by chance: entries committed while a joiner's replay is
+// still being written reach it after the replay, once each, in order.
+func TestLiveEntriesWaitForTheReplay(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	ctx := context.Background()
+	bob, _ := f.connect(t, "bob", "")
+	mustJoin(t, bob, "general", nil)
+	for i := range 3 {
+		mustSend(t, bob, "general", fmt.Sprint("old", i), "old")
+	}
+
+	ana, err := f.hub.Connect("ana", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ana.Disconnect)
+	joinErr := make(chan error, 1)
+	go func() { joinErr <- ana.Join(ctx, "general", ptr(0)) }()
+
+	// Receiving joined proves the subscription exists; the replay is now
+	// blocked until its first page is taken.
+	var joined event
+	if err := json.Unmarshal(<-ana.Direct(), &joined); err != nil || joined.Type != "joined" {
+		t.Fatalf("first frame = %+v, %v; want joined", joined, err)
+	}
+	for i := range 3 {
+		mustSend(t, bob, "general", fmt.Sprint("new", i), "new")
+	}
+
+	p := newProbe(t, ana)
+	for want := int64(1); want <= joined.LastSeq+3; want++ {
+		e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 })
+		if e.Seq != want {
+			t.Fatalf("got seq %d, want %d", e.Seq, want)
+		}
+		if wantText := "new"; e.Seq > joined.LastSeq && e.Text != wantText {
+			t.Errorf("entry %d = %q, want one of the messages sent during the replay", e.Seq, e.Text)
+		}
+	}
+	if err := <-joinErr; err != nil {
+		t.Fatalf("Join() = %v", err)
+	}
+	// Ana's own join entry comes after everything the replay covered.
+	if e := p.next(t, "ana's join", func(e event) bool { return e.Seq > 0 }); e.Type != "join" || e.From != "ana" {
+		t.Errorf("next entry = %+v, want ana's join", e)
+	}
+}
+
+func TestBacklogOverflowClosesClient(t *testing.T) {
+	f := newFixture(t, Options{})
+	c, err := f.hub.Connect("ana", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect()
+	s := &sub{replaying: true}
+	for seq := int64(1); seq <= maxBacklog; seq++ {
+		f.hub.deliverLocked(c, s, pending{seq: seq, frame: []byte("{}")})
+	}
+	select {
+	case <-c.Done():
+		t.Fatalf("client closed after %d held entries, want it to hold that many", maxBacklog)
+	default:
+	}
+	f.hub.deliverLocked(c, s, pending{seq: maxBacklog + 1, frame: []byte("{}")})
+	if got := c.CloseCode(); got != CloseTooSlow {
+		t.Errorf("CloseCode() = %d, want %d", got, CloseTooSlow)
+	}
+}
+
+func TestWaitReturnsOnceClientsAreGone(t *testing.T) {
+	f := newFixture(t, Options{})
+	c, err := f.hub.Connect("ana", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hub.Close()
+	<-c.Done()
+	c.Disconnect()
+	c.Disconnect() // a second call does nothing
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.hub.Wait(ctx); err != nil {
+		t.Errorf("Wait() = %v, want nil once every client disconnected", err)
+	}
+}
+
+func TestReplyGivesUp(t *testing.T) {
+	f := newFixture(t, Options{})
+	c, err := f.hub.Connect("ana", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Reply(ctx, []byte("{}")); err != context.Canceled {
+		t.Errorf("Reply() with nobody writing and ctx done = %v, want context.Canceled", err)
+	}
+	c.Disconnect()
+	if err := c.Reply(context.Background(), []byte("{}")); err != errClosed {
+		t.Errorf("Reply() after Disconnect = %v, want errClosed", err)
+	}
+}
+
+func TestStoreFailureIsReported(t *testing.T) {
+	f := newFixture(t, Options{})
+	ana, _ := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	f.store.Close()
+	_, err := ana.Send(context.Background(), "general", "x", "lost?")
+	if err == nil || parley.KindOf(err) != parley.Internal {
+		t.Errorf("Send() on a closed store = %v, want an internal error", err)
+	}
+	if err := ana.Join(context.Background(), "other", nil); err == nil {
+		t.Error("Join() on a closed store = nil, want an error")
+	}
+}
+
+func TestPackUnpack(t *testing.T) {
+	for _, seq := range []int64{seqTyping, seqEvent, 1, 1 << 40} {
+		got, frame, ok := unpack(pack(seq, []byte(`{"a":1}`)))
+		if !ok || got != seq || !bytes.Equal(frame, []byte(`{"a":1}`)) {
+			t.Errorf("unpack(pack(%d)) = %d, %q, %v", seq, got, frame, ok)
+		}
+	}
+	for _, bad := range []string{"", " {}", "x {}", "-2 {}", "12"} {
+		if _, _, ok := unpack([]byte(bad)); ok {
+			t.Errorf("unpack(%q) ok, want refused", bad)
+		}
+	}
+}
+
+// TestReplayFromTheStart covers a resume from since 0 across several replay
+// pages: every entry from the first arrives, in order.
+func TestReplayFromTheStart(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	bob, _ := f.connect(t, "bob", "")
+	mustJoin(t, bob, "general", nil)
+	const n = 2*replayPage + 50
+	for i := range n {
+		mustSend(t, bob, "general", fmt.Sprint(i), fmt.Sprint("m", i))
+	}
+	ana, p := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", ptr(0))
+	for want := int64(1); want <= n+1; want++ { // bob's join and his messages
+		if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 }); e.Seq != want {
+			t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
+		}
+	}
+}

@@ -1,0 +1,509 @@
+package hub
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// room is a room with members on this replica.
+type room struct {
+	name        string
+	ready       chan struct{} // closed once delivered is known
+	unsubscribe func()        // from the broker; static after acquire
+
+	mu        sync.Mutex
+	delivered int64                // newest seq handed to subscribers; guarded by mu
+	pending   map[int64][]byte     // publications ahead of delivered; guarded by mu
+	gapFill   bool                 // a gap fill is scheduled; guarded by mu
+	subs      map[*Client]*sub     // guarded by mu
+	online    map[string]*presence // by folded nickname; guarded by mu
+	typing    map[string]time.Time // last typing relayed, by folded nickname; guarded by mu
+	released  bool                 // removed from the hub; guarded by mu
+	err       error                // why the room could not start; written before ready is closed
+}
+
+// sub is one client's subscription to a room.
+type sub struct {
+	last      int64     // newest seq sent to the client
+	replaying bool      // live frames go to backlog until the replay ends
+	backlog   []pending // held back while replaying
+}
+
+type pending struct {
+	seq   int64 // 0 for ephemeral events
+	frame []byte
+}
+
+// presence is a person online in a room: connected, or within grace.
+type presence struct {
+	nick  string
+	conns int
+	away  *time.Timer // ends the grace period
+}
+
+// acquire returns the room named name, creating its local state, with a
+// broker subscription, when it has none. It waits until the room knows the
+// newest sequence number that local subscribers have been given.
+func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
+	h.mu.Lock()
+	r := h.rooms[name]
+	created := r == nil
+	if created {
+		r = &room{
+			name:      name,
+			ready:     make(chan struct{}),
+			delivered: -1,
+			pending:   make(map[int64][]byte),
+			subs:      make(map[*Client]*sub),
+			online:    make(map[string]*presence),
+			typing:    make(map[string]time.Time),
+		}
+		h.rooms[name] = r
+	}
+	h.mu.Unlock()
+
+	if created {
+		// Subscribe before reading the newest number: an entry committed
+		// after the read is published after it, so it reaches this room.
+		r.unsubscribe = h.broker.Subscribe(name, func(msg []byte) { h.receive(r, msg) })
+		info, err := h.store.Room(ctx, name)
+		r.mu.Lock()
+		if err != nil {
+			r.err = err
+			r.released = true
+		} else {
+			r.delivered = info.LastSeq
+			for seq := range r.pending {
+				if seq <= r.delivered {
+					delete(r.pending, seq)
+				}
+			}
+			h.drainLocked(r)
+		}
+		r.mu.Unlock()
+		close(r.ready)
+		if err != nil {
+			h.mu.Lock()
+			if h.rooms[name] == r {
+				delete(h.rooms, name)
+			}
+			h.mu.Unlock()
+			r.unsubscribe()
+		}
+	}
+	select {
+	case <-r.ready:
+		return r, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// releaseIfIdle drops r's local state when nobody is subscribed or online.
+func (h *Hub) releaseIfIdle(r *room) {
+	h.mu.Lock()
+	r.mu.Lock()
+	idle := len(r.subs) == 0 && len(r.online) == 0 && !r.released
+	if idle {
+		r.released = true
+		if h.rooms[r.name] == r {
+			delete(h.rooms, r.name)
+		}
+	}
+	r.mu.Unlock()
+	h.mu.Unlock()
+	if idle {
+		<-r.ready
+		r.unsubscribe()
+	}
+}
+
+// receive handles one publication to r from the broker.
+func (h *Hub) receive(r *room, msg []byte) {
+	seq, frame, ok := unpack(msg)
+	if !ok {
+		h.logger.Warn("dropping malformed publication", "room", r.name)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch seq {
+	case seqEvent:
+		h.broadcastLocked(r, pending{frame: frame})
+		return
+	case seqTyping:
+		h.typingLocked(r, frame)
+		return
+	}
+	if r.delivered < 0 || seq > r.delivered+1 {
+		r.pending[seq] = frame
+		if r.delivered >= 0 {
+			h.scheduleGapFillLocked(r)
+		}
+		return
+	}
+	if seq <= r.delivered {
+		return // already delivered, from the store or an earlier publication
+	}
+	r.delivered = seq
+	h.broadcastLocked(r, pending{seq: seq, frame: frame})
+	h.drainLocked(r)
+}
+
+// drainLocked delivers the held publications that now follow on.
+func (h *Hub) drainLocked(r *room) {
+	for {
+		frame, ok := r.pending[r.delivered+1]
+		if !ok {
+			break
+		}
+		delete(r.pending, r.delivered+1)
+		r.delivered++
+		h.broadcastLocked(r, pending{seq: r.delivered, frame: frame})
+	}
+	if len(r.pending) > 0 {
+		h.scheduleGapFillLocked(r)
+	}
+}
+
+// scheduleGapFillLocked arranges for the entries missing before r's held
+// publications to be read from the store, unless they arrive first.
+func (h *Hub) scheduleGapFillLocked(r *room) {
+	if r.gapFill {
+		return
+	}
+	r.gapFill = true
+	h.after(h.opts.GapWait, func(ctx context.Context) { h.fillGap(ctx, r) })
+}
+
+// fillGap reads from the store the entries r has not delivered but holds
+// later ones of, and delivers them in order.
+func (h *Hub) fillGap(ctx context.Context, r *room) {
+	r.mu.Lock()
+	r.gapFill = false
+	from, upto := r.delivered, int64(0)
+	for seq := range r.pending {
+		upto = max(upto, seq)
+	}
+	r.mu.Unlock()
+	if upto == 0 || from < 0 {
+		return
+	}
+	for from < upto-1 {
+		entries, err := h.store.Entries(ctx, r.name, parley.Page{After: from, Before: upto, Limit: replayPage, Oldest: true})
+		if err != nil {
+			h.logger.Error("fill gap", "room", r.name, "after", from, "err", err)
+			r.mu.Lock()
+			h.scheduleGapFillLocked(r)
+			r.mu.Unlock()
+			return
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			h.receive(r, pack(e.Seq, EncodeEntry(e)))
+		}
+		from = entries[len(entries)-1].Seq
+	}
+	h.logger.Debug("filled gap", "room", r.name, "upto", upto)
+}
+
+// broadcastLocked hands one entry or event to every subscriber of r.
+func (h *Hub) broadcastLocked(r *room, p pending) {
+	var n uint64
+	for c, s := range r.subs {
+		if h.deliverLocked(c, s, p) {
+			n++
+		}
+	}
+	h.deliveries.Add(n)
+}
+
+// deliverLocked hands one entry or event to one subscriber: held back while
+// its replay runs, dropped if it has it already, queued otherwise. It
+// reports whether the frame was queued.
+func (h *Hub) deliverLocked(c *Client, s *sub, p pending) bool {
+	if p.seq > 0 && p.seq <= s.last {
+		return false
+	}
+	if s.replaying {
+		if len(s.backlog) >= maxBacklog {
+			c.tooSlow()
+			return false
+		}
+		s.backlog = append(s.backlog, p)
+		return false
+	}
+	if p.seq > 0 {
+		s.last = p.seq
+	}
+	return c.enqueue(p.frame)
+}
+
+// typingLocked relays a typing notice unless the receiver's queue is half
+// full: typing is the first thing dropped under load.
+func (h *Hub) typingLocked(r *room, frame []byte) {
+	for c, s := range r.subs {
+		if s.replaying || len(c.live) > cap(c.live)/2 {
+			continue
+		}
+		c.enqueue(frame)
+	}
+}
+
+// Join subscribes c to the room named name, creating the room if needed.
+// With since set, the client is sent the entries after *since first. The
+// client receives, through Direct, the joined event, then the replay; live
+// entries follow through Live. It returns Invalid for a bad name or since,
+// and Conflict when c is in the room already.
+func (c *Client) Join(ctx context.Context, name string, since *int64) error {
+	h := c.h
+	if err := parley.ValidateRoomName(name); err != nil {
+		return err
+	}
+	if _, ok := c.rooms[name]; ok {
+		return parley.CodeErrorf(parley.Conflict, "already_joined", "You are in room %q already.", name)
+	}
+	if since != nil && *since < 0 {
+		return parley.CodeErrorf(parley.Invalid, "bad_since", "since must not be negative.")
+	}
+	info, err := h.store.EnsureRoom(ctx, name)
+	if err != nil {
+		return err
+	}
+	if since != nil && *since > info.LastSeq {
+		return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", *since, name, info.LastSeq)
+	}
+	key := c.person.key
+	var r *room
+	var s *sub
+	var upto int64
+	for r == nil {
+		if r, err = h.acquire(ctx, name); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		if r.released {
+			// The room's last member went away between acquire and now.
+			r.mu.Unlock()
+			r = nil
+			continue
+		}
+		upto = r.delivered
+		// Live entries are held back until the joined event and the replay
+		// have been written, even without since, so joined comes first.
+		s = &sub{last: upto, replaying: true}
+		if since != nil {
+			s.last = *since
+		}
+		r.subs[c] = s
+	}
+	p := r.online[key]
+	cameOnline := p == nil
+	if cameOnline {
+		p = &presence{nick: c.person.nick}
+		r.online[key] = p
+	}
+	if p.away != nil {
+		p.away.Stop()
+		p.away = nil
+	}
+	p.conns++
+	online := make([]string, 0, len(r.online))
+	for _, p := range r.online {
+		online = append(online, p.nick)
+	}
+	r.mu.Unlock()
+	c.rooms[name] = r
+	sort.Strings(online)
+
+	from := upto
+	if since != nil {
+		from = *since
+	}
+	if err := c.Reply(ctx, mustEncode(joinedEvent{Type: "joined", Room: name, LastSeq: upto, Online: online})); err != nil {
+		return err
+	}
+	if err := c.replay(ctx, r, s, from, upto); err != nil {
+		return err
+	}
+	if cameOnline {
+		h.publish(ctx, name, seqEvent, mustEncode(presenceEvent{Type: "online", Room: name, Nick: c.person.nick}))
+		e, err := h.store.Join(ctx, name, c.person.nick)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			h.publishEntry(ctx, e)
+		}
+	}
+	return nil
+}
+
+// replay sends c the entries of r after since up to upto from the store,
+// then what arrived live meanwhile, and switches the subscription to live.
+func (c *Client) replay(ctx context.Context, r *room, s *sub, since, upto int64) error {
+	h := c.h
+	for after := since; after < upto; {
+		entries, err := h.store.Entries(ctx, r.name, parley.Page{After: after, Before: upto + 1, Limit: replayPage, Oldest: true})
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		if err := c.Reply(ctx, encodeEntries(entries)); err != nil {
+			return err
+		}
+		after = entries[len(entries)-1].Seq
+	}
+	for {
+		r.mu.Lock()
+		backlog := s.backlog
+		s.backlog = nil
+		if len(backlog) == 0 {
+			s.last = max(s.last, upto)
+			s.replaying = false
+			r.mu.Unlock()
+			return nil
+		}
+		r.mu.Unlock()
+		for _, p := range backlog {
+			if err := c.Reply(ctx, p.frame); err != nil {
+				return err
+			}
+			if p.seq > 0 {
+				r.mu.Lock()
+				s.last = p.seq
+				r.mu.Unlock()
+			}
+		}
+	}
+}
+
+// Leave unsubscribes c from the room named name. When c was the person's
+// last connection there, they leave the room at once. It returns NotFound
+// when c is not in the room.
+func (c *Client) Leave(ctx context.Context, name string) error {
+	r, ok := c.rooms[name]
+	if !ok {
+		return notJoined(name)
+	}
+	delete(c.rooms, name)
+	c.h.unsubscribe(ctx, r, c, 0)
+	return nil
+}
+
+func notJoined(name string) error {
+	return parley.CodeErrorf(parley.NotFound, "not_joined", "You have not joined room %q.", name)
+}
+
+// unsubscribe removes c from r. When c was the person's last connection in
+// r, they go offline and leave the room after grace (at once when zero).
+func (h *Hub) unsubscribe(ctx context.Context, r *room, c *Client, grace time.Duration) {
+	key := c.person.key
+	r.mu.Lock()
+	delete(r.subs, c)
+	p := r.online[key]
+	p.conns--
+	last := p.conns == 0
+	if last && grace > 0 {
+		p.away = h.after(grace, func(ctx context.Context) { h.goAway(ctx, r, key, p) })
+	}
+	r.mu.Unlock()
+	if last && grace <= 0 {
+		h.goAway(ctx, r, key, p)
+	}
+}
+
+// goAway takes p offline in r and ends their membership, unless they came
+// back meanwhile.
+func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence) {
+	r.mu.Lock()
+	gone := r.online[key] == p && p.conns == 0
+	if gone {
+		delete(r.online, key)
+		delete(r.typing, key)
+	}
+	r.mu.Unlock()
+	if !gone {
+		return
+	}
+	h.publish(ctx, r.name, seqEvent, mustEncode(presenceEvent{Type: "offline", Room: r.name, Nick: p.nick}))
+	if e, err := h.store.Leave(ctx, r.name, p.nick); err != nil {
+		h.logger.Error("leave room", "room", r.name, "nick", p.nick, "err", err)
+	} else if e != nil {
+		h.publishEntry(ctx, e)
+	}
+	h.releaseIfIdle(r)
+}
+
+// leaveIfAway ends nick's membership of room unless they are online in it
+// on this replica.
+func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
+	h.mu.Lock()
+	r := h.rooms[room]
+	h.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		_, here := r.online[strings.ToLower(nick)]
+		r.mu.Unlock()
+		if here {
+			return
+		}
+	}
+	if e, err := h.store.Leave(ctx, room, nick); err != nil {
+		h.logger.Error("leave room after restart", "room", room, "nick", nick, "err", err)
+	} else if e != nil {
+		h.publishEntry(ctx, e)
+	}
+}
+
+// Send stores a message from c in the room named name, which c must have
+// joined, and publishes it. It returns the stored entry, which is the
+// original one when clientID was sent before. Errors are those of
+// parley.Entry.Validate, NotFound when c is not in the room, and the
+// store's.
+func (c *Client) Send(ctx context.Context, name, clientID, text string) (*parley.Entry, error) {
+	if _, ok := c.rooms[name]; !ok {
+		return nil, notJoined(name)
+	}
+	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.person.nick, ClientID: clientID, Text: text}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := c.h.store.Append(ctx, e); err != nil {
+		return nil, err
+	}
+	// A duplicate is published again too: harmless to rooms that have it,
+	// and it repairs a publication lost to a crash between commit and publish.
+	c.h.publishEntry(ctx, e)
+	return e, nil
+}
+
+// Typing tells the other members of the room named name that c's person is
+// typing, at most once per TypingInterval; extra notices are dropped.
+func (c *Client) Typing(ctx context.Context, name string) error {
+	r, ok := c.rooms[name]
+	if !ok {
+		return notJoined(name)
+	}
+	key := c.person.key
+	now := time.Now()
+	r.mu.Lock()
+	relay := now.Sub(r.typing[key]) >= TypingInterval
+	if relay {
+		r.typing[key] = now
+	}
+	r.mu.Unlock()
+	if relay {
+		c.h.publish(ctx, name, seqTyping, mustEncode(typingEvent{Type: "typing", Room: name, From: c.person.nick}))
+	}
+	return nil
+}

@@ -1,0 +1,442 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// Every write goes through the writer goroutine (run), which owns the write
+// connection. A caller queues an op and waits; the writer takes everything
+// queued, up to maxBatch ops, runs them in one transaction, commits, and
+// tells each caller. It never waits for more ops to arrive: under load the
+// queue fills while a transaction commits, and the next transaction takes
+// it all, so batching costs no latency.
+
+// writeQueries are the statements of the writer, which Open prepares.
+var writeQueries = []string{selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq}
+
+// An op is one write waiting for the writer goroutine.
+type op struct {
+	// do makes the write in b's transaction. It returns a *parley.Error,
+	// having changed nothing, when only this op fails (an unknown room);
+	// any other error fails the whole transaction.
+	do func(ctx context.Context, b *batch) error
+
+	err  error         // written by the writer before done is closed
+	done chan struct{} // closed when the op's transaction has ended
+}
+
+// submit queues a write and returns its error once its transaction has
+// ended. When ctx is done before the writer takes the op, submit withdraws
+// it and returns ctx's error; once taken, the op completes regardless.
+func (db *DB) submit(ctx context.Context, do func(context.Context, *batch) error) error {
+	o := &op{do: do, done: make(chan struct{})}
+	if err := db.enqueue(ctx, o); err != nil {
+		return err
+	}
+	return db.await(ctx, o)
+}
+
+func (db *DB) enqueue(ctx context.Context, o *op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return ErrClosed
+	}
+	db.pending = append(db.pending, o)
+	db.mu.Unlock()
+	db.signal()
+	return nil
+}
+
+func (db *DB) await(ctx context.Context, o *op) error {
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+	}
+	db.mu.Lock()
+	i := slices.Index(db.pending, o)
+	if i >= 0 {
+		db.pending = slices.Delete(db.pending, i, i+1)
+	}
+	db.mu.Unlock()
+	if i >= 0 {
+		return ctx.Err()
+	}
+	<-o.done // The writer has o in a transaction, which ends soon.
+	return o.err
+}
+
+// signal wakes the writer goroutine, unless a wake-up is pending already.
+func (db *DB) signal() {
+	select {
+	case db.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer goroutine. It returns after Close, once every op queued
+// before Close has committed.
+func (db *DB) run() {
+	defer close(db.stopped)
+	for {
+		<-db.wake
+		for {
+			ops, closed := db.take()
+			if len(ops) > 0 {
+				db.commit(ops)
+				continue
+			}
+			if closed {
+				return
+			}
+			break
+		}
+	}
+}
+
+// take removes and returns the oldest queued ops, at most db.maxBatch, and
+// reports whether the DB is closed.
+func (db *DB) take() (ops []*op, closed bool) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	n := min(len(db.pending), db.maxBatch)
+	ops = slices.Clone(db.pending[:n])
+	db.pending = slices.Delete(db.pending, 0, n)
+	return ops, db.closed
+}
+
+// commit runs ops in one transaction and reports to their callers. If the
+// transaction fails, every op gets the error and none of them is stored.
+func (db *DB) commit(ops []*op) {
+	start := time.Now()
+	err := db.commitTx(ops)
+	if err == nil {
+		db.batches.Add(1)
+		db.ops.Add(int64(len(ops)))
+		db.observe(len(ops), time.Since(start))
+	}
+	for _, o := range ops {
+		if err != nil {
+			o.err = err
+		}
+		close(o.done)
+	}
+}
+
+const updateLastSeq = `
+	UPDATE rooms
+	SET last_seq = ?
+	WHERE id = ?`
+
+func (db *DB) commitTx(ops []*op) error {
+	// The callers' contexts are not used: once an op is in a transaction,
+	// it completes, whoever gave up waiting.
+	ctx := context.Background()
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	defer tx.Rollback()
+
+	b := &batch{
+		tx:       tx,
+		prepared: db.prepared,
+		at:       fromMillis(db.now().UnixMilli()),
+		rooms:    map[string]*roomState{},
+	}
+	for _, o := range ops {
+		err := o.do(ctx, b)
+		var perr *parley.Error
+		switch {
+		case errors.As(err, &perr):
+			o.err = err
+		case err != nil:
+			return err
+		}
+	}
+	for _, r := range b.rooms {
+		if !r.changed {
+			continue
+		}
+		if _, err := b.exec(ctx, updateLastSeq, r.lastSeq, r.id); err != nil {
+			return fmt.Errorf("update room: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit write: %w", err)
+	}
+	return nil
+}
+
+// A batch is one write transaction of the writer goroutine.
+type batch struct {
+	tx       *sql.Tx
+	prepared map[string]*sql.Stmt // by query; the DB's, read-only
+	// at stamps everything the batch stores: its commit time, to the
+	// millisecond.
+	at time.Time
+	// rooms caches the rooms the batch has read; commitTx saves the
+	// changed sequence numbers.
+	rooms map[string]*roomState
+}
+
+// stmt returns query prepared for b's transaction. Open prepares the
+// writer's statements (writeQueries) once: parsing SQL costs more than
+// running them.
+func (b *batch) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s := b.prepared[query]; s != nil {
+		return b.tx.StmtContext(ctx, s), nil
+	}
+	return b.tx.PrepareContext(ctx, query)
+}
+
+func (b *batch) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := b.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+// queryRow runs a query that returns at most one row and scans it into dest.
+func (b *batch) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	s, err := b.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	return s.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+type roomState struct {
+	id        int64
+	createdAt time.Time
+	lastSeq   int64
+	changed   bool // lastSeq must be saved
+}
+
+const selectRoomState = `
+	SELECT id, created_at, last_seq
+	FROM rooms
+	WHERE name = ?`
+
+// room returns the state of the room named name, or a NotFound error.
+func (b *batch) room(ctx context.Context, name string) (*roomState, error) {
+	if r := b.rooms[name]; r != nil {
+		return r, nil
+	}
+	var createdAt int64
+	r := &roomState{}
+	err := b.queryRow(ctx, []any{&r.id, &createdAt, &r.lastSeq}, selectRoomState, name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, errNoRoom(name)
+	case err != nil:
+		return nil, fmt.Errorf("read room %q: %w", name, err)
+	}
+	r.createdAt = fromMillis(createdAt)
+	b.rooms[name] = r
+	return r, nil
+}
+
+const insertRoom = `
+	INSERT INTO rooms (name, created_at)
+	VALUES (?, ?)
+	ON CONFLICT (name) DO NOTHING`
+
+// ensureRoom returns the room named name, creating it when needed.
+func (b *batch) ensureRoom(ctx context.Context, name string) (*parley.Room, error) {
+	if _, err := b.exec(ctx, insertRoom, name, b.at.UnixMilli()); err != nil {
+		return nil, fmt.Errorf("create room %q: %w", name, err)
+	}
+	r, err := b.room(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &parley.Room{Name: name, CreatedAt: r.createdAt, LastSeq: r.lastSeq}, nil
+}
+
+// selectMessage finds a message by its client id, with the partial index
+// entries_client_id.
+const selectMessage = `
+	SELECT seq, text, at
+	FROM entries
+	WHERE room_id = ? AND sender = ? AND client_id = ? AND kind = 'message'`
+
+// appendMessage stores e, or finds the message that a send with the same
+// room, sender and client id stored before and reports dup true. Either way
+// it fills in e's Seq, At and, for a duplicate, Text.
+func (b *batch) appendMessage(ctx context.Context, e *parley.Entry) (dup bool, err error) {
+	r, err := b.room(ctx, e.Room)
+	if err != nil {
+		return false, err
+	}
+	// The transaction sees the messages stored earlier in this batch, so
+	// a retry queued together with its original is a duplicate too.
+	var at int64
+	err = b.queryRow(ctx, []any{&e.Seq, &e.Text, &at}, selectMessage, r.id, e.From, e.ClientID)
+	switch {
+	case err == nil:
+		e.At = fromMillis(at)
+		return true, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("find message %q from %q in %q: %w", e.ClientID, e.From, e.Room, err)
+	}
+	return false, b.insert(ctx, r, e)
+}
+
+const insertMember = `
+	INSERT INTO members (room_id, nick)
+	VALUES (?, ?)
+	ON CONFLICT DO NOTHING`
+
+// join makes nick a member of room and returns the join entry, or nil when
+// nick is a member already.
+func (b *batch) join(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	r, err := b.room(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.exec(ctx, insertMember, r.id, nick)
+	if err != nil {
+		return nil, fmt.Errorf("add %q to %q: %w", nick, room, err)
+	}
+	return b.membershipChanged(ctx, r, res, &parley.Entry{Room: room, Kind: parley.KindJoin, From: nick})
+}
+
+const deleteMember = `
+	DELETE FROM members
+	WHERE room_id = ? AND nick = ?`
+
+// leave ends nick's membership of room and returns the leave entry, or nil
+// when nick is not a member.
+func (b *batch) leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	r, err := b.room(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.exec(ctx, deleteMember, r.id, nick)
+	if err != nil {
+		return nil, fmt.Errorf("remove %q from %q: %w", nick, room, err)
+	}
+	return b.membershipChanged(ctx, r, res, &parley.Entry{Room: room, Kind: parley.KindLeave, From: nick})
+}
+
+// membershipChanged stores e when res changed a row of members.
+func (b *batch) membershipChanged(ctx context.Context, r *roomState, res sql.Result, e *parley.Entry) (*parley.Entry, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", e.Kind, e.Room, err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	if err := b.insert(ctx, r, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+const insertEntry = `
+	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+// insert gives e the room's next sequence number and the batch's time, and
+// stores it.
+func (b *batch) insert(ctx context.Context, r *roomState, e *parley.Entry) error {
+	e.Seq = r.lastSeq + 1
+	e.At = b.at
+	if _, err := b.exec(ctx, insertEntry,
+		r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli()); err != nil {
+		return fmt.Errorf("store %s %d of %q: %w", e.Kind, e.Seq, e.Room, err)
+	}
+	r.lastSeq = e.Seq
+	r.changed = true
+	return nil
+}
+
+// EnsureRoom returns the room named name, creating it with an empty log when
+// it does not exist. It returns Invalid for a bad name.
+func (db *DB) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
+	if err := parley.ValidateRoomName(name); err != nil {
+		return nil, err
+	}
+	if r, err := db.Room(ctx, name); err == nil || parley.KindOf(err) != parley.NotFound {
+		return r, err
+	}
+	var r *parley.Room
+	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
+		var err error
+		r, err = b.ensureRoom(ctx, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Append stores the message e in its room's log and sets e.Seq and e.At,
+// returning only after the transaction that stores it has committed. It
+// returns Invalid for a message that e.Validate rejects and NotFound for an
+// unknown room. When the room holds a message from e.From with e.ClientID
+// already, Append stores nothing, sets e's Seq, At and Text to the stored
+// message's, and reports dup true.
+func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error) {
+	if err := e.Validate(); err != nil {
+		return false, err
+	}
+	// The writer fills in a copy, so e changes only when the append
+	// succeeds.
+	stored := *e
+	err = db.submit(ctx, func(ctx context.Context, b *batch) error {
+		var err error
+		dup, err = b.appendMessage(ctx, &stored)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	e.Seq, e.At, e.Text = stored.Seq, stored.At, stored.Text
+	return dup, nil
+}
+
+// Join makes nick a member of room, appending and returning a join entry.
+// When nick is a member already it stores nothing and returns nil, nil. It
+// returns Invalid for a bad nickname and NotFound for an unknown room.
+func (db *DB) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	return db.changeMembership(ctx, room, nick, (*batch).join)
+}
+
+// Leave ends nick's membership of room, appending and returning a leave
+// entry. When nick is not a member it stores nothing and returns nil, nil.
+// It returns Invalid for a bad nickname and NotFound for an unknown room.
+func (db *DB) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	return db.changeMembership(ctx, room, nick, (*batch).leave)
+}
+
+func (db *DB) changeMembership(ctx context.Context, room, nick string, change func(*batch, context.Context, string, string) (*parley.Entry, error)) (*parley.Entry, error) {
+	if err := parley.ValidateNick(nick); err != nil {
+		return nil, err
+	}
+	var e *parley.Entry
+	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
+		var err error
+		e, err = change(b, ctx, room, nick)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}

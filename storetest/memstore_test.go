@@ -1,0 +1,253 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// memDB is the data of memStore, a simple and obviously correct store kept
+// in memory, against which the suite itself is tested. Like a database file,
+// it outlives the stores that open it.
+type memDB struct {
+	mu      sync.Mutex
+	rooms   map[string]*memRoom    // guarded by mu
+	members map[parley.Member]bool // guarded by mu
+}
+
+type memRoom struct {
+	room     parley.Room
+	log      []*parley.Entry
+	messages map[[2]string]*parley.Entry // by sender and client id
+}
+
+func newMemDB() *memDB {
+	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}}
+	db.addRoom(parley.DefaultRoom)
+	return db
+}
+
+// open returns a function that opens db.
+func (db *memDB) open() OpenFunc {
+	return func(context.Context) (parley.Store, error) { return &memStore{db: db}, nil }
+}
+
+func (db *memDB) addRoom(name string) *memRoom {
+	r := &memRoom{room: parley.Room{Name: name, CreatedAt: memNow()}, messages: map[[2]string]*parley.Entry{}}
+	db.rooms[name] = r
+	return r
+}
+
+// memNow returns the time, as a store that keeps milliseconds stores it.
+func memNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+var errMemClosed = errors.New("memstore: closed")
+
+// memStore is one open handle on a memDB.
+type memStore struct {
+	db     *memDB
+	closed bool // guarded by db.mu
+}
+
+// lock locks the data and returns the unlock function, or an error when s is
+// closed.
+func (s *memStore) lock() (unlock func(), err error) {
+	s.db.mu.Lock()
+	if s.closed {
+		s.db.mu.Unlock()
+		return nil, errMemClosed
+	}
+	return s.db.mu.Unlock, nil
+}
+
+func (s *memStore) room(name string) (*memRoom, error) {
+	r := s.db.rooms[name]
+	if r == nil {
+		return nil, parley.Errorf(parley.NotFound, "There is no room named %q.", name)
+	}
+	return r, nil
+}
+
+func (s *memStore) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
+	if err := parley.ValidateRoomName(name); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r := s.db.rooms[name]
+	if r == nil {
+		r = s.db.addRoom(name)
+	}
+	room := r.room
+	return &room, nil
+}
+
+func (s *memStore) Room(ctx context.Context, name string) (*parley.Room, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, err := s.room(name)
+	if err != nil {
+		return nil, err
+	}
+	room := r.room
+	return &room, nil
+}
+
+func (s *memStore) Rooms(ctx context.Context) ([]*parley.Room, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var rooms []*parley.Room
+	for _, r := range s.db.rooms {
+		room := r.room
+		rooms = append(rooms, &room)
+	}
+	slices.SortFunc(rooms, func(a, b *parley.Room) int { return strings.Compare(a.Name, b.Name) })
+	return rooms, nil
+}
+
+func (s *memStore) Append(ctx context.Context, e *parley.Entry) (bool, error) {
+	if err := e.Validate(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	r, err := s.room(e.Room)
+	if err != nil {
+		return false, err
+	}
+	key := [2]string{e.From, e.ClientID}
+	if m := r.messages[key]; m != nil {
+		e.Seq, e.At, e.Text = m.Seq, m.At, m.Text
+		return true, nil
+	}
+	r.messages[key] = r.add(e)
+	return false, nil
+}
+
+// add stamps e with the room's next number and the time, and stores a copy.
+func (r *memRoom) add(e *parley.Entry) *parley.Entry {
+	r.room.LastSeq++
+	e.Seq, e.At = r.room.LastSeq, memNow()
+	stored := *e
+	r.log = append(r.log, &stored)
+	return &stored
+}
+
+func (s *memStore) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	return s.change(room, nick, parley.KindJoin)
+}
+
+func (s *memStore) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	return s.change(room, nick, parley.KindLeave)
+}
+
+func (s *memStore) change(room, nick string, kind parley.EntryKind) (*parley.Entry, error) {
+	if err := parley.ValidateNick(nick); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return nil, err
+	}
+	m := parley.Member{Room: room, Nick: nick}
+	if s.db.members[m] == (kind == parley.KindJoin) {
+		return nil, nil
+	}
+	if kind == parley.KindJoin {
+		s.db.members[m] = true
+	} else {
+		delete(s.db.members, m)
+	}
+	e := &parley.Entry{Room: room, Kind: kind, From: nick}
+	r.add(e)
+	return e, nil
+}
+
+func (s *memStore) Members(ctx context.Context) ([]parley.Member, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var members []parley.Member
+	for m := range s.db.members {
+		members = append(members, m)
+	}
+	return members, nil
+}
+
+func (s *memStore) Entries(ctx context.Context, room string, p parley.Page) ([]*parley.Entry, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return nil, err
+	}
+	// log[i] has number i+1, so the page is a slice of it.
+	end := int64(len(r.log))
+	if p.Before > 0 {
+		end = min(end, p.Before-1)
+	}
+	lo := min(p.After, end)
+	start := max(lo, end-int64(p.Limit))
+	if p.Oldest {
+		start = lo
+		end = min(end, lo+int64(p.Limit))
+	}
+	var entries []*parley.Entry
+	for _, e := range r.log[start:end] {
+		c := *e
+		entries = append(entries, &c)
+	}
+	return entries, nil
+}
+
+func (s *memStore) Ping(ctx context.Context) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	unlock()
+	return nil
+}
+
+func (s *memStore) Close() error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	s.closed = true
+	return nil
+}
