@@ -18,6 +18,8 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store parley.Store, h *h
 	get(mux, "/ws", handleSocket(logger, h, opts))
 	if opts.Metrics != nil {
 		get(mux, "/metrics", opts.Metrics)
+	} else {
+		get(mux, "/metrics", handleNotFound())
 	}
 	mux.Handle("/api/", handleNotFound())
 	mux.Handle("/", ui)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -112,6 +113,7 @@ type socket struct {
 	obs     Observer
 	limiter *rate.Limiter // used by the reader only
 	strikes int           // rate-limited frames in a row; reader only
+	greeted bool          // hello succeeded; reader only
 }
 
 // next reads the next frame, enforcing the rate limit. It returns nil when
@@ -121,20 +123,23 @@ func (s *socket) next() (*frame, error, bool) {
 	typ, data, err := s.conn.ReadMessage()
 	if err != nil {
 		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) && ne.Timeout() {
-			s.closeWith(closeNoHello, "no hello") // only the hello phase has a deadline that fires
+		switch {
+		case errors.Is(err, websocket.ErrReadLimit):
+			s.drain() // the library has sent close 1009
+		case errors.As(err, &ne) && ne.Timeout() && !s.greeted:
+			s.closeAndDrain(closeNoHello, "no hello")
 		}
 		return nil, nil, false
 	}
 	s.obs.FrameIn()
 	if typ != websocket.TextMessage {
-		s.closeWith(websocket.CloseUnsupportedData, "binary messages are not supported")
+		s.closeAndDrain(websocket.CloseUnsupportedData, "binary messages are not supported")
 		return nil, nil, false
 	}
 	if !s.limiter.Allow() {
 		s.strikes++
 		if s.strikes >= maxStrikes {
-			s.closeWith(closeRateLimited, "rate limited")
+			s.closeAndDrain(closeRateLimited, "rate limited")
 			return nil, nil, false
 		}
 		// Decode the dropped frame all the same, so that the error names
@@ -151,6 +156,21 @@ func (s *socket) next() (*frame, error, bool) {
 func (s *socket) closeWith(code int, reason string) {
 	msg := websocket.FormatCloseMessage(code, reason)
 	_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+}
+
+// closeAndDrain sends a close frame, then drains the connection.
+func (s *socket) closeAndDrain(code int, reason string) {
+	s.closeWith(code, reason)
+	s.drain()
+}
+
+// drain reads and discards what the client still sends until it closes the
+// connection, for a short while at most. Closing a socket with unread data
+// makes TCP reset it, and a reset may destroy the close frame on its way.
+func (s *socket) drain() {
+	nc := s.conn.NetConn()
+	nc.SetReadDeadline(time.Now().Add(closeWait))
+	io.Copy(io.Discard, nc)
 }
 
 // hello runs the connection until the client has said hello successfully,
@@ -181,6 +201,10 @@ func (s *socket) hello(h *hub.Hub) *hub.Client {
 			err = parley.CodeErrorf(parley.Invalid, "unsupported_version", "This server speaks protocol version %d.", ProtocolVersion)
 		default:
 			c, err = h.Connect(f.Nick, f.Session)
+			if parley.KindOf(err) == parley.Unavailable {
+				s.closeAndDrain(hub.CloseGoingAway, "shutting down") // reconnect and resume
+				return nil
+			}
 		}
 		if err != nil {
 			if !reply(s.errorEvent(err, "", "")) {
@@ -195,6 +219,7 @@ func (s *socket) hello(h *hub.Hub) *hub.Client {
 			c.Disconnect()
 			return nil
 		}
+		s.greeted = true
 		s.keepAlive()
 		return c
 	}

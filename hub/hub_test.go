@@ -269,6 +269,12 @@ func TestJoinErrors(t *testing.T) {
 			}
 		})
 	}
+	// A refused join changes nothing: the rooms it named were not created.
+	for _, name := range []string{"other", "fresh"} {
+		if _, err := f.store.Room(context.Background(), name); parley.KindOf(err) != parley.NotFound {
+			t.Errorf("Room(%q) after a refused join = %v, want NotFound", name, err)
+		}
+	}
 }
 
 // TestReplayUnderLoad is the resume guarantee: clients that join with since
@@ -543,10 +549,11 @@ func TestGuestsDisabled(t *testing.T) {
 
 func TestTypingIsRateLimited(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	ana, _ := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana", "")
 	mustJoin(t, ana, "general", nil)
 	bob, pb := f.connect(t, "bob", "")
 	mustJoin(t, bob, "general", nil)
+	pa.next(t, "bob's join", func(e event) bool { return e.Type == "join" && e.From == "bob" })
 	ctx := context.Background()
 	for range 5 {
 		if err := ana.Typing(ctx, "general"); err != nil {
@@ -558,6 +565,9 @@ func TestTypingIsRateLimited(t *testing.T) {
 	e := pb.next(t, "next typing or message", func(e event) bool { return e.Type == "typing" || e.Type == "message" })
 	if e.Type != "message" {
 		t.Errorf("bob got a second typing notice within %v", TypingInterval)
+	}
+	if e := pa.next(t, "typing or message", func(e event) bool { return e.Type == "typing" || e.Type == "message" }); e.Type != "message" {
+		t.Errorf("ana got her own typing notice: %+v", e)
 	}
 	if err := ana.Typing(ctx, "nowhere"); parley.CodeOf(err) != "not_joined" {
 		t.Errorf("Typing() in a room not joined = %v, want not_joined", err)

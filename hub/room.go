@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"strings"
 	"sync"
@@ -246,11 +247,17 @@ func (h *Hub) deliverLocked(c *Client, s *sub, p pending) bool {
 	return c.enqueue(p.frame)
 }
 
-// typingLocked relays a typing notice unless the receiver's queue is half
-// full: typing is the first thing dropped under load.
+// typingLocked relays a typing notice to everyone in r but the typist,
+// unless the receiver's queue is half full: typing is the first thing
+// dropped under load.
 func (h *Hub) typingLocked(r *room, frame []byte) {
+	var t typingEvent
+	if json.Unmarshal(frame, &t) != nil {
+		return
+	}
+	typist := strings.ToLower(t.From)
 	for c, s := range r.subs {
-		if s.replaying || len(c.live) > cap(c.live)/2 {
+		if s.replaying || c.person.key == typist || len(c.live) > cap(c.live)/2 {
 			continue
 		}
 		c.enqueue(frame)
@@ -273,18 +280,28 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil && *since < 0 {
 		return parley.CodeErrorf(parley.Invalid, "bad_since", "since must not be negative.")
 	}
-	info, err := h.store.EnsureRoom(ctx, name)
-	if err != nil {
-		return err
+	if since != nil && *since > 0 {
+		// Checked before the room is created: a refused join changes nothing.
+		last := int64(0)
+		switch info, err := h.store.Room(ctx, name); {
+		case err == nil:
+			last = info.LastSeq
+		case parley.KindOf(err) != parley.NotFound:
+			return err
+		}
+		if *since > last {
+			return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", *since, name, last)
+		}
 	}
-	if since != nil && *since > info.LastSeq {
-		return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", *since, name, info.LastSeq)
+	if _, err := h.store.EnsureRoom(ctx, name); err != nil {
+		return err
 	}
 	key := c.person.key
 	var r *room
 	var s *sub
 	var upto int64
 	for r == nil {
+		var err error
 		if r, err = h.acquire(ctx, name); err != nil {
 			return err
 		}
