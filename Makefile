@@ -51,10 +51,12 @@ test: $(STATICCHECK)
 		echo "web/package.json does not exist yet: skipping the web tests"; \
 	fi
 
+# The web client's unit tests (Vitest), then its end-to-end tests (Playwright
+# in Debian's Chromium, against a parley built from this tree).
 web-test:
 	@if [ -f web/package.json ]; then \
-		echo "cd web && npm ci && npm test"; \
-		cd web && npm ci && npm test; \
+		echo "cd web && npm ci && npm test && npm run e2e"; \
+		cd web && npm ci && npm test && npm run e2e; \
 	else \
 		echo "web/package.json does not exist yet: skipping the web tests"; \
 	fi

@@ -1,0 +1,616 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ACK_TIMEOUT,
+  ChatClient,
+  TYPING_SEND_INTERVAL,
+  TYPING_SHOW_FOR,
+  backoffDelay,
+  type Entry,
+  type StorageLike,
+  type WebSocketLike,
+} from './api';
+
+// ---- fakes: a socket the test plays the server on, a clock, REST, storage ----
+
+type Frame = Record<string, unknown>;
+
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: Frame[] = [];
+  closedWith: number | undefined;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string): void {
+    if (this.readyState !== 1) throw new Error('send on a socket that is not open');
+    this.sent.push(JSON.parse(data) as Frame);
+  }
+  close(code?: number): void {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+  // The server's side.
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  push(...events: object[]): void {
+    this.onmessage?.({ data: events.map((e) => JSON.stringify(e)).join('\n') });
+  }
+  drop(code = 1006): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+  framesOf(type: string): Frame[] {
+    return this.sent.filter((f) => f.type === type);
+  }
+}
+
+class FakeClock {
+  t = 1_700_000_000_000;
+  private id = 0;
+  timers = new Map<number, { at: number; fn: () => void }>();
+  now = (): number => this.t;
+  setTimeout = (fn: () => void, ms: number): number => {
+    const id = ++this.id;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  };
+  clearTimeout = (id: unknown): void => {
+    this.timers.delete(id as number);
+  };
+  /** advance runs, in order, every timer due within ms. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+class MemoryStorage implements StorageLike {
+  m = new Map<string, string>();
+  getItem(k: string): string | null {
+    return this.m.get(k) ?? null;
+  }
+  setItem(k: string, v: string): void {
+    this.m.set(k, v);
+  }
+  removeItem(k: string): void {
+    this.m.delete(k);
+  }
+}
+
+/** FakeServerLog answers the REST history endpoint from an in-memory log. */
+class FakeREST {
+  logs = new Map<string, Entry[]>();
+  calls: string[] = [];
+  fetch = async (input: string): Promise<Response> => {
+    this.calls.push(input);
+    const u = new URL(input, 'http://parley.test');
+    const m = /^\/api\/rooms\/([^/]+)\/messages$/.exec(u.pathname);
+    if (!m) return json(404, { error: { code: 'not_found', message: 'Not found.' } });
+    const room = decodeURIComponent(m[1]!);
+    const log = this.logs.get(room);
+    if (!log) return json(404, { error: { code: 'not_found', message: 'Room not found.' } });
+    const limit = Number(u.searchParams.get('limit') ?? 50);
+    const before = Number(u.searchParams.get('before') ?? 0);
+    const after = Number(u.searchParams.get('after') ?? 0);
+    let sel = log.filter((e) => e.seq > after && (before === 0 || e.seq < before));
+    sel = u.searchParams.has('after') ? sel.slice(0, limit) : sel.slice(-limit);
+    return json(200, { room, entries: sel });
+  };
+  add(room: string, ...es: Entry[]): void {
+    const log = this.logs.get(room) ?? [];
+    log.push(...es);
+    this.logs.set(room, log);
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+function msg(seq: number, from: string, text: string, room = 'general', clientId = `${from}-${seq}`): Entry {
+  return { room, seq, type: 'message', from, text, clientId, at: new Date(1_700_000_000_000 + seq * 1000).toISOString() };
+}
+
+function joinEntry(seq: number, from: string, room = 'general'): Entry {
+  return { room, seq, type: 'join', from, at: new Date(1_700_000_000_000 + seq * 1000).toISOString() };
+}
+
+/** flush lets pending promise callbacks (the REST reads) run. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setTimeout(r, 0));
+}
+
+function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
+  FakeSocket.all = [];
+  const clock = new FakeClock();
+  const rest = new FakeREST();
+  const storage = opts.storage ?? new MemoryStorage();
+  let uuid = 0;
+  const client = new ChatClient({
+    WebSocket: FakeSocket,
+    fetch: rest.fetch,
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+    random: opts.random ?? (() => 0.5),
+    now: clock.now,
+    randomUUID: () => `uuid-${++uuid}`,
+    storage,
+    wsURL: 'ws://parley.test/ws',
+    apiBase: 'http://parley.test',
+  });
+  const sock = (): FakeSocket => FakeSocket.all[FakeSocket.all.length - 1]!;
+  const room = (name = 'general') => client.getState().rooms.find((r) => r.name === name)!;
+  const seqs = (name = 'general') => room(name).entries.map((e) => e.seq);
+
+  /** signIn says hello as nick and answers like the server, up to joined. */
+  async function signIn(nick = 'ana', lastSeq?: number, online = [nick]) {
+    client.signIn(nick);
+    const ws = sock();
+    ws.open();
+    ws.push({ type: 'welcome', v: 1, nick, session: 'sess-1', limits: { maxTextBytes: 4096, maxFrameBytes: 16384, maxNickLength: 32, maxRoomLength: 64 } });
+    await flush();
+    const join = ws.framesOf('join').at(-1)!;
+    ws.push({ type: 'joined', room: 'general', lastSeq: lastSeq ?? (join.since as number), online });
+    return ws;
+  }
+
+  /** reconnect lets the backoff run out, opens the new socket and says welcome. */
+  async function reconnect(): Promise<FakeSocket> {
+    const before = FakeSocket.all.length;
+    clock.advance(60_000);
+    expect(FakeSocket.all.length).toBe(before + 1);
+    const ws = sock();
+    ws.open();
+    ws.push({ type: 'welcome', v: 1, nick: client.getState().nick, session: 'sess-1' });
+    await flush();
+    return ws;
+  }
+
+  return { client, clock, rest, storage, sock, room, seqs, signIn, reconnect };
+}
+
+// ---- tests ----
+
+describe('connecting', () => {
+  it('says hello, loads the newest page over REST, then joins general with since = newest seq', async () => {
+    const t = setup();
+    t.rest.add('general', joinEntry(1, 'bob'), msg(2, 'bob', 'hi'), msg(3, 'bob', 'anyone?'));
+    t.client.signIn('ana');
+    const ws = t.sock();
+    expect(ws.url).toBe('ws://parley.test/ws');
+    ws.open();
+    expect(ws.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana' });
+    ws.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' });
+    await flush();
+    expect(t.rest.calls).toEqual(['http://parley.test/api/rooms/general/messages?limit=50']);
+    expect(ws.framesOf('join')).toEqual([{ type: 'join', room: 'general', since: 3 }]);
+    ws.push({ type: 'joined', room: 'general', lastSeq: 3, online: ['ana', 'bob'] });
+    expect(t.client.getState().status).toBe('online');
+    expect(t.client.getState().nick).toBe('ana');
+    expect(t.seqs()).toEqual([1, 2, 3]);
+    expect(t.room().online).toEqual(['ana', 'bob']);
+    expect(t.room().hasOlder).toBe(false);
+  });
+
+  it('reads several events from one WebSocket message, one per line', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.push(joinEntry(1, 'ana'), { type: 'online', room: 'general', nick: 'bob' }, msg(2, 'bob', 'hello'));
+    expect(t.seqs()).toEqual([1, 2]);
+    expect(t.room().online).toEqual(['ana', 'bob']);
+  });
+
+  it('shows a refused hello (nickname_taken) on the sign-in screen and does not retry', async () => {
+    const t = setup();
+    t.client.signIn('bob');
+    const ws = t.sock();
+    ws.open();
+    ws.push({ type: 'error', code: 'nickname_taken', message: 'The nickname "bob" is taken. Choose another.' });
+    const s = t.client.getState();
+    expect(s.status).toBe('signed-out');
+    expect(s.signInError).toEqual({ code: 'nickname_taken', message: 'The nickname "bob" is taken. Choose another.' });
+    expect(ws.closedWith).toBe(1000);
+    t.clock.advance(120_000);
+    expect(FakeSocket.all.length).toBe(1);
+  });
+
+  it('says so when the server cannot be reached at sign-in', () => {
+    const t = setup();
+    t.client.signIn('ana');
+    t.sock().drop(1006);
+    expect(t.client.getState().status).toBe('signed-out');
+    expect(t.client.getState().signInError?.code).toBe('unreachable');
+  });
+
+  it('keeps nickname and session in session storage, so a reload says hello with them', async () => {
+    const storage = new MemoryStorage();
+    const t1 = setup({ storage });
+    t1.rest.add('general', msg(1, 'bob', 'hi'));
+    await t1.signIn('ana', 1);
+    t1.client.dispose();
+
+    const t2 = setup({ storage });
+    t2.rest.add('general', msg(1, 'bob', 'hi'), msg(2, 'bob', 'still here'));
+    t2.client.start();
+    expect(t2.client.getState().nick).toBe('ana');
+    await flush();
+    const ws = t2.sock();
+    ws.open();
+    expect(ws.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+    ws.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' });
+    await flush();
+    expect(ws.framesOf('join')).toEqual([{ type: 'join', room: 'general', since: 2 }]);
+    expect(t2.seqs()).toEqual([1, 2]);
+  });
+
+  it('does not reconnect after a normal closure', async () => {
+    const t = setup();
+    const ws = await t.signIn();
+    ws.drop(1000);
+    expect(t.client.getState().status).toBe('disconnected');
+    t.clock.advance(120_000);
+    expect(FakeSocket.all.length).toBe(1);
+  });
+});
+
+describe('resuming', () => {
+  it('rejoins every room with since = the last seq seen after the connection drops', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'));
+    t.rest.add('dev', msg(1, 'carol', 'build is green'));
+    const ws = await t.signIn('ana', 1);
+    t.client.openRoom('dev');
+    await flush();
+    expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'dev', since: 1 });
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 1, online: ['ana'] });
+    ws.push(msg(2, 'bob', 'two'), msg(3, 'bob', 'three'));
+    ws.push(msg(2, 'carol', 'deploying', 'dev'));
+
+    ws.drop(1006);
+    expect(t.client.getState().status).toBe('reconnecting');
+    const ws2 = await t.reconnect();
+    expect(ws2.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+    expect(ws2.framesOf('join')).toEqual([
+      { type: 'join', room: 'general', since: 3 },
+      { type: 'join', room: 'dev', since: 2 },
+    ]);
+    // No history is read again: the replay brings what was missed.
+    expect(t.rest.calls.length).toBe(2);
+    ws2.push({ type: 'joined', room: 'general', lastSeq: 4, online: ['ana', 'bob'] }, msg(4, 'bob', 'missed'));
+    expect(t.seqs()).toEqual([1, 2, 3, 4]);
+    expect(t.client.getState().status).toBe('online');
+  });
+
+  it('drops entries it already has (dedupe by seq)', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'), msg(2, 'bob', 'two'));
+    const ws = await t.signIn('ana', 2);
+    ws.push(msg(2, 'bob', 'two'), msg(3, 'bob', 'three'), msg(3, 'bob', 'three'), msg(1, 'bob', 'one'));
+    ws.push(msg(3, 'bob', 'three'));
+    expect(t.seqs()).toEqual([1, 2, 3]);
+    expect(t.room().last).toBe(3);
+  });
+
+  it('fills a gap from REST with after = last when a seq jumps', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'), msg(2, 'bob', 'two'));
+    const ws = await t.signIn('ana', 2);
+    // The server stored 3..6, but only 6 reached us.
+    t.rest.add('general', msg(3, 'bob', 'three'), msg(4, 'bob', 'four'), msg(5, 'bob', 'five'), msg(6, 'bob', 'six'));
+    ws.push(msg(6, 'bob', 'six'));
+    expect(t.seqs()).toEqual([1, 2]); // held back until the gap is filled
+    await flush();
+    expect(t.rest.calls.at(-1)).toBe('http://parley.test/api/rooms/general/messages?limit=200&after=2');
+    // A live entry arriving meanwhile is not applied twice.
+    ws.push(msg(5, 'bob', 'five'), msg(7, 'bob', 'seven'));
+    await flush();
+    expect(t.seqs()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('backs off 0.5 s doubling to 30 s, each wait within ±50%', () => {
+    for (const r of [0, 0.25, 0.5, 0.999999]) {
+      for (let attempt = 0; attempt < 12; attempt++) {
+        const base = Math.min(30_000, 500 * 2 ** attempt);
+        const d = backoffDelay(attempt, () => r);
+        expect(d).toBeGreaterThanOrEqual(base * 0.5);
+        expect(d).toBeLessThan(base * 1.5);
+      }
+    }
+    expect(backoffDelay(0, () => 0.5)).toBe(500);
+    expect(backoffDelay(1, () => 0.5)).toBe(1000);
+    expect(backoffDelay(6, () => 0.5)).toBe(30_000);
+    expect(backoffDelay(100, () => 0.5)).toBe(30_000);
+  });
+
+  it('waits the backoff between attempts and starts over after a welcome', async () => {
+    const t = setup({ random: () => 0 }); // the shortest waits: half the base
+    const ws = await t.signIn();
+    ws.drop(1006);
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const n = FakeSocket.all.length;
+      const start = t.clock.t;
+      while (FakeSocket.all.length === n) t.clock.advance(10);
+      waits.push(t.clock.t - start);
+      t.sock().drop(1006); // the server is still down
+    }
+    expect(waits).toEqual([250, 500, 1000, 2000, 4000, 8000, 15_000, 15_000]);
+    const ws2 = await t.reconnect();
+    ws2.drop(1001);
+    const n = FakeSocket.all.length;
+    t.clock.advance(249);
+    expect(FakeSocket.all.length).toBe(n);
+    t.clock.advance(1);
+    expect(FakeSocket.all.length).toBe(n + 1);
+  });
+});
+
+describe('sending', () => {
+  it('goes sending → sent on ack → into the log when the message event comes', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    const id = t.client.send('general', 'Hello, world');
+    expect(ws.framesOf('send')).toEqual([{ type: 'send', room: 'general', clientId: id, text: 'Hello, world' }]);
+    expect(t.room().outgoing.map((o) => o.status)).toEqual(['sending']);
+    ws.push({ type: 'ack', room: 'general', clientId: id, seq: 1, at: '2026-11-22T09:30:01.512Z' });
+    expect(t.room().outgoing.map((o) => [o.status, o.seq])).toEqual([['sent', 1]]);
+    ws.push(msg(1, 'ana', 'Hello, world', 'general', id));
+    expect(t.room().outgoing).toEqual([]);
+    expect(t.seqs()).toEqual([1]);
+  });
+
+  it('takes the message event before the ack just as well', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    const id = t.client.send('general', 'hi');
+    ws.push(msg(1, 'ana', 'hi', 'general', id), { type: 'ack', room: 'general', clientId: id, seq: 1, at: '2026-11-22T09:30:01.512Z' });
+    expect(t.room().outgoing).toEqual([]);
+    expect(t.seqs()).toEqual([1]);
+  });
+
+  it('keeps unacknowledged messages in the outbox and resends them with the same client id after reconnecting', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    const a = t.client.send('general', 'first');
+    ws.drop(1006);
+    const b = t.client.send('general', 'written while offline');
+    expect(t.room().outgoing.map((o) => [o.text, o.status])).toEqual([
+      ['first', 'sending'],
+      ['written while offline', 'sending'],
+    ]);
+
+    const ws2 = await t.reconnect();
+    // Nothing is sent before the room is joined again.
+    expect(ws2.framesOf('send')).toEqual([]);
+    ws2.push({ type: 'joined', room: 'general', lastSeq: 1, online: ['ana'] });
+    expect(ws2.framesOf('send')).toEqual([
+      { type: 'send', room: 'general', clientId: a, text: 'first' },
+      { type: 'send', room: 'general', clientId: b, text: 'written while offline' },
+    ]);
+    // "first" had been stored before the drop: the replay brings it, the ack repeats its seq.
+    ws2.push(msg(1, 'ana', 'first', 'general', a), { type: 'ack', room: 'general', clientId: a, seq: 1, at: 'x' });
+    ws2.push({ type: 'ack', room: 'general', clientId: b, seq: 2, at: 'y' }, msg(2, 'ana', 'written while offline', 'general', b));
+    expect(t.seqs()).toEqual([1, 2]);
+    expect(t.room().outgoing).toEqual([]);
+  });
+
+  it('keeps the outbox across a reload of the page', async () => {
+    const storage = new MemoryStorage();
+    const t1 = setup({ storage });
+    const ws = await t1.signIn('ana', 0);
+    ws.drop(1006);
+    const id = t1.client.send('general', 'survives a reload');
+    t1.client.dispose();
+
+    const t2 = setup({ storage });
+    t2.client.start();
+    expect(t2.room().outgoing.map((o) => o.clientId)).toEqual([id]);
+    await flush();
+    const ws2 = t2.sock();
+    ws2.open();
+    ws2.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' }, { type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    await flush();
+    expect(ws2.framesOf('send')).toEqual([{ type: 'send', room: 'general', clientId: id, text: 'survives a reload' }]);
+  });
+
+  it('marks a refused message failed, and retry sends it again with the same client id', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    const id = t.client.send('general', 'too fast');
+    ws.push({ type: 'error', code: 'rate_limited', message: 'Slow down.', room: 'general', clientId: id });
+    expect(t.room().outgoing.map((o) => [o.status, o.error])).toEqual([['failed', 'Slow down.']]);
+    t.client.retry(id);
+    expect(ws.framesOf('send').map((f) => f.clientId)).toEqual([id, id]);
+    expect(t.room().outgoing[0]!.status).toBe('sending');
+  });
+
+  it('shows a retry state when no ack comes, and still resends it after a reconnect', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    const id = t.client.send('general', 'into the void');
+    t.clock.advance(ACK_TIMEOUT);
+    expect(t.room().outgoing[0]!.status).toBe('failed');
+    ws.drop(1006);
+    const ws2 = await t.reconnect();
+    ws2.push({ type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    expect(ws2.framesOf('send').map((f) => f.clientId)).toEqual([id]);
+    expect(t.room().outgoing[0]!.status).toBe('sending');
+  });
+});
+
+describe('typing', () => {
+  it('sends at most one typing notice every 3 s', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    for (let i = 0; i < 10; i++) {
+      t.client.notifyTyping('general');
+      t.clock.advance(250);
+    }
+    expect(ws.framesOf('typing').length).toBe(1);
+    t.clock.advance(TYPING_SEND_INTERVAL - 2500);
+    t.client.notifyTyping('general');
+    expect(ws.framesOf('typing')).toEqual([
+      { type: 'typing', room: 'general' },
+      { type: 'typing', room: 'general' },
+    ]);
+  });
+
+  it('shows who is typing for 5 s, or until their message arrives', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.push({ type: 'typing', room: 'general', from: 'bob' }, { type: 'typing', room: 'general', from: 'carol' });
+    expect(t.room().typing).toEqual(['bob', 'carol']);
+    ws.push(msg(1, 'bob', 'done typing'));
+    expect(t.room().typing).toEqual(['carol']);
+    t.clock.advance(TYPING_SHOW_FOR - 1);
+    expect(t.room().typing).toEqual(['carol']);
+    t.clock.advance(1);
+    expect(t.room().typing).toEqual([]);
+  });
+});
+
+describe('rooms', () => {
+  it('counts unread messages from others in rooms not in view, and clears them on view', async () => {
+    const t = setup();
+    t.rest.add('dev', msg(1, 'carol', 'old news', 'dev'));
+    const ws = await t.signIn('ana', 0);
+    t.client.openRoom('dev');
+    await flush();
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 1, online: ['ana'] });
+    expect(t.room('dev').unread).toBe(0); // history is not unread
+    ws.push(msg(1, 'bob', 'in general'), msg(2, 'bob', 'again'), joinEntry(3, 'dave'));
+    ws.push(msg(2, 'carol', 'in view', 'dev'));
+    expect(t.room('general').unread).toBe(2);
+    expect(t.room('dev').unread).toBe(0);
+    t.client.selectRoom('general');
+    expect(t.room('general').unread).toBe(0);
+    t.client.send('dev', 'mine');
+    ws.push(msg(3, 'ana', 'mine', 'dev', 'uuid-1'), msg(4, 'carol', 'yours', 'dev'));
+    expect(t.room('dev').unread).toBe(1);
+  });
+
+  it('tracks who is online from joined, online and offline', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0, ['ana', 'bob']);
+    ws.push({ type: 'online', room: 'general', nick: 'carol' }, { type: 'offline', room: 'general', nick: 'bob' });
+    expect(t.room().online).toEqual(['ana', 'carol']);
+  });
+
+  it('loads older pages before the oldest entry', async () => {
+    const t = setup();
+    const log: Entry[] = [];
+    for (let i = 1; i <= 120; i++) log.push(msg(i, 'bob', `m${i}`));
+    t.rest.add('general', ...log);
+    await t.signIn('ana', 120);
+    expect(t.seqs()).toEqual(log.slice(70).map((e) => e.seq));
+    expect(t.room().hasOlder).toBe(true);
+    await t.client.loadOlder('general');
+    expect(t.rest.calls.at(-1)).toBe('http://parley.test/api/rooms/general/messages?limit=50&before=71');
+    await t.client.loadOlder('general');
+    expect(t.seqs()).toEqual(log.map((e) => e.seq));
+    expect(t.room().hasOlder).toBe(false);
+  });
+
+  it('joins a room that does not exist yet with since 0', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    t.client.openRoom('new room');
+    await flush();
+    expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'new room', since: 0 });
+    expect(t.client.getState().current).toBe('new room');
+  });
+});
+
+describe('edge cases', () => {
+  it('pings after 20 s of silence and gives up on a connection silent for 45 s', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    t.clock.advance(20_000);
+    expect(ws.framesOf('ping')).toEqual([{ type: 'ping' }]);
+    ws.push({ type: 'pong' });
+    t.clock.advance(20_000);
+    expect(ws.framesOf('ping').length).toBe(2);
+    t.clock.advance(25_000); // no pong: the network is gone
+    expect(t.client.getState().status).toBe('reconnecting');
+    const ws2 = await t.reconnect();
+    expect(ws2.framesOf('join')).toEqual([{ type: 'join', room: 'general', since: 0 }]);
+  });
+
+  it('pauses at least 5 s after close code 4001 (rate limited)', async () => {
+    const t = setup({ random: () => 0 });
+    const ws = await t.signIn('ana', 0);
+    ws.drop(4001);
+    t.clock.advance(4_999);
+    expect(FakeSocket.all.length).toBe(1);
+    t.clock.advance(1);
+    expect(FakeSocket.all.length).toBe(2);
+  });
+
+  it('starts a room afresh after bad_since (the server lost its log)', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'), msg(2, 'bob', 'two'));
+    const ws = await t.signIn('ana', 2);
+    ws.drop(1006);
+    t.rest.logs.set('general', [msg(1, 'carol', 'new world')]);
+    const ws2 = await t.reconnect();
+    ws2.push({ type: 'error', code: 'bad_since', message: 'since is 2, but the newest entry is 1.', room: 'general' });
+    await flush();
+    expect(ws2.framesOf('join')).toEqual([
+      { type: 'join', room: 'general', since: 2 },
+      { type: 'join', room: 'general', since: 1 },
+    ]);
+    expect(t.room().entries.map((e) => e.text)).toEqual(['new world']);
+  });
+
+  it('does not show a restored outbox message twice when history already has it', async () => {
+    const storage = new MemoryStorage();
+    const t1 = setup({ storage });
+    const ws = await t1.signIn('ana', 0);
+    const id = t1.client.send('general', 'stored, but the ack was lost');
+    ws.drop(1006);
+    t1.client.dispose();
+
+    const t2 = setup({ storage });
+    t2.rest.add('general', msg(1, 'ana', 'stored, but the ack was lost', 'general', id));
+    t2.client.start();
+    await flush();
+    expect(t2.room().outgoing).toEqual([]);
+    expect(t2.room().entries.map((e) => e.clientId)).toEqual([id]);
+  });
+
+  it('takes entries of kinds it does not know into account without showing them', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.push({ type: 'edit', room: 'general', seq: 1, from: 'bob', at: 'x' }, { type: 'future', room: 'general' }, msg(2, 'bob', 'after'));
+    expect(t.seqs()).toEqual([2]);
+    expect(t.room().last).toBe(2);
+    expect(t.rest.calls.some((c) => c.includes('after='))).toBe(false);
+  });
+
+  it('sends leave and forgets the room', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    t.client.openRoom('dev');
+    await flush();
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 0, online: ['ana'] });
+    t.client.leaveRoom('dev');
+    expect(ws.framesOf('leave')).toEqual([{ type: 'leave', room: 'dev' }]);
+    expect(t.client.getState().rooms.map((r) => r.name)).toEqual(['general']);
+    expect(t.client.getState().current).toBe('general');
+  });
+});

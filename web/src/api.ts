@@ -1,0 +1,1308 @@
+// Package-level summary: api.ts is the only module that talks to the server.
+// It speaks the WebSocket protocol of docs/PROTOCOL.md (version 1) and the REST
+// history endpoints, and keeps the client's view of every open room: the log
+// entries seen so far (deduplicated and in order by sequence number), the
+// outbox of messages not yet acknowledged, presence, typing and unread counts.
+//
+// Components never touch the WebSocket: they read ChatClient.getState() (an
+// immutable snapshot, via useSyncExternalStore) and call its methods.
+//
+// Everything the client needs from the outside world (WebSocket, fetch,
+// timers, randomness, the clock, storage) is injected, so the protocol logic
+// is tested without a server, a browser or real time.
+
+// ---------------------------------------------------------------------------
+// Wire types. They mirror the JSON of package parley (camelCase tags).
+
+/** Entry is one item of a room's log (a message, a join or a leave). */
+export interface Entry {
+  room: string;
+  seq: number;
+  /** "message", "join" or "leave"; later versions may add kinds. */
+  type: string;
+  from: string;
+  text?: string;
+  clientId?: string;
+  /** RFC 3339 time of storing, UTC. */
+  at: string;
+}
+
+/** Room is an item of GET /api/rooms. */
+export interface Room {
+  name: string;
+  lastSeq: number;
+  online: number;
+  createdAt: string;
+}
+
+export interface Limits {
+  maxTextBytes: number;
+  maxFrameBytes: number;
+  maxNickLength: number;
+  maxRoomLength: number;
+}
+
+interface WelcomeEvent {
+  type: 'welcome';
+  v: number;
+  nick: string;
+  session: string;
+  limits?: Limits;
+}
+interface JoinedEvent {
+  type: 'joined';
+  room: string;
+  lastSeq: number;
+  online: string[] | null;
+}
+interface AckEvent {
+  type: 'ack';
+  room: string;
+  clientId: string;
+  seq: number;
+  at: string;
+}
+interface PresenceEvent {
+  type: 'online' | 'offline';
+  room: string;
+  nick: string;
+}
+interface TypingEvent {
+  type: 'typing';
+  room: string;
+  from: string;
+}
+interface ErrorEvent {
+  type: 'error';
+  code: string;
+  message: string;
+  room?: string;
+  clientId?: string;
+}
+
+type ClientFrame =
+  | { type: 'hello'; v: 1; nick: string; session?: string }
+  | { type: 'join'; room: string; since?: number }
+  | { type: 'leave'; room: string }
+  | { type: 'send'; room: string; clientId: string; text: string }
+  | { type: 'typing'; room: string }
+  | { type: 'ping' };
+
+/** PROTOCOL_VERSION is the version this client speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** Close codes of the protocol. */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  Unsupported: 1003,
+  TooBig: 1009,
+  TooSlow: 4000,
+  RateLimited: 4001,
+  NoHello: 4002,
+} as const;
+
+// ---------------------------------------------------------------------------
+// REST.
+
+/** ApiError is an error answer of the REST API, or a failure to reach it. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+async function getJSON<T>(fetchFn: FetchFn, url: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetchFn(url, { headers: { Accept: 'application/json' } });
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached.');
+  }
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    // A proxy's HTML error page, or no body at all.
+  }
+  if (!res.ok) {
+    const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? 'http_' + res.status, err?.message ?? `The server answered ${res.status}.`);
+  }
+  return body as T;
+}
+
+/** PageQuery selects part of a room's log; see GET /api/rooms/{room}/messages. */
+export interface PageQuery {
+  limit?: number;
+  before?: number;
+  after?: number;
+}
+
+/** fetchRooms lists the rooms of the server. */
+export async function fetchRooms(fetchFn: FetchFn, base = ''): Promise<Room[]> {
+  const body = await getJSON<{ rooms: Room[] | null }>(fetchFn, `${base}/api/rooms`);
+  return body.rooms ?? [];
+}
+
+/** fetchEntries returns a page of a room's log, in ascending order. */
+export async function fetchEntries(fetchFn: FetchFn, room: string, q: PageQuery, base = ''): Promise<Entry[]> {
+  const params = new URLSearchParams();
+  if (q.limit !== undefined) params.set('limit', String(q.limit));
+  if (q.before !== undefined) params.set('before', String(q.before));
+  if (q.after !== undefined) params.set('after', String(q.after));
+  const qs = params.toString();
+  const url = `${base}/api/rooms/${encodeURIComponent(room)}/messages${qs ? '?' + qs : ''}`;
+  const body = await getJSON<{ entries: Entry[] | null }>(fetchFn, url);
+  return (body.entries ?? []).slice().sort((a, b) => a.seq - b.seq);
+}
+
+// ---------------------------------------------------------------------------
+// Injected dependencies.
+
+/** WebSocketLike is the part of the browser WebSocket the client uses. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export type WebSocketCtor = new (url: string) => WebSocketLike;
+
+export type TimerId = unknown;
+
+/** StorageLike is the part of sessionStorage the client uses. */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface Deps {
+  WebSocket: WebSocketCtor;
+  fetch: FetchFn;
+  setTimeout: (fn: () => void, ms: number) => TimerId;
+  clearTimeout: (id: TimerId) => void;
+  /** random returns a number in [0, 1), like Math.random. */
+  random: () => number;
+  /** now returns milliseconds since the epoch, like Date.now. */
+  now: () => number;
+  randomUUID: () => string;
+  storage: StorageLike | null;
+  /** wsURL is the WebSocket endpoint, e.g. ws://localhost:8080/ws. */
+  wsURL: string;
+  /** apiBase prefixes REST paths; "" means the page's origin. */
+  apiBase: string;
+}
+
+function browserDeps(): Deps {
+  const loc = globalThis.location;
+  const wsURL = loc ? `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws` : 'ws://localhost:8080/ws';
+  let storage: StorageLike | null = null;
+  try {
+    storage = globalThis.sessionStorage ?? null;
+  } catch {
+    // Storage can be disabled; the nickname then lasts only as long as the page.
+  }
+  return {
+    WebSocket: globalThis.WebSocket as unknown as WebSocketCtor,
+    fetch: (input, init) => globalThis.fetch(input, init),
+    setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+    clearTimeout: (id) => globalThis.clearTimeout(id as ReturnType<typeof setTimeout>),
+    random: Math.random,
+    now: Date.now,
+    randomUUID: () => globalThis.crypto.randomUUID(),
+    storage,
+    wsURL,
+    apiBase: '',
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Tunables.
+
+export const HISTORY_PAGE = 50;
+export const GAP_PAGE = 200;
+export const TYPING_SEND_INTERVAL = 3000;
+export const TYPING_SHOW_FOR = 5000;
+export const ACK_TIMEOUT = 10000;
+const GAP_RETRY = 1000;
+const BACKOFF_BASE = 500;
+const BACKOFF_MAX = 30000;
+const RATE_LIMIT_PAUSE = 5000;
+/** A ping goes out after this long without hearing from the server. */
+const PING_AFTER = 20000;
+/** The connection is given up as dead after this long without a word. */
+const DEAD_AFTER = 45000;
+const HEARTBEAT_TICK = 5000;
+const STORAGE_KEY = 'parley';
+export const DEFAULT_ROOM = 'general';
+
+/**
+ * backoffDelay returns how long to wait before reconnection attempt number
+ * attempt (0 for the first): 0.5 s doubling up to 30 s, each randomised by
+ * ±50% so that clients dropped together do not all come back together.
+ */
+export function backoffDelay(attempt: number, random: () => number): number {
+  const base = Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** Math.max(0, Math.min(attempt, 30)));
+  return base * (0.5 + random());
+}
+
+// ---------------------------------------------------------------------------
+// State exposed to the UI.
+
+export type ConnectionStatus =
+  /** No nickname yet, or signed out, or hello refused. */
+  | 'signed-out'
+  /** hello sent for a new nickname; waiting for welcome. */
+  | 'signing-in'
+  | 'online'
+  /** Connection lost; a new attempt is scheduled or under way. */
+  | 'reconnecting'
+  /** Closed for good (for example a normal closure by the server). */
+  | 'disconnected';
+
+export type OutgoingStatus = 'sending' | 'sent' | 'failed';
+
+/** Outgoing is one of this person's messages that is not yet in the log view. */
+export interface Outgoing {
+  readonly clientId: string;
+  readonly room: string;
+  readonly text: string;
+  /** When it was written, ms since the epoch. */
+  readonly createdAt: number;
+  readonly status: OutgoingStatus;
+  /** The server's words, or ours, when status is "failed". */
+  readonly error: string | null;
+  /** Set once acknowledged. */
+  readonly seq: number | null;
+  readonly at: string | null;
+}
+
+export interface RoomState {
+  readonly name: string;
+  /** The log entries loaded, contiguous and in ascending order by seq. */
+  readonly entries: readonly Entry[];
+  /** Own messages not yet seen in entries, in the order they were written. */
+  readonly outgoing: readonly Outgoing[];
+  /** The highest seq received (0 for an empty log, -1 while unknown). */
+  readonly last: number;
+  readonly hasOlder: boolean;
+  readonly loadingOlder: boolean;
+  /** True until the first page of history (or the join) is in. */
+  readonly loading: boolean;
+  readonly error: string | null;
+  readonly joined: boolean;
+  readonly online: readonly string[];
+  readonly typing: readonly string[];
+  readonly unread: number;
+}
+
+export interface Announcement {
+  readonly id: number;
+  readonly text: string;
+}
+
+export interface ChatState {
+  readonly status: ConnectionStatus;
+  /** The nickname in use (the server's spelling), or null when signed out. */
+  readonly nick: string | null;
+  /** The nickname to suggest on the sign-in screen. */
+  readonly lastNick: string;
+  readonly signInError: { readonly code: string; readonly message: string } | null;
+  /** A problem to show once (for example a refused room name). */
+  readonly notice: string | null;
+  readonly rooms: readonly RoomState[];
+  readonly current: string | null;
+  /** The newest message to announce to screen readers. */
+  readonly announcement: Announcement | null;
+  /** When the next reconnection attempt is due (ms since the epoch), if any. */
+  readonly retryAt: number | null;
+  readonly limits: Limits;
+}
+
+const DEFAULT_LIMITS: Limits = { maxTextBytes: 4096, maxFrameBytes: 16384, maxNickLength: 32, maxRoomLength: 64 };
+
+// ---------------------------------------------------------------------------
+// Internal model.
+
+interface OutgoingModel {
+  clientId: string;
+  room: string;
+  text: string;
+  createdAt: number;
+  status: OutgoingStatus;
+  error: string | null;
+  seq: number | null;
+  at: string | null;
+  /** The connection number it was last sent on, or 0. */
+  sentOn: number;
+  /** The server refused it: only the person's retry sends it again. */
+  refused: boolean;
+  ackTimer: TimerId | null;
+}
+
+interface RoomModel {
+  name: string;
+  entries: Entry[];
+  /** Highest contiguous seq received; -1 while unknown. */
+  last: number;
+  /** Entries beyond a gap, waiting for the gap to be filled. */
+  ahead: Map<number, Entry>;
+  filling: boolean;
+  /** The first page of history is being read over REST. */
+  fetching: boolean;
+  loading: boolean;
+  loadingOlder: boolean;
+  /** Whether older entries exist below entries[0] (or below last+1). */
+  older: boolean;
+  error: string | null;
+  joined: boolean;
+  joinSent: boolean;
+  online: Set<string>;
+  typing: Map<string, TimerId>;
+  unread: number;
+  /** Cached snapshot; null when something changed. */
+  view: RoomState | null;
+}
+
+interface Saved {
+  nick?: string;
+  session?: string;
+  rooms?: string[];
+  current?: string;
+  outbox?: { clientId: string; room: string; text: string; createdAt: number }[];
+}
+
+function isEntryKindShown(type: string): boolean {
+  return type === 'message' || type === 'join' || type === 'leave';
+}
+
+/**
+ * ChatClient owns the connection to a Parley server and the state of the
+ * rooms this person has open. Create one per page; call start().
+ */
+export class ChatClient {
+  private readonly d: Deps;
+  private listeners = new Set<() => void>();
+  private snapshot: ChatState | null = null;
+
+  private status: ConnectionStatus = 'signed-out';
+  private nick: string | null = null;
+  private wantNick = '';
+  private lastNick = '';
+  private session: string | null = null;
+  private signInError: { code: string; message: string } | null = null;
+  private notice: string | null = null;
+  private limits: Limits = DEFAULT_LIMITS;
+  private rooms = new Map<string, RoomModel>();
+  private order: string[] = [];
+  private current: string | null = null;
+  private outbox: OutgoingModel[] = [];
+  private announcement: Announcement | null = null;
+  private announceSeq = 0;
+
+  private ws: WebSocketLike | null = null;
+  /** Connection number, incremented for each new socket. */
+  private conn = 0;
+  private greeted = false;
+  /** Whether a welcome was ever received with the current nickname. */
+  private welcomed = false;
+  private attempt = 0;
+  private retryTimer: TimerId | null = null;
+  private retryAt: number | null = null;
+  private heartbeat: TimerId | null = null;
+  private lastHeard = 0;
+  private pingSent = false;
+  private typingSent = new Map<string, number>();
+  private disposed = false;
+
+  constructor(deps: Partial<Deps> = {}) {
+    this.d = { ...browserDeps(), ...deps };
+  }
+
+  // ---- subscription (useSyncExternalStore) ----
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getState = (): ChatState => {
+    if (!this.snapshot) this.snapshot = this.buildSnapshot();
+    return this.snapshot;
+  };
+
+  private changed(room?: RoomModel): void {
+    if (room) room.view = null;
+    this.snapshot = null;
+    this.save();
+    for (const l of [...this.listeners]) l();
+  }
+
+  private changedAll(): void {
+    for (const r of this.rooms.values()) r.view = null;
+    this.changed();
+  }
+
+  private buildSnapshot(): ChatState {
+    const rooms: RoomState[] = [];
+    for (const name of this.order) {
+      const r = this.rooms.get(name);
+      if (!r) continue;
+      if (!r.view) r.view = this.roomView(r);
+      rooms.push(r.view);
+    }
+    return {
+      status: this.status,
+      nick: this.nick,
+      lastNick: this.lastNick,
+      signInError: this.signInError,
+      notice: this.notice,
+      rooms,
+      current: this.current,
+      announcement: this.announcement,
+      retryAt: this.retryAt,
+      limits: this.limits,
+    };
+  }
+
+  private roomView(r: RoomModel): RoomState {
+    const outgoing: Outgoing[] = this.outbox
+      .filter((o) => o.room === r.name)
+      .map((o) => ({
+        clientId: o.clientId,
+        room: o.room,
+        text: o.text,
+        createdAt: o.createdAt,
+        status: o.status,
+        error: o.error,
+        seq: o.seq,
+        at: o.at,
+      }));
+    return {
+      name: r.name,
+      entries: r.entries.slice(),
+      outgoing,
+      last: r.last,
+      hasOlder: r.older,
+      loadingOlder: r.loadingOlder,
+      loading: r.loading,
+      error: r.error,
+      joined: r.joined,
+      online: [...r.online].sort((a, b) => a.localeCompare(b)),
+      typing: [...r.typing.keys()],
+      unread: r.unread,
+    };
+  }
+
+  // ---- persistence (session storage: survives a reload of this tab) ----
+
+  private save(): void {
+    const s = this.d.storage;
+    if (!s) return;
+    let saved: Saved;
+    if (this.nick && this.session) {
+      saved = {
+        nick: this.nick,
+        session: this.session,
+        rooms: this.order.slice(),
+        current: this.current ?? undefined,
+        outbox: this.outbox
+          .filter((o) => o.status !== 'sent')
+          .map((o) => ({ clientId: o.clientId, room: o.room, text: o.text, createdAt: o.createdAt })),
+      };
+    } else if (this.lastNick) {
+      saved = { nick: this.lastNick };
+    } else {
+      s.removeItem(STORAGE_KEY);
+      return;
+    }
+    try {
+      s.setItem(STORAGE_KEY, JSON.stringify(saved));
+    } catch {
+      // Quota or privacy settings: the session just won't survive a reload.
+    }
+  }
+
+  private load(): Saved {
+    try {
+      const raw = this.d.storage?.getItem(STORAGE_KEY);
+      return raw ? (JSON.parse(raw) as Saved) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  // ---- public actions ----
+
+  /**
+   * start restores a session saved by an earlier page in this tab and, if
+   * there is one, reconnects with it at once.
+   */
+  start(): void {
+    const saved = this.load();
+    this.lastNick = saved.nick ?? '';
+    if (saved.nick && saved.session) {
+      this.nick = saved.nick;
+      this.wantNick = saved.nick;
+      this.session = saved.session;
+      this.welcomed = true; // this tab was in: keep trying rather than asking again
+      for (const name of saved.rooms ?? []) this.addRoom(name);
+      this.addRoom(DEFAULT_ROOM);
+      this.current = saved.current && this.rooms.has(saved.current) ? saved.current : DEFAULT_ROOM;
+      for (const o of saved.outbox ?? []) {
+        if (!this.rooms.has(o.room)) continue;
+        this.outbox.push({ ...o, status: 'sending', error: null, seq: null, at: null, sentOn: 0, refused: false, ackTimer: null });
+      }
+      this.status = 'reconnecting';
+      for (const r of this.rooms.values()) void this.loadInitial(r);
+      this.connect();
+    }
+    this.changedAll();
+  }
+
+  /** signIn says hello with nick on a new connection. */
+  signIn(nick: string): void {
+    this.closeSocket();
+    this.wantNick = nick;
+    this.lastNick = nick;
+    this.nick = null;
+    this.session = null;
+    this.welcomed = false;
+    this.signInError = null;
+    this.status = 'signing-in';
+    this.attempt = 0;
+    this.connect();
+    this.changed();
+  }
+
+  /** signOut leaves every room, closes the connection and forgets the session. */
+  signOut(): void {
+    if (this.ws && this.greeted) {
+      for (const r of this.rooms.values()) if (r.joined) this.sendFrame({ type: 'leave', room: r.name });
+    }
+    this.closeSocket();
+    this.forgetRooms();
+    this.nick = null;
+    this.session = null;
+    this.welcomed = false;
+    this.status = 'signed-out';
+    this.announcement = null;
+    this.changedAll();
+  }
+
+  /** openRoom joins (creating if need be) the room called name and shows it. */
+  openRoom(name: string): void {
+    if (!this.nick && this.status !== 'signing-in') return;
+    let r = this.rooms.get(name);
+    if (!r) {
+      r = this.addRoom(name);
+      void this.loadInitial(r);
+    }
+    this.selectRoom(name);
+  }
+
+  /** selectRoom shows an open room; its unread count goes back to zero. */
+  selectRoom(name: string): void {
+    const r = this.rooms.get(name);
+    if (!r) return;
+    this.current = name;
+    if (r.unread) r.unread = 0;
+    this.changed(r);
+  }
+
+  /** leaveRoom stops being a member of the room. */
+  leaveRoom(name: string): void {
+    const r = this.rooms.get(name);
+    if (!r) return;
+    if (r.joinSent && this.ws && this.greeted) this.sendFrame({ type: 'leave', room: name });
+    this.dropRoomTimers(r);
+    this.rooms.delete(name);
+    this.order = this.order.filter((n) => n !== name);
+    this.outbox = this.outbox.filter((o) => {
+      if (o.room !== name) return true;
+      this.clearAckTimer(o);
+      return false;
+    });
+    if (this.current === name) this.current = this.order[0] ?? null;
+    this.changedAll();
+  }
+
+  /**
+   * send puts a message in the outbox and sends it when the room is joined.
+   * It returns the message's client id.
+   */
+  send(room: string, text: string): string {
+    const o: OutgoingModel = {
+      clientId: this.d.randomUUID(),
+      room,
+      text,
+      createdAt: this.d.now(),
+      status: 'sending',
+      error: null,
+      seq: null,
+      at: null,
+      sentOn: 0,
+      refused: false,
+      ackTimer: null,
+    };
+    this.outbox.push(o);
+    // A message ends this person's typing; the next keystroke may say so again.
+    this.typingSent.delete(room);
+    this.trySend(o);
+    this.changed(this.rooms.get(room));
+    return o.clientId;
+  }
+
+  /** retry sends a failed message again, with its original client id. */
+  retry(clientId: string): void {
+    const o = this.outbox.find((x) => x.clientId === clientId);
+    if (!o || o.status === 'sent') return;
+    o.status = 'sending';
+    o.error = null;
+    o.refused = false;
+    o.sentOn = 0;
+    this.trySend(o);
+    this.changed(this.rooms.get(o.room));
+  }
+
+  /** discard drops a message that was not sent. */
+  discard(clientId: string): void {
+    const o = this.outbox.find((x) => x.clientId === clientId);
+    if (!o || o.status === 'sent') return;
+    this.clearAckTimer(o);
+    this.outbox = this.outbox.filter((x) => x !== o);
+    this.changed(this.rooms.get(o.room));
+  }
+
+  /** notifyTyping tells the room this person is typing, at most every 3 s. */
+  notifyTyping(room: string): void {
+    const r = this.rooms.get(room);
+    if (!r || !r.joined || !this.ws || !this.greeted) return;
+    const now = this.d.now();
+    const last = this.typingSent.get(room);
+    if (last !== undefined && now - last < TYPING_SEND_INTERVAL) return;
+    this.typingSent.set(room, now);
+    this.sendFrame({ type: 'typing', room });
+  }
+
+  /** loadOlder loads the page of history before the oldest entry loaded. */
+  async loadOlder(room: string): Promise<void> {
+    const r = this.rooms.get(room);
+    if (!r || r.loadingOlder || !r.older || r.last < 0) return;
+    const before = r.entries.length ? r.entries[0]!.seq : r.last + 1;
+    r.loadingOlder = true;
+    this.changed(r);
+    try {
+      const page = await fetchEntries(this.d.fetch, room, { before, limit: HISTORY_PAGE }, this.d.apiBase);
+      if (this.rooms.get(room) !== r) return;
+      const first = r.entries.length ? r.entries[0]!.seq : r.last + 1;
+      const older = page.filter((e) => e.seq < first);
+      r.entries = older.filter((e) => isEntryKindShown(e.type)).concat(r.entries);
+      r.older = older.length > 0 && older[0]!.seq > 1;
+      r.error = null;
+    } catch (e) {
+      if (this.rooms.get(room) !== r) return;
+      r.error = errorText(e);
+    } finally {
+      r.loadingOlder = false;
+    }
+    this.changed(r);
+  }
+
+  /** listRooms lists the rooms on the server, for the join box's suggestions. */
+  listRooms(): Promise<Room[]> {
+    return fetchRooms(this.d.fetch, this.d.apiBase);
+  }
+
+  /** reconnectNow skips the rest of the backoff wait (for example when the browser comes back online). */
+  reconnectNow(): void {
+    if (this.status !== 'reconnecting' && this.status !== 'disconnected') return;
+    if (this.ws) return;
+    this.attempt = 0;
+    this.connect();
+    this.changed();
+  }
+
+  /** clearNotice forgets the notice shown once. */
+  clearNotice(): void {
+    if (this.notice === null) return;
+    this.notice = null;
+    this.changed();
+  }
+
+  /** dispose closes everything; the client is not used afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    this.closeSocket();
+    for (const r of this.rooms.values()) this.dropRoomTimers(r);
+    for (const o of this.outbox) this.clearAckTimer(o);
+    this.listeners.clear();
+  }
+
+  // ---- rooms ----
+
+  private addRoom(name: string): RoomModel {
+    const existing = this.rooms.get(name);
+    if (existing) return existing;
+    const r: RoomModel = {
+      name,
+      entries: [],
+      last: -1,
+      ahead: new Map(),
+      filling: false,
+      fetching: false,
+      loading: true,
+      loadingOlder: false,
+      older: false,
+      error: null,
+      joined: false,
+      joinSent: false,
+      online: new Set(),
+      typing: new Map(),
+      unread: 0,
+      view: null,
+    };
+    this.rooms.set(name, r);
+    if (name === DEFAULT_ROOM) this.order.unshift(name);
+    else this.order.push(name);
+    return r;
+  }
+
+  private forgetRooms(): void {
+    for (const r of this.rooms.values()) this.dropRoomTimers(r);
+    for (const o of this.outbox) this.clearAckTimer(o);
+    this.rooms.clear();
+    this.order = [];
+    this.outbox = [];
+    this.current = null;
+    this.typingSent.clear();
+  }
+
+  private dropRoomTimers(r: RoomModel): void {
+    for (const t of r.typing.values()) this.d.clearTimeout(t);
+    r.typing.clear();
+  }
+
+  /**
+   * loadInitial reads the newest page of a room's history over REST, then
+   * joins with since set to the newest entry it got (the order the protocol
+   * recommends, so nothing falls between the two).
+   */
+  private async loadInitial(r: RoomModel): Promise<void> {
+    r.loading = true;
+    r.fetching = true;
+    try {
+      const page = await fetchEntries(this.d.fetch, r.name, { limit: HISTORY_PAGE }, this.d.apiBase);
+      if (this.rooms.get(r.name) !== r) return;
+      if (r.last < 0) {
+        r.entries = page.filter((e) => isEntryKindShown(e.type));
+        r.last = page.length ? page[page.length - 1]!.seq : 0;
+        r.older = page.length > 0 && page[0]!.seq > 1;
+        // A message restored from the outbox may have been stored before the
+        // reload: it is in the page now, and its resend will be acknowledged.
+        const stored = new Set(page.filter((e) => e.from === this.nick && e.clientId).map((e) => e.clientId));
+        this.outbox = this.outbox.filter((o) => o.room !== r.name || !stored.has(o.clientId));
+      }
+      r.error = null;
+    } catch (e) {
+      if (this.rooms.get(r.name) !== r) return;
+      if (e instanceof ApiError && e.status === 404) {
+        // The room does not exist yet: joining creates it.
+        if (r.last < 0) r.last = 0;
+      }
+      // Otherwise join without since and take the history from joined.lastSeq.
+    } finally {
+      r.fetching = false;
+    }
+    r.loading = r.last < 0;
+    if (this.ws && this.greeted) this.sendJoin(r);
+    this.changed(r);
+  }
+
+  private sendJoin(r: RoomModel): void {
+    if (r.joinSent) return;
+    r.joinSent = true;
+    this.sendFrame(r.last >= 0 ? { type: 'join', room: r.name, since: r.last } : { type: 'join', room: r.name });
+  }
+
+  // ---- connection ----
+
+  private connect(): void {
+    if (this.disposed) return;
+    this.clearRetry();
+    this.conn++;
+    this.greeted = false;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.d.WebSocket(this.d.wsURL);
+    } catch {
+      this.onClosed(1006);
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.lastHeard = this.d.now();
+      const hello: ClientFrame = { type: 'hello', v: PROTOCOL_VERSION, nick: this.wantNick };
+      if (this.session) hello.session = this.session;
+      this.sendFrame(hello);
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      this.onData(typeof ev.data === 'string' ? ev.data : String(ev.data));
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.detach(ws);
+      this.ws = null;
+      this.onClosed(ev.code);
+    };
+    ws.onerror = () => {
+      // A close event follows; it decides what to do.
+    };
+  }
+
+  private detach(ws: WebSocketLike): void {
+    ws.onopen = null;
+    ws.onmessage = null;
+    ws.onclose = null;
+    ws.onerror = null;
+  }
+
+  /** closeSocket closes the connection on purpose: no reconnection follows. */
+  private closeSocket(): void {
+    this.clearRetry();
+    this.stopHeartbeat();
+    const ws = this.ws;
+    this.ws = null;
+    this.greeted = false;
+    if (ws) {
+      this.detach(ws);
+      try {
+        ws.close(CloseCode.Normal);
+      } catch {
+        // Already closed.
+      }
+    }
+    this.markDisconnected();
+  }
+
+  /** drop gives up on a connection that went silent, and reconnects. */
+  private drop(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.detach(ws);
+    this.ws = null;
+    try {
+      ws.close();
+    } catch {
+      // Already closed.
+    }
+    this.onClosed(1006);
+  }
+
+  private markDisconnected(): void {
+    for (const r of this.rooms.values()) {
+      if (r.joined || r.joinSent) r.view = null;
+      r.joined = false;
+      r.joinSent = false;
+    }
+    for (const o of this.outbox) {
+      this.clearAckTimer(o);
+      o.sentOn = 0;
+    }
+  }
+
+  private onClosed(code: number): void {
+    this.stopHeartbeat();
+    const wasGreeted = this.greeted;
+    this.greeted = false;
+    this.markDisconnected();
+    if (this.status === 'signed-out') {
+      this.changedAll();
+      return;
+    }
+    if (!this.welcomed && !wasGreeted) {
+      // The first hello never got an answer: say so on the sign-in screen.
+      this.status = 'signed-out';
+      this.signInError = { code: 'unreachable', message: 'The server cannot be reached. Try again in a moment.' };
+      this.changedAll();
+      return;
+    }
+    if (code === CloseCode.Normal || code === CloseCode.Unsupported || code === CloseCode.TooBig) {
+      this.status = 'disconnected';
+      this.retryAt = null;
+      this.changedAll();
+      return;
+    }
+    let delay = backoffDelay(this.attempt++, this.d.random);
+    if (code === CloseCode.RateLimited) delay = Math.max(delay, RATE_LIMIT_PAUSE);
+    this.status = 'reconnecting';
+    this.retryAt = this.d.now() + delay;
+    this.retryTimer = this.d.setTimeout(() => {
+      this.retryTimer = null;
+      this.retryAt = null;
+      this.connect();
+      this.changed();
+    }, delay);
+    this.changedAll();
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== null) this.d.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.retryAt = null;
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    const tick = () => {
+      this.heartbeat = this.d.setTimeout(() => {
+        if (!this.ws || !this.greeted) return;
+        const idle = this.d.now() - this.lastHeard;
+        if (idle >= DEAD_AFTER) {
+          this.drop();
+          return;
+        }
+        if (idle >= PING_AFTER && !this.pingSent) {
+          this.pingSent = true;
+          this.sendFrame({ type: 'ping' });
+        }
+        tick();
+      }, HEARTBEAT_TICK);
+    };
+    tick();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== null) this.d.clearTimeout(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  private sendFrame(f: ClientFrame): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== 1) return false;
+    try {
+      ws.send(JSON.stringify(f));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- incoming ----
+
+  private onData(data: string): void {
+    this.lastHeard = this.d.now();
+    this.pingSent = false;
+    // One WebSocket message holds one or more events, one per line.
+    for (const line of data.split('\n')) {
+      if (!line.trim()) continue;
+      let ev: unknown;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (ev && typeof ev === 'object') this.onEvent(ev as Record<string, unknown>);
+      if (!this.ws) break; // closed by an event (a refused hello)
+    }
+    this.changed();
+  }
+
+  private onEvent(ev: Record<string, unknown>): void {
+    switch (ev.type) {
+      case 'welcome':
+        return this.onWelcome(ev as unknown as WelcomeEvent);
+      case 'joined':
+        return this.onJoined(ev as unknown as JoinedEvent);
+      case 'left':
+        return;
+      case 'ack':
+        return this.onAck(ev as unknown as AckEvent);
+      case 'online':
+      case 'offline':
+        return this.onPresence(ev as unknown as PresenceEvent);
+      case 'typing':
+        return this.onTyping(ev as unknown as TypingEvent);
+      case 'pong':
+        return;
+      case 'error':
+        return this.onError(ev as unknown as ErrorEvent);
+    }
+    // Every event with a seq is a log entry, whatever its type.
+    if (typeof ev.seq === 'number' && typeof ev.room === 'string') this.ingest(ev as unknown as Entry, true);
+  }
+
+  private onWelcome(ev: WelcomeEvent): void {
+    this.greeted = true;
+    this.welcomed = true;
+    this.attempt = 0;
+    this.nick = ev.nick;
+    this.wantNick = ev.nick;
+    this.lastNick = ev.nick;
+    this.session = ev.session;
+    this.signInError = null;
+    if (ev.limits) this.limits = { ...DEFAULT_LIMITS, ...ev.limits };
+    this.status = 'online';
+    this.startHeartbeat();
+    if (!this.rooms.has(DEFAULT_ROOM)) {
+      const r = this.addRoom(DEFAULT_ROOM);
+      void this.loadInitial(r);
+    }
+    if (this.current === null) this.current = DEFAULT_ROOM;
+    for (const name of this.order) {
+      const r = this.rooms.get(name);
+      // A room still reading its first page joins when the page is in.
+      if (r && !r.fetching) this.sendJoin(r);
+    }
+    this.changedAll();
+  }
+
+  private onJoined(ev: JoinedEvent): void {
+    const r = this.rooms.get(ev.room);
+    if (!r) return;
+    r.joined = true;
+    r.online = new Set(ev.online ?? []);
+    if (r.last < 0) {
+      // Joined without since: live entries start after lastSeq; older ones come over REST.
+      r.last = ev.lastSeq;
+      r.older = ev.lastSeq > 0;
+      r.loading = false;
+      if (r.older) void this.loadOlder(r.name);
+    }
+    r.view = null;
+    // Resend everything not acknowledged, with its original client id: a
+    // message stored before the drop is acknowledged again, not stored twice.
+    for (const o of this.outbox) {
+      if (o.room !== r.name || o.status === 'sent' || o.refused) continue;
+      o.status = 'sending';
+      o.error = null;
+      this.trySend(o);
+    }
+  }
+
+  private onAck(ev: AckEvent): void {
+    const o = this.outbox.find((x) => x.clientId === ev.clientId && x.room === ev.room);
+    if (!o) return;
+    this.clearAckTimer(o);
+    const r = this.rooms.get(ev.room);
+    if (r && r.last >= ev.seq) {
+      // The message event came first: it is already in the log view.
+      this.outbox = this.outbox.filter((x) => x !== o);
+    } else {
+      o.status = 'sent';
+      o.error = null;
+      o.seq = ev.seq;
+      o.at = ev.at;
+    }
+    if (r) r.view = null;
+  }
+
+  private onPresence(ev: PresenceEvent): void {
+    const r = this.rooms.get(ev.room);
+    if (!r) return;
+    if (ev.type === 'online') r.online.add(ev.nick);
+    else r.online.delete(ev.nick);
+    r.view = null;
+  }
+
+  private onTyping(ev: TypingEvent): void {
+    const r = this.rooms.get(ev.room);
+    if (!r || ev.from === this.nick) return;
+    const old = r.typing.get(ev.from);
+    if (old !== undefined) this.d.clearTimeout(old);
+    r.typing.set(
+      ev.from,
+      this.d.setTimeout(() => {
+        if (r.typing.delete(ev.from)) this.changed(r);
+      }, TYPING_SHOW_FOR),
+    );
+    r.view = null;
+  }
+
+  private onError(ev: ErrorEvent): void {
+    if (!this.greeted) {
+      // hello was refused: nothing will work on this connection.
+      this.signInError = { code: ev.code, message: ev.message };
+      const ws = this.ws;
+      this.ws = null;
+      if (ws) {
+        this.detach(ws);
+        try {
+          ws.close(CloseCode.Normal);
+        } catch {
+          // Already closed.
+        }
+      }
+      this.stopHeartbeat();
+      this.markDisconnected();
+      this.status = 'signed-out';
+      this.nick = null;
+      this.session = null;
+      this.welcomed = false;
+      this.clearRetry();
+      this.forgetRooms();
+      return;
+    }
+    if (ev.clientId) {
+      const o = this.outbox.find((x) => x.clientId === ev.clientId && (!ev.room || x.room === ev.room));
+      if (o && o.status !== 'sent') {
+        this.clearAckTimer(o);
+        o.status = 'failed';
+        o.error = ev.message || ev.code;
+        o.refused = true;
+        o.sentOn = 0;
+        const r = this.rooms.get(o.room);
+        if (r) r.view = null;
+      }
+      return;
+    }
+    const r = ev.room ? this.rooms.get(ev.room) : undefined;
+    switch (ev.code) {
+      case 'already_joined':
+        if (r) {
+          r.joined = true;
+          r.view = null;
+        }
+        return;
+      case 'bad_since':
+        // The server's log is behind ours (a restored database): start the room afresh.
+        if (r) {
+          r.entries = [];
+          r.last = -1;
+          r.ahead.clear();
+          r.joinSent = false;
+          r.error = null;
+          r.view = null;
+          void this.loadInitial(r);
+        }
+        return;
+      case 'invalid_room':
+        if (r) {
+          r.joinSent = false; // the join was refused: there is nothing to leave
+          this.leaveRoom(r.name);
+        }
+        this.notice = ev.message;
+        return;
+      default:
+        // Typing notices dropped by the rate limit need no words.
+        if (ev.code !== 'rate_limited') this.notice = ev.message;
+    }
+  }
+
+  /**
+   * ingest takes one log entry: a duplicate (seq at or below last) is
+   * dropped, the next one is applied, and one beyond a gap is held while the
+   * gap is filled over REST.
+   */
+  private ingest(e: Entry, live: boolean): void {
+    const r = this.rooms.get(e.room);
+    if (!r || r.last < 0) return;
+    if (e.seq <= r.last) return;
+    if (e.seq > r.last + 1) {
+      r.ahead.set(e.seq, e);
+      void this.fillGap(r);
+      return;
+    }
+    this.apply(r, e, live);
+    for (let next = r.ahead.get(r.last + 1); next; next = r.ahead.get(r.last + 1)) {
+      r.ahead.delete(next.seq);
+      this.apply(r, next, live);
+    }
+    for (const seq of r.ahead.keys()) if (seq <= r.last) r.ahead.delete(seq);
+  }
+
+  private apply(r: RoomModel, e: Entry, live: boolean): void {
+    r.last = e.seq;
+    r.view = null;
+    if (!isEntryKindShown(e.type)) return;
+    r.entries.push(e);
+    if (e.type !== 'message') return;
+    const t = r.typing.get(e.from);
+    if (t !== undefined) {
+      this.d.clearTimeout(t);
+      r.typing.delete(e.from);
+    }
+    if (e.from === this.nick) {
+      if (e.clientId) {
+        const o = this.outbox.find((x) => x.clientId === e.clientId && x.room === r.name);
+        if (o) {
+          this.clearAckTimer(o);
+          this.outbox = this.outbox.filter((x) => x !== o);
+        }
+      }
+      return;
+    }
+    if (!live) return;
+    if (this.current !== r.name) r.unread++;
+    else this.announcement = { id: ++this.announceSeq, text: `${e.from}: ${e.text ?? ''}` };
+  }
+
+  /** fillGap reads the entries after last from the store until the gap is closed. */
+  private async fillGap(r: RoomModel): Promise<void> {
+    if (r.filling) return;
+    r.filling = true;
+    try {
+      for (let rounds = 0; r.ahead.size > 0 && rounds < 50; rounds++) {
+        const after = r.last;
+        const page = await fetchEntries(this.d.fetch, r.name, { after, limit: GAP_PAGE }, this.d.apiBase);
+        if (this.rooms.get(r.name) !== r) return;
+        for (const e of page) this.ingest({ ...e, room: r.name }, true);
+        this.changed(r);
+        if (r.last === after) break; // the store has nothing more yet
+      }
+    } catch {
+      // Tried again below.
+    } finally {
+      r.filling = false;
+    }
+    if (r.ahead.size > 0 && this.rooms.get(r.name) === r) {
+      this.d.setTimeout(() => void this.fillGap(r), GAP_RETRY);
+    }
+  }
+
+  // ---- outbox ----
+
+  private trySend(o: OutgoingModel): void {
+    if (o.status !== 'sending' || o.sentOn === this.conn) return;
+    const r = this.rooms.get(o.room);
+    if (!r || !r.joined || !this.ws || !this.greeted) return;
+    if (!this.sendFrame({ type: 'send', room: o.room, clientId: o.clientId, text: o.text })) return;
+    o.sentOn = this.conn;
+    this.clearAckTimer(o);
+    o.ackTimer = this.d.setTimeout(() => {
+      o.ackTimer = null;
+      if (o.status !== 'sending') return;
+      // Keep it in the outbox: a reconnection resends it with the same id.
+      o.status = 'failed';
+      o.error = 'The server has not confirmed this message yet.';
+      o.sentOn = 0;
+      this.changed(this.rooms.get(o.room));
+    }, ACK_TIMEOUT);
+  }
+
+  private clearAckTimer(o: OutgoingModel): void {
+    if (o.ackTimer !== null) this.d.clearTimeout(o.ackTimer);
+    o.ackTimer = null;
+  }
+}
+
+/** errorText turns a caught error into a sentence for people. */
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  return 'Something went wrong.';
+}

@@ -1,0 +1,83 @@
+import { useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { RoomState } from '../api';
+import { useChatState, useClient } from '../useChat';
+import { textBytes, validateText } from '../validate';
+
+/** Composer is the message box: Enter sends, Shift+Enter starts a new line. */
+export function Composer({ room }: { room: RoomState }) {
+  const client = useClient();
+  const { limits } = useChatState();
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  // Grow with the text, up to a limit set in CSS.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${el.scrollHeight}px`;
+  }, [text]);
+
+  function send(e?: FormEvent) {
+    e?.preventDefault();
+    const problem = validateText(text, limits.maxTextBytes);
+    if (problem) {
+      setError(text.trim() === '' ? null : problem);
+      return;
+    }
+    client.send(room.name, text);
+    setText('');
+    setError(null);
+    ref.current?.focus();
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  }
+
+  const bytes = textBytes(text);
+  const nearLimit = bytes > limits.maxTextBytes * 0.85;
+
+  return (
+    <form className="composer" onSubmit={send} noValidate>
+      <label htmlFor="composer" className="sr-only">
+        Message #{room.name}
+      </label>
+      <textarea
+        id="composer"
+        ref={ref}
+        rows={1}
+        value={text}
+        placeholder={`Message #${room.name}`}
+        aria-describedby="composer-help composer-error"
+        aria-invalid={error ? true : undefined}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (error) setError(null);
+          if (e.target.value.trim()) client.notifyTyping(room.name);
+        }}
+        onKeyDown={onKeyDown}
+        autoFocus
+      />
+      <button type="submit" className="send" disabled={text.trim() === ''}>
+        Send
+      </button>
+      <p id="composer-help" className="composer-help">
+        <span className="keys">Enter to send, Shift+Enter for a new line</span>
+        {nearLimit && (
+          <span className={bytes > limits.maxTextBytes ? 'over' : undefined}>
+            {' '}
+            · {bytes} / {limits.maxTextBytes} bytes
+          </span>
+        )}
+      </p>
+      <p id="composer-error" className="error" role="alert">
+        {error ?? ''}
+      </p>
+    </form>
+  );
+}

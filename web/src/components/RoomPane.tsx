@@ -1,0 +1,26 @@
+import type { RoomState } from '../api';
+import { typingText } from '../format';
+import { Composer } from './Composer';
+import { MessageList } from './MessageList';
+
+/** RoomPane is the room in view: its title, messages, typing line and message box. */
+export function RoomPane({ room }: { room: RoomState }) {
+  return (
+    <main className="room" aria-labelledby="room-title">
+      <header className="room-header">
+        <h1 id="room-title">
+          <span className="hash" aria-hidden="true">
+            #
+          </span>
+          {room.name}
+        </h1>
+        <span className="room-meta">{room.online.length} online</span>
+      </header>
+      <MessageList room={room} />
+      <div className="typing" aria-hidden={room.typing.length === 0}>
+        {typingText(room.typing)}
+      </div>
+      <Composer room={room} />
+    </main>
+  );
+}
