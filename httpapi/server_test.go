@@ -112,11 +112,15 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 	return srv
 }
 
-// waitIdle waits until every handler has returned, which the WebSocket
-// handlers do once their connections are closed. httptest.Server.Close does
-// not wait for them: it does not track hijacked connections.
+// waitIdle waits until every handler has returned and every greeted
+// WebSocket connection has ended, which they do once the test's connections
+// are closed. httptest.Server.Close does not wait for them: it does not track
+// hijacked connections, and a greeted connection runs on after its handler
+// returns, until the hub has seen it disconnect.
 func (ts *testServer) waitIdle(t *testing.T) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTime)
+	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		ts.handlers.Wait()
@@ -124,8 +128,12 @@ func (ts *testServer) waitIdle(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(waitTime):
+	case <-ctx.Done():
 		t.Errorf("handlers still running %v after the connections were closed", waitTime)
+		return
+	}
+	if err := ts.hub.Wait(ctx); err != nil {
+		t.Errorf("connections still running %v after they were closed: %v", waitTime, err)
 	}
 }
 

@@ -21,16 +21,15 @@ import (
 
 // Limits of the WebSocket endpoint, documented in docs/PROTOCOL.md.
 const (
-	maxFrameBytes  = 16 << 10         // a client frame; 1009 beyond
-	frameRate      = 20               // frames a second on average
-	frameBurst     = 40               // frames at once
-	maxStrikes     = 20               // rate-limited frames in a row before 4001
-	pingPeriod     = 30 * time.Second // the server pings an idle client this often
-	pongWait       = 2 * pingPeriod   // a client silent this long is gone
-	writeWait      = 10 * time.Second // time allowed for one write
-	closeWait      = 2 * time.Second  // time for the client to answer a close
-	maxBatchFrames = 64               // frames joined into one message at most
-	maxBatchBytes  = 64 << 10         // bytes joined into one message at most
+	maxFrameBytes = 16 << 10         // a client frame; 1009 beyond
+	frameRate     = 20               // frames a second on average
+	frameBurst    = 40               // frames at once
+	maxStrikes    = 20               // rate-limited frames in a row before 4001
+	pingPeriod    = 30 * time.Second // the server pings an idle client this often
+	pongWait      = 2 * pingPeriod   // a client silent this long is gone
+	writeWait     = 10 * time.Second // time allowed for one write
+	closeWait     = 2 * time.Second  // time for the client to answer a close
+	maxBatchBytes = 64 << 10         // bytes joined into one message at most
 
 	closeRateLimited = 4001
 	closeNoHello     = 4002
@@ -44,9 +43,9 @@ var helloTimeout = 10 * time.Second
 // message is being written, which keeps idle connections small.
 var writeBuffers sync.Pool
 
-// handleSocket upgrades to a WebSocket and speaks docs/PROTOCOL.md. Each
-// connection runs two goroutines: this handler reads, and one writer drains
-// the client's queues.
+// handleSocket upgrades to a WebSocket and speaks docs/PROTOCOL.md. The
+// handler itself waits for hello; then the connection runs in two goroutines
+// of its own, a reader and a writer, and the handler returns.
 func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 	upgrader := websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -59,27 +58,37 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 		if err != nil {
 			return // the upgrader has answered with an HTTP error
 		}
-		defer conn.Close()
 		conn.SetReadLimit(maxFrameBytes)
 		s := &socket{conn: conn, logger: logger, obs: opts.Observer, limiter: rate.NewLimiter(frameRate, frameBurst)}
 		c := s.hello(h)
 		if c == nil {
+			conn.Close()
 			return
 		}
-		defer c.Disconnect()
-
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer cancel()
-			s.write(ctx, c)
-		}()
-		s.read(ctx, c)
-		cancel()
-		<-done
+		// net/http keeps a connection's buffers, and its goroutine's grown
+		// stack, for as long as the handler runs: about 10 KB that an idle
+		// WebSocket does not need. So the connection moves to goroutines of
+		// its own. The hub tracks it until Disconnect (see Hub.Wait).
+		go s.serve(c)
 	})
+}
+
+// serve runs a greeted connection until it ends: this goroutine reads, and
+// one more writes. When either stops, the other is stopped too.
+func (s *socket) serve(c *hub.Client) {
+	defer c.Disconnect()
+	defer s.conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer cancel()
+		s.write(ctx, c)
+	}()
+	s.read(ctx, c)
+	cancel()
+	<-done
 }
 
 // checkOrigin allows requests without an Origin (programs), from the
@@ -303,12 +312,14 @@ func (s *socket) errorEvent(err error, room, clientID string) errorEvent {
 }
 
 // write drains c's queues to the connection until ctx is done or the hub
-// closes c, joining the frames that are waiting into one message.
+// closes c. Frames that wait together go out together, several to a
+// WebSocket message: one system call for many events.
 func (s *socket) write(ctx context.Context, c *hub.Client) {
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
+	var frames [][]byte
 	for {
-		var first []byte
+		var err error
 		select {
 		case <-ctx.Done():
 			return
@@ -318,43 +329,52 @@ func (s *socket) write(ctx context.Context, c *hub.Client) {
 			s.conn.SetReadDeadline(time.Now().Add(closeWait))
 			return
 		case <-ping.C:
-			if s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
-				s.conn.Close()
-				return
-			}
-			continue
-		case first = <-c.Direct():
-		case first = <-c.Live():
+			err = s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+		case f := <-c.Direct():
+			// A reply, or a page of replay holding several events.
+			err = s.writeMessage([][]byte{f}, 1+bytes.Count(f, newline))
+		case <-c.Queued():
+			frames = c.Take(frames)
+			err = s.writeFrames(frames)
+			clear(frames) // written: let them be collected
 		}
-		if err := s.writeBatch(first, c.Live()); err != nil {
+		if err != nil {
 			s.conn.Close() // ends the reader too
 			return
 		}
 	}
 }
 
-// writeBatch writes first and whatever else is queued in live, up to the
-// batch limits, as one message of newline-separated events.
-func (s *socket) writeBatch(first []byte, live <-chan []byte) error {
+// writeFrames writes frames, one event each, in as few messages as the batch
+// limit allows.
+func (s *socket) writeFrames(frames [][]byte) error {
+	for len(frames) > 0 {
+		n, size := 1, len(frames[0])
+		for n < len(frames) && size+len(frames[n]) < maxBatchBytes {
+			size += len(frames[n]) + 1
+			n++
+		}
+		if err := s.writeMessage(frames[:n], n); err != nil {
+			return err
+		}
+		frames = frames[n:]
+	}
+	return nil
+}
+
+// writeMessage writes frames, separated by newlines, as one message holding
+// events events.
+func (s *socket) writeMessage(frames [][]byte, events int) error {
 	s.conn.SetWriteDeadline(time.Now().Add(writeWait))
 	w, err := s.conn.NextWriter(websocket.TextMessage)
 	if err != nil {
 		return err
 	}
-	w.Write(first)
-	// A frame from Direct may be a replay: several events already.
-	size, events := len(first), 1+bytes.Count(first, newline)
-	for n := 1; n < maxBatchFrames && size < maxBatchBytes; n++ {
-		select {
-		case f := <-live:
+	for i, f := range frames {
+		if i > 0 {
 			w.Write(newline)
-			w.Write(f)
-			size += len(f) + 1
-			events++
-			continue
-		default:
 		}
-		break
+		w.Write(f)
 	}
 	if err := w.Close(); err != nil {
 		return err

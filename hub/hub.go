@@ -6,7 +6,7 @@
 // The hub imports only package parley and the standard library. The
 // WebSocket itself belongs to package httpapi: it calls [Hub.Connect] after
 // hello, feeds the client's frames to the [Client] methods from its reader
-// goroutine, and writes what [Client.Direct] and [Client.Live] yield from its
+// goroutine, and writes what [Client.Direct] and [Client.Take] yield from its
 // writer goroutine.
 //
 // # Order without gaps or duplicates
@@ -204,7 +204,7 @@ func (h *Hub) Connect(nick, session string) (*Client, error) {
 		h:       h,
 		person:  p,
 		session: p.session,
-		live:    make(chan []byte, h.opts.QueueSize),
+		queued:  make(chan struct{}, 1),
 		direct:  make(chan []byte),
 		done:    make(chan struct{}),
 		rooms:   make(map[string]*room),

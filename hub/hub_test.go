@@ -44,23 +44,27 @@ func newProbe(t *testing.T, c *Client) *probe {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		var frames [][]byte
 		for {
-			var msg []byte
 			select {
 			case <-stop:
 				return
 			case <-c.Done():
 				p.code <- c.CloseCode()
 				return
-			case msg = <-c.Direct():
-			case msg = <-c.Live():
+			case msg := <-c.Direct():
+				frames = append(frames[:0], msg)
+			case <-c.Queued():
+				frames = c.Take(frames)
 			}
-			for _, line := range bytes.Split(msg, []byte("\n")) {
-				var e event
-				if err := json.Unmarshal(line, &e); err != nil {
-					panic(fmt.Sprintf("undecodable event %q: %v", line, err))
+			for _, msg := range frames {
+				for _, line := range bytes.Split(msg, []byte("\n")) {
+					var e event
+					if err := json.Unmarshal(line, &e); err != nil {
+						panic(fmt.Sprintf("undecodable event %q: %v", line, err))
+					}
+					p.events <- e
 				}
-				p.events <- e
 			}
 		}
 	}()

@@ -257,7 +257,7 @@ func (h *Hub) typingLocked(r *room, frame []byte) {
 	}
 	typist := strings.ToLower(t.From)
 	for c, s := range r.subs {
-		if s.replaying || c.person.key == typist || len(c.live) > cap(c.live)/2 {
+		if s.replaying || c.person.key == typist || c.waiting() > h.opts.QueueSize/2 {
 			continue
 		}
 		c.enqueue(frame)
@@ -267,7 +267,7 @@ func (h *Hub) typingLocked(r *room, frame []byte) {
 // Join subscribes c to the room named name, creating the room if needed.
 // With since set, the client is sent the entries after *since first. The
 // client receives, through Direct, the joined event, then the replay; live
-// entries follow through Live. It returns Invalid for a bad name or since,
+// entries follow through Take. It returns Invalid for a bad name or since,
 // and Conflict when c is in the room already.
 func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	h := c.h
