@@ -6,6 +6,7 @@
 //
 //	parley [serve] [flags]   serve the chat (the default command)
 //	parley migrate [flags]   apply the database migrations and exit
+//	parley bench SCENARIO    measure a server under load
 //	parley version           print the version and exit
 //	parley help [command]    print help
 //
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return migrate(ctx, cfg, logger)
 		}
 		return serve(ctx, cfg, logger)
+	case "bench":
+		return bench(ctx, args, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			return fmt.Errorf("version takes no arguments")
@@ -85,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			help(stdout)
 		case len(args) == 1 && (args[0] == "serve" || args[0] == "migrate"):
 			commandHelp(stdout, args[0])
+		case len(args) == 1 && args[0] == "bench":
+			return bench(ctx, []string{"-help"}, stdout, stderr)
 		case len(args) == 1 && (args[0] == "version" || args[0] == "help"):
 			help(stdout)
 		default:
@@ -118,6 +123,7 @@ func help(w io.Writer) {
 Usage:
   parley [serve] [flags]   serve the chat (the default command)
   parley migrate [flags]   apply the database migrations and exit
+  parley bench SCENARIO    measure a server under load (parley help bench)
   parley version           print the version and exit
   parley help [command]    print this help, or a command's settings
 

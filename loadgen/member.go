@@ -1,0 +1,485 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// member is one simulated person with one connection at a time in one room.
+// Its goroutine (run) dials, says hello, joins, and then reads until the
+// connection ends; after an unexpected end it reconnects with its session
+// and resumes from the last entry it has, as docs/PROTOCOL.md tells clients
+// to, resending what was not acknowledged.
+type member struct {
+	a    *agent
+	idx  int    // global index
+	nick string // static
+	room *room  // static
+
+	ready chan error // receives the outcome of the first join, once
+
+	// Lock order: wmu, then mu.
+	wmu     sync.Mutex
+	conn    *websocket.Conn // guarded by wmu; nil while not joined
+	nextID  uint64          // guarded by wmu: the last client id counter used
+	dropped atomic.Bool     // the connection was dropped on purpose (churn)
+
+	mu        sync.Mutex
+	session   string           // guarded by mu
+	joined    bool             // guarded by mu: t is set
+	t         tracker          // guarded by mu
+	pending   map[uint64]int64 // guarded by mu: unacknowledged sends, counter → send time (Unix ns)
+	ackMax    int64            // guarded by mu: highest seq acknowledged
+	foreign   int64            // guarded by mu: entries of other rooms
+	lastEntry int64            // guarded by mu: Unix ns of the last entry received
+	messages  int64            // guarded by mu: WebSocket messages read after joining
+
+	fromStart bool  // static: join with since 0 the first time (history readers)
+	joinAt    int64 // guarded by mu: Unix ns when the first join was sent
+	joinLast  int64 // guarded by mu: lastSeq of the first joined
+	caughtUp  int64 // guarded by mu: Unix ns when it had every entry up to joinLast
+}
+
+func (m *member) isJoined() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.joined
+}
+
+// run keeps m connected until ctx is done. A first attempt that fails is
+// reported on m.ready and not retried.
+func (m *member) run(ctx context.Context) {
+	first := true
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		established, err := m.connectOnce(ctx, first)
+		if first && !established {
+			m.ready <- err
+			return
+		}
+		first = false
+		if ctx.Err() != nil {
+			return
+		}
+		if m.dropped.Swap(false) {
+			backoff = 50 * time.Millisecond
+			m.a.reconnects.Add(1)
+			continue // churn: come back at once
+		}
+		var ce *websocket.CloseError
+		switch {
+		case errors.As(err, &ce):
+			m.a.count(m.a.closes, closeKey(ce.Code))
+		case established:
+			m.a.count(m.a.closes, "dropped")
+		default:
+			m.a.count(m.a.errs, "reconnect: "+errorClass(err))
+		}
+		if established {
+			backoff = 50 * time.Millisecond
+		}
+		wait := time.Duration(float64(backoff) * (0.5 + rand.Float64()))
+		backoff = min(2*backoff, 2*time.Second)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		m.a.reconnects.Add(1)
+	}
+}
+
+// connectOnce runs one connection: dial, hello, join, read. established
+// says whether it got as far as joined.
+func (m *member) connectOnce(ctx context.Context, first bool) (established bool, err error) {
+	a := m.a
+	if first {
+		select {
+		case a.sem <- struct{}{}:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	release := func() {
+		if first {
+			<-a.sem
+			first = false
+		}
+	}
+	defer release()
+	start := time.Now()
+	conn, _, err := a.dialer(m.idx).DialContext(ctx, a.plan.URL, nil)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	// The reader is only ever blocked in a read; closing the connection
+	// (agent.close, churn) ends it.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	m.mu.Lock()
+	session := m.session
+	m.mu.Unlock()
+	hello := `{"type":"hello","v":1,"nick":"` + m.nick + `"`
+	if session != "" {
+		hello += `,"session":"` + session + `"`
+	}
+	hello += "}"
+	conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(hello)); err != nil {
+		return false, err
+	}
+	bp := getBuf()
+	defer func() {
+		if bp != nil {
+			putBuf(bp)
+		}
+	}()
+	var e event
+	for e.typ == nil || string(e.typ) != "welcome" {
+		if *bp, err = readMessage(conn, (*bp)[:0]); err != nil {
+			return false, err
+		}
+		if !scanEvent(firstLine(*bp), &e) {
+			return false, fmt.Errorf("hello: unreadable reply %.100q", *bp)
+		}
+		if string(e.typ) == "error" {
+			return false, fmt.Errorf("hello: %s", errorText(*bp))
+		}
+	}
+	m.mu.Lock()
+	m.session = string(e.session)
+	since := m.room.known.Load()
+	if m.fromStart {
+		since = 0
+	}
+	if m.joined {
+		since = m.t.low
+	} else {
+		m.joinAt = time.Now().UnixNano()
+	}
+	m.mu.Unlock()
+
+	join := `{"type":"join","room":"` + m.room.name + `","since":` + strconv.FormatInt(since, 10) + "}"
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(join)); err != nil {
+		return false, err
+	}
+	// The joined event comes first; what follows it in the same message is
+	// read like any other events.
+	var rest []byte
+	for rest == nil {
+		if *bp, err = readMessage(conn, (*bp)[:0]); err != nil {
+			return false, err
+		}
+		for line, tail := cutLine(*bp); line != nil; line, tail = cutLine(tail) {
+			if !scanEvent(line, &e) {
+				continue
+			}
+			switch string(e.typ) {
+			case "error":
+				return false, fmt.Errorf("join: %s", errorText(line))
+			case "joined":
+				rest = tail[:len(tail):len(tail)]
+			}
+			if rest != nil {
+				break
+			}
+		}
+	}
+	lastSeq := e.lastSeq
+	for {
+		k := m.room.known.Load()
+		if lastSeq <= k || m.room.known.CompareAndSwap(k, lastSeq) {
+			break
+		}
+	}
+	m.mu.Lock()
+	if !m.joined {
+		m.joined = true
+		m.t = newTracker(since)
+		m.joinLast = lastSeq
+		if lastSeq <= since {
+			m.caughtUp = time.Now().UnixNano()
+		}
+	}
+	m.handle(rest, time.Now().UnixNano())
+	m.mu.Unlock()
+
+	conn.SetReadDeadline(time.Time{})
+	m.wmu.Lock()
+	m.conn = conn
+	err = m.resend()
+	m.wmu.Unlock()
+	if first {
+		a.connLat.record(time.Since(start))
+		release()
+		m.ready <- nil
+	}
+	if err != nil {
+		return true, err
+	}
+
+	putBuf(bp)
+	bp = nil
+	for {
+		// Take a buffer only once a message has begun to arrive.
+		var r io.Reader
+		if _, r, err = conn.NextReader(); err != nil {
+			break
+		}
+		b := getBuf()
+		*b, err = readAll(r, (*b)[:0])
+		if err != nil {
+			putBuf(b)
+			break
+		}
+		now := time.Now().UnixNano()
+		m.mu.Lock()
+		m.messages++
+		m.handle(*b, now)
+		m.mu.Unlock()
+		putBuf(b)
+	}
+	m.wmu.Lock()
+	m.conn = nil
+	m.wmu.Unlock()
+	return true, err
+}
+
+// handle accounts for the events of one message that arrived at now (Unix
+// ns). m.mu is held.
+func (m *member) handle(msg []byte, now int64) {
+	rec := m.a.rec.Load()
+	shard := m.idx % shards
+	var e event
+	for line, rest := cutLine(msg); line != nil; line, rest = cutLine(rest) {
+		if !scanEvent(line, &e) {
+			m.a.count(m.a.errs, "unreadable event")
+			continue
+		}
+		if e.hasSeq && string(e.typ) != "ack" {
+			if string(e.room) != m.room.name {
+				m.foreign++
+				continue
+			}
+			m.t.add(e.seq)
+			m.lastEntry = now
+			if m.caughtUp == 0 && m.t.low >= m.joinLast {
+				m.caughtUp = now
+			}
+			if ts, ok := leadingInt(e.text); ok && string(e.typ) == "message" {
+				rec.deliver[shard].record(time.Duration(now - ts))
+			}
+			continue
+		}
+		switch string(e.typ) {
+		case "ack":
+			id, ts, ok := parseClientID(e.clientID)
+			if !ok {
+				continue
+			}
+			m.ackMax = max(m.ackMax, e.seq)
+			for {
+				k := m.a.ackMax.Load()
+				if e.seq <= k || m.a.ackMax.CompareAndSwap(k, e.seq) {
+					break
+				}
+			}
+			if _, ok := m.pending[id]; ok {
+				delete(m.pending, id)
+				m.a.pending.Add(-1)
+				m.a.acked.Add(1)
+				rec.ack[shard].record(time.Duration(now - ts))
+			}
+		case "error":
+			m.a.count(m.a.errs, string(e.code))
+			if id, _, ok := parseClientID(e.clientID); ok {
+				if _, ok := m.pending[id]; ok {
+					delete(m.pending, id)
+					m.a.pending.Add(-1)
+					m.a.sendErrors.Add(1)
+				}
+			}
+		}
+	}
+}
+
+// send sends one message if m is connected, reusing buf; ok is false when
+// it is not.
+func (m *member) send(buf []byte) (_ []byte, ok bool) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	if m.conn == nil {
+		return buf, false
+	}
+	m.nextID++
+	id, now := m.nextID, time.Now()
+	m.mu.Lock()
+	m.pending[id] = now.UnixNano()
+	m.mu.Unlock()
+	m.a.pending.Add(1)
+	m.a.sent.Add(1)
+	buf = appendSend(buf[:0], m.room.name, id, now.UnixNano(), m.a.plan.Size)
+	m.conn.SetWriteDeadline(now.Add(10 * time.Second))
+	if err := m.conn.WriteMessage(websocket.TextMessage, buf); err != nil {
+		// The reader sees the connection end too, and reconnects; the
+		// message stays pending and is sent again then.
+		m.conn.Close()
+	}
+	return buf, true
+}
+
+// resend sends again every message that was not acknowledged, with its
+// original client id and text. m.wmu is held and m.conn set.
+func (m *member) resend() error {
+	m.mu.Lock()
+	ids := make([]uint64, 0, len(m.pending))
+	for id := range m.pending {
+		ids = append(ids, id)
+	}
+	m.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, id := range ids {
+		m.mu.Lock()
+		ts, ok := m.pending[id]
+		m.mu.Unlock()
+		if !ok {
+			continue
+		}
+		buf = appendSend(buf[:0], m.room.name, id, ts, m.a.plan.Size)
+		m.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if err := m.conn.WriteMessage(websocket.TextMessage, buf); err != nil {
+			return err
+		}
+		m.a.resent.Add(1)
+	}
+	return nil
+}
+
+// drop closes m's connection without a close handshake, as a network
+// failure would; m reconnects and resumes. It reports false when m is not
+// connected.
+func (m *member) drop() bool {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	if m.conn == nil {
+		return false
+	}
+	m.dropped.Store(true)
+	m.conn.Close()
+	m.conn = nil
+	return true
+}
+
+// appendSend appends a send frame to b. The client id is
+// "<counter>.<send time in Unix ns>", and the text starts with the send
+// time, padded with 'x' to size bytes.
+func appendSend(b []byte, room string, id uint64, ts int64, size int) []byte {
+	b = append(b, `{"type":"send","room":"`...)
+	b = append(b, room...)
+	b = append(b, `","clientId":"`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, `","text":"`...)
+	start := len(b)
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, ' ')
+	for len(b)-start < size {
+		b = append(b, 'x')
+	}
+	return append(b, `"}`...)
+}
+
+// parseClientID splits a client id made by appendSend.
+func parseClientID(b []byte) (id uint64, ts int64, ok bool) {
+	for i, c := range b {
+		if c == '.' {
+			n, ok1 := leadingInt(b[:i])
+			t, ok2 := leadingInt(b[i+1:])
+			return uint64(n), t, ok1 && ok2
+		}
+	}
+	return 0, 0, false
+}
+
+// cutLine returns the first line of b and the rest, or nil when b is empty.
+func cutLine(b []byte) (line, rest []byte) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, b[len(b):]
+}
+
+func firstLine(b []byte) []byte {
+	line, _ := cutLine(b)
+	return line
+}
+
+// errorText describes an error event, decoding it fully: errors are rare.
+func errorText(line []byte) string {
+	var ev struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(firstLine(line), &ev) != nil {
+		return fmt.Sprintf("%.200q", line)
+	}
+	return ev.Code + ": " + ev.Message
+}
+
+// readMessage reads the next WebSocket message, appending it to b.
+func readMessage(conn *websocket.Conn, b []byte) ([]byte, error) {
+	_, r, err := conn.NextReader()
+	if err != nil {
+		return b, err
+	}
+	return readAll(r, b)
+}
+
+// readAll appends what r yields until io.EOF to b.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// Message buffers are pooled: a connection holds one only while it reads,
+// which keeps tens of thousands of idle connections small.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getBuf() *[]byte { return bufs.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	*b = (*b)[:0]
+	bufs.Put(b)
+}
