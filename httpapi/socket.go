@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -334,6 +335,10 @@ func (s *socket) write(ctx context.Context, c *hub.Client) {
 			// A reply, or a page of replay holding several events.
 			err = s.writeMessage([][]byte{f}, 1+bytes.Count(f, newline))
 		case <-c.Queued():
+			// Let the fan-out that woke us run on before taking the queue:
+			// more events per message means fewer system calls on both
+			// ends, at the cost of one trip through the scheduler.
+			runtime.Gosched()
 			frames = c.Take(frames)
 			err = s.writeFrames(frames)
 			clear(frames) // written: let them be collected
