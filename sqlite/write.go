@@ -281,18 +281,20 @@ func (b *batch) appendMessage(ctx context.Context, e *parley.Entry) (dup bool, e
 	if err != nil {
 		return false, err
 	}
-	// The transaction sees the messages stored earlier in this batch, so
-	// a retry queued together with its original is a duplicate too.
+	// Most sends are new, so store first and look for the original only
+	// when the unique index entries_client_id says it is there. The
+	// transaction sees the messages stored earlier in this batch, so a retry
+	// queued together with its original is a duplicate too.
+	if stored, err := b.insert(ctx, r, e); err != nil || stored {
+		return false, err
+	}
 	var at int64
 	err = b.queryRow(ctx, []any{&e.Seq, &e.Text, &at}, selectMessage, r.id, e.From, e.ClientID)
-	switch {
-	case err == nil:
-		e.At = fromMillis(at)
-		return true, nil
-	case !errors.Is(err, sql.ErrNoRows):
+	if err != nil {
 		return false, fmt.Errorf("find message %q from %q in %q: %w", e.ClientID, e.From, e.Room, err)
 	}
-	return false, b.insert(ctx, r, e)
+	e.At = fromMillis(at)
+	return true, nil
 }
 
 const insertMember = `
@@ -341,28 +343,37 @@ func (b *batch) membershipChanged(ctx context.Context, r *roomState, res sql.Res
 	if n == 0 {
 		return nil, nil
 	}
-	if err := b.insert(ctx, r, e); err != nil {
+	// Not a message, so the client id index does not apply: it is stored.
+	if _, err := b.insert(ctx, r, e); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
+// insertEntry stores an entry unless it is a message whose client id the
+// room already holds from its sender (the index entries_client_id).
 const insertEntry = `
 	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-	VALUES (?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (room_id, sender, client_id) WHERE kind = 'message' DO NOTHING`
 
 // insert gives e the room's next sequence number and the batch's time, and
-// stores it.
-func (b *batch) insert(ctx context.Context, r *roomState, e *parley.Entry) error {
+// stores it. It reports false, storing nothing and leaving the room's
+// numbering alone, when e is a message the room holds already.
+func (b *batch) insert(ctx context.Context, r *roomState, e *parley.Entry) (stored bool, err error) {
 	e.Seq = r.lastSeq + 1
 	e.At = b.at
-	if _, err := b.exec(ctx, insertEntry,
-		r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli()); err != nil {
-		return fmt.Errorf("store %s %d of %q: %w", e.Kind, e.Seq, e.Room, err)
+	res, err := b.exec(ctx, insertEntry,
+		r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("store %s %d of %q: %w", e.Kind, e.Seq, e.Room, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
 	}
 	r.lastSeq = e.Seq
 	r.changed = true
-	return nil
+	return true, nil
 }
 
 // EnsureRoom returns the room named name, creating it with an empty log when
