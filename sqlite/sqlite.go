@@ -52,6 +52,10 @@ type DB struct {
 	maxBatch int                             // static after Open
 	observe  func(size int, d time.Duration) // static after Open
 
+	// known remembers the committed state of the rooms the writer has
+	// used, by name; owned by the writer goroutine.
+	known map[string]*roomState
+
 	wake    chan struct{} // capacity 1: tells the writer that pending or closed changed
 	stopped chan struct{} // closed when the writer goroutine has returned
 
@@ -110,6 +114,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(FULL)",
 		"_pragma=foreign_keys(ON)",
+		// The writer touches index pages all over the file when appends
+		// spread over many rooms; with SQLite's default 2 MB cache it read
+		// them back from the file for every batch.
+		"_pragma=cache_size(-16384)",
 	)
 	if err != nil {
 		return nil, err
@@ -152,6 +160,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		now:      o.now,
 		maxBatch: o.maxBatch,
 		observe:  o.observe,
+		known:    make(map[string]*roomState),
 		wake:     make(chan struct{}, 1),
 		stopped:  make(chan struct{}),
 	}

@@ -154,6 +154,7 @@ func (db *DB) commitTx(ops []*op) error {
 		prepared: db.prepared,
 		at:       fromMillis(db.now().UnixMilli()),
 		rooms:    map[string]*roomState{},
+		known:    db.known,
 	}
 	for _, o := range ops {
 		err := o.do(ctx, b)
@@ -176,6 +177,12 @@ func (db *DB) commitTx(ops []*op) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit write: %w", err)
 	}
+	// Only committed state is remembered: after a failed transaction the
+	// next batch starts from what the database holds.
+	for name, r := range b.rooms {
+		r.changed = false
+		db.known[name] = r
+	}
 	return nil
 }
 
@@ -189,6 +196,9 @@ type batch struct {
 	// rooms caches the rooms the batch has read; commitTx saves the
 	// changed sequence numbers.
 	rooms map[string]*roomState
+	// known is the DB's memory of committed room states, which the batch
+	// reads but never changes.
+	known map[string]*roomState
 }
 
 // stmt returns query prepared for b's transaction. Open prepares the
@@ -230,10 +240,19 @@ const selectRoomState = `
 	FROM rooms
 	WHERE name = ?`
 
-// room returns the state of the room named name, or a NotFound error.
+// room returns the state of the room named name, or a NotFound error. The
+// writer goroutine is the database's only writer, so a room it has
+// committed to before needs no reading: a copy of the remembered state
+// serves, which saves a query per room and batch when appends spread over
+// many rooms.
 func (b *batch) room(ctx context.Context, name string) (*roomState, error) {
 	if r := b.rooms[name]; r != nil {
 		return r, nil
+	}
+	if k := b.known[name]; k != nil {
+		r := *k
+		b.rooms[name] = &r
+		return &r, nil
 	}
 	var createdAt int64
 	r := &roomState{}

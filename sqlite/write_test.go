@@ -438,3 +438,27 @@ func TestCommitObserver(t *testing.T) {
 		t.Errorf("observed batch sizes %s, want [1 3]: the held op alone, then the three queued", got)
 	}
 }
+
+// TestFailedTransactionKeepsNumbering: a room the writer has committed to
+// before is numbered on from its last committed entry after a failed
+// transaction, not from the numbers the failed one used.
+func TestFailedTransactionKeepsNumbering(t *testing.T) {
+	db := mustOpen(t, tempPath(t))
+	if e := mustAppend(t, db, message("ana", "c-0", "committed")); e.Seq != 1 {
+		t.Fatalf("first Append() set Seq %d, want 1", e.Seq)
+	}
+	release := holdWriter(t, db)
+	lost := queueAppend(t, db, message("ana", "c-1", "rolled back"))
+	errFire := errors.New("disk on fire")
+	fails := queueOp(t, db, func(context.Context, *batch) error { return errFire })
+	release()
+	for _, o := range []*op{lost.op, fails} {
+		if err := db.await(t.Context(), o); !errors.Is(err, errFire) {
+			t.Fatalf("op in a failed transaction = %v, want %v", err, errFire)
+		}
+	}
+	if e := mustAppend(t, db, message("ana", "c-2", "after")); e.Seq != 2 {
+		t.Errorf("Append() after a failed transaction set Seq %d, want 2", e.Seq)
+	}
+	wantSeqs(t, db, parley.DefaultRoom, 1, 2)
+}
