@@ -76,6 +76,10 @@ type Hub struct {
 	deliveries atomic.Uint64 // frames handed to live queues
 	slowClosed atomic.Uint64 // clients closed as too slow
 
+	// released, when set, is called with each nickname whose hold ends;
+	// tests wait on it. Static after New.
+	released func(nick string)
+
 	taskMu sync.Mutex
 	tasks  []func(context.Context) // guarded by taskMu; run by Run
 	wake   chan struct{}           // capacity 1: there are tasks
@@ -244,9 +248,13 @@ func (c *Client) Disconnect() {
 	if p.conns == 0 {
 		release := func() {
 			h.mu.Lock()
-			defer h.mu.Unlock()
-			if p.conns == 0 && h.people[p.key] == p {
+			gone := p.conns == 0 && h.people[p.key] == p
+			if gone {
 				delete(h.people, p.key)
+			}
+			h.mu.Unlock()
+			if gone && h.released != nil {
+				h.released(p.nick)
 			}
 		}
 		if h.opts.Grace > 0 {

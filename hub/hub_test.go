@@ -438,6 +438,8 @@ func TestMalformedPublicationIsDropped(t *testing.T) {
 
 func TestPresenceAndGrace(t *testing.T) {
 	f := newFixture(t, Options{Grace: 20 * time.Millisecond})
+	released := make(chan string, 10)
+	f.hub.released = func(nick string) { released <- nick }
 	ana, pa := f.connect(t, "ana", "")
 	mustJoin(t, ana, "general", nil)
 	bob, _ := f.connect(t, "bob", "")
@@ -453,6 +455,14 @@ func TestPresenceAndGrace(t *testing.T) {
 		t.Errorf("Online() after grace = %d, want 1", n)
 	}
 	// The nickname is free again once the grace period is over.
+	select {
+	case nick := <-released:
+		if nick != "bob" {
+			t.Errorf("released nickname %q, want bob", nick)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("bob's nickname was not released after the grace period")
+	}
 	if _, err := f.hub.Connect("bob", ""); err != nil {
 		t.Errorf("Connect(bob) after grace = %v, want success", err)
 	}
