@@ -1138,23 +1138,11 @@ export class ChatClient {
     if (!this.greeted) {
       // hello was refused: nothing will work on this connection.
       this.signInError = { code: ev.code, message: ev.message };
-      const ws = this.ws;
-      this.ws = null;
-      if (ws) {
-        this.detach(ws);
-        try {
-          ws.close(CloseCode.Normal);
-        } catch {
-          // Already closed.
-        }
-      }
-      this.stopHeartbeat();
-      this.markDisconnected();
+      this.closeSocket();
       this.status = 'signed-out';
       this.nick = null;
       this.session = null;
       this.welcomed = false;
-      this.clearRetry();
       this.forgetRooms();
       return;
     }
