@@ -27,6 +27,7 @@ package hub
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"log/slog"
 	"strings"
@@ -196,7 +197,9 @@ func (h *Hub) Connect(nick, session string) (*Client, error) {
 		}
 		p = &person{nick: nick, key: key, session: session}
 		h.people[key] = p
-	case session == "" || session != p.session:
+	case session == "" || subtle.ConstantTimeCompare([]byte(session), []byte(p.session)) != 1:
+		// The token is a secret: comparing it in constant time tells an
+		// attacker nothing about how much of a guess was right.
 		return nil, parley.CodeErrorf(parley.Conflict, "nickname_taken", "The nickname %q is taken. Choose another.", nick)
 	}
 	if p.release != nil {
