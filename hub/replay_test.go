@@ -162,3 +162,52 @@ func TestReplayFromTheStart(t *testing.T) {
 		}
 	}
 }
+
+// TestTypingIsDroppedFirst: a receiver whose queue is more than half full
+// gets no typing notices, while entries still reach it.
+func TestTypingIsDroppedFirst(t *testing.T) {
+	f := newFixture(t, Options{QueueSize: 8, Grace: time.Hour})
+	ctx := context.Background()
+	ana, _ := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	bob, err := f.hub.Connect("bob", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bob.Disconnect)
+	go func() { // bob's replies are taken; his queue is not
+		for {
+			select {
+			case <-bob.Direct():
+			case <-bob.Done():
+				return
+			}
+		}
+	}()
+	if err := bob.Join(ctx, "general", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		mustSend(t, ana, "general", fmt.Sprint(i), "filling bob's queue")
+	}
+	if n := bob.waiting(); n <= 4 {
+		t.Fatalf("bob has %d frames waiting, want more than half of 8", n)
+	}
+	if err := ana.Typing(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	for _, frame := range bob.Take(nil) {
+		var e event
+		if err := json.Unmarshal(frame, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == "typing" {
+			t.Errorf("bob, more than half full, got %s", frame)
+		}
+	}
+	select {
+	case <-bob.Done():
+		t.Error("bob was closed; only his typing notice should have been dropped")
+	default:
+	}
+}
