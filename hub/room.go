@@ -280,28 +280,28 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil && *since < 0 {
 		return parley.CodeErrorf(parley.Invalid, "bad_since", "since must not be negative.")
 	}
-	if since != nil && *since > 0 {
-		// Checked before the room is created: a refused join changes nothing.
-		last := int64(0)
-		switch info, err := h.store.Room(ctx, name); {
-		case err == nil:
-			last = info.LastSeq
-		case parley.KindOf(err) != parley.NotFound:
+	last := int64(0)
+	info, err := h.store.Room(ctx, name)
+	switch {
+	case err == nil:
+		last = info.LastSeq
+	case parley.KindOf(err) != parley.NotFound:
+		return err
+	}
+	// Checked before the room is created: a refused join changes nothing.
+	if since != nil && *since > last {
+		return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", *since, name, last)
+	}
+	if info == nil {
+		if _, err := h.store.EnsureRoom(ctx, name); err != nil {
 			return err
 		}
-		if *since > last {
-			return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", *since, name, last)
-		}
-	}
-	if _, err := h.store.EnsureRoom(ctx, name); err != nil {
-		return err
 	}
 	key := c.person.key
 	var r *room
 	var s *sub
 	var upto int64
 	for r == nil {
-		var err error
 		if r, err = h.acquire(ctx, name); err != nil {
 			return err
 		}
