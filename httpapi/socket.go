@@ -268,11 +268,13 @@ func (s *socket) read(ctx context.Context, c *hub.Client) {
 			reply = s.errorEvent(err, room, clientID)
 		}
 		if reply != nil {
-			if c.Reply(ctx, marshal(reply)) != nil {
-				return
-			}
+			// Observed before the writer has the ack, so a client that
+			// holds its ack finds the send counted in the metrics.
 			if _, ok := reply.(ackEvent); ok {
 				s.obs.Acked(time.Since(read))
+			}
+			if c.Reply(ctx, marshal(reply)) != nil {
+				return
 			}
 		}
 	}

@@ -204,7 +204,16 @@ func TestScenarios(t *testing.T) {
 			if got.ConnectFailures > 0 || got.Incomplete > 0 {
 				t.Errorf("Run() had %d connect failures, %d incomplete members\n%s", got.ConnectFailures, got.Incomplete, out.String())
 			}
-			if got.Expected == 0 || got.Received != got.Expected {
+			// Expected counts the entries up to each step's final number.
+			// Under churn, reconnects and ended grace periods append join
+			// and leave entries after that number is taken, and members
+			// receive them while the step settles: more than expected, none
+			// lost or repeated (Run fails on those). Elsewhere the two match.
+			short := got.Received < got.Expected
+			if cfg.Scenario != "churn" {
+				short = got.Received != got.Expected
+			}
+			if got.Expected == 0 || short {
 				t.Errorf("Run() received %d of %d expected deliveries\n%s", got.Received, got.Expected, out.String())
 			}
 			if cfg.Scenario != "idle" && got.Acked == 0 {

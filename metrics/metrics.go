@@ -49,7 +49,7 @@ func New() *Metrics {
 		rejected: f.counterVec(prometheus.CounterOpts{Name: "frames_rejected_total",
 			Help: "Client frames refused with an error event, by error code."}, "code"),
 		ackLatency: f.histogram(prometheus.HistogramOpts{Name: "send_ack_seconds",
-			Help:    "Time from reading a send frame to handing its ack to the connection's writer.",
+			Help:    "Time from reading a send frame to its ack being ready for the connection's writer.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 		commitBatch: f.histogram(prometheus.HistogramOpts{Name: "store_commit_batch_size",
 			Help:    "Writes committed together in one store transaction (group commit).",
