@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,8 +46,9 @@ var helloTimeout = 10 * time.Second
 var writeBuffers sync.Pool
 
 // handleSocket upgrades to a WebSocket and speaks docs/PROTOCOL.md. The
-// handler itself waits for hello; then the connection runs in two goroutines
-// of its own, a reader and a writer, and the handler returns.
+// handler itself waits for hello; then the connection runs in a reader
+// goroutine of its own, and the handler returns. Writing needs no goroutine
+// while there is nothing to write (see socket.Wake).
 func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 	upgrader := websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -61,35 +63,34 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 		}
 		conn.SetReadLimit(maxFrameBytes)
 		s := &socket{conn: conn, logger: logger, obs: opts.Observer, limiter: rate.NewLimiter(frameRate, frameBurst)}
-		c := s.hello(h)
-		if c == nil {
+		if s.hello(h) == nil {
 			conn.Close()
 			return
 		}
 		// net/http keeps a connection's buffers, and its goroutine's grown
 		// stack, for as long as the handler runs: about 10 KB that an idle
-		// WebSocket does not need. So the connection moves to goroutines of
-		// its own. The hub tracks it until Disconnect (see Hub.Wait).
-		go s.serve(c)
+		// WebSocket does not need. So the connection moves to a goroutine
+		// of its own. The hub tracks it until Disconnect (see Hub.Wait).
+		s.pinger = time.AfterFunc(pingPeriod, s.ping)
+		go s.serve()
 	})
 }
 
-// serve runs a greeted connection until it ends: this goroutine reads, and
-// one more writes. When either stops, the other is stopped too.
-func (s *socket) serve(c *hub.Client) {
-	defer c.Disconnect()
-	defer s.conn.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer cancel()
-		s.write(ctx, c)
-	}()
-	s.read(ctx, c)
-	cancel()
-	<-done
+// serve reads a greeted connection until it ends, in this goroutine or in
+// the one it hands on to. A failed write closes the connection, which ends
+// the read too.
+func (s *socket) serve() {
+	if s.read(context.Background(), s.client) {
+		return // another goroutine reads on
+	}
+	if s.sendClose() {
+		// The hub closed the client while the reader handled a frame.
+		s.drain()
+	}
+	s.ended.Store(true)
+	s.pinger.Stop()
+	s.conn.Close()
+	s.client.Disconnect()
 }
 
 // checkOrigin allows requests without an Origin (programs), from the
@@ -116,7 +117,7 @@ func checkOrigin(allowed []string) func(r *http.Request) bool {
 	}
 }
 
-// socket is one WebSocket connection.
+// socket is one WebSocket connection. It is the hub.Conn of its client.
 type socket struct {
 	conn    *websocket.Conn
 	logger  *slog.Logger
@@ -124,6 +125,17 @@ type socket struct {
 	limiter *rate.Limiter // used by the reader only
 	strikes int           // rate-limited frames in a row; reader only
 	greeted bool          // hello succeeded; reader only
+	client  *hub.Client   // set by hello, before the hub can call Wake
+
+	// The library allows one writer at a time: the reader writing a reply
+	// (Write), or a flush goroutine writing the queue. Pings and close
+	// frames are control frames, which may be written alongside.
+	wmu       sync.Mutex
+	flushing  atomic.Bool // a flush goroutine runs
+	closeSent atomic.Bool // the close frame the hub asked for is written
+	ended     atomic.Bool // the reader has returned: nothing more to write
+	frames    [][]byte    // the flush goroutine's buffer
+	pinger    *time.Timer // pings the client every pingPeriod
 }
 
 // next reads the next frame, enforcing the rate limit. It returns nil when
@@ -184,7 +196,8 @@ func (s *socket) drain() {
 }
 
 // hello runs the connection until the client has said hello successfully,
-// writing replies directly: no writer runs yet. It returns nil when the
+// writing replies directly: the client is in no room yet, so nothing else
+// writes. It returns nil when the
 // connection ended first.
 func (s *socket) hello(h *hub.Hub) *hub.Client {
 	s.conn.SetReadDeadline(time.Now().Add(helloTimeout))
@@ -210,7 +223,7 @@ func (s *socket) hello(h *hub.Hub) *hub.Client {
 		case f.V != ProtocolVersion:
 			err = parley.CodeErrorf(parley.Invalid, "unsupported_version", "This server speaks protocol version %d.", ProtocolVersion)
 		default:
-			c, err = h.Connect(f.Nick, f.Session)
+			c, err = h.Connect(f.Nick, f.Session, s)
 			if parley.KindOf(err) == parley.Unavailable {
 				s.closeAndDrain(hub.CloseGoingAway, "shutting down") // reconnect and resume
 				return nil
@@ -222,6 +235,7 @@ func (s *socket) hello(h *hub.Hub) *hub.Client {
 			}
 			continue
 		}
+		s.client = c
 		if !reply(welcomeEvent{Type: "welcome", V: ProtocolVersion, Nick: c.Nick(), Session: c.Session(), Limits: limits{
 			MaxTextBytes: parley.MaxTextBytes, MaxFrameBytes: maxFrameBytes,
 			MaxNickLength: parley.MaxNickLen, MaxRoomLength: parley.MaxRoomNameLen,
@@ -245,11 +259,17 @@ func (s *socket) keepAlive() {
 }
 
 // read handles the client's frames after hello until the connection ends.
-func (s *socket) read(ctx context.Context, c *hub.Client) {
+//
+// After a join, read hands on to a new goroutine and reports true. A join
+// replays history, which takes SQLite's deep stack; goroutine stacks grow
+// but do not shrink until a garbage collection finds them mostly unused,
+// and an idle server collects rarely. A fresh goroutine starts with a small
+// stack, and an idle connection spends its life blocked in that one.
+func (s *socket) read(ctx context.Context, c *hub.Client) (handedOn bool) {
 	for {
 		f, ferr, ok := s.next()
 		if !ok {
-			return
+			return false
 		}
 		var reply any
 		err := ferr
@@ -258,9 +278,6 @@ func (s *socket) read(ctx context.Context, c *hub.Client) {
 			reply, err = s.handle(ctx, c, f)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return // the connection is closing; the client will retry
-			}
 			room, clientID := "", ""
 			if f != nil {
 				room, clientID = f.Room, f.ClientID
@@ -274,8 +291,12 @@ func (s *socket) read(ctx context.Context, c *hub.Client) {
 				s.obs.Acked(time.Since(read))
 			}
 			if c.Reply(ctx, marshal(reply)) != nil {
-				return
+				return false
 			}
+		}
+		if f != nil && f.Type == "join" {
+			go s.serve()
+			return true
 		}
 	}
 }
@@ -314,42 +335,109 @@ func (s *socket) errorEvent(err error, room, clientID string) errorEvent {
 	return errorEvent{Type: "error", Code: parley.CodeOf(err), Message: parley.MessageOf(err), Room: room, ClientID: clientID}
 }
 
-// write drains c's queues to the connection until ctx is done or the hub
-// closes c. Frames that wait together go out together, several to a
-// WebSocket message: one system call for many events.
-func (s *socket) write(ctx context.Context, c *hub.Client) {
-	ping := time.NewTicker(pingPeriod)
-	defer ping.Stop()
-	var frames [][]byte
+// Write implements hub.Conn: the reader writes its replies and replays
+// itself, so they precede whatever the hub queues afterwards.
+func (s *socket) Write(_ context.Context, frame []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.writeMessage([][]byte{frame}, 1+bytes.Count(frame, newline))
+}
+
+// Wake implements hub.Conn: it starts a flush goroutine unless one runs.
+// An idle connection so holds one goroutine, its reader, and the frames
+// fanned out while a flush writes go out together in its next message.
+func (s *socket) Wake() {
+	if s.flushing.CompareAndSwap(false, true) {
+		go s.flush()
+	}
+}
+
+// flush writes what the hub has queued for the client until the queue is
+// empty, or sends the close frame once the hub has closed the client.
+func (s *socket) flush() {
+	c := s.client
 	for {
-		var err error
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.Done():
-			s.closeWith(c.CloseCode(), "")
-			// Give the client a moment to answer the close, then end the read.
-			s.conn.SetReadDeadline(time.Now().Add(closeWait))
-			return
-		case <-ping.C:
-			err = s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
-		case f := <-c.Direct():
-			// A reply, or a page of replay holding several events.
-			err = s.writeMessage([][]byte{f}, 1+bytes.Count(f, newline))
-		case <-c.Queued():
-			// Let the fan-out that woke us run on before taking the queue:
-			// more events per message means fewer system calls on both
-			// ends, at the cost of one trip through the scheduler.
-			runtime.Gosched()
-			frames = c.Take(frames)
-			err = s.writeFrames(frames)
-			clear(frames) // written: let them be collected
+		// Let the fan-out that woke us run on before taking the queue:
+		// more events per message means fewer system calls on both ends,
+		// at the cost of one trip through the scheduler.
+		runtime.Gosched()
+		if s.flushOnce(c) {
+			continue
 		}
-		if err != nil {
-			s.conn.Close() // ends the reader too
+		s.flushing.Store(false)
+		// A frame queued, or a close asked for, after flushOnce looked
+		// woke nobody, as this goroutine still ran: look once more.
+		if !s.mustFlush(c) || !s.flushing.CompareAndSwap(false, true) {
 			return
 		}
 	}
+}
+
+// mustFlush reports whether frames or a close wait to be written.
+func (s *socket) mustFlush(c *hub.Client) bool {
+	if s.ended.Load() || s.closeSent.Load() {
+		return false
+	}
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return c.Queued() > 0
+	}
+}
+
+// flushOnce writes the frames queued now, or the close frame the hub asked
+// for, and reports whether it wrote anything.
+func (s *socket) flushOnce(c *hub.Client) bool {
+	if s.ended.Load() || s.closeSent.Load() {
+		return false
+	}
+	if s.sendClose() {
+		// Give the client a moment to answer the close, then end the read.
+		s.conn.SetReadDeadline(time.Now().Add(closeWait))
+		return false
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.frames = c.Take(s.frames)
+	if len(s.frames) == 0 {
+		return false
+	}
+	err := s.writeFrames(s.frames)
+	clear(s.frames) // written: let them be collected
+	if err != nil {
+		s.conn.Close() // ends the reader, which ends the connection
+		return false
+	}
+	return true
+}
+
+// sendClose writes the close frame once the hub has closed the client, and
+// reports whether this call wrote it.
+func (s *socket) sendClose() bool {
+	select {
+	case <-s.client.Done():
+	default:
+		return false
+	}
+	if !s.closeSent.CompareAndSwap(false, true) {
+		return false
+	}
+	s.closeWith(s.client.CloseCode(), "")
+	return true
+}
+
+// ping writes a ping, and comes back after pingPeriod while the connection
+// lasts. The pong handler (keepAlive) extends the read deadline.
+func (s *socket) ping() {
+	if s.ended.Load() {
+		return
+	}
+	if s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
+		s.conn.Close()
+		return
+	}
+	s.pinger.Reset(pingPeriod)
 }
 
 // writeFrames writes frames, one event each, in as few messages as the batch

@@ -31,7 +31,7 @@ func BenchmarkFanOut(b *testing.B) {
 			r := &room{name: "bench", subs: make(map[*Client]*sub, members)}
 			clients := make([]*Client, members)
 			for i := range clients {
-				c, err := h.Connect(fmt.Sprint("m", i), "")
+				c, err := h.Connect(fmt.Sprint("m", i), "", discard{})
 				if err != nil {
 					b.Fatal(err)
 				}

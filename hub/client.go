@@ -16,28 +16,41 @@ const (
 // errClosed is returned to a connection's reader once the hub has closed it.
 var errClosed = errors.New("hub: client closed")
 
+// A Conn carries one client's frames to its connection. The hub calls Write
+// for the replies to the client's own frames and for its replays, and Wake
+// when fanned-out frames wait to be taken, so that a connection needs no
+// goroutine of its own to write while it has nothing to write.
+type Conn interface {
+	// Write writes frame, one event or several separated by newlines, to
+	// the connection, and returns once it is written or has failed. It is
+	// called by the client's reader goroutine only. Frames that the hub
+	// queues after Write returns must reach the connection after frame:
+	// that keeps a replay ordered before the live entries that follow it.
+	Write(ctx context.Context, frame []byte) error
+	// Wake says that frames wait to be taken with Client.Take, or that the
+	// hub has closed the client (Client.Done). It may be called from any
+	// goroutine, with the hub's locks held, so it must not block.
+	Wake()
+}
+
 // Client is one connection of one person. Its methods Join, Leave, Send,
 // Typing, Reply and Disconnect must be called from a single goroutine, the
-// connection's reader; Queued, Take, Direct, Done and CloseCode are for its
-// writer.
+// connection's reader; Queued, Take, Done and CloseCode are for whatever
+// writes what the hub queues, from any goroutine.
 type Client struct {
 	h       *Hub
 	person  *person // static after Connect
 	session string  // static after Connect
+	conn    Conn    // static after Connect
 
 	// queue holds the frames fanned out to the client, oldest first. The
-	// hub appends without ever blocking; when it is full, the client is
-	// closed with CloseTooSlow. A slice that grows only when frames wait
-	// costs an idle connection nothing, where a buffered channel would
-	// hold its whole capacity.
-	qmu    sync.Mutex
-	queue  [][]byte      // guarded by qmu
-	queued chan struct{} // capacity 1: the queue is not empty
-	// direct carries the replies to this connection's own frames and its
-	// replays. It is unbuffered, so a send returns only once the writer has
-	// taken the frame: that keeps a replay ordered before the live frames
-	// that follow it, and pushes back on a client that does not read.
-	direct chan []byte
+	// hub appends without ever blocking, and wakes conn when the queue
+	// stops being empty; when it is full, the client is closed with
+	// CloseTooSlow. A slice that grows only when frames wait costs an idle
+	// connection nothing, where a buffered channel would hold its whole
+	// capacity.
+	qmu   sync.Mutex
+	queue [][]byte // guarded by qmu
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -54,10 +67,6 @@ func (c *Client) Nick() string { return c.person.nick }
 // another connection, with the same nickname.
 func (c *Client) Session() string { return c.session }
 
-// Queued receives when frames fanned out to this client are waiting; Take
-// returns them.
-func (c *Client) Queued() <-chan struct{} { return c.queued }
-
 // Take removes and returns every waiting frame, oldest first. buf is a
 // slice the caller has finished with, whose storage Take may reuse.
 func (c *Client) Take(buf [][]byte) [][]byte {
@@ -71,17 +80,12 @@ func (c *Client) Take(buf [][]byte) [][]byte {
 	return frames
 }
 
-// waiting returns the number of frames in c's queue.
-func (c *Client) waiting() int {
+// Queued returns the number of frames waiting to be taken.
+func (c *Client) Queued() int {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	return len(c.queue)
 }
-
-// Direct returns the channel of replies and replays for this client. The
-// writer must write a frame taken from Direct before any frame it takes
-// with Take afterwards.
-func (c *Client) Direct() <-chan []byte { return c.direct }
 
 // Done is closed when the hub has closed the client; CloseCode then says why.
 func (c *Client) Done() <-chan struct{} { return c.done }
@@ -97,6 +101,7 @@ func (c *Client) close(code int) {
 	c.closeOnce.Do(func() {
 		c.code = code
 		close(c.done)
+		c.conn.Wake()
 	})
 }
 
@@ -126,22 +131,21 @@ func (c *Client) enqueue(frame []byte) bool {
 		c.tooSlow()
 		return false
 	case n == 0:
-		select {
-		case c.queued <- struct{}{}:
-		default: // the writer has been told already
-		}
+		c.conn.Wake() // later frames find it awake
 	}
 	return true
 }
 
-// Reply hands frame to the connection's writer, waiting until it takes it.
+// Reply writes frame to the connection, ahead of every frame queued after
+// it, unless the hub has closed the client or ctx is done.
 func (c *Client) Reply(ctx context.Context, frame []byte) error {
 	select {
-	case c.direct <- frame:
-		return nil
 	case <-c.done:
 		return errClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.conn.Write(ctx, frame)
 }

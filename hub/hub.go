@@ -171,11 +171,12 @@ func (h *Hub) after(d time.Duration, task func(context.Context)) *time.Timer {
 	return time.AfterFunc(d, func() { h.schedule(task) })
 }
 
-// Connect registers a new connection of the person called nick. session is
-// the token the client presented, or "". It returns Invalid for a bad
+// Connect registers a new connection of the person called nick, whose
+// frames go to conn. session is the token the client presented, or "". It
+// returns Invalid for a bad
 // nickname, Forbidden when guests are not allowed, Conflict when someone
 // else holds the nickname, and Unavailable while the hub is closing.
-func (h *Hub) Connect(nick, session string) (*Client, error) {
+func (h *Hub) Connect(nick, session string, conn Conn) (*Client, error) {
 	if !h.opts.Guests {
 		return nil, parley.CodeErrorf(parley.Forbidden, "guests_disabled", "This server does not allow guest access.")
 	}
@@ -211,8 +212,7 @@ func (h *Hub) Connect(nick, session string) (*Client, error) {
 		h:       h,
 		person:  p,
 		session: p.session,
-		queued:  make(chan struct{}, 1),
-		direct:  make(chan []byte),
+		conn:    conn,
 		done:    make(chan struct{}),
 		rooms:   make(map[string]*room),
 	}

@@ -29,17 +29,53 @@ type event struct {
 	Online   []string `json:"online"`
 }
 
-// probe drains a client's queues exactly as a connection's writer does and
-// decodes every event it receives.
+// probe is a client's connection in a test: it decodes every event the hub
+// writes or queues, taking the queue as soon as the hub wakes it.
 type probe struct {
 	c      *Client
 	events chan event
-	code   chan int // the close code, once the hub closes the client
+	code   chan int      // the close code, once the hub closes the client
+	wake   chan struct{} // capacity 1: the hub has called Wake
+	// hold, when not nil, keeps Write from returning until it is closed,
+	// as a connection that cannot write does.
+	hold chan struct{}
 }
 
-func newProbe(t *testing.T, c *Client) *probe {
-	t.Helper()
-	p := &probe{c: c, events: make(chan event, 100000), code: make(chan int, 1)}
+func newProbe() *probe {
+	return &probe{events: make(chan event, 100000), code: make(chan int, 1), wake: make(chan struct{}, 1)}
+}
+
+// Write implements Conn.
+func (p *probe) Write(_ context.Context, frame []byte) error {
+	p.decode(frame)
+	if p.hold != nil {
+		<-p.hold
+	}
+	return nil
+}
+
+// Wake implements Conn.
+func (p *probe) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *probe) decode(frame []byte) {
+	for _, line := range bytes.Split(frame, []byte("\n")) {
+		var e event
+		if err := json.Unmarshal(line, &e); err != nil {
+			panic(fmt.Sprintf("undecodable event %q: %v", line, err))
+		}
+		p.events <- e
+	}
+}
+
+// start takes c's queue whenever the hub wakes the probe, until the test
+// ends or the hub closes c.
+func (p *probe) start(t *testing.T, c *Client) {
+	p.c = c
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -49,22 +85,17 @@ func newProbe(t *testing.T, c *Client) *probe {
 			select {
 			case <-stop:
 				return
+			case <-p.wake:
+			}
+			select {
 			case <-c.Done():
 				p.code <- c.CloseCode()
 				return
-			case msg := <-c.Direct():
-				frames = append(frames[:0], msg)
-			case <-c.Queued():
-				frames = c.Take(frames)
+			default:
 			}
-			for _, msg := range frames {
-				for _, line := range bytes.Split(msg, []byte("\n")) {
-					var e event
-					if err := json.Unmarshal(line, &e); err != nil {
-						panic(fmt.Sprintf("undecodable event %q: %v", line, err))
-					}
-					p.events <- e
-				}
+			frames = c.Take(frames)
+			for _, f := range frames {
+				p.decode(f)
 			}
 		}
 	}()
@@ -72,8 +103,14 @@ func newProbe(t *testing.T, c *Client) *probe {
 		close(stop)
 		<-done
 	})
-	return p
 }
+
+// discard is the connection of a client whose queue is never read: it
+// throws the replies away.
+type discard struct{}
+
+func (discard) Write(context.Context, []byte) error { return nil }
+func (discard) Wake()                               {}
 
 // next returns the next event that match accepts, failing the test if none
 // arrives within a few seconds. Events it skips are gone.
@@ -139,11 +176,12 @@ func startHub(t *testing.T, store parley.Store, opts Options) *fixture {
 // connect says hello as nick and starts draining the client.
 func (f *fixture) connect(t *testing.T, nick, session string) (*Client, *probe) {
 	t.Helper()
-	c, err := f.hub.Connect(nick, session)
+	p := newProbe()
+	c, err := f.hub.Connect(nick, session, p)
 	if err != nil {
 		t.Fatalf("Connect(%q) = %v", nick, err)
 	}
-	p := newProbe(t, c)
+	p.start(t, c)
 	t.Cleanup(c.Disconnect)
 	return c, p
 }
@@ -345,20 +383,11 @@ func TestReplayUnderLoad(t *testing.T) {
 func TestSlowClientIsClosedAndResumes(t *testing.T) {
 	f := newFixture(t, Options{QueueSize: 4, Grace: time.Hour})
 	ctx := context.Background()
-	slow, err := f.hub.Connect("slow", "")
+	// Only the replies are read, never the live queue.
+	slow, err := f.hub.Connect("slow", "", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Only the replies are read, never the live queue.
-	go func() {
-		for {
-			select {
-			case <-slow.Direct():
-			case <-slow.Done():
-				return
-			}
-		}
-	}()
 	if err := slow.Join(ctx, "general", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +492,7 @@ func TestPresenceAndGrace(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("bob's nickname was not released after the grace period")
 	}
-	if _, err := f.hub.Connect("bob", ""); err != nil {
+	if _, err := f.hub.Connect("bob", "", discard{}); err != nil {
 		t.Errorf("Connect(bob) after grace = %v, want success", err)
 	}
 }
@@ -472,8 +501,7 @@ func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
 	ana, pa := f.connect(t, "ana", "")
 	mustJoin(t, ana, "general", nil)
-	bob, _ := f.hub.Connect("bob", "")
-	newProbe(t, bob)
+	bob, _ := f.connect(t, "bob", "")
 	mustJoin(t, bob, "general", nil)
 	pa.next(t, "bob's join", func(e event) bool { return e.Type == "join" && e.From == "bob" })
 
@@ -539,14 +567,14 @@ func TestNicknames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.hub.Connect(tt.nick, tt.session)
+			_, err := f.hub.Connect(tt.nick, tt.session, discard{})
 			if got := parley.CodeOf(err); got != tt.code {
 				t.Errorf("Connect(%q, %q) = %v, want code %s", tt.nick, tt.session, err, tt.code)
 			}
 		})
 	}
 	// The same person's other tab presents the session.
-	tab, err := f.hub.Connect("ana", ana.Session())
+	tab, err := f.hub.Connect("ana", ana.Session(), discard{})
 	if err != nil {
 		t.Fatalf("Connect with the session = %v, want success", err)
 	}
@@ -556,7 +584,7 @@ func TestNicknames(t *testing.T) {
 func TestGuestsDisabled(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := New(nil, NewLocal(), logger, Options{})
-	if _, err := h.Connect("ana", ""); parley.CodeOf(err) != "guests_disabled" {
+	if _, err := h.Connect("ana", "", discard{}); parley.CodeOf(err) != "guests_disabled" {
 		t.Errorf("Connect() = %v, want guests_disabled", err)
 	}
 }
@@ -618,7 +646,7 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close() did not close the client")
 	}
-	if _, err := f.hub.Connect("bob", ""); parley.KindOf(err) != parley.Unavailable {
+	if _, err := f.hub.Connect("bob", "", discard{}); parley.KindOf(err) != parley.Unavailable {
 		t.Errorf("Connect() after Close = %v, want Unavailable", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)

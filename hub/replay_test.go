@@ -23,25 +23,25 @@ func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 		mustSend(t, bob, "general", fmt.Sprint("old", i), "old")
 	}
 
-	ana, err := f.hub.Connect("ana", "")
+	p := newProbe()
+	p.hold = make(chan struct{})
+	ana, err := f.hub.Connect("ana", "", p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.start(t, ana)
 	t.Cleanup(ana.Disconnect)
 	joinErr := make(chan error, 1)
 	go func() { joinErr <- ana.Join(ctx, "general", ptr(0)) }()
 
 	// Receiving joined proves the subscription exists; the replay is now
-	// blocked until its first page is taken.
-	var joined event
-	if err := json.Unmarshal(<-ana.Direct(), &joined); err != nil || joined.Type != "joined" {
-		t.Fatalf("first frame = %+v, %v; want joined", joined, err)
-	}
+	// blocked until the connection has written joined.
+	joined := p.next(t, "joined", isType("joined"))
 	for i := range 3 {
 		mustSend(t, bob, "general", fmt.Sprint("new", i), "new")
 	}
+	close(p.hold)
 
-	p := newProbe(t, ana)
 	for want := int64(1); want <= joined.LastSeq+3; want++ {
 		e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 })
 		if e.Seq != want {
@@ -62,7 +62,7 @@ func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 
 func TestBacklogOverflowClosesClient(t *testing.T) {
 	f := newFixture(t, Options{})
-	c, err := f.hub.Connect("ana", "")
+	c, err := f.hub.Connect("ana", "", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestBacklogOverflowClosesClient(t *testing.T) {
 
 func TestWaitReturnsOnceClientsAreGone(t *testing.T) {
 	f := newFixture(t, Options{})
-	c, err := f.hub.Connect("ana", "")
+	c, err := f.hub.Connect("ana", "", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,14 +101,14 @@ func TestWaitReturnsOnceClientsAreGone(t *testing.T) {
 
 func TestReplyGivesUp(t *testing.T) {
 	f := newFixture(t, Options{})
-	c, err := f.hub.Connect("ana", "")
+	c, err := f.hub.Connect("ana", "", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := c.Reply(ctx, []byte("{}")); err != context.Canceled {
-		t.Errorf("Reply() with nobody writing and ctx done = %v, want context.Canceled", err)
+		t.Errorf("Reply() with ctx done = %v, want context.Canceled", err)
 	}
 	c.Disconnect()
 	if err := c.Reply(context.Background(), []byte("{}")); err != errClosed {
@@ -170,27 +170,19 @@ func TestTypingIsDroppedFirst(t *testing.T) {
 	ctx := context.Background()
 	ana, _ := f.connect(t, "ana", "")
 	mustJoin(t, ana, "general", nil)
-	bob, err := f.hub.Connect("bob", "")
+	// Bob's replies are written; his queue is never taken.
+	bob, err := f.hub.Connect("bob", "", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(bob.Disconnect)
-	go func() { // bob's replies are taken; his queue is not
-		for {
-			select {
-			case <-bob.Direct():
-			case <-bob.Done():
-				return
-			}
-		}
-	}()
 	if err := bob.Join(ctx, "general", nil); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
 		mustSend(t, ana, "general", fmt.Sprint(i), "filling bob's queue")
 	}
-	if n := bob.waiting(); n <= 4 {
+	if n := bob.Queued(); n <= 4 {
 		t.Fatalf("bob has %d frames waiting, want more than half of 8", n)
 	}
 	if err := ana.Typing(ctx, "general"); err != nil {

@@ -257,7 +257,7 @@ func (h *Hub) typingLocked(r *room, frame []byte) {
 	}
 	typist := strings.ToLower(t.From)
 	for c, s := range r.subs {
-		if s.replaying || c.person.key == typist || c.waiting() > h.opts.QueueSize/2 {
+		if s.replaying || c.person.key == typist || c.Queued() > h.opts.QueueSize/2 {
 			continue
 		}
 		c.enqueue(frame)
