@@ -118,6 +118,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		// spread over many rooms; with SQLite's default 2 MB cache it read
 		// them back from the file for every batch.
 		"_pragma=cache_size(-16384)",
+		// Checkpoint when the WAL holds 8,192 pages (32 MB), not SQLite's
+		// default 1,000: appends spread over many rooms dirty the same
+		// index pages in batch after batch, and a checkpoint copies each
+		// page once, however many batches rewrote it.
+		"_pragma=wal_autocheckpoint(8192)",
 	)
 	if err != nil {
 		return nil, err
