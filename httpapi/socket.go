@@ -51,7 +51,7 @@ var writeBuffers sync.Pool
 // while there is nothing to write (see socket.Wake).
 func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 	upgrader := websocket.Upgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  256,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
 		CheckOrigin:     checkOrigin(opts.AllowedOrigins),

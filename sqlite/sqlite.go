@@ -45,12 +45,13 @@ var _ parley.Store = (*DB)(nil)
 // DB is a parley.Store on one SQLite database file. It is safe for
 // concurrent use. Open starts its writer goroutine; Close stops it.
 type DB struct {
-	read     *sql.DB                         // read-only pool; static after Open
-	write    *sql.DB                         // one connection, used by the writer goroutine only after Open
-	prepared map[string]*sql.Stmt            // writeQueries prepared on write, by query; static after Open
-	now      func() time.Time                // static after Open
-	maxBatch int                             // static after Open
-	observe  func(size int, d time.Duration) // static after Open
+	read      *sql.DB                         // read-only pool; static after Open
+	write     *sql.DB                         // one connection, used by the writer goroutine only after Open
+	prepared  map[string]*sql.Stmt            // writeQueries prepared on write, by query; static after Open
+	readStmts map[string]*sql.Stmt            // readQueries prepared on read, by query; static after Open
+	now       func() time.Time                // static after Open
+	maxBatch  int                             // static after Open
+	observe   func(size int, d time.Duration) // static after Open
 
 	// known remembers the committed state of the rooms the writer has
 	// used, by name; owned by the writer goroutine.
@@ -157,17 +158,28 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
+	readStmts := map[string]*sql.Stmt{}
+	for _, query := range readQueries {
+		s, err := read.PrepareContext(ctx, query)
+		if err != nil {
+			read.Close()
+			write.Close()
+			return nil, fmt.Errorf("prepare %s: %w", query, err)
+		}
+		readStmts[query] = s
+	}
 
 	db := &DB{
-		read:     read,
-		write:    write,
-		prepared: prepared,
-		now:      o.now,
-		maxBatch: o.maxBatch,
-		observe:  o.observe,
-		known:    make(map[string]*roomState),
-		wake:     make(chan struct{}, 1),
-		stopped:  make(chan struct{}),
+		read:      read,
+		write:     write,
+		prepared:  prepared,
+		readStmts: readStmts,
+		now:       o.now,
+		maxBatch:  o.maxBatch,
+		observe:   o.observe,
+		known:     make(map[string]*roomState),
+		wake:      make(chan struct{}, 1),
+		stopped:   make(chan struct{}),
 	}
 	go db.run()
 	return db, nil
@@ -219,6 +231,9 @@ func (db *DB) Close() error {
 	for _, s := range db.prepared {
 		errs = append(errs, s.Close())
 	}
+	for _, s := range db.readStmts {
+		errs = append(errs, s.Close())
+	}
 	errs = append(errs, db.read.Close(), db.write.Close())
 	return errors.Join(errs...)
 }
@@ -240,6 +255,33 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// The queries that chat traffic runs, which Open prepares on the read pool:
+// SQLite takes longer to parse them than to run them. Each connection of
+// the pool prepares them once, when it first runs them.
+const (
+	selectRoom = `
+		SELECT created_at, last_seq
+		FROM rooms
+		WHERE name = ?`
+	selectRoomID = `SELECT id FROM rooms WHERE name = ?`
+	// Both entry queries walk the (room_id, seq) index from one end and
+	// stop after LIMIT rows, however long the log.
+	selectOldest = `
+		SELECT seq, kind, sender, text, client_id, at
+		FROM entries
+		WHERE room_id = ? AND seq > ? AND seq < ?
+		ORDER BY seq
+		LIMIT ?`
+	selectNewest = `
+		SELECT seq, kind, sender, text, client_id, at
+		FROM entries
+		WHERE room_id = ? AND seq > ? AND seq < ?
+		ORDER BY seq DESC
+		LIMIT ?`
+)
+
+var readQueries = []string{selectRoom, selectRoomID, selectOldest, selectNewest}
+
 // Room returns the room named name, or a NotFound error.
 func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	if db.isClosed() {
@@ -247,10 +289,7 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	}
 	var createdAt int64
 	r := &parley.Room{Name: name}
-	err := db.read.QueryRowContext(ctx, `
-		SELECT created_at, last_seq
-		FROM rooms
-		WHERE name = ?`, name).Scan(&createdAt, &r.LastSeq)
+	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errNoRoom(name)
@@ -328,7 +367,7 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 		return nil, ErrClosed
 	}
 	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM rooms WHERE name = ?`, room).Scan(&id)
+	err := db.readStmts[selectRoomID].QueryRowContext(ctx, room).Scan(&id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errNoRoom(room)
@@ -336,28 +375,15 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 		return nil, fmt.Errorf("read room %q: %w", room, err)
 	}
 
-	// Both queries walk the (room_id, seq) index from one end and stop
-	// after p.Limit rows, however long the log.
 	before := p.Before
 	if before == 0 {
 		before = 1<<63 - 1
 	}
-	var rows *sql.Rows
+	query := selectNewest
 	if p.Oldest {
-		rows, err = db.read.QueryContext(ctx, `
-			SELECT seq, kind, sender, text, client_id, at
-			FROM entries
-			WHERE room_id = ? AND seq > ? AND seq < ?
-			ORDER BY seq
-			LIMIT ?`, id, p.After, before, p.Limit)
-	} else {
-		rows, err = db.read.QueryContext(ctx, `
-			SELECT seq, kind, sender, text, client_id, at
-			FROM entries
-			WHERE room_id = ? AND seq > ? AND seq < ?
-			ORDER BY seq DESC
-			LIMIT ?`, id, p.After, before, p.Limit)
+		query = selectOldest
 	}
+	rows, err := db.readStmts[query].QueryContext(ctx, id, p.After, before, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("read entries of %q: %w", room, err)
 	}
