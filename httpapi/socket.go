@@ -71,7 +71,9 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 		// stack, for as long as the handler runs: about 10 KB that an idle
 		// WebSocket does not need. So the connection moves to a goroutine
 		// of its own. The hub tracks it until Disconnect (see Hub.Wait).
+		// Armed only once s.pinger is set, which ping uses.
 		s.pinger = time.AfterFunc(pingPeriod, s.ping)
+		s.pinger.Reset(pingPeriod)
 		go s.serve()
 	})
 }
@@ -80,17 +82,18 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 // the one it hands on to. A failed write closes the connection, which ends
 // the read too.
 func (s *socket) serve() {
-	if s.read(context.Background(), s.client) {
+	c := s.client.Load()
+	if s.read(context.Background(), c) {
 		return // another goroutine reads on
 	}
-	if s.sendClose() {
+	if s.sendClose(c) {
 		// The hub closed the client while the reader handled a frame.
 		s.drain()
 	}
 	s.ended.Store(true)
 	s.pinger.Stop()
 	s.conn.Close()
-	s.client.Disconnect()
+	c.Disconnect()
 }
 
 // checkOrigin allows requests without an Origin (programs), from the
@@ -125,7 +128,9 @@ type socket struct {
 	limiter *rate.Limiter // used by the reader only
 	strikes int           // rate-limited frames in a row; reader only
 	greeted bool          // hello succeeded; reader only
-	client  *hub.Client   // set by hello, before the hub can call Wake
+	// client is set by hello once Connect returns. The hub may call Wake
+	// before that (when it closes at once), so Wake's goroutine loads it.
+	client atomic.Pointer[hub.Client]
 
 	// The library allows one writer at a time: the reader writing a reply
 	// (Write), or a flush goroutine writing the queue. Pings and close
@@ -235,7 +240,12 @@ func (s *socket) hello(h *hub.Hub) *hub.Client {
 			}
 			continue
 		}
-		s.client = c
+		s.client.Store(c)
+		select {
+		case <-c.Done(): // closed already: a Wake may have found no client
+			s.Wake()
+		default:
+		}
 		if !reply(welcomeEvent{Type: "welcome", V: ProtocolVersion, Nick: c.Nick(), Session: c.Session(), Limits: limits{
 			MaxTextBytes: parley.MaxTextBytes, MaxFrameBytes: maxFrameBytes,
 			MaxNickLength: parley.MaxNickLen, MaxRoomLength: parley.MaxRoomNameLen,
@@ -355,19 +365,20 @@ func (s *socket) Wake() {
 // flush writes what the hub has queued for the client until the queue is
 // empty, or sends the close frame once the hub has closed the client.
 func (s *socket) flush() {
-	c := s.client
 	for {
 		// Let the fan-out that woke us run on before taking the queue:
 		// more events per message means fewer system calls on both ends,
 		// at the cost of one trip through the scheduler.
 		runtime.Gosched()
-		if s.flushOnce(c) {
+		c := s.client.Load()
+		if c != nil && s.flushOnce(c) {
 			continue
 		}
 		s.flushing.Store(false)
 		// A frame queued, or a close asked for, after flushOnce looked
 		// woke nobody, as this goroutine still ran: look once more.
-		if !s.mustFlush(c) || !s.flushing.CompareAndSwap(false, true) {
+		c = s.client.Load()
+		if c == nil || !s.mustFlush(c) || !s.flushing.CompareAndSwap(false, true) {
 			return
 		}
 	}
@@ -392,7 +403,7 @@ func (s *socket) flushOnce(c *hub.Client) bool {
 	if s.ended.Load() || s.closeSent.Load() {
 		return false
 	}
-	if s.sendClose() {
+	if s.sendClose(c) {
 		// Give the client a moment to answer the close, then end the read.
 		s.conn.SetReadDeadline(time.Now().Add(closeWait))
 		return false
@@ -414,16 +425,16 @@ func (s *socket) flushOnce(c *hub.Client) bool {
 
 // sendClose writes the close frame once the hub has closed the client, and
 // reports whether this call wrote it.
-func (s *socket) sendClose() bool {
+func (s *socket) sendClose(c *hub.Client) bool {
 	select {
-	case <-s.client.Done():
+	case <-c.Done():
 	default:
 		return false
 	}
 	if !s.closeSent.CompareAndSwap(false, true) {
 		return false
 	}
-	s.closeWith(s.client.CloseCode(), "")
+	s.closeWith(c.CloseCode(), "")
 	return true
 }
 
