@@ -140,14 +140,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 
-	prepared := map[string]*sql.Stmt{}
-	for _, query := range writeQueries {
-		s, err := write.PrepareContext(ctx, query)
-		if err != nil {
-			write.Close()
-			return nil, fmt.Errorf("prepare %s: %w", query, err)
-		}
-		prepared[query] = s
+	prepared, err := prepare(ctx, write, writeQueries)
+	if err != nil {
+		write.Close()
+		return nil, err
 	}
 
 	read, err := openPool(ctx, path, "_pragma=query_only(ON)")
@@ -158,15 +154,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	readStmts := map[string]*sql.Stmt{}
-	for _, query := range readQueries {
-		s, err := read.PrepareContext(ctx, query)
-		if err != nil {
-			read.Close()
-			write.Close()
-			return nil, fmt.Errorf("prepare %s: %w", query, err)
-		}
-		readStmts[query] = s
+	readStmts, err := prepare(ctx, read, readQueries)
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, err
 	}
 
 	db := &DB{
@@ -183,6 +175,19 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	go db.run()
 	return db, nil
+}
+
+// prepare prepares queries on pool and returns them by query.
+func prepare(ctx context.Context, pool *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
+	stmts := make(map[string]*sql.Stmt, len(queries))
+	for _, query := range queries {
+		s, err := pool.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %s: %w", query, err)
+		}
+		stmts[query] = s
+	}
+	return stmts, nil
 }
 
 // openPool returns a pool of connections to path with the given DSN
@@ -228,11 +233,10 @@ func (db *DB) Close() error {
 	db.signal()
 	<-db.stopped
 	var errs []error
-	for _, s := range db.prepared {
-		errs = append(errs, s.Close())
-	}
-	for _, s := range db.readStmts {
-		errs = append(errs, s.Close())
+	for _, stmts := range []map[string]*sql.Stmt{db.prepared, db.readStmts} {
+		for _, s := range stmts {
+			errs = append(errs, s.Close())
+		}
 	}
 	errs = append(errs, db.read.Close(), db.write.Close())
 	return errors.Join(errs...)
