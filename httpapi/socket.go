@@ -295,8 +295,8 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (handedOn bool) {
 			reply = s.errorEvent(err, room, clientID)
 		}
 		if reply != nil {
-			// Observed before the writer has the ack, so a client that
-			// holds its ack finds the send counted in the metrics.
+			// Observed before the ack is written, so a client that holds
+			// its ack finds the send counted in the metrics.
 			if _, ok := reply.(ackEvent); ok {
 				s.obs.Acked(time.Since(read))
 			}

@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// Close codes the hub asks a connection's writer to send. They are part of
+// Close codes the hub asks a connection to send. They are part of
 // the protocol (docs/PROTOCOL.md).
 const (
 	CloseGoingAway = 1001 // The server is shutting down: reconnect and resume.

@@ -5,9 +5,10 @@
 //
 // The hub imports only package parley and the standard library. The
 // WebSocket itself belongs to package httpapi: it calls [Hub.Connect] after
-// hello, feeds the client's frames to the [Client] methods from its reader
-// goroutine, and writes what [Client.Direct] and [Client.Take] yield from its
-// writer goroutine.
+// hello, handing it a [Conn], feeds the client's frames to the [Client]
+// methods from its reader goroutine, writes the replies and replays the hub
+// passes to Conn.Write, and, when the hub calls Conn.Wake, writes what
+// [Client.Take] yields.
 //
 // # Order without gaps or duplicates
 //
