@@ -267,8 +267,8 @@ func (h *Hub) typingLocked(r *room, frame []byte) {
 // Join subscribes c to the room named name, creating the room if needed.
 // With since set, the client is sent the entries after *since first. The
 // client receives, through its Conn's Write, the joined event, then the
-// replay; live entries follow through Take. It returns Invalid for a bad name or since,
-// and Conflict when c is in the room already.
+// replay; live entries follow through Take. It returns Invalid for a bad
+// name or since, and Conflict when c is in the room already.
 func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	h := c.h
 	if err := parley.ValidateRoomName(name); err != nil {
