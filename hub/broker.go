@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -25,24 +26,24 @@ type Broker interface {
 // Local is the Broker of a single replica: Publish calls each subscriber's
 // deliver function before it returns. It is safe for concurrent use.
 type Local struct {
-	mu   sync.RWMutex
-	subs map[string]map[*localSub]bool // guarded by mu
+	mu sync.RWMutex
+	// subs holds each room's subscribers. A slice is never changed once
+	// stored, so Publish walks it without copying; most rooms have one
+	// subscriber, the hub.
+	subs map[string][]*localSub // guarded by mu
 }
 
 type localSub struct{ deliver func([]byte) }
 
 // NewLocal returns a Broker for a server that runs as one replica.
 func NewLocal() *Local {
-	return &Local{subs: make(map[string]map[*localSub]bool)}
+	return &Local{subs: make(map[string][]*localSub)}
 }
 
 // Publish calls every subscriber of room with msg. It never fails.
 func (l *Local) Publish(_ context.Context, room string, msg []byte) error {
 	l.mu.RLock()
-	subs := make([]*localSub, 0, len(l.subs[room]))
-	for s := range l.subs[room] {
-		subs = append(subs, s)
-	}
+	subs := l.subs[room]
 	l.mu.RUnlock()
 	for _, s := range subs {
 		s.deliver(msg)
@@ -54,17 +55,17 @@ func (l *Local) Publish(_ context.Context, room string, msg []byte) error {
 func (l *Local) Subscribe(room string, deliver func(msg []byte)) (unsubscribe func()) {
 	s := &localSub{deliver: deliver}
 	l.mu.Lock()
-	if l.subs[room] == nil {
-		l.subs[room] = make(map[*localSub]bool)
-	}
-	l.subs[room][s] = true
+	// Clipped, the slice is copied by append, not written in place.
+	l.subs[room] = append(slices.Clip(l.subs[room]), s)
 	l.mu.Unlock()
 	return func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		delete(l.subs[room], s)
-		if len(l.subs[room]) == 0 {
+		subs := slices.DeleteFunc(slices.Clone(l.subs[room]), func(t *localSub) bool { return t == s })
+		if len(subs) == 0 {
 			delete(l.subs, room)
+		} else {
+			l.subs[room] = subs
 		}
 	}
 }

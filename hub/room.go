@@ -19,11 +19,11 @@ type room struct {
 
 	mu        sync.Mutex
 	delivered int64                // newest seq handed to subscribers; guarded by mu
-	pending   map[int64][]byte     // publications ahead of delivered; guarded by mu
+	pending   map[int64][]byte     // publications ahead of delivered, nil until there are any; guarded by mu
 	gapFill   bool                 // a gap fill is scheduled; guarded by mu
 	subs      map[*Client]*sub     // guarded by mu
 	online    map[string]*presence // by folded nickname; guarded by mu
-	typing    map[string]time.Time // last typing relayed, by folded nickname; guarded by mu
+	typing    map[string]time.Time // last typing relayed, by folded nickname, nil until then; guarded by mu
 	released  bool                 // removed from the hub; guarded by mu
 	err       error                // why the room could not start; written before ready is closed
 }
@@ -59,10 +59,8 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 			name:      name,
 			ready:     make(chan struct{}),
 			delivered: -1,
-			pending:   make(map[int64][]byte),
 			subs:      make(map[*Client]*sub),
 			online:    make(map[string]*presence),
-			typing:    make(map[string]time.Time),
 		}
 		h.rooms[name] = r
 	}
@@ -142,6 +140,9 @@ func (h *Hub) receive(r *room, msg []byte) {
 		return
 	}
 	if r.delivered < 0 || seq > r.delivered+1 {
+		if r.pending == nil {
+			r.pending = make(map[int64][]byte)
+		}
 		r.pending[seq] = frame
 		if r.delivered >= 0 {
 			h.scheduleGapFillLocked(r)
@@ -516,6 +517,9 @@ func (c *Client) Typing(ctx context.Context, name string) error {
 	r.mu.Lock()
 	relay := now.Sub(r.typing[key]) >= TypingInterval
 	if relay {
+		if r.typing == nil {
+			r.typing = make(map[string]time.Time)
+		}
 		r.typing[key] = now
 	}
 	r.mu.Unlock()
