@@ -138,7 +138,7 @@ type socket struct {
 	wmu       sync.Mutex
 	flushing  atomic.Bool // a flush goroutine runs
 	closeSent atomic.Bool // the close frame the hub asked for is written
-	ended     atomic.Bool // the reader has returned: nothing more to write
+	ended     atomic.Bool // the connection is over, or a write failed: nothing more to write
 	frames    [][]byte    // the flush goroutine's buffer
 	pinger    *time.Timer // pings the client every pingPeriod
 }
@@ -417,7 +417,8 @@ func (s *socket) flushOnce(c *hub.Client) bool {
 	err := s.writeFrames(s.frames)
 	clear(s.frames) // written: let them be collected
 	if err != nil {
-		s.conn.Close() // ends the reader, which ends the connection
+		s.ended.Store(true) // no flush tries again
+		s.conn.Close()      // ends the reader, which ends the connection
 		return false
 	}
 	return true
