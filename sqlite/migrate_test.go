@@ -179,3 +179,25 @@ func TestWithNow(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRefusesDamagedSchema: a database whose migrations are recorded
+// but whose tables are not what they say fails Open, not the first send.
+func TestOpenRefusesDamagedSchema(t *testing.T) {
+	path := tempPath(t)
+	db := mustOpen(t, path)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`ALTER TABLE entries RENAME TO old_entries`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if db, err := Open(t.Context(), path); err == nil {
+		db.Close()
+		t.Fatal("Open() of a database without its entries table = nil error, want an error")
+	} else if !strings.Contains(err.Error(), "prepare") {
+		t.Errorf("Open() = %v, want an error about preparing the queries", err)
+	}
+}
