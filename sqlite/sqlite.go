@@ -54,8 +54,8 @@ type DB struct {
 	observe   func(size int, d time.Duration) // static after Open
 
 	// known remembers the committed state of the rooms the writer has
-	// used, by name; owned by the writer goroutine.
-	known map[string]*roomState
+	// used lately; owned by the writer goroutine.
+	known *roomCache
 
 	wake    chan struct{} // capacity 1: tells the writer that pending or closed changed
 	stopped chan struct{} // closed when the writer goroutine has returned
@@ -169,7 +169,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		now:       o.now,
 		maxBatch:  o.maxBatch,
 		observe:   o.observe,
-		known:     make(map[string]*roomState),
+		known:     newRoomCache(maxKnownRooms),
 		wake:      make(chan struct{}, 1),
 		stopped:   make(chan struct{}),
 	}

@@ -181,7 +181,7 @@ func (db *DB) commitTx(ops []*op) error {
 	// next batch starts from what the database holds.
 	for name, r := range b.rooms {
 		r.changed = false
-		db.known[name] = r
+		db.known.put(name, r)
 	}
 	return nil
 }
@@ -198,7 +198,7 @@ type batch struct {
 	rooms map[string]*roomState
 	// known is the DB's memory of committed room states, which the batch
 	// reads but never changes.
-	known map[string]*roomState
+	known *roomCache
 }
 
 // stmt returns query prepared for b's transaction. Open prepares the
@@ -228,6 +228,42 @@ func (b *batch) queryRow(ctx context.Context, dest []any, query string, args ...
 	return s.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
+// maxKnownRooms is about how many rooms the writer remembers: more than
+// receive appends in any moment of a busy server, few enough that a server
+// with a million rooms, most of them quiet, does not hold them all.
+const maxKnownRooms = 4096
+
+// A roomCache remembers the most recently used room states, between n and
+// 2n of them: when the current generation holds n, it becomes the older
+// one and the generation before is forgotten. A room found in the older
+// generation moves to the current one.
+type roomCache struct {
+	n              int
+	current, older map[string]*roomState
+}
+
+func newRoomCache(n int) *roomCache {
+	return &roomCache{n: n, current: make(map[string]*roomState)}
+}
+
+func (c *roomCache) get(name string) *roomState {
+	if r := c.current[name]; r != nil {
+		return r
+	}
+	r := c.older[name]
+	if r != nil {
+		c.put(name, r)
+	}
+	return r
+}
+
+func (c *roomCache) put(name string, r *roomState) {
+	c.current[name] = r
+	if len(c.current) >= c.n {
+		c.older, c.current = c.current, make(map[string]*roomState)
+	}
+}
+
 type roomState struct {
 	id        int64
 	createdAt time.Time
@@ -249,7 +285,7 @@ func (b *batch) room(ctx context.Context, name string) (*roomState, error) {
 	if r := b.rooms[name]; r != nil {
 		return r, nil
 	}
-	if k := b.known[name]; k != nil {
+	if k := b.known.get(name); k != nil {
 		r := *k
 		b.rooms[name] = &r
 		return &r, nil

@@ -462,3 +462,51 @@ func TestFailedTransactionKeepsNumbering(t *testing.T) {
 	}
 	wantSeqs(t, db, parley.DefaultRoom, 1, 2)
 }
+
+// TestRoomCacheIsBounded: the writer remembers the rooms used lately, no
+// more than twice its bound, and a room it uses again stays remembered.
+func TestRoomCacheIsBounded(t *testing.T) {
+	c := newRoomCache(4)
+	keep := &roomState{id: 1}
+	c.put("keep", keep)
+	for i := range 20 {
+		c.put(fmt.Sprint("room", i), &roomState{id: int64(i + 2)})
+		if c.get("keep") != keep {
+			t.Fatalf("after %d more rooms, a room used every time was forgotten", i+1)
+		}
+		if n := len(c.current) + len(c.older); n > 8 {
+			t.Fatalf("after %d rooms the cache holds %d, want at most 8", i+2, n)
+		}
+	}
+	if c.get("room0") != nil {
+		t.Error("the first of 20 rooms used once is still remembered")
+	}
+	if r := c.get("room19"); r == nil || r.id != 21 {
+		t.Errorf("get(last room) = %+v, want its state", r)
+	}
+}
+
+// TestNumberingSurvivesForgetting: a room the writer has forgotten is read
+// again, so its numbering goes on without gaps or repeats.
+func TestNumberingSurvivesForgetting(t *testing.T) {
+	db := mustOpen(t, tempPath(t))
+	db.known = newRoomCache(2) // before any write: the writer has not read it yet
+	ctx := t.Context()
+	rooms := []string{"a", "b", "c", "d", "e"}
+	for _, name := range rooms {
+		if _, err := db.EnsureRoom(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		for _, name := range rooms {
+			e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: "ana", Text: "hi", ClientID: fmt.Sprint(name, i)}
+			if _, err := db.Append(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			if want := int64(i + 1); e.Seq != want {
+				t.Fatalf("message %d in %q got seq %d, want %d", i+1, name, e.Seq, want)
+			}
+		}
+	}
+}
