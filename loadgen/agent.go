@@ -20,8 +20,13 @@ import (
 const maxMemberRate = 15
 
 // perSource is how many connections share one local source address when
-// they are spread: fewer than the ~28,000 ephemeral ports of one address.
-const perSource = 25000
+// they are spread. One address has about 28,000 ephemeral ports, but the
+// kernel's search for a free one in connect grows with the ports in use,
+// and those of the last run linger in TIME_WAIT for a minute: at 19,000
+// connections from one address, connect took a third of the generator's
+// CPU, and back-to-back runs failed hundreds of connections. 4,000 keeps
+// both small.
+const perSource = 4000
 
 // shards spreads latency recording over several histograms so that readers
 // on different cores rarely touch the same cache lines.

@@ -74,7 +74,7 @@ Scale:
                      binary), merging their reports: a process can hold
                      only as many connections as its open-file limit allows.
                      The soft limit is raised to the hard one by itself, and
-                     beyond 25,000 connections to a loopback server the
+                     beyond 4,000 connections to a loopback server the
                      source addresses are spread over 127.0.0.1, 127.0.0.2, ...
   --concurrency N    connection attempts in progress at once, per process
                      (default 200)
