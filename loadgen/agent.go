@@ -206,6 +206,7 @@ func (a *agent) dialer(i int) *websocket.Dialer {
 		nd := &net.Dialer{Timeout: 30 * time.Second}
 		if a.plan.Spread {
 			nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+src))}
+			nd.Control = bindNoPort
 		}
 		d = &websocket.Dialer{
 			NetDialContext:   nd.DialContext,
