@@ -432,13 +432,12 @@ func (b *batch) insert(ctx context.Context, r *roomState, e *parley.Entry) (stor
 }
 
 // EnsureRoom returns the room named name, creating it with an empty log when
-// it does not exist. It returns Invalid for a bad name.
+// it does not exist. It returns Invalid for a bad name. It always goes
+// through the writer, without reading first: its caller, the hub, calls it
+// only for a room it has just failed to find.
 func (db *DB) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
 	if err := parley.ValidateRoomName(name); err != nil {
 		return nil, err
-	}
-	if r, err := db.Room(ctx, name); err == nil || parley.KindOf(err) != parley.NotFound {
-		return r, err
 	}
 	var r *parley.Room
 	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
