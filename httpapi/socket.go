@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -51,18 +53,20 @@ var writeBuffers sync.Pool
 // while there is nothing to write (see socket.Wake).
 func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 	upgrader := websocket.Upgrader{
-		ReadBufferSize:  256,
+		// Zero: the library reads through the buffer hijacker supplies.
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
 		CheckOrigin:     checkOrigin(opts.AllowedOrigins),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := upgrader.Upgrade(w, r, nil)
+		hj := &hijacker{ResponseWriter: w}
+		conn, err := upgrader.Upgrade(hj, r, nil)
 		if err != nil {
 			return // the upgrader has answered with an HTTP error
 		}
 		conn.SetReadLimit(maxFrameBytes)
-		s := &socket{conn: conn, logger: logger, obs: opts.Observer, limiter: rate.NewLimiter(frameRate, frameBurst)}
+		s := &socket{conn: conn, nc: hj.conn, br: hj.br, logger: logger, obs: opts.Observer, limiter: rate.NewLimiter(frameRate, frameBurst)}
 		if s.hello(h) == nil {
 			conn.Close()
 			return
@@ -81,10 +85,22 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 // serve reads a greeted connection until it ends, in this goroutine or in
 // the one it hands on to. A failed write closes the connection, which ends
 // the read too.
+//
+// Between frames it waits in await, not in the library's read: a goroutine
+// starts with a 2 KB stack, of which the library's read path, blocked,
+// would need more than half, and the runtime would double it. An idle
+// connection's reader so holds 2 KB of stack, not 4.
 func (s *socket) serve() {
 	c := s.client.Load()
-	if s.read(context.Background(), c) {
-		return // another goroutine reads on
+	for {
+		s.await()
+		more, handedOn := s.read(context.Background(), c)
+		if handedOn {
+			return // another goroutine reads on
+		}
+		if !more {
+			break
+		}
 	}
 	if s.sendClose(c) {
 		// The hub closed the client while the reader handled a frame.
@@ -123,6 +139,8 @@ func checkOrigin(allowed []string) func(r *http.Request) bool {
 // socket is one WebSocket connection. It is the hub.Conn of its client.
 type socket struct {
 	conn    *websocket.Conn
+	nc      net.Conn      // conn's network connection
+	br      *bufio.Reader // conn's read buffer
 	logger  *slog.Logger
 	obs     Observer
 	limiter *rate.Limiter // used by the reader only
@@ -268,18 +286,19 @@ func (s *socket) keepAlive() {
 	})
 }
 
-// read handles the client's frames after hello until the connection ends.
+// read handles the client's frames after hello, until it has handled all
+// that have arrived (more) or the connection has ended (not more).
 //
-// After a join, read hands on to a new goroutine and reports true. A join
-// replays history, which takes SQLite's deep stack; goroutine stacks grow
-// but do not shrink until a garbage collection finds them mostly unused,
-// and an idle server collects rarely. A fresh goroutine starts with a small
-// stack, and an idle connection spends its life blocked in that one.
-func (s *socket) read(ctx context.Context, c *hub.Client) (handedOn bool) {
+// After a join, read hands on to a new goroutine and reports handedOn. A
+// join replays history, which takes SQLite's deep stack; goroutine stacks
+// grow but do not shrink until a garbage collection finds them mostly
+// unused, and an idle server collects rarely. A fresh goroutine starts with
+// a small stack, and an idle connection spends its life blocked in that one.
+func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) {
 	for {
 		f, ferr, ok := s.next()
 		if !ok {
-			return false
+			return false, false
 		}
 		var reply any
 		err := ferr
@@ -301,12 +320,15 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (handedOn bool) {
 				s.obs.Acked(time.Since(read))
 			}
 			if c.Reply(ctx, marshal(reply)) != nil {
-				return false
+				return false, false
 			}
 		}
 		if f != nil && f.Type == "join" {
 			go s.serve()
-			return true
+			return true, true
+		}
+		if s.br == nil || s.br.Buffered() == 0 {
+			return true, false
 		}
 	}
 }

@@ -1112,3 +1112,56 @@ func countClientID(entries []*parley.Entry, nick, clientID string) int {
 	}
 	return n
 }
+
+// Frames that arrive together, in one TCP segment, are each handled, as is
+// a frame longer than the server's read buffer that arrives in parts: the
+// server looks in what it has read, not only at the socket, before it waits
+// for more. The first segment is shorter than any read buffer the server
+// might use, so it is read whole at once.
+func TestFramesArriveTogether(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverConfig{})
+	ana := mustGreet(t, ts, "ana")
+
+	together := maskedFrame(`{"type":"join","room":"r"}`)
+	for i := 1; i <= 3; i++ {
+		together = append(together, maskedFrame(fmt.Sprintf(`{"type":"send","room":"r","clientId":"m%d","text":"m"}`, i))...)
+	}
+	long := maskedFrame(`{"type":"send","room":"r","clientId":"long","text":"` + strings.Repeat("x", 3000) + `"}`)
+	together = append(together, long[:40]...)
+	if len(together) > 256 {
+		t.Fatalf("the first segment has %d bytes, want at most 256", len(together))
+	}
+	ana.rawWrite(together)
+	ana.waitType("joined")
+	for i := 1; i <= 3; i++ {
+		ana.waitFor(fmt.Sprintf("ack of m%d", i), func(e event) bool {
+			return e.Type == "ack" && e.ClientID == fmt.Sprintf("m%d", i) && e.Seq == int64(i+1)
+		})
+	}
+	ana.rawWrite(long[40:])
+	ana.waitFor("ack of long", func(e event) bool { return e.Type == "ack" && e.ClientID == "long" && e.Seq == 5 })
+}
+
+// maskedFrame encodes a final text frame as a client sends it, masked with
+// the key 0, which leaves the payload as it is.
+func maskedFrame(payload string) []byte {
+	b := []byte{0x81}
+	if n := len(payload); n < 126 {
+		b = append(b, 0x80|byte(n))
+	} else {
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	}
+	b = append(b, 0, 0, 0, 0)
+	return append(b, payload...)
+}
+
+// rawWrite writes b to the client's TCP connection in one call.
+func (c *client) rawWrite(b []byte) {
+	c.t.Helper()
+	nc := c.conn.NetConn()
+	nc.SetWriteDeadline(time.Now().Add(waitTime))
+	if _, err := nc.Write(b); err != nil {
+		c.t.Fatalf("Write(%d bytes) = %v", len(b), err)
+	}
+}
