@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -25,15 +26,16 @@ import (
 
 // Limits of the WebSocket endpoint, documented in docs/PROTOCOL.md.
 const (
-	maxFrameBytes = 16 << 10         // a client frame; 1009 beyond
-	frameRate     = 20               // frames a second on average
-	frameBurst    = 40               // frames at once
-	maxStrikes    = 20               // rate-limited frames in a row before 4001
-	pingPeriod    = 30 * time.Second // the server pings an idle client this often
-	pongWait      = 2 * pingPeriod   // a client silent this long is gone
-	writeWait     = 10 * time.Second // time allowed for one write
-	closeWait     = 2 * time.Second  // time for the client to answer a close
-	maxBatchBytes = 64 << 10         // bytes joined into one message at most
+	maxFrameBytes  = 16 << 10         // a client frame; 1009 beyond
+	frameRate      = 20               // frames a second on average
+	frameBurst     = 40               // frames at once
+	maxStrikes     = 20               // rate-limited frames in a row before 4001
+	pingPeriod     = 30 * time.Second // the server pings an idle client this often
+	pongWait       = 2 * pingPeriod   // a client silent this long is gone
+	writeWait      = 10 * time.Second // time allowed for one write
+	closeWait      = 2 * time.Second  // time for the client to answer a close
+	maxBatchBytes  = 64 << 10         // bytes joined into one message at most
+	maxPooledBytes = 16 << 10         // the largest message buffer kept for reuse
 
 	closeRateLimited = 4001
 	closeNoHello     = 4002
@@ -43,9 +45,16 @@ const (
 // so that tests can shorten it.
 var helloTimeout = 10 * time.Second
 
-// writeBuffers is shared by every connection: a buffer is held only while a
-// message is being written, which keeps idle connections small.
+// writeBuffers is the WebSocket library's pool of write buffers, from which
+// it takes none, as the socket frames its messages itself (writeMessage);
+// without a pool, the library would keep the HTTP server's 4 KB write
+// buffer for every connection.
 var writeBuffers sync.Pool
+
+// messageBuffers holds the buffers in which writeMessage assembles
+// messages: a connection holds one only while it writes. Buffers that grew
+// beyond maxPooledBytes, for a long replay page, are not kept.
+var messageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // handleSocket upgrades to a WebSocket and speaks docs/PROTOCOL.md. The
 // handler itself waits for hello; then the connection runs in a reader
@@ -150,10 +159,12 @@ type socket struct {
 	// before that (when it closes at once), so Wake's goroutine loads it.
 	client atomic.Pointer[hub.Client]
 
-	// The library allows one writer at a time: the reader writing a reply
-	// (Write), or a flush goroutine writing the queue. Pings and close
-	// frames are control frames, which may be written alongside.
+	// One writer at a time: the reader writing a reply (Write), a flush
+	// goroutine writing the queue, or a close. Pings may be written
+	// alongside: a write to the network connection is never interleaved.
 	wmu       sync.Mutex
+	closing   bool        // a close frame is written; guarded by wmu
+	deadline  int64       // the write deadline set, in Unix ns; guarded by wmu
 	flushing  atomic.Bool // a flush goroutine runs
 	closeSent atomic.Bool // the close frame the hub asked for is written
 	ended     atomic.Bool // the connection is over, or a write failed: nothing more to write
@@ -198,7 +209,11 @@ func (s *socket) next() (*frame, error, bool) {
 }
 
 // closeWith sends a close frame; the client then closes the connection.
+// No message is written after it.
 func (s *socket) closeWith(code int, reason string) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.closing = true
 	msg := websocket.FormatCloseMessage(code, reason)
 	_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
 }
@@ -225,12 +240,7 @@ func (s *socket) drain() {
 func (s *socket) hello(h *hub.Hub) *hub.Client {
 	s.conn.SetReadDeadline(time.Now().Add(helloTimeout))
 	reply := func(v any) bool {
-		s.conn.SetWriteDeadline(time.Now().Add(writeWait))
-		if s.conn.WriteMessage(websocket.TextMessage, marshal(v)) != nil {
-			return false
-		}
-		s.obs.MessageOut(1)
-		return true
+		return s.Write(context.Background(), marshal(v)) == nil
 	}
 	for {
 		f, ferr, ok := s.next()
@@ -492,24 +502,66 @@ func (s *socket) writeFrames(frames [][]byte) error {
 }
 
 // writeMessage writes frames, separated by newlines, as one message holding
-// events events.
+// events events. It frames the message itself and writes it in one call:
+// through the library's writer, a goroutine writing to an idle connection
+// would outgrow its first stack.
 func (s *socket) writeMessage(frames [][]byte, events int) error {
-	s.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	w, err := s.conn.NextWriter(websocket.TextMessage)
-	if err != nil {
-		return err
+	if s.closing {
+		return websocket.ErrCloseSent
 	}
+	size := len(frames) - 1 // newlines
+	for _, f := range frames {
+		size += len(f)
+	}
+	bp := messageBuffers.Get().(*[]byte)
+	b := appendTextHeader((*bp)[:0], size)
 	for i, f := range frames {
 		if i > 0 {
-			w.Write(newline)
+			b = append(b, '\n')
 		}
-		w.Write(f)
+		b = append(b, f...)
 	}
-	if err := w.Close(); err != nil {
+	s.armWrite()
+	_, err := s.nc.Write(b)
+	if cap(b) <= maxPooledBytes {
+		*bp = b[:0]
+		messageBuffers.Put(bp)
+	}
+	if err != nil {
 		return err
 	}
 	s.obs.MessageOut(events)
 	return nil
+}
+
+// appendTextHeader appends the header of a final, unmasked text frame with
+// a payload of n bytes (RFC 6455, section 5.2).
+func appendTextHeader(b []byte, n int) []byte {
+	switch {
+	case n < 126:
+		return append(b, 0x81, byte(n))
+	case n <= 0xFFFF:
+		return append(b, 0x81, 126, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 0x81, 127), uint64(n))
+	}
+}
+
+// deadlineSlack is how much sooner than writeWait after a write starts its
+// deadline may fall.
+const deadlineSlack = time.Second
+
+// armWrite gives a write starting now a deadline writeWait away, keeping
+// the deadline set when it is at most deadlineSlack sooner: moving the
+// poller's timer for every message took a sixth of the server's CPU in a
+// fan-out. s.wmu is held.
+func (s *socket) armWrite() {
+	d := time.Now().Add(writeWait).UnixNano()
+	if s.deadline != 0 && d >= s.deadline && d-s.deadline < int64(deadlineSlack) {
+		return
+	}
+	s.deadline = d
+	s.nc.SetWriteDeadline(time.Unix(0, d))
 }
 
 var newline = []byte{'\n'}

@@ -1165,3 +1165,26 @@ func (c *client) rawWrite(b []byte) {
 		c.t.Fatalf("Write(%d bytes) = %v", len(b), err)
 	}
 }
+
+// A replay page longer than 65,535 bytes, which takes a WebSocket frame
+// header with a 64-bit length, arrives whole.
+func TestLongReplayPage(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverConfig{})
+	text := strings.Repeat("x", parley.MaxTextBytes-1)
+	const n = 20 // 20 × 4 KB: one page, one message
+	for i := range n {
+		e := &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "ana", ClientID: fmt.Sprintf("c-%d", i), Text: text}
+		if _, err := ts.store.Append(context.Background(), e); err != nil {
+			t.Fatalf("Append() = %v", err)
+		}
+	}
+	c := mustGreet(t, ts, "bob")
+	since := int64(0)
+	c.join("general", &since)
+	for seq := int64(1); seq <= n; seq++ {
+		if e := c.waitEntry("general", seq); e.Text != text {
+			t.Fatalf("entry %d has %d bytes of text, want %d", seq, len(e.Text), len(text))
+		}
+	}
+}
