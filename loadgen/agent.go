@@ -130,7 +130,6 @@ type agent struct {
 	members []*member
 	rooms   map[string]*room
 	dialers map[int]*websocket.Dialer // by source address index
-	sem     chan struct{}             // bounds connection attempts at once
 
 	ctx    context.Context // ends the members' goroutines
 	cancel context.CancelFunc
@@ -161,7 +160,6 @@ func newAgent(ctx context.Context, p plan) (*agent, error) {
 		plan:    p,
 		rooms:   make(map[string]*room),
 		dialers: make(map[int]*websocket.Dialer),
-		sem:     make(chan struct{}, max(p.Concurrency, 1)),
 		ctx:     ctx,
 		cancel:  cancel,
 		closes:  make(map[string]int64),
@@ -227,13 +225,33 @@ var writeBuffers sync.Pool
 func (a *agent) connect(members []*member) connectResult {
 	res := connectResult{Start: time.Now().UnixNano(), Errors: make(map[string]int64)}
 	cpu0 := cpuTime()
-	for _, m := range members {
-		a.wg.Add(1)
+	// Connect workers establish the first connections: their stacks,
+	// grown by dialing once, serve every connection after, and a member's
+	// own goroutine starts small, in its read loop.
+	todo := make(chan *member)
+	a.wg.Add(len(members)) // done when a member's goroutine ends or its first attempt fails
+	for range min(max(a.plan.Concurrency, 1), len(members)) {
 		go func() {
-			defer a.wg.Done()
-			m.run(a.ctx)
+			for m := range todo {
+				conn, err := m.establish(a.ctx, true)
+				if conn == nil {
+					m.ready <- err
+					a.wg.Done()
+					continue
+				}
+				go func() {
+					defer a.wg.Done()
+					m.run(a.ctx, conn, err)
+				}()
+			}
 		}()
 	}
+	go func() {
+		defer close(todo)
+		for _, m := range members {
+			todo <- m
+		}
+	}()
 	for _, m := range members {
 		if err := <-m.ready; err != nil {
 			res.Failed++

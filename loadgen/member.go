@@ -17,10 +17,11 @@ import (
 )
 
 // member is one simulated person with one connection at a time in one room.
-// Its goroutine (run) dials, says hello, joins, and then reads until the
-// connection ends; after an unexpected end it reconnects with its session
-// and resumes from the last entry it has, as docs/PROTOCOL.md tells clients
-// to, resending what was not acknowledged.
+// A connect worker dials, says hello and joins (establish); then the
+// member's goroutine (run) reads until the connection ends, and after an
+// unexpected end reconnects with its session and resumes from the last
+// entry it has, as docs/PROTOCOL.md tells clients to, resending what was
+// not acknowledged.
 type member struct {
 	a    *agent
 	idx  int    // global index
@@ -57,24 +58,26 @@ func (m *member) isJoined() bool {
 	return m.joined
 }
 
-// run keeps m connected until ctx is done. A first attempt that fails is
-// reported on m.ready and not retried.
-func (m *member) run(ctx context.Context) {
-	first := true
+// run keeps m connected until ctx is done, starting from conn, its first
+// connection, which a connect worker has established (see agent.connect)
+// with the error of its resend, if any.
+func (m *member) run(ctx context.Context, conn *websocket.Conn, err error) {
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		established, err := m.connectOnce(ctx, first)
-		if first && !established {
-			m.ready <- err
-			return
+		established := conn != nil
+		if established {
+			if err == nil {
+				err = m.readOn(ctx, conn)
+			}
+			conn.Close()
 		}
-		first = false
 		if ctx.Err() != nil {
 			return
 		}
 		if m.dropped.Swap(false) {
 			backoff = 50 * time.Millisecond
 			m.a.reconnects.Add(1)
+			conn, err = m.establish(ctx, false)
 			continue // churn: come back at once
 		}
 		var ce *websocket.CloseError
@@ -97,37 +100,30 @@ func (m *member) run(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		m.a.reconnects.Add(1)
+		conn, err = m.establish(ctx, false)
+	}
+	if conn != nil {
+		conn.Close()
 	}
 }
 
-// connectOnce runs one connection: dial, hello, join, read. established
-// says whether it got as far as joined.
-func (m *member) connectOnce(ctx context.Context, first bool) (established bool, err error) {
+// establish dials, says hello and joins, and returns the joined connection,
+// or nil and the error. A joined connection may come with the error of
+// resending what was not acknowledged; the caller closes it. The first
+// attempt records the connect latency and reports on m.ready.
+func (m *member) establish(ctx context.Context, first bool) (_ *websocket.Conn, err error) {
 	a := m.a
-	if first {
-		select {
-		case a.sem <- struct{}{}:
-		case <-ctx.Done():
-			return false, ctx.Err()
-		}
-	}
-	release := func() {
-		if first {
-			<-a.sem
-			first = false
-		}
-	}
-	defer release()
 	start := time.Now()
 	conn, _, err := a.dialer(m.idx).DialContext(ctx, a.plan.URL, nil)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	defer conn.Close()
-	// The reader is only ever blocked in a read; closing the connection
-	// (agent.close, churn) ends it.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	joined := false
+	defer func() {
+		if !joined {
+			conn.Close()
+		}
+	}()
 
 	m.mu.Lock()
 	session := m.session
@@ -140,24 +136,20 @@ func (m *member) connectOnce(ctx context.Context, first bool) (established bool,
 	conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(hello)); err != nil {
-		return false, err
+		return nil, err
 	}
 	bp := getBuf()
-	defer func() {
-		if bp != nil {
-			putBuf(bp)
-		}
-	}()
+	defer putBuf(bp)
 	var e event
 	for e.typ == nil || string(e.typ) != "welcome" {
 		if *bp, err = readMessage(conn, (*bp)[:0]); err != nil {
-			return false, err
+			return nil, err
 		}
 		if !scanEvent(firstLine(*bp), &e) {
-			return false, fmt.Errorf("hello: unreadable reply %.100q", *bp)
+			return nil, fmt.Errorf("hello: unreadable reply %.100q", *bp)
 		}
 		if string(e.typ) == "error" {
-			return false, fmt.Errorf("hello: %s", errorText(*bp))
+			return nil, fmt.Errorf("hello: %s", errorText(*bp))
 		}
 	}
 	m.mu.Lock()
@@ -175,14 +167,14 @@ func (m *member) connectOnce(ctx context.Context, first bool) (established bool,
 
 	join := `{"type":"join","room":"` + m.room.name + `","since":` + strconv.FormatInt(since, 10) + "}"
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(join)); err != nil {
-		return false, err
+		return nil, err
 	}
 	// The joined event comes first; what follows it in the same message is
 	// read like any other events.
 	var rest []byte
 	for rest == nil {
 		if *bp, err = readMessage(conn, (*bp)[:0]); err != nil {
-			return false, err
+			return nil, err
 		}
 		for line, tail := cutLine(*bp); line != nil; line, tail = cutLine(tail) {
 			if !scanEvent(line, &e) {
@@ -190,7 +182,7 @@ func (m *member) connectOnce(ctx context.Context, first bool) (established bool,
 			}
 			switch string(e.typ) {
 			case "error":
-				return false, fmt.Errorf("join: %s", errorText(line))
+				return nil, fmt.Errorf("join: %s", errorText(line))
 			case "joined":
 				rest = tail[:len(tail):len(tail)]
 			}
@@ -218,6 +210,7 @@ func (m *member) connectOnce(ctx context.Context, first bool) (established bool,
 	m.handle(rest, time.Now().UnixNano())
 	m.mu.Unlock()
 
+	joined = true
 	conn.SetReadDeadline(time.Time{})
 	m.wmu.Lock()
 	m.conn = conn
@@ -225,15 +218,16 @@ func (m *member) connectOnce(ctx context.Context, first bool) (established bool,
 	m.wmu.Unlock()
 	if first {
 		a.connLat.record(time.Since(start))
-		release()
 		m.ready <- nil
 	}
-	if err != nil {
-		return true, err
-	}
+	return conn, err
+}
 
-	putBuf(bp)
-	bp = nil
+// readOn reads conn until it ends, which closing it (agent.close, churn,
+// the end of ctx) makes happen.
+func (m *member) readOn(ctx context.Context, conn *websocket.Conn) (err error) {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	for {
 		// Take a buffer only once a message has begun to arrive.
 		var r io.Reader
@@ -256,7 +250,7 @@ func (m *member) connectOnce(ctx context.Context, first bool) (established bool,
 	m.wmu.Lock()
 	m.conn = nil
 	m.wmu.Unlock()
-	return true, err
+	return err
 }
 
 // handle accounts for the events of one message that arrived at now (Unix
