@@ -393,12 +393,14 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 	}
 	defer rows.Close()
 	entries := make([]*parley.Entry, 0, p.Limit)
+	var kind sql.RawBytes
 	for rows.Next() {
 		var at int64
 		e := &parley.Entry{Room: room}
-		if err := rows.Scan(&e.Seq, &e.Kind, &e.From, &e.Text, &e.ClientID, &at); err != nil {
+		if err := rows.Scan(&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &at); err != nil {
 			return nil, fmt.Errorf("read entries of %q: %w", room, err)
 		}
+		e.Kind = entryKind(kind)
 		e.At = fromMillis(at)
 		entries = append(entries, e)
 	}
@@ -411,6 +413,17 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 		}
 	}
 	return entries, nil
+}
+
+// entryKind returns the kind stored as b without allocating for the kinds
+// there are; the schema admits no others.
+func entryKind(b []byte) parley.EntryKind {
+	for _, k := range []parley.EntryKind{parley.KindMessage, parley.KindJoin, parley.KindLeave} {
+		if string(b) == string(k) {
+			return k
+		}
+	}
+	return parley.EntryKind(b)
 }
 
 func errNoRoom(name string) error {
