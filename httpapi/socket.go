@@ -316,10 +316,10 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 		if !ok {
 			return false, false
 		}
-		s.lastFrame = time.Now()
+		read := time.Now()
+		s.lastFrame = read
 		var reply any
 		err := ferr
-		read := time.Now()
 		if err == nil {
 			reply, err = s.handle(ctx, c, f)
 		}
