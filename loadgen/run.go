@@ -554,8 +554,11 @@ func (b *bench) history(ctx context.Context) error {
 	before := b.sample(ctx)
 	cpu0 := cpuTime()
 	cr := a.connect(readers)
-	// Wait until every reader has caught up, or none has received anything
-	// for the settle time.
+	// Wait until every reader has caught up and received an entry after
+	// the replay (its own join, which the server appends after replaying),
+	// or none has received anything for the settle time. The final numbers
+	// that the check below takes then count every reader's join entry;
+	// taken sooner, they could miss one that every member receives later.
 	var progress int64
 	stalled := time.Now()
 	for ctx.Err() == nil && time.Since(stalled) < b.cfg.Settle {
@@ -563,7 +566,7 @@ func (b *bench) history(ctx context.Context) error {
 		var received int64
 		for _, m := range readers {
 			m.mu.Lock()
-			done = done && (!m.joined || m.caughtUp != 0)
+			done = done && (!m.joined || m.caughtUp != 0 && m.t.high > m.joinLast)
 			received += m.t.received
 			m.mu.Unlock()
 		}
