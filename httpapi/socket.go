@@ -36,6 +36,7 @@ const (
 	closeWait      = 2 * time.Second  // time for the client to answer a close
 	maxBatchBytes  = 64 << 10         // bytes joined into one message at most
 	maxPooledBytes = 16 << 10         // the largest message buffer kept for reuse
+	quietAfter     = time.Second      // a connection without frames this long waits in await
 
 	closeRateLimited = 4001
 	closeNoHello     = 4002
@@ -95,8 +96,8 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 // the one it hands on to. A failed write closes the connection, which ends
 // the read too.
 //
-// A reader new to its goroutine, or whose last frame came more than a
-// second ago, waits in await, not in the library's read: a goroutine
+// A reader new to its goroutine, or whose last frame came more than
+// quietAfter ago, waits in await, not in the library's read: a goroutine
 // starts with a 2 KB stack, of which the library's read path, blocked,
 // would need more than half, and the runtime would double it. An idle
 // connection's reader so holds 2 KB of stack, not 4. A busy one reads
@@ -105,7 +106,7 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 func (s *socket) serve() {
 	c := s.client.Load()
 	for first := true; ; first = false {
-		if first || time.Since(s.lastFrame) > time.Second {
+		if first || time.Since(s.lastFrame) > quietAfter {
 			s.await()
 		}
 		more, handedOn := s.read(context.Background(), c)

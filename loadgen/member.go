@@ -63,7 +63,7 @@ func (m *member) isJoined() bool {
 // with the error of its resend, if any.
 func (m *member) run(ctx context.Context, conn *websocket.Conn, err error) {
 	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
+	for {
 		established := conn != nil
 		if established {
 			if err == nil {
@@ -75,35 +75,30 @@ func (m *member) run(ctx context.Context, conn *websocket.Conn, err error) {
 			return
 		}
 		if m.dropped.Swap(false) {
-			backoff = 50 * time.Millisecond
-			m.a.reconnects.Add(1)
-			conn, err = m.establish(ctx, false)
-			continue // churn: come back at once
-		}
-		var ce *websocket.CloseError
-		switch {
-		case errors.As(err, &ce):
-			m.a.count(m.a.closes, closeKey(ce.Code))
-		case established:
-			m.a.count(m.a.closes, "dropped")
-		default:
-			m.a.count(m.a.errs, "reconnect: "+errorClass(err))
-		}
-		if established {
-			backoff = 50 * time.Millisecond
-		}
-		wait := time.Duration(float64(backoff) * (0.5 + rand.Float64()))
-		backoff = min(2*backoff, 2*time.Second)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
+			backoff = 50 * time.Millisecond // churn: come back at once
+		} else {
+			var ce *websocket.CloseError
+			switch {
+			case errors.As(err, &ce):
+				m.a.count(m.a.closes, closeKey(ce.Code))
+			case established:
+				m.a.count(m.a.closes, "dropped")
+			default:
+				m.a.count(m.a.errs, "reconnect: "+errorClass(err))
+			}
+			if established {
+				backoff = 50 * time.Millisecond
+			}
+			wait := time.Duration(float64(backoff) * (0.5 + rand.Float64()))
+			backoff = min(2*backoff, 2*time.Second)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
 		}
 		m.a.reconnects.Add(1)
 		conn, err = m.establish(ctx, false)
-	}
-	if conn != nil {
-		conn.Close()
 	}
 }
 
