@@ -20,6 +20,22 @@ func BenchmarkEncodeEntry(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodePage measures encoding a full replay page; it reports the
+// cost per entry.
+func BenchmarkEncodePage(b *testing.B) {
+	entries := make([]*parley.Entry, replayPage)
+	for i := range entries {
+		entries[i] = &parley.Entry{Room: "general", Seq: int64(i + 1), Kind: parley.KindMessage, From: "ana",
+			ClientID: fmt.Sprint("client-", i), Text: "a message of about a hundred bytes, as the load generator sends them: hello!",
+			At: time.Date(2026, 11, 22, 9, 30, 0, 120e6, time.UTC)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		encodeEntries(entries)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(entries)), "ns/entry")
+}
+
 // BenchmarkFanOut measures delivering one entry to every member of a room:
 // the frame is encoded once and queued for each member. It reports the cost
 // per delivery.

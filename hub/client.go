@@ -13,8 +13,9 @@ const (
 	CloseTooSlow   = 4000 // The outbound queue overflowed: reconnect and resume.
 )
 
-// errClosed is returned to a connection's reader once the hub has closed it.
-var errClosed = errors.New("hub: client closed")
+// ErrClosed is returned to a connection's reader once the hub has closed it:
+// the connection is over, and Client.CloseCode says why.
+var ErrClosed = errors.New("hub: client closed")
 
 // A Conn carries one client's frames to its connection. The hub calls Write
 // for the replies to the client's own frames and for its replays, and Wake
@@ -141,7 +142,7 @@ func (c *Client) enqueue(frame []byte) bool {
 func (c *Client) Reply(ctx context.Context, frame []byte) error {
 	select {
 	case <-c.done:
-		return errClosed
+		return ErrClosed
 	default:
 	}
 	if err := ctx.Err(); err != nil {

@@ -45,13 +45,16 @@ func EncodeEntry(e *parley.Entry) []byte { return mustEncode(e) }
 // WebSocket message carrying them all.
 func encodeEntries(entries []*parley.Entry) []byte {
 	var buf bytes.Buffer
-	for i, e := range entries {
-		if i > 0 {
-			buf.WriteByte('\n')
+	buf.Grow(256 * len(entries))
+	// An Encoder ends each value with a newline, and encodes as Marshal
+	// does, without a copy of each.
+	enc := json.NewEncoder(&buf)
+	for _, e := range entries {
+		if err := enc.Encode(e); err != nil {
+			panic("hub: encode " + err.Error())
 		}
-		buf.Write(EncodeEntry(e))
 	}
-	return buf.Bytes()
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 }
 
 // Sequence numbers of publications that are not log entries.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,8 +113,8 @@ func TestReplyGivesUp(t *testing.T) {
 		t.Errorf("Reply() with ctx done = %v, want context.Canceled", err)
 	}
 	c.Disconnect()
-	if err := c.Reply(context.Background(), []byte("{}")); err != errClosed {
-		t.Errorf("Reply() after Disconnect = %v, want errClosed", err)
+	if err := c.Reply(context.Background(), []byte("{}")); err != ErrClosed {
+		t.Errorf("Reply() after Disconnect = %v, want ErrClosed", err)
 	}
 }
 
@@ -160,6 +162,103 @@ func TestReplayFromTheStart(t *testing.T) {
 		if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 }); e.Seq != want {
 			t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
 		}
+	}
+}
+
+// pageStore fails the fail-th read of entries, counting from one.
+type pageStore struct {
+	parley.Store
+	fail  int32
+	reads atomic.Int32
+}
+
+var errPage = errors.New("page unreadable")
+
+func (s *pageStore) Entries(ctx context.Context, room string, p parley.Page) ([]*parley.Entry, error) {
+	if s.reads.Add(1) == s.fail {
+		return nil, errPage
+	}
+	return s.Store.Entries(ctx, room, p)
+}
+
+// failConn is a Conn whose writes fail from the fail-th on, counting from one.
+type failConn struct {
+	fail   int
+	writes int
+}
+
+var errWrite = errors.New("connection lost")
+
+func (c *failConn) Write(context.Context, []byte) error {
+	c.writes++
+	if c.writes >= c.fail {
+		return errWrite
+	}
+	return nil
+}
+
+func (c *failConn) Wake() {}
+
+// TestReplayStops: a long replay, whose next page is read while one is
+// written, ends at the first page that cannot be read or written, with
+// that error, and the room's other members carry on.
+func TestReplayStops(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	bob, _ := f.connect(t, "bob", "")
+	mustJoin(t, bob, "general", nil)
+	for i := range 3 * replayPage {
+		mustSend(t, bob, "general", fmt.Sprint(i), "filling the log")
+	}
+	ctx := context.Background()
+
+	t.Run("write fails", func(t *testing.T) {
+		// Writes: joined, the first page, then the second, which fails.
+		for _, fail := range []int{2, 3} {
+			ana, err := f.hub.Connect(fmt.Sprint("ana", fail), "", &failConn{fail: fail})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ana.Join(ctx, "general", ptr(0)); !errors.Is(err, errWrite) {
+				t.Errorf("Join() with write %d failing = %v, want %v", fail, err, errWrite)
+			}
+			ana.Disconnect()
+		}
+	})
+	t.Run("read fails", func(t *testing.T) {
+		// Reads: the room's numbering, then the pages; the first page is
+		// read by the joiner, the next ones while it writes.
+		for _, fail := range []int32{1, 2, 3} {
+			store := &pageStore{Store: f.store, fail: fail}
+			g := startHub(t, store, Options{Grace: time.Hour})
+			carol, _ := g.connect(t, "carol", "")
+			if err := carol.Join(ctx, "general", ptr(0)); !errors.Is(err, errPage) {
+				t.Errorf("Join() with page read %d failing = %v, want %v", fail, err, errPage)
+			}
+			carol.Disconnect()
+		}
+	})
+	mustSend(t, bob, "general", "after", "still here")
+}
+
+// TestReplayPageFrame: a replay page is one message of its entries' frames,
+// each exactly as a live delivery encodes it, separated by newlines, with
+// none after the last.
+func TestReplayPageFrame(t *testing.T) {
+	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	entries := []*parley.Entry{
+		{Room: "general", Seq: 1, Kind: parley.KindJoin, From: "ana", At: at},
+		{Room: "general", Seq: 2, Kind: parley.KindMessage, From: "ana", ClientID: "c1", Text: "<b>&amp;</b> \u2028 \"quoted\"\nnext line", At: at},
+		{Room: "general", Seq: 3, Kind: parley.KindMessage, From: "bob", ClientID: "c2", Text: "", At: at},
+	}
+	var want [][]byte
+	for _, e := range entries {
+		want = append(want, EncodeEntry(e))
+	}
+	if got := encodeEntries(entries); !bytes.Equal(got, bytes.Join(want, []byte{'\n'})) {
+		t.Errorf("encodeEntries:\n%s\nwant\n%s", got, bytes.Join(want, []byte{'\n'}))
+	}
+	if got := encodeEntries(entries[:1]); !bytes.Equal(got, want[0]) {
+		t.Errorf("encodeEntries of one entry: %s, want %s", got, want[0])
 	}
 }
 

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"sort"
 	"strings"
 	"sync"
@@ -367,19 +368,13 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 // replay sends c the entries of r after since up to upto from the store,
 // then what arrived live meanwhile, and switches the subscription to live.
 func (c *Client) replay(ctx context.Context, r *room, s *sub, since, upto int64) error {
-	h := c.h
-	for after := since; after < upto; {
-		entries, err := h.store.Entries(ctx, r.name, parley.Page{After: after, Before: upto + 1, Limit: replayPage, Oldest: true})
+	for entries, err := range c.h.entryPages(ctx, r.name, since, upto) {
 		if err != nil {
 			return err
-		}
-		if len(entries) == 0 {
-			break
 		}
 		if err := c.Reply(ctx, encodeEntries(entries)); err != nil {
 			return err
 		}
-		after = entries[len(entries)-1].Seq
 	}
 	for {
 		r.mu.Lock()
@@ -400,6 +395,78 @@ func (c *Client) replay(ctx context.Context, r *room, s *sub, since, upto int64)
 				r.mu.Lock()
 				s.last = p.seq
 				r.mu.Unlock()
+			}
+		}
+	}
+}
+
+// entryPages yields the entries of room after after and up to upto from
+// the store, oldest first, a page at a time, until an error, which it
+// yields last. Once a first page comes back full, a goroutine of its own
+// reads each next page while the caller handles the one before: a long
+// replay then reads the store and writes to its connection at once, on two
+// cores, rather than in turn. It has stopped when the loop over it ends.
+func (h *Hub) entryPages(ctx context.Context, room string, after, upto int64) iter.Seq2[[]*parley.Entry, error] {
+	read := func(ctx context.Context, after int64) ([]*parley.Entry, error) {
+		return h.store.Entries(ctx, room, parley.Page{After: after, Before: upto + 1, Limit: replayPage, Oldest: true})
+	}
+	// more reports whether entries, a page read after some number, may be
+	// followed by others up to upto.
+	more := func(entries []*parley.Entry) bool {
+		return len(entries) == replayPage && entries[len(entries)-1].Seq < upto
+	}
+	return func(yield func([]*parley.Entry, error) bool) {
+		if after >= upto {
+			return
+		}
+		entries, err := read(ctx, after)
+		switch {
+		case err != nil:
+			yield(nil, err)
+			return
+		case len(entries) == 0:
+			return
+		case !more(entries):
+			yield(entries, nil)
+			return
+		}
+
+		type page struct {
+			entries []*parley.Entry
+			err     error
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		next := make(chan page, 1)
+		go func(after int64) {
+			defer close(next)
+			for {
+				entries, err := read(ctx, after)
+				if err == nil && len(entries) == 0 {
+					return
+				}
+				select {
+				case next <- page{entries, err}:
+				case <-ctx.Done():
+					return
+				}
+				if err != nil || !more(entries) {
+					return
+				}
+				after = entries[len(entries)-1].Seq
+			}
+		}(entries[len(entries)-1].Seq)
+		defer func() {
+			cancel()
+			for range next { // until the reader has returned
+			}
+		}()
+
+		if !yield(entries, nil) {
+			return
+		}
+		for p := range next {
+			if !yield(p.entries, p.err) || p.err != nil {
+				return
 			}
 		}
 	}
