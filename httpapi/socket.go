@@ -324,6 +324,9 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 		if err == nil {
 			reply, err = s.handle(ctx, c, f)
 		}
+		if errors.Is(err, hub.ErrClosed) {
+			return false, false // serve writes the hub's close code
+		}
 		if err != nil {
 			room, clientID := "", ""
 			if f != nil {

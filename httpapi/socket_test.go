@@ -979,6 +979,27 @@ func TestShutdown(t *testing.T) {
 	c.waitClose(websocket.CloseGoingAway)
 }
 
+// TestFrameAfterHubClosed: a frame read after the hub has closed the client
+// (here, at shutdown) ends the connection with the hub's close code; it is
+// no internal error, neither logged nor counted as one.
+func TestFrameAfterHubClosed(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	ts := newTestServer(t, serverConfig{opts: httpapi.Options{Observer: rec}})
+	ana := mustGreet(t, ts, "ana")
+	ana.joinLive("general")
+
+	ts.hub.Close()
+	ana.write(`{"type":"join","room":"lobby"}`)
+	ana.waitClose(websocket.CloseGoingAway)
+	ts.waitIdle(t)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.rejected) > 0 {
+		t.Errorf("Rejected called with %q, want no rejection", rec.rejected)
+	}
+}
+
 // recorder is an httpapi.Observer that keeps count.
 type recorder struct {
 	mu       sync.Mutex
