@@ -199,9 +199,10 @@ func (c *failConn) Write(context.Context, []byte) error {
 
 func (c *failConn) Wake() {}
 
-// TestReplayStops: a long replay, whose next page is read while one is
-// written, ends at the first page that cannot be read or written, with
-// that error, and the room's other members carry on.
+// TestReplayStops: a long replay, which reads its next page while it
+// writes one unless maxReadAhead replays do so already, ends at the first
+// page that cannot be read or written, with that error, and the room's
+// other members carry on.
 func TestReplayStops(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
 	bob, _ := f.connect(t, "bob", "")
@@ -211,33 +212,92 @@ func TestReplayStops(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	t.Run("write fails", func(t *testing.T) {
-		// Writes: joined, the first page, then the second, which fails.
-		for _, fail := range []int{2, 3} {
-			ana, err := f.hub.Connect(fmt.Sprint("ana", fail), "", &failConn{fail: fail})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ana.Join(ctx, "general", ptr(0)); !errors.Is(err, errWrite) {
-				t.Errorf("Join() with write %d failing = %v, want %v", fail, err, errWrite)
-			}
-			ana.Disconnect()
+	for _, ahead := range []bool{true, false} {
+		name := "reading ahead"
+		if !ahead {
+			name = "reading in turn"
 		}
-	})
-	t.Run("read fails", func(t *testing.T) {
-		// Reads: the room's numbering, then the pages; the first page is
-		// read by the joiner, the next ones while it writes.
-		for _, fail := range []int32{1, 2, 3} {
-			store := &pageStore{Store: f.store, fail: fail}
-			g := startHub(t, store, Options{Grace: time.Hour})
-			carol, _ := g.connect(t, "carol", "")
-			if err := carol.Join(ctx, "general", ptr(0)); !errors.Is(err, errPage) {
-				t.Errorf("Join() with page read %d failing = %v, want %v", fail, err, errPage)
+		t.Run(name+", write fails", func(t *testing.T) {
+			if !ahead {
+				takeReadAhead(t, f.hub)
 			}
-			carol.Disconnect()
-		}
-	})
+			// Writes: joined, the first page, then the second, which fails.
+			for _, fail := range []int{2, 3} {
+				ana, err := f.hub.Connect(fmt.Sprint("ana", fail, ahead), "", &failConn{fail: fail})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ana.Join(ctx, "general", ptr(0)); !errors.Is(err, errWrite) {
+					t.Errorf("Join() with write %d failing = %v, want %v", fail, err, errWrite)
+				}
+				ana.Disconnect()
+			}
+			checkReadAhead(t, f.hub, ahead)
+		})
+		t.Run(name+", read fails", func(t *testing.T) {
+			// Reads of pages: the first by the joiner, the next ones while
+			// it writes, or after.
+			for _, fail := range []int32{1, 2, 3} {
+				store := &pageStore{Store: f.store, fail: fail}
+				g := startHub(t, store, Options{Grace: time.Hour})
+				if !ahead {
+					takeReadAhead(t, g.hub)
+				}
+				carol, _ := g.connect(t, "carol", "")
+				if err := carol.Join(ctx, "general", ptr(0)); !errors.Is(err, errPage) {
+					t.Errorf("Join() with page read %d failing = %v, want %v", fail, err, errPage)
+				}
+				carol.Disconnect()
+				checkReadAhead(t, g.hub, ahead)
+			}
+		})
+		t.Run(name+", all of it", func(t *testing.T) {
+			if !ahead {
+				takeReadAhead(t, f.hub)
+			}
+			dan, p := f.connect(t, fmt.Sprint("dan", ahead), "")
+			mustJoin(t, dan, "general", ptr(0))
+			for want := int64(1); want <= 3*replayPage+1; want++ {
+				if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 }); e.Seq != want {
+					t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
+				}
+			}
+			checkReadAhead(t, f.hub, ahead)
+		})
+	}
 	mustSend(t, bob, "general", "after", "still here")
+}
+
+// checkReadAhead checks, after a replay has ended, that it has given back
+// its read-ahead slot: every slot is free, or, when the test took them all
+// (ahead false), none.
+func checkReadAhead(t *testing.T, h *Hub, ahead bool) {
+	t.Helper()
+	want := 0
+	if !ahead {
+		want = cap(h.readAhead)
+	}
+	if n := len(h.readAhead); n != want {
+		t.Errorf("%d read-ahead slots taken after the replay, want %d", n, want)
+	}
+}
+
+// takeReadAhead holds every read-ahead slot of h until t ends, so that its
+// replays read their pages in turn.
+func takeReadAhead(t *testing.T, h *Hub) {
+	t.Helper()
+	for range cap(h.readAhead) {
+		select {
+		case h.readAhead <- struct{}{}:
+		default:
+			t.Fatal("a read-ahead slot is taken, with no replay running")
+		}
+	}
+	t.Cleanup(func() {
+		for range cap(h.readAhead) {
+			<-h.readAhead
+		}
+	})
 }
 
 // TestReplayPageFrame: a replay page is one message of its entries' frames,

@@ -403,9 +403,10 @@ func (c *Client) replay(ctx context.Context, r *room, s *sub, since, upto int64)
 // entryPages yields the entries of room after after and up to upto from
 // the store, oldest first, a page at a time, until an error, which it
 // yields last. Once a first page comes back full, a goroutine of its own
-// reads each next page while the caller handles the one before: a long
-// replay then reads the store and writes to its connection at once, on two
-// cores, rather than in turn. It has stopped when the loop over it ends.
+// reads each next page while the caller handles the one before, unless
+// maxReadAhead replays do so already: a long replay then reads the store
+// and writes to its connection at once, on two cores, rather than in turn.
+// It has stopped when the loop over it ends.
 func (h *Hub) entryPages(ctx context.Context, room string, after, upto int64) iter.Seq2[[]*parley.Entry, error] {
 	read := func(ctx context.Context, after int64) ([]*parley.Entry, error) {
 		return h.store.Entries(ctx, room, parley.Page{After: after, Before: upto + 1, Limit: replayPage, Oldest: true})
@@ -428,6 +429,21 @@ func (h *Hub) entryPages(ctx context.Context, room string, after, upto int64) it
 			return
 		case !more(entries):
 			yield(entries, nil)
+			return
+		}
+		select {
+		case h.readAhead <- struct{}{}:
+			defer func() { <-h.readAhead }()
+		default:
+			for yield(entries, nil) && more(entries) {
+				if entries, err = read(ctx, entries[len(entries)-1].Seq); err != nil {
+					yield(nil, err)
+					return
+				}
+				if len(entries) == 0 {
+					return
+				}
+			}
 			return
 		}
 
