@@ -416,6 +416,20 @@ func (h *Hub) entryPages(ctx context.Context, room string, after, upto int64) it
 	more := func(entries []*parley.Entry) bool {
 		return len(entries) == replayPage && entries[len(entries)-1].Seq < upto
 	}
+	// readFrom reads the pages after after in order and hands each to emit,
+	// until emit returns false, a read fails, or the page was the last.
+	readFrom := func(ctx context.Context, after int64, emit func([]*parley.Entry, error) bool) {
+		for {
+			entries, err := read(ctx, after)
+			if err == nil && len(entries) == 0 {
+				return
+			}
+			if !emit(entries, err) || err != nil || !more(entries) {
+				return
+			}
+			after = entries[len(entries)-1].Seq
+		}
+	}
 	return func(yield func([]*parley.Entry, error) bool) {
 		if after >= upto {
 			return
@@ -431,18 +445,13 @@ func (h *Hub) entryPages(ctx context.Context, room string, after, upto int64) it
 			yield(entries, nil)
 			return
 		}
+		last := entries[len(entries)-1].Seq
 		select {
 		case h.readAhead <- struct{}{}:
 			defer func() { <-h.readAhead }()
 		default:
-			for yield(entries, nil) && more(entries) {
-				if entries, err = read(ctx, entries[len(entries)-1].Seq); err != nil {
-					yield(nil, err)
-					return
-				}
-				if len(entries) == 0 {
-					return
-				}
+			if yield(entries, nil) {
+				readFrom(ctx, last, yield)
 			}
 			return
 		}
@@ -453,24 +462,17 @@ func (h *Hub) entryPages(ctx context.Context, room string, after, upto int64) it
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		next := make(chan page, 1)
-		go func(after int64) {
+		go func() {
 			defer close(next)
-			for {
-				entries, err := read(ctx, after)
-				if err == nil && len(entries) == 0 {
-					return
-				}
+			readFrom(ctx, last, func(entries []*parley.Entry, err error) bool {
 				select {
 				case next <- page{entries, err}:
+					return true
 				case <-ctx.Done():
-					return
+					return false
 				}
-				if err != nil || !more(entries) {
-					return
-				}
-				after = entries[len(entries)-1].Seq
-			}
-		}(entries[len(entries)-1].Seq)
+			})
+		}()
 		defer func() {
 			cancel()
 			for range next { // until the reader has returned
