@@ -197,8 +197,7 @@ func (h *Hub) fillGap(ctx context.Context, r *room) {
 	if upto == 0 || from < 0 {
 		return
 	}
-	for from < upto-1 {
-		entries, err := h.store.Entries(ctx, r.name, parley.Page{After: from, Before: upto, Limit: replayPage, Oldest: true})
+	for entries, err := range h.entryPages(ctx, r.name, from, upto-1) {
 		if err != nil {
 			h.logger.Error("fill gap", "room", r.name, "after", from, "err", err)
 			r.mu.Lock()
@@ -206,13 +205,9 @@ func (h *Hub) fillGap(ctx context.Context, r *room) {
 			r.mu.Unlock()
 			return
 		}
-		if len(entries) == 0 {
-			break
-		}
 		for _, e := range entries {
 			h.receive(r, pack(e.Seq, EncodeEntry(e)))
 		}
-		from = entries[len(entries)-1].Seq
 	}
 	h.logger.Debug("filled gap", "room", r.name, "upto", upto)
 }
