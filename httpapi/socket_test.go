@@ -1164,6 +1164,40 @@ func TestFramesArriveTogether(t *testing.T) {
 	ana.waitFor("ack of long", func(e event) bool { return e.Type == "ack" && e.ClientID == "long" && e.Seq == 5 })
 }
 
+// A client may send its joins right after hello, without waiting for
+// welcome (docs/PROTOCOL.md): the frames are answered in order, and when
+// hello is refused, what follows it is refused too and creates nothing.
+func TestHelloPipelined(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverConfig{})
+	ana := mustDial(t, ts)
+	ana.rawWrite(slices.Concat(
+		maskedFrame(`{"type":"hello","v":1,"nick":"ana"}`),
+		maskedFrame(`{"type":"join","room":"r"}`),
+		maskedFrame(`{"type":"send","room":"r","clientId":"a-1","text":"hi"}`),
+	))
+	if w := ana.waitType("welcome"); w.Nick != "ana" {
+		t.Errorf("welcome = %v, want ana's", w)
+	}
+	if j := ana.waitType("joined"); j.Room != "r" {
+		t.Errorf("joined = %v, want room r", j)
+	}
+	ana.waitFor("ack of a-1", func(e event) bool { return e.Type == "ack" && e.ClientID == "a-1" && e.Seq == 2 })
+
+	impostor := mustDial(t, ts)
+	impostor.rawWrite(slices.Concat(
+		maskedFrame(`{"type":"hello","v":1,"nick":"ANA"}`),
+		maskedFrame(`{"type":"join","room":"elsewhere"}`),
+	))
+	impostor.waitError("nickname_taken")
+	impostor.waitError("hello_required")
+	for _, r := range ts.rooms(t) {
+		if r.Name == "elsewhere" {
+			t.Errorf("rooms = %v: a join after a refused hello created its room", ts.rooms(t))
+		}
+	}
+}
+
 // maskedFrame encodes a final text frame as a client sends it, masked with
 // the key 0, which leaves the payload as it is.
 func maskedFrame(payload string) []byte {
