@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -316,6 +317,64 @@ func TestJoinErrors(t *testing.T) {
 		if _, err := f.store.Room(context.Background(), name); parley.KindOf(err) != parley.NotFound {
 			t.Errorf("Room(%q) after a refused join = %v, want NotFound", name, err)
 		}
+	}
+}
+
+// roomReads counts the reads of a room's newest number.
+type roomReads struct {
+	parley.Store
+	n atomic.Int32
+}
+
+func (s *roomReads) Room(ctx context.Context, name string) (*parley.Room, error) {
+	s.n.Add(1)
+	return s.Store.Room(ctx, name)
+}
+
+// Joining a room that has members here needs no read of the store when the
+// client asks for no more than they were given; beyond that, the store
+// decides, since an entry may be committed and not yet delivered here.
+func TestJoinActiveRoom(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open() = %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := &roomReads{Store: db}
+	f := startHub(t, store, Options{})
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	pa.next(t, "own join", isType("join")) // seq 1, delivered here
+
+	// Committed, as by another replica, but not published: not delivered.
+	if _, err := db.Append(ctx, &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "zoe", ClientID: "z", Text: "elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// More tabs of ana's: they append no join entry, so nothing is
+	// published and the room stays at seq 1 here.
+	tab := func() (*Client, *probe) { return f.connect(t, "ana", ana.Session()) }
+	before := store.n.Load()
+	c, p := tab()
+	mustJoin(t, c, "general", ptr(1))
+	if j := p.next(t, "joined", isType("joined")); j.LastSeq != 1 {
+		t.Errorf("joined = %+v, want lastSeq 1", j)
+	}
+	c, _ = tab()
+	mustJoin(t, c, "general", nil)
+	if n := store.n.Load() - before; n != 0 {
+		t.Errorf("joins within what was delivered read the room %d times, want 0", n)
+	}
+
+	c, _ = tab()
+	mustJoin(t, c, "general", ptr(2)) // committed, so within the log
+	c, _ = tab()
+	if err := c.Join(ctx, "general", ptr(3)); parley.CodeOf(err) != "bad_since" {
+		t.Errorf("Join(since 3) with 2 entries committed = %v, want bad_since", err)
+	}
+	if n := store.n.Load() - before; n != 2 {
+		t.Errorf("joins beyond what was delivered read the room %d times, want 2", n)
 	}
 }
 
