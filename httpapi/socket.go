@@ -414,6 +414,9 @@ func (s *socket) flush() {
 		// at the cost of one trip through the scheduler.
 		runtime.Gosched()
 		c := s.client.Load()
+		if c != nil {
+			gather(c)
+		}
 		if c != nil && s.flushOnce(c) {
 			continue
 		}
@@ -424,6 +427,27 @@ func (s *socket) flush() {
 		if c == nil || !s.mustFlush(c) || !s.flushing.CompareAndSwap(false, true) {
 			return
 		}
+	}
+}
+
+// maxYields bounds the trips through the scheduler a flush makes before it
+// takes the queue (gather).
+const maxYields = 4
+
+// gather yields to the scheduler while c's queue grows, up to maxYields
+// trips counting flush's first, once more than one event waits: fan-outs
+// then overlap, as when messages come faster than a large room's fan-out,
+// and each trip lets more of their events into this client's next
+// message. With one event waiting, as when fan-outs do not overlap, it
+// returns at once.
+func gather(c *hub.Client) {
+	for n, i := c.Queued(), 1; n > 1 && i < maxYields; i++ {
+		runtime.Gosched()
+		m := c.Queued()
+		if m <= n {
+			return
+		}
+		n = m
 	}
 }
 
