@@ -413,17 +413,16 @@ func (s *socket) flush() {
 		// more events per message means fewer system calls on both ends,
 		// at the cost of one trip through the scheduler.
 		runtime.Gosched()
-		c := s.client.Load()
-		if c != nil {
+		if c := s.client.Load(); c != nil {
 			gather(c)
-		}
-		if c != nil && s.flushOnce(c) {
-			continue
+			if s.flushOnce(c) {
+				continue
+			}
 		}
 		s.flushing.Store(false)
 		// A frame queued, or a close asked for, after flushOnce looked
 		// woke nobody, as this goroutine still ran: look once more.
-		c = s.client.Load()
+		c := s.client.Load()
 		if c == nil || !s.mustFlush(c) || !s.flushing.CompareAndSwap(false, true) {
 			return
 		}

@@ -328,9 +328,7 @@ func (h *Hub) Stats() Stats {
 
 // Online returns how many people are online in room on this replica.
 func (h *Hub) Online(room string) int {
-	h.mu.Lock()
-	r := h.rooms[room]
-	h.mu.Unlock()
+	r := h.localRoom(room)
 	if r == nil {
 		return 0
 	}

@@ -351,12 +351,17 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	return nil
 }
 
+// localRoom returns the local state of the room named name, or nil.
+func (h *Hub) localRoom(name string) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[name]
+}
+
 // localLast returns the newest seq given to the members of the room named
 // name on this hub, and whether it has local state that is ready.
 func (h *Hub) localLast(name string) (int64, bool) {
-	h.mu.Lock()
-	r := h.rooms[name]
-	h.mu.Unlock()
+	r := h.localRoom(name)
 	if r == nil {
 		return 0, false
 	}
@@ -578,10 +583,7 @@ func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence) {
 // leaveIfAway ends nick's membership of room unless they are online in it
 // on this replica.
 func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
-	h.mu.Lock()
-	r := h.rooms[room]
-	h.mu.Unlock()
-	if r != nil {
+	if r := h.localRoom(room); r != nil {
 		r.mu.Lock()
 		_, here := r.online[strings.ToLower(nick)]
 		r.mu.Unlock()
