@@ -336,11 +336,15 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 		}
 		if reply != nil {
 			// Observed before the ack is written, so a client that holds
-			// its ack finds the send counted in the metrics.
+			// its ack finds the send counted in the metrics. An ack is
+			// queued behind the message's fan-out rather than written at
+			// once, so the sender's copy and the ack usually share a write.
+			write := c.Reply
 			if _, ok := reply.(ackEvent); ok {
 				s.obs.Acked(time.Since(read))
+				write = func(_ context.Context, frame []byte) error { return c.Post(frame) }
 			}
-			if c.Reply(ctx, marshal(reply)) != nil {
+			if write(ctx, marshal(reply)) != nil {
 				return false, false
 			}
 		}
