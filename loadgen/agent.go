@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // maxMemberRate is the most messages a second one member sends. The server
@@ -129,7 +127,8 @@ type agent struct {
 	plan    plan
 	members []*member
 	rooms   map[string]*room
-	dialers map[int]*websocket.Dialer // by source address index
+	url     *url.URL
+	dialers map[int]*net.Dialer // by source address index
 
 	ctx    context.Context // ends the members' goroutines
 	cancel context.CancelFunc
@@ -152,14 +151,16 @@ type agent struct {
 }
 
 func newAgent(ctx context.Context, p plan) (*agent, error) {
-	if _, err := url.Parse(p.URL); err != nil {
+	u, err := url.Parse(p.URL)
+	if err != nil {
 		return nil, fmt.Errorf("url: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	a := &agent{
 		plan:    p,
 		rooms:   make(map[string]*room),
-		dialers: make(map[int]*websocket.Dialer),
+		url:     u,
+		dialers: make(map[int]*net.Dialer),
 		ctx:     ctx,
 		cancel:  cancel,
 		closes:  make(map[string]int64),
@@ -192,7 +193,7 @@ func (a *agent) addMember(i int, name string) *member {
 }
 
 // dialer returns the dialer for the member with global index i.
-func (a *agent) dialer(i int) *websocket.Dialer {
+func (a *agent) dialer(i int) *net.Dialer {
 	src := 0
 	if a.plan.Spread {
 		src = i / a.plan.PerSource
@@ -201,24 +202,15 @@ func (a *agent) dialer(i int) *websocket.Dialer {
 	defer a.mu.Unlock()
 	d := a.dialers[src]
 	if d == nil {
-		nd := &net.Dialer{Timeout: 30 * time.Second}
+		d = &net.Dialer{Timeout: establishTimeout}
 		if a.plan.Spread {
-			nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+src))}
-			nd.Control = bindNoPort
-		}
-		d = &websocket.Dialer{
-			NetDialContext:   nd.DialContext,
-			HandshakeTimeout: 30 * time.Second,
-			ReadBufferSize:   4096,
-			WriteBufferSize:  2048,
-			WriteBufferPool:  &writeBuffers,
+			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+src))}
+			d.Control = bindNoPort
 		}
 		a.dialers[src] = d
 	}
 	return d
 }
-
-var writeBuffers sync.Pool
 
 // connect opens the connections of members, at most plan.Concurrency at
 // a time, and waits until each has joined its room or failed once.

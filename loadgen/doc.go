@@ -17,11 +17,15 @@
 // agent waits until its members have everything up to it and reports counts
 // and raw latency histograms, which merge exactly.
 //
-// Each member has one goroutine that dials, says hello, joins and then only
-// reads; a few scheduler goroutines per agent do the sending. Events are
-// picked apart by a small scanner (scanEvent), not encoding/json, and
-// message buffers are pooled, so the generator leaves most of the CPU to the
-// server it measures.
+// Connect workers dial, say hello and join for the members; from then on a
+// poller reads the connection (on Linux, one goroutine a processor waiting
+// in epoll for all the connections it watches, one read a socket that is
+// ready), and the member's goroutine only waits for the connection's end to
+// reconnect. A few scheduler goroutines per agent do the sending. The
+// WebSocket client is the generator's own (wsconn.go), made to cost few
+// system calls; events are picked apart by a small scanner (scanEvent), not
+// encoding/json, and message buffers are pooled, so the generator leaves
+// most of the CPU to the server it measures.
 //
 // # Latency
 //

@@ -6,14 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+)
 
-	"github.com/gorilla/websocket"
+// Timeouts of a member's connection: for each step of connecting (the
+// handshake, hello, join), and for each write after.
+const (
+	establishTimeout = 30 * time.Second
+	writeTimeout     = 10 * time.Second
 )
 
 // member is one simulated person with one connection at a time in one room.
@@ -32,9 +36,9 @@ type member struct {
 
 	// Lock order: wmu, then mu.
 	wmu     sync.Mutex
-	conn    *websocket.Conn // guarded by wmu; nil while not joined
-	nextID  uint64          // guarded by wmu: the last client id counter used
-	dropped atomic.Bool     // the connection was dropped on purpose (churn)
+	conn    *wsconn     // guarded by wmu; nil while not joined
+	nextID  uint64      // guarded by wmu: the last client id counter used
+	dropped atomic.Bool // the connection was dropped on purpose (churn)
 
 	mu        sync.Mutex
 	session   string           // guarded by mu
@@ -61,7 +65,7 @@ func (m *member) isJoined() bool {
 // run keeps m connected until ctx is done, starting from conn, its first
 // connection, which a connect worker has established (see agent.connect)
 // with the error of its resend, if any.
-func (m *member) run(ctx context.Context, conn *websocket.Conn, err error) {
+func (m *member) run(ctx context.Context, conn *wsconn, err error) {
 	backoff := 50 * time.Millisecond
 	for {
 		established := conn != nil
@@ -77,7 +81,7 @@ func (m *member) run(ctx context.Context, conn *websocket.Conn, err error) {
 		if m.dropped.Swap(false) {
 			backoff = 50 * time.Millisecond // churn: come back at once
 		} else {
-			var ce *websocket.CloseError
+			var ce *closeError
 			switch {
 			case errors.As(err, &ce):
 				m.a.count(m.a.closes, closeKey(ce.Code))
@@ -106,10 +110,10 @@ func (m *member) run(ctx context.Context, conn *websocket.Conn, err error) {
 // or nil and the error. A joined connection may come with the error of
 // resending what was not acknowledged; the caller closes it. The first
 // attempt records the connect latency and reports on m.ready.
-func (m *member) establish(ctx context.Context, first bool) (_ *websocket.Conn, err error) {
+func (m *member) establish(ctx context.Context, first bool) (_ *wsconn, err error) {
 	a := m.a
 	start := time.Now()
-	conn, _, err := a.dialer(m.idx).DialContext(ctx, a.plan.URL, nil)
+	conn, err := dialWS(ctx, a.dialer(m.idx), a.url)
 	if err != nil {
 		return nil, err
 	}
@@ -128,16 +132,14 @@ func (m *member) establish(ctx context.Context, first bool) (_ *websocket.Conn, 
 		hello += `,"session":"` + session + `"`
 	}
 	hello += "}"
-	conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(hello)); err != nil {
+	if err := conn.writeMessage([]byte(hello), establishTimeout); err != nil {
 		return nil, err
 	}
 	bp := getBuf()
 	defer putBuf(bp)
 	var e event
 	for e.typ == nil || string(e.typ) != "welcome" {
-		if *bp, err = readMessage(conn, (*bp)[:0]); err != nil {
+		if *bp, err = conn.readMessage((*bp)[:0], establishTimeout); err != nil {
 			return nil, err
 		}
 		if !scanEvent(firstLine(*bp), &e) {
@@ -161,14 +163,14 @@ func (m *member) establish(ctx context.Context, first bool) (_ *websocket.Conn, 
 	m.mu.Unlock()
 
 	join := `{"type":"join","room":"` + m.room.name + `","since":` + strconv.FormatInt(since, 10) + "}"
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(join)); err != nil {
+	if err := conn.writeMessage([]byte(join), establishTimeout); err != nil {
 		return nil, err
 	}
 	// The joined event comes first; what follows it in the same message is
 	// read like any other events.
 	var rest []byte
 	for rest == nil {
-		if *bp, err = readMessage(conn, (*bp)[:0]); err != nil {
+		if *bp, err = conn.readMessage((*bp)[:0], establishTimeout); err != nil {
 			return nil, err
 		}
 		for line, tail := cutLine(*bp); line != nil; line, tail = cutLine(tail) {
@@ -205,9 +207,19 @@ func (m *member) establish(ctx context.Context, first bool) (_ *websocket.Conn, 
 	m.handle(rest, time.Now().UnixNano())
 	m.mu.Unlock()
 
-	joined = true
-	conn.SetReadDeadline(time.Time{})
+	// From here on a poller reads conn; the joined event's message was the
+	// last read here.
 	m.wmu.Lock()
+	err = watch(conn, m.deliver, func(payload []byte) {
+		// Answered from a goroutine of its own: the poller must not wait
+		// for m.wmu, which a sender may hold while its write waits.
+		go m.pong(conn, append([]byte(nil), payload...))
+	})
+	if err != nil {
+		m.wmu.Unlock()
+		return nil, err
+	}
+	joined = true
 	m.conn = conn
 	err = m.resend()
 	m.wmu.Unlock()
@@ -218,34 +230,36 @@ func (m *member) establish(ctx context.Context, first bool) (_ *websocket.Conn, 
 	return conn, err
 }
 
-// readOn reads conn until it ends, which closing it (agent.close, churn,
-// the end of ctx) makes happen.
-func (m *member) readOn(ctx context.Context, conn *websocket.Conn) (err error) {
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+// readOn waits until conn, which a poller reads for m (see watch), ends,
+// which closing it (agent.close, churn, the end of ctx) makes happen.
+func (m *member) readOn(ctx context.Context, conn *wsconn) error {
+	stop := context.AfterFunc(ctx, conn.Close)
 	defer stop()
-	for {
-		// Take a buffer only once a message has begun to arrive.
-		var r io.Reader
-		if _, r, err = conn.NextReader(); err != nil {
-			break
-		}
-		b := getBuf()
-		*b, err = readAll(r, (*b)[:0])
-		if err != nil {
-			putBuf(b)
-			break
-		}
-		now := time.Now().UnixNano()
-		m.mu.Lock()
-		m.messages++
-		m.handle(*b, now)
-		m.mu.Unlock()
-		putBuf(b)
-	}
+	err := <-conn.done
 	m.wmu.Lock()
-	m.conn = nil
+	if m.conn == conn {
+		m.conn = nil
+	}
 	m.wmu.Unlock()
 	return err
+}
+
+// deliver accounts for one message from m's connection.
+func (m *member) deliver(msg []byte) {
+	now := time.Now().UnixNano()
+	m.mu.Lock()
+	m.messages++
+	m.handle(msg, now)
+	m.mu.Unlock()
+}
+
+// pong answers a ping on conn, if it is still m's connection.
+func (m *member) pong(conn *wsconn, payload []byte) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	if m.conn == conn {
+		conn.writeFrame(opPong, payload, writeTimeout)
+	}
 }
 
 // handle accounts for the events of one message that arrived at now (Unix
@@ -322,8 +336,7 @@ func (m *member) send(buf []byte) (_ []byte, ok bool) {
 	m.a.pending.Add(1)
 	m.a.sent.Add(1)
 	buf = appendSend(buf[:0], m.room.name, id, now.UnixNano(), m.a.plan.Size)
-	m.conn.SetWriteDeadline(now.Add(10 * time.Second))
-	if err := m.conn.WriteMessage(websocket.TextMessage, buf); err != nil {
+	if err := m.conn.writeMessage(buf, writeTimeout); err != nil {
 		// The reader sees the connection end too, and reconnects; the
 		// message stays pending and is sent again then.
 		m.conn.Close()
@@ -352,8 +365,7 @@ func (m *member) resend() error {
 			continue
 		}
 		buf = appendSend(buf[:0], m.room.name, id, ts, m.a.plan.Size)
-		m.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if err := m.conn.WriteMessage(websocket.TextMessage, buf); err != nil {
+		if err := m.conn.writeMessage(buf, writeTimeout); err != nil {
 			return err
 		}
 		m.a.resent.Add(1)
@@ -434,32 +446,6 @@ func errorText(line []byte) string {
 		return fmt.Sprintf("%.200q", line)
 	}
 	return ev.Code + ": " + ev.Message
-}
-
-// readMessage reads the next WebSocket message, appending it to b.
-func readMessage(conn *websocket.Conn, b []byte) ([]byte, error) {
-	_, r, err := conn.NextReader()
-	if err != nil {
-		return b, err
-	}
-	return readAll(r, b)
-}
-
-// readAll appends what r yields until io.EOF to b.
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }
 
 // Message buffers are pooled: a connection holds one only while it reads,
