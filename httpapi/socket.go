@@ -335,16 +335,7 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 			reply = s.errorEvent(err, room, clientID)
 		}
 		if reply != nil {
-			// Observed before the ack is written, so a client that holds
-			// its ack finds the send counted in the metrics. An ack is
-			// queued behind the message's fan-out rather than written at
-			// once, so the sender's copy and the ack usually share a write.
-			write := c.Reply
-			if _, ok := reply.(ackEvent); ok {
-				s.obs.Acked(time.Since(read))
-				write = func(_ context.Context, frame []byte) error { return c.Post(frame) }
-			}
-			if write(ctx, marshal(reply)) != nil {
+			if c.Reply(ctx, marshal(reply)) != nil {
 				return false, false
 			}
 		}
@@ -371,11 +362,14 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *frame) (any, erro
 		}
 		return roomEvent{Type: "left", Room: f.Room}, nil
 	case "send":
-		e, err := c.Send(ctx, f.Room, f.ClientID, f.Text)
-		if err != nil {
-			return nil, err
-		}
-		return ackEvent{Type: "ack", Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)}, nil
+		// The hub queues the ack ahead of the message's fan-out. It is
+		// observed before it is written, so a client that holds its ack
+		// finds the send counted in the metrics.
+		_, err := c.Send(ctx, f.Room, f.ClientID, f.Text, func(e *parley.Entry) []byte {
+			s.obs.Acked(time.Since(s.lastFrame))
+			return marshal(ackEvent{Type: "ack", Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)})
+		})
+		return nil, err
 	case "typing":
 		return nil, c.Typing(ctx, f.Room)
 	default: // "ping"; decodeFrame admits no other type

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -196,7 +198,7 @@ func mustJoin(t *testing.T, c *Client, room string, since *int64) {
 
 func mustSend(t *testing.T, c *Client, room, clientID, text string) *parley.Entry {
 	t.Helper()
-	e, err := c.Send(context.Background(), room, clientID, text)
+	e, err := c.Send(context.Background(), room, clientID, text, nil)
 	if err != nil {
 		t.Fatalf("%s: Send(%q, %q) = %v", c.Nick(), room, text, err)
 	}
@@ -256,6 +258,106 @@ func TestSendIsIdempotentPerClientID(t *testing.T) {
 	}
 }
 
+// TestSendQueuesAckFirst checks that the acknowledgement goes into the
+// sender's queue ahead of its own copy of the message, so that it never
+// waits behind the rest of a fan-out; and that a sender closed meanwhile
+// still has its message published to the room.
+func TestSendQueuesAckFirst(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	ana, err := f.hub.Connect("ana", "", discard{}) // its queue is read below
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ana.Disconnect)
+	bob, pb := f.connect(t, "bob", "")
+	mustJoin(t, ana, "general", nil)
+	mustJoin(t, bob, "general", nil)
+	pb.next(t, "bob's join entry", func(e event) bool { return e.Type == "join" && e.From == "bob" })
+	ack := func(e *parley.Entry) []byte {
+		return []byte(fmt.Sprintf(`{"type":"ack","room":%q,"clientId":%q,"seq":%d}`, e.Room, e.ClientID, e.Seq))
+	}
+	sent, err := ana.Send(context.Background(), "general", "a-1", "hello", ack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb.next(t, "ana's message", isMessage("hello"))
+	var got []string
+	for _, frame := range ana.Take(nil) {
+		var e event
+		json.Unmarshal(frame, &e)
+		got = append(got, fmt.Sprintf("%s %d", e.Type, e.Seq))
+	}
+	want := fmt.Sprintf("ack %d, message %d", sent.Seq, sent.Seq)
+	if n := len(got); n < 2 || strings.Join(got[n-2:], ", ") != want {
+		t.Errorf("ana's queue ends %q, want %s", got, want)
+	}
+
+	ana.close(CloseTooSlow)
+	if _, err := ana.Send(context.Background(), "general", "a-2", "still", ack); !errors.Is(err, ErrClosed) {
+		t.Errorf("Send() by a closed client = %v, want ErrClosed", err)
+	}
+	pb.next(t, "the closed sender's message", isMessage("still"))
+}
+
+// TestSendWritesAckInLargeRoom checks that in a room with more than
+// postAckMembers members here, the ack is written at once rather than
+// queued behind the fan-out.
+func TestSendWritesAckInLargeRoom(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	w := &writes{frames: make(chan string, 10)}
+	ana, err := f.hub.Connect("ana", "", w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ana.Disconnect)
+	mustJoin(t, ana, "big", nil)
+	for i := range postAckMembers {
+		c, err := f.hub.Connect(fmt.Sprintf("m%d", i), "", discard{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Disconnect)
+		mustJoin(t, c, "big", nil)
+	}
+	ack := func(e *parley.Entry) []byte { return []byte(fmt.Sprintf(`{"type":"ack","seq":%d}`, e.Seq)) }
+	sent, err := ana.Send(context.Background(), "big", "a-1", "hello", ack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"type":"ack","seq":%d}`, sent.Seq)
+	for {
+		if got := recvFrame(t, w.frames); got == want {
+			break
+		}
+	}
+	for _, frame := range ana.Take(nil) {
+		if strings.Contains(string(frame), `"ack"`) {
+			t.Errorf("ack queued too: %s", frame)
+		}
+	}
+}
+
+// writes is a connection that records what the hub writes to it at once;
+// its queue is read by the test.
+type writes struct{ frames chan string }
+
+func (w *writes) Write(_ context.Context, frame []byte) error {
+	w.frames <- string(frame)
+	return nil
+}
+func (*writes) Wake() {}
+
+func recvFrame(t *testing.T, ch <-chan string) string {
+	t.Helper()
+	select {
+	case f := <-ch:
+		return f
+	case <-time.After(5 * time.Second):
+		t.Fatal("no frame written within 5s")
+		return ""
+	}
+}
+
 func TestSendErrors(t *testing.T) {
 	f := newFixture(t, Options{})
 	ana, _ := f.connect(t, "ana", "")
@@ -271,7 +373,7 @@ func TestSendErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ana.Send(ctx, tt.room, tt.clientID, tt.text)
+			_, err := ana.Send(ctx, tt.room, tt.clientID, tt.text, nil)
 			if got := parley.CodeOf(err); got != tt.code {
 				t.Errorf("Send() = %v (code %s), want code %s", err, got, tt.code)
 			}
@@ -395,7 +497,7 @@ func TestReplayUnderLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range perSender {
-				e, err := c.Send(context.Background(), room, fmt.Sprintf("m%d", j), fmt.Sprintf("%s #%d", c.Nick(), j))
+				e, err := c.Send(context.Background(), room, fmt.Sprintf("m%d", j), fmt.Sprintf("%s #%d", c.Nick(), j), nil)
 				if err != nil {
 					t.Errorf("Send() = %v", err)
 					return
@@ -587,7 +689,7 @@ func TestExplicitLeave(t *testing.T) {
 	if err := bob.Leave(context.Background(), "general"); parley.CodeOf(err) != "not_joined" {
 		t.Errorf("second Leave() = %v, want not_joined", err)
 	}
-	if _, err := bob.Send(context.Background(), "general", "x", "hi"); parley.CodeOf(err) != "not_joined" {
+	if _, err := bob.Send(context.Background(), "general", "x", "hi", nil); parley.CodeOf(err) != "not_joined" {
 		t.Errorf("Send() after Leave = %v, want not_joined", err)
 	}
 }

@@ -123,7 +123,7 @@ func TestStoreFailureIsReported(t *testing.T) {
 	ana, _ := f.connect(t, "ana", "")
 	mustJoin(t, ana, "general", nil)
 	f.store.Close()
-	_, err := ana.Send(context.Background(), "general", "x", "lost?")
+	_, err := ana.Send(context.Background(), "general", "x", "lost?", nil)
 	if err == nil || parley.KindOf(err) != parley.Internal {
 		t.Errorf("Send() on a closed store = %v, want an internal error", err)
 	}

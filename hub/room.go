@@ -598,12 +598,27 @@ func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
 	}
 }
 
+// postAckMembers is the most members a room may have on this server for a
+// sender's ack to be queued with the sender's own copy of the message (one
+// write for both) rather than written at once. A queued ack waits for the
+// sender's writer, which yields to the other members' writers first: at
+// 1,000 members that delayed acks by several milliseconds.
+const postAckMembers = 64
+
 // Send stores a message from c in the room named name, which c must have
 // joined, and publishes it. It returns the stored entry, which is the
 // original one when clientID was sent before. Errors are those of
 // parley.Entry.Validate, NotFound when c is not in the room, and the
 // store's.
-func (c *Client) Send(ctx context.Context, name, clientID, text string) (*parley.Entry, error) {
+//
+// ack, if not nil, makes the frame that acknowledges the stored entry. In a
+// room with at most postAckMembers members here, Send queues it for c (see
+// Post) before it publishes the entry, and c's writer usually writes it
+// together with c's own copy; in a larger room it writes it at once, after
+// publishing, so that it does not wait behind the room's fan-out. When c
+// has been closed meanwhile, the entry is published all the same and Send
+// returns ErrClosed.
+func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func(*parley.Entry) []byte) (*parley.Entry, error) {
 	if _, ok := c.rooms[name]; !ok {
 		return nil, notJoined(name)
 	}
@@ -614,9 +629,28 @@ func (c *Client) Send(ctx context.Context, name, clientID, text string) (*parley
 	if _, err := c.h.store.Append(ctx, e); err != nil {
 		return nil, err
 	}
+	var frame []byte
+	var err error
+	queued := false
+	if ack != nil {
+		frame = ack(e)
+		r := c.rooms[name]
+		r.mu.Lock()
+		queued = len(r.subs) <= postAckMembers
+		r.mu.Unlock()
+		if queued {
+			err = c.Post(frame)
+		}
+	}
 	// A duplicate is published again too: harmless to rooms that have it,
 	// and it repairs a publication lost to a crash between commit and publish.
 	c.h.publishEntry(ctx, e)
+	if frame != nil && !queued {
+		err = c.Reply(ctx, frame)
+	}
+	if err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
