@@ -137,18 +137,6 @@ func (c *Client) enqueue(frame []byte) bool {
 	return true
 }
 
-// Post queues frame behind the frames waiting for c's writer, which may
-// write them together: an acknowledgement posted right after its message
-// was fanned out usually shares a write with the sender's own copy. It
-// returns ErrClosed when the hub has closed c, or closes it as too slow
-// when its queue is full.
-func (c *Client) Post(frame []byte) error {
-	if !c.enqueue(frame) {
-		return ErrClosed
-	}
-	return nil
-}
-
 // Reply writes frame to the connection, ahead of every frame queued after
 // it, unless the hub has closed the client or ctx is done.
 func (c *Client) Reply(ctx context.Context, frame []byte) error {

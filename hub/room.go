@@ -612,12 +612,13 @@ const postAckMembers = 64
 // store's.
 //
 // ack, if not nil, makes the frame that acknowledges the stored entry. In a
-// room with at most postAckMembers members here, Send queues it for c (see
-// Post) before it publishes the entry, and c's writer usually writes it
-// together with c's own copy; in a larger room it writes it at once, after
-// publishing, so that it does not wait behind the room's fan-out. When c
-// has been closed meanwhile, the entry is published all the same and Send
-// returns ErrClosed.
+// room with at most postAckMembers members here, Send queues it for c's
+// writer just before it publishes the entry, and the writer usually writes
+// it together with c's own copy; in a larger room it writes it at once,
+// after publishing, so that it does not wait behind the room's fan-out.
+// When c has been closed meanwhile (or is closed as too slow because its
+// queue is full), the entry is published all the same and Send returns
+// ErrClosed.
 func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func(*parley.Entry) []byte) (*parley.Entry, error) {
 	if _, ok := c.rooms[name]; !ok {
 		return nil, notJoined(name)
@@ -638,8 +639,8 @@ func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func
 		r.mu.Lock()
 		queued = len(r.subs) <= postAckMembers
 		r.mu.Unlock()
-		if queued {
-			err = c.Post(frame)
+		if queued && !c.enqueue(frame) {
+			err = ErrClosed
 		}
 	}
 	// A duplicate is published again too: harmless to rooms that have it,

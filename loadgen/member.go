@@ -34,7 +34,8 @@ type member struct {
 
 	ready chan error // receives the outcome of the first join, once
 
-	// Lock order: wmu, then mu.
+	// Lock order: wmu, then the connection's mu (a poller holds it while it
+	// hands on a message), then mu.
 	wmu     sync.Mutex
 	conn    *wsconn     // guarded by wmu; nil while not joined
 	nextID  uint64      // guarded by wmu: the last client id counter used
@@ -71,7 +72,7 @@ func (m *member) run(ctx context.Context, conn *wsconn, err error) {
 		established := conn != nil
 		if established {
 			if err == nil {
-				err = m.readOn(ctx, conn)
+				err = m.awaitEnd(ctx, conn)
 			}
 			conn.Close()
 		}
@@ -230,9 +231,9 @@ func (m *member) establish(ctx context.Context, first bool) (_ *wsconn, err erro
 	return conn, err
 }
 
-// readOn waits until conn, which a poller reads for m (see watch), ends,
+// awaitEnd waits until conn, which a poller reads for m (see watch), ends,
 // which closing it (agent.close, churn, the end of ctx) makes happen.
-func (m *member) readOn(ctx context.Context, conn *wsconn) error {
+func (m *member) awaitEnd(ctx context.Context, conn *wsconn) error {
 	stop := context.AfterFunc(ctx, conn.Close)
 	defer stop()
 	err := <-conn.done

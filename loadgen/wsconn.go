@@ -200,8 +200,8 @@ func (c *wsconn) writeFrame(op byte, payload []byte, timeout time.Duration) erro
 }
 
 // readMessage reads the next message and appends it to b, answering pings
-// meanwhile. It is for the handshake's phase, before watch: the caller is
-// the only reader and writer. ctx's deadline, if any, bounds the wait.
+// meanwhile, waiting at most timeout. It is for connecting (hello, join),
+// before watch: the caller is the connection's only reader and writer.
 func (c *wsconn) readMessage(b []byte, timeout time.Duration) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
