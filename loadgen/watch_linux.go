@@ -52,13 +52,8 @@ func watch(c *wsconn, deliver, ping func([]byte)) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
-	c.deliver, c.ping = deliver, ping
-	if err := c.handle(false); err != nil {
-		c.finishLocked(err)
-		return nil
+	if open, err := c.begin(deliver, ping); !open {
+		return err
 	}
 	sc, ok := c.nc.(syscall.Conn) // not over TLS
 	if !ok {

@@ -16,13 +16,8 @@ type poller struct{}
 func watch(c *wsconn, deliver, ping func([]byte)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
-	c.deliver, c.ping = deliver, ping
-	if err := c.handle(false); err != nil {
-		c.finishLocked(err)
-		return nil
+	if open, err := c.begin(deliver, ping); !open {
+		return err
 	}
 	go c.readLoop()
 	return nil

@@ -373,6 +373,22 @@ func (c *wsconn) received(err error) {
 	}
 }
 
+// begin hands c's messages from now on to deliver and its pings' payloads
+// to ping, starting with those that arrived while connecting, and reports
+// whether c is still open; if not, err says why unless c.done does. c.mu
+// is held.
+func (c *wsconn) begin(deliver, ping func([]byte)) (open bool, err error) {
+	if c.closed {
+		return false, net.ErrClosed
+	}
+	c.deliver, c.ping = deliver, ping
+	if err := c.handle(false); err != nil {
+		c.finishLocked(err)
+		return false, nil
+	}
+	return true, nil
+}
+
 // readLoop reads c on a goroutine of its own until it ends: for the
 // connections a poller cannot read, and where there is none.
 func (c *wsconn) readLoop() {
