@@ -480,6 +480,53 @@ func TestJoinActiveRoom(t *testing.T) {
 	}
 }
 
+// A join to a room with no members here reads the room once, after
+// subscribing, and creates it in the store when it is new; a refused join
+// to a new room leaves nothing behind, in the store or here.
+func TestJoinReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open() = %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := &roomReads{Store: db}
+	f := startHub(t, store, Options{})
+
+	ana, pa := f.connect(t, "ana", "")
+	if err := ana.Join(ctx, "new", ptr(1)); parley.CodeOf(err) != "bad_since" {
+		t.Errorf("Join(new room, since 1) = %v, want bad_since", err)
+	}
+	if _, err := db.Room(ctx, "new"); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("after a refused join, Room(new) = %v, want NotFound", err)
+	}
+	if st := f.hub.Stats(); st.Rooms != 0 {
+		t.Errorf("after a refused join, %d rooms here, want 0", st.Rooms)
+	}
+
+	before := store.n.Load()
+	mustJoin(t, ana, "new", nil)
+	if j := pa.next(t, "joined", isType("joined")); j.LastSeq != 0 {
+		t.Errorf("joined = %+v, want lastSeq 0", j)
+	}
+	pa.next(t, "own join entry", isType("join"))
+	if _, err := db.Room(ctx, "new"); err != nil {
+		t.Errorf("Room(new) after the join = %v", err)
+	}
+	if n := store.n.Load() - before; n != 1 {
+		t.Errorf("a join creating a room read it %d times, want 1", n)
+	}
+
+	if _, err := db.EnsureRoom(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	before = store.n.Load()
+	mustJoin(t, ana, "old", nil)
+	if n := store.n.Load() - before; n != 1 {
+		t.Errorf("a join to a room with no members here read it %d times, want 1", n)
+	}
+}
+
 // TestReplayUnderLoad is the resume guarantee: clients that join with since
 // while others keep sending get every entry after since exactly once, in
 // order, first from the store and then live.

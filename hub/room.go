@@ -26,6 +26,7 @@ type room struct {
 	online    map[string]*presence // by folded nickname; guarded by mu
 	typing    map[string]time.Time // last typing relayed, by folded nickname, nil until then; guarded by mu
 	released  bool                 // removed from the hub; guarded by mu
+	missing   bool                 // the store has no such room yet; guarded by mu
 	err       error                // why the room could not start; written before ready is closed
 }
 
@@ -50,7 +51,8 @@ type presence struct {
 
 // acquire returns the room named name, creating its local state, with a
 // broker subscription, when it has none. It waits until the room knows the
-// newest sequence number that local subscribers have been given.
+// newest sequence number that local subscribers have been given, which is
+// 0, with missing set, for a room the store does not have yet.
 func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 	h.mu.Lock()
 	r := h.rooms[name]
@@ -72,6 +74,12 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 		// after the read is published after it, so it reaches this room.
 		r.unsubscribe = h.broker.Subscribe(name, func(msg []byte) { h.receive(r, msg) })
 		info, err := h.store.Room(ctx, name)
+		if parley.KindOf(err) == parley.NotFound {
+			// Whoever joins creates it; what another replica appends
+			// meanwhile is published after the subscription above.
+			info, err = &parley.Room{Name: name}, nil
+			r.missing = true
+		}
 		r.mu.Lock()
 		if err != nil {
 			r.err = err
@@ -277,13 +285,6 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil && *since < 0 {
 		return parley.CodeErrorf(parley.Invalid, "bad_since", "since must not be negative.")
 	}
-	// A room with members here exists, and every entry they were given is
-	// committed: a join that asks for no more than those needs no read.
-	if delivered, ok := h.localLast(name); !ok || since != nil && *since > delivered {
-		if err := h.ensureRoom(ctx, name, since); err != nil {
-			return err
-		}
-	}
 	key := c.person.key
 	var r *room
 	var s *sub
@@ -291,6 +292,10 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	for r == nil {
 		var err error
 		if r, err = h.acquire(ctx, name); err != nil {
+			return err
+		}
+		if err := h.admit(ctx, r, since); err != nil {
+			h.releaseIfIdle(r)
 			return err
 		}
 		r.mu.Lock()
@@ -358,21 +363,32 @@ func (h *Hub) localRoom(name string) *room {
 	return h.rooms[name]
 }
 
-// localLast returns the newest seq given to the members of the room named
-// name on this hub, and whether it has local state that is ready.
-func (h *Hub) localLast(name string) (int64, bool) {
-	r := h.localRoom(name)
-	if r == nil {
-		return 0, false
+// admit checks a join's since against the log of r, which acquire has
+// made ready, and creates the room in the store when it has none yet. A
+// since no greater than what r's members here were given needs no read:
+// those entries are committed. Beyond that, an entry may be committed and
+// not yet delivered here, so the store decides. A refused join changes
+// nothing.
+func (h *Hub) admit(ctx context.Context, r *room, since *int64) error {
+	r.mu.Lock()
+	delivered, missing := r.delivered, r.missing
+	r.mu.Unlock()
+	if since != nil && *since > delivered {
+		if err := h.ensureRoom(ctx, r.name, since); err != nil {
+			return err
+		}
+		missing = false // ensureRoom created it
 	}
-	select {
-	case <-r.ready:
-	default:
-		return 0, false
+	if !missing {
+		return nil
+	}
+	if _, err := h.store.EnsureRoom(ctx, r.name); err != nil {
+		return err
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.delivered, r.err == nil && !r.released
+	r.missing = false
+	r.mu.Unlock()
+	return nil
 }
 
 // ensureRoom checks since against the newest entry of the room named name
