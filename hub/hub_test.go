@@ -433,18 +433,25 @@ func (s *roomReads) Room(ctx context.Context, name string) (*parley.Room, error)
 	return s.Store.Room(ctx, name)
 }
 
-// Joining a room that has members here needs no read of the store when the
-// client asks for no more than they were given; beyond that, the store
-// decides, since an entry may be committed and not yet delivered here.
-func TestJoinActiveRoom(t *testing.T) {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+// readCountingFixture returns a hub on a fresh SQLite store whose reads of
+// rooms it counts, and the store itself, to change it behind the hub.
+func readCountingFixture(t *testing.T) (*sqlite.DB, *roomReads, *fixture) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatalf("sqlite.Open() = %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	store := &roomReads{Store: db}
-	f := startHub(t, store, Options{})
+	return db, store, startHub(t, store, Options{})
+}
+
+// Joining a room that has members here needs no read of the store when the
+// client asks for no more than they were given; beyond that, the store
+// decides, since an entry may be committed and not yet delivered here.
+func TestJoinActiveRoom(t *testing.T) {
+	ctx := context.Background()
+	db, store, f := readCountingFixture(t)
 	ana, pa := f.connect(t, "ana", "")
 	mustJoin(t, ana, "general", nil)
 	pa.next(t, "own join", isType("join")) // seq 1, delivered here
@@ -485,13 +492,7 @@ func TestJoinActiveRoom(t *testing.T) {
 // to a new room leaves nothing behind, in the store or here.
 func TestJoinReadsOnce(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open() = %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store := &roomReads{Store: db}
-	f := startHub(t, store, Options{})
+	db, store, f := readCountingFixture(t)
 
 	ana, pa := f.connect(t, "ana", "")
 	if err := ana.Join(ctx, "new", ptr(1)); parley.CodeOf(err) != "bad_since" {
