@@ -373,17 +373,19 @@ func (h *Hub) admit(ctx context.Context, r *room, since *int64) error {
 	r.mu.Lock()
 	delivered, missing := r.delivered, r.missing
 	r.mu.Unlock()
-	if since != nil && *since > delivered {
-		if err := h.ensureRoom(ctx, r.name, since); err != nil {
+	switch {
+	case since != nil && *since > delivered:
+		// A since of 1 or more that the store's log reaches: the room
+		// exists.
+		if err := h.checkSince(ctx, r.name, *since); err != nil {
 			return err
 		}
-		missing = false // ensureRoom created it
-	}
-	if !missing {
+	case missing:
+		if _, err := h.store.EnsureRoom(ctx, r.name); err != nil {
+			return err
+		}
+	default:
 		return nil
-	}
-	if _, err := h.store.EnsureRoom(ctx, r.name); err != nil {
-		return err
 	}
 	r.mu.Lock()
 	r.missing = false
@@ -391,10 +393,9 @@ func (h *Hub) admit(ctx context.Context, r *room, since *int64) error {
 	return nil
 }
 
-// ensureRoom checks since against the newest entry of the room named name
-// in the store, then creates the room if it does not exist: a refused join
-// changes nothing.
-func (h *Hub) ensureRoom(ctx context.Context, name string, since *int64) error {
+// checkSince refuses since when it is beyond the newest entry of the room
+// named name in the store (0 for a room the store does not have).
+func (h *Hub) checkSince(ctx context.Context, name string, since int64) error {
 	last := int64(0)
 	info, err := h.store.Room(ctx, name)
 	switch {
@@ -403,13 +404,8 @@ func (h *Hub) ensureRoom(ctx context.Context, name string, since *int64) error {
 	case parley.KindOf(err) != parley.NotFound:
 		return err
 	}
-	if since != nil && *since > last {
-		return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", *since, name, last)
-	}
-	if info == nil {
-		if _, err := h.store.EnsureRoom(ctx, name); err != nil {
-			return err
-		}
+	if since > last {
+		return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", since, name, last)
 	}
 	return nil
 }
@@ -636,7 +632,8 @@ const postAckMembers = 64
 // queue is full), the entry is published all the same and Send returns
 // ErrClosed.
 func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func(*parley.Entry) []byte) (*parley.Entry, error) {
-	if _, ok := c.rooms[name]; !ok {
+	r, ok := c.rooms[name]
+	if !ok {
 		return nil, notJoined(name)
 	}
 	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.person.nick, ClientID: clientID, Text: text}
@@ -651,7 +648,6 @@ func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func
 	queued := false
 	if ack != nil {
 		frame = ack(e)
-		r := c.rooms[name]
 		r.mu.Lock()
 		queued = len(r.subs) <= postAckMembers
 		r.mu.Unlock()
