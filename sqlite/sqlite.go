@@ -33,8 +33,11 @@ import (
 var ErrClosed = errors.New("sqlite: store is closed")
 
 // maxBatch bounds the number of writes committed in one transaction, so one
-// batch never holds the write lock for long.
-const maxBatch = 256
+// batch never holds the write lock for long (tens of milliseconds at most).
+// It is high enough to take every waiting client's append at once under
+// load: the larger the batch, the more of its appends share the index
+// pages it rewrites.
+const maxBatch = 2048
 
 // busyTimeout is how long a connection waits for a lock held by another
 // process (such as `parley migrate` or a backup) before failing.
