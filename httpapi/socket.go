@@ -169,14 +169,13 @@ type socket struct {
 	// One writer at a time: the reader writing a reply (Write), a flush
 	// goroutine writing the queue, or a close. Pings may be written
 	// alongside: a write to the network connection is never interleaved.
-	wmu       sync.Mutex
-	closing   bool        // a close frame is written; guarded by wmu
-	deadline  int64       // the write deadline set, in Unix ns; guarded by wmu
-	flushing  atomic.Bool // a flush goroutine runs
-	closeSent atomic.Bool // the close frame the hub asked for is written
-	ended     atomic.Bool // the connection is over, or a write failed: nothing more to write
-	frames    [][]byte    // the flush goroutine's buffer
-	pinger    *time.Timer // pings the client every pingPeriod
+	wmu      sync.Mutex
+	closing  atomic.Bool // a close frame is written: nothing more may be; set under wmu
+	deadline int64       // the write deadline set, in Unix ns; guarded by wmu
+	flushing atomic.Bool // a flush goroutine runs
+	ended    atomic.Bool // the connection is over, or a write failed: nothing more to write
+	frames   [][]byte    // the flush goroutine's buffer
+	pinger   *time.Timer // pings the client every pingPeriod
 }
 
 // next reads the next frame, enforcing the rate limit. It returns nil when
@@ -215,14 +214,19 @@ func (s *socket) next() (*frame, error, bool) {
 	return f, err, true
 }
 
-// closeWith sends a close frame; the client then closes the connection.
-// No message is written after it.
-func (s *socket) closeWith(code int, reason string) {
+// closeWith sends a close frame, unless one was sent already, and reports
+// whether it did; the client then closes the connection. No message is
+// written after it.
+func (s *socket) closeWith(code int, reason string) bool {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.closing = true
+	if s.closing.Load() {
+		return false
+	}
+	s.closing.Store(true)
 	msg := websocket.FormatCloseMessage(code, reason)
 	_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+	return true
 }
 
 // closeAndDrain sends a close frame, then drains the connection.
@@ -450,7 +454,7 @@ func gather(c *hub.Client) {
 
 // mustFlush reports whether frames or a close wait to be written.
 func (s *socket) mustFlush(c *hub.Client) bool {
-	if s.ended.Load() || s.closeSent.Load() {
+	if s.ended.Load() || s.closing.Load() {
 		return false
 	}
 	select {
@@ -464,7 +468,7 @@ func (s *socket) mustFlush(c *hub.Client) bool {
 // flushOnce writes the frames queued now, or the close frame the hub asked
 // for, and reports whether it wrote anything.
 func (s *socket) flushOnce(c *hub.Client) bool {
-	if s.ended.Load() || s.closeSent.Load() {
+	if s.ended.Load() || s.closing.Load() {
 		return false
 	}
 	if s.sendClose(c) {
@@ -496,11 +500,7 @@ func (s *socket) sendClose(c *hub.Client) bool {
 	default:
 		return false
 	}
-	if !s.closeSent.CompareAndSwap(false, true) {
-		return false
-	}
-	s.closeWith(c.CloseCode(), "")
-	return true
+	return s.closeWith(c.CloseCode(), "")
 }
 
 // ping writes a ping, and comes back after pingPeriod while the connection
@@ -538,7 +538,7 @@ func (s *socket) writeFrames(frames [][]byte) error {
 // through the library's writer, a goroutine writing to an idle connection
 // would outgrow its first stack.
 func (s *socket) writeMessage(frames [][]byte, events int) error {
-	if s.closing {
+	if s.closing.Load() {
 		return websocket.ErrCloseSent
 	}
 	size := len(frames) - 1 // newlines
