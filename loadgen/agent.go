@@ -202,7 +202,10 @@ func (a *agent) dialer(i int) *net.Dialer {
 	defer a.mu.Unlock()
 	d := a.dialers[src]
 	if d == nil {
-		d = &net.Dialer{Timeout: establishTimeout}
+		// No TCP keep-alive probes, as on the server: a member's connection
+		// is pinged by the server, and setting them up took four system
+		// calls a connection.
+		d = &net.Dialer{Timeout: establishTimeout, KeepAlive: -1}
 		if a.plan.Spread {
 			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+src))}
 			d.Control = bindNoPort
