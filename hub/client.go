@@ -46,12 +46,13 @@ type Client struct {
 
 	// queue holds the frames fanned out to the client, oldest first. The
 	// hub appends without ever blocking, and wakes conn when the queue
-	// stops being empty; when it is full, the client is closed with
-	// CloseTooSlow. A slice that grows only when frames wait costs an idle
-	// connection nothing, where a buffered channel would hold its whole
-	// capacity.
-	qmu   sync.Mutex
-	queue [][]byte // guarded by qmu
+	// stops being empty; when it would hold more than Options.QueueBytes,
+	// the client is closed with CloseTooSlow. A slice that grows only when
+	// frames wait costs an idle connection nothing, where a buffered
+	// channel would hold its whole capacity.
+	qmu    sync.Mutex
+	queue  [][]byte // guarded by qmu
+	qbytes int      // the bytes of the frames in queue; guarded by qmu
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -77,7 +78,7 @@ func (c *Client) Take(buf [][]byte) [][]byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	frames := c.queue
-	c.queue = buf[:0]
+	c.queue, c.qbytes = buf[:0], 0
 	return frames
 }
 
@@ -86,6 +87,13 @@ func (c *Client) Queued() int {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	return len(c.queue)
+}
+
+// queuedBytes returns the bytes of the frames waiting to be taken.
+func (c *Client) queuedBytes() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.qbytes
 }
 
 // Done is closed when the hub has closed the client; CloseCode then says why.
@@ -113,7 +121,8 @@ func (c *Client) tooSlow() {
 }
 
 // enqueue hands a fan-out frame to c without blocking. It reports false,
-// having closed c as too slow, when c's queue is full.
+// having closed c as too slow, when c's queue is full. An empty queue
+// takes any frame.
 func (c *Client) enqueue(frame []byte) bool {
 	select {
 	case <-c.done:
@@ -121,14 +130,16 @@ func (c *Client) enqueue(frame []byte) bool {
 	default:
 	}
 	c.qmu.Lock()
-	n := len(c.queue)
-	if n < c.h.opts.QueueSize {
+	n, size := len(c.queue), c.qbytes
+	full := n > 0 && size+len(frame) > c.h.opts.QueueBytes
+	if !full {
 		c.queue = append(c.queue, frame)
+		c.qbytes += len(frame)
 	}
 	c.qmu.Unlock()
 	switch {
-	case n >= c.h.opts.QueueSize:
-		c.h.logger.Warn("closing slow client", "nick", c.person.nick, "queued", n)
+	case full:
+		c.h.logger.Warn("closing slow client", "nick", c.person.nick, "queued", n, "bytes", size)
 		c.tooSlow()
 		return false
 	case n == 0:

@@ -47,12 +47,21 @@ type Options struct {
 	Grace time.Duration
 	// Guests allows hello with a bare nickname.
 	Guests bool
-	// QueueSize bounds the frames waiting for one client; zero means 256.
-	QueueSize int
+	// QueueBytes bounds the bytes of the frames waiting for one client;
+	// zero means 512 KiB. A client whose queue would grow beyond
+	// it is closed as too slow.
+	QueueBytes int
 	// GapWait is how long a room waits for a missing publication before it
 	// reads the entry from the store; zero means 100ms.
 	GapWait time.Duration
 }
+
+// defaultQueueBytes bounds what waits for one client unless Options say
+// otherwise: about 3,500 events of a short message, or 120 of the longest.
+// A join storm in a large room queues an online event and a join entry to
+// every member for each joiner; the bound lets a client that reads take
+// them, and a client that does not hold no more than this.
+const defaultQueueBytes = 512 << 10
 
 // Limits of the protocol that the hub enforces.
 const (
@@ -117,8 +126,8 @@ type person struct {
 // New returns a Hub that stores entries in store and reaches other replicas
 // through broker. Call Run for its background work.
 func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *Hub {
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = 256
+	if opts.QueueBytes <= 0 {
+		opts.QueueBytes = defaultQueueBytes
 	}
 	if opts.GapWait <= 0 {
 		opts.GapWait = 100 * time.Millisecond

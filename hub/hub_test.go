@@ -589,8 +589,39 @@ func TestReplayUnderLoad(t *testing.T) {
 	}
 }
 
+// TestQueueBoundCountsBytes: a frame larger than the bound still reaches a
+// client with nothing waiting, and a client is closed only when what waits
+// would exceed the bound.
+func TestQueueBoundCountsBytes(t *testing.T) {
+	f := newFixture(t, Options{QueueBytes: 100})
+	c, err := f.hub.Connect("ana", "", discard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect()
+	big, small := bytes.Repeat([]byte("x"), 150), bytes.Repeat([]byte("y"), 40)
+	if !c.enqueue(big) {
+		t.Fatal("a 150-byte frame to an empty queue bounded at 100 closed the client")
+	}
+	if got := c.Take(nil); len(got) != 1 || !bytes.Equal(got[0], big) {
+		t.Fatalf("Take() = %q, want the one big frame", got)
+	}
+	// Taken, it no longer counts: 40 + 40 fit, 40 more would not.
+	for range 2 {
+		if !c.enqueue(small) {
+			t.Fatal("80 bytes waiting closed a client bounded at 100")
+		}
+	}
+	if c.enqueue(small) {
+		t.Fatal("120 bytes waiting did not close a client bounded at 100")
+	}
+	if got := c.CloseCode(); got != CloseTooSlow {
+		t.Errorf("CloseCode() = %d, want %d", got, CloseTooSlow)
+	}
+}
+
 func TestSlowClientIsClosedAndResumes(t *testing.T) {
-	f := newFixture(t, Options{QueueSize: 4, Grace: time.Hour})
+	f := newFixture(t, Options{QueueBytes: 512, Grace: time.Hour}) // a few events
 	ctx := context.Background()
 	// Only the replies are read, never the live queue.
 	slow, err := f.hub.Connect("slow", "", discard{})

@@ -325,7 +325,7 @@ func TestReplayPageFrame(t *testing.T) {
 // TestTypingIsDroppedFirst: a receiver whose queue is more than half full
 // gets no typing notices, while entries still reach it.
 func TestTypingIsDroppedFirst(t *testing.T) {
-	f := newFixture(t, Options{QueueSize: 8, Grace: time.Hour})
+	f := newFixture(t, Options{QueueBytes: 1024, Grace: time.Hour})
 	ctx := context.Background()
 	ana, _ := f.connect(t, "ana", "")
 	mustJoin(t, ana, "general", nil)
@@ -338,11 +338,13 @@ func TestTypingIsDroppedFirst(t *testing.T) {
 	if err := bob.Join(ctx, "general", nil); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 3 {
+	// A message event is about 150 bytes: past half of 1,024, bob's
+	// queue still has room for it.
+	for i := 0; bob.queuedBytes() <= 512; i++ {
+		if i == 10 {
+			t.Fatalf("bob has %d bytes waiting after %d messages, want more than half of 1,024", bob.queuedBytes(), i)
+		}
 		mustSend(t, ana, "general", fmt.Sprint(i), "filling bob's queue")
-	}
-	if n := bob.Queued(); n <= 4 {
-		t.Fatalf("bob has %d frames waiting, want more than half of 8", n)
 	}
 	if err := ana.Typing(ctx, "general"); err != nil {
 		t.Fatal(err)

@@ -262,7 +262,7 @@ func (h *Hub) typingLocked(r *room, frame []byte) {
 	}
 	typist := strings.ToLower(t.From)
 	for c, s := range r.subs {
-		if s.replaying || c.person.key == typist || c.Queued() > h.opts.QueueSize/2 {
+		if s.replaying || c.person.key == typist || c.queuedBytes() > h.opts.QueueBytes/2 {
 			continue
 		}
 		c.enqueue(frame)
