@@ -97,6 +97,46 @@ test('history loads at once and older pages load on scroll without the view jump
   expect(await messageTexts(page)).toEqual(texts);
 });
 
+test('a view moved up stays up when something arrives before the scroll is reported', async ({ page, server }) => {
+  // The browser reports a scroll with the next frame; an event the server
+  // sends can land in between. A real server cannot be timed to hit that
+  // gap, so the test hands the page's own socket an event, as the server
+  // would send it, right after moving the view.
+  await page.addInitScript(() => {
+    const g = globalThis as unknown as { WebSocket: new (url: string) => object; parleySockets: object[] };
+    const Native = g.WebSocket;
+    g.parleySockets = [];
+    g.WebSocket = class extends Native {
+      constructor(url: string) {
+        super(url);
+        g.parleySockets.push(this);
+      }
+    };
+  });
+  // One page of history, more than the view holds: no older page loads
+  // when the view nears its top.
+  await seed(server.url, 'seeder', 'general', Array.from({ length: 45 }, (_, i) => `message ${i + 1}`));
+  await signIn(page, 'reader');
+  await expect(page.locator('.log li.msg').last()).toContainText('message 45');
+  await expect(page.getByText('This is the beginning of #general.')).toBeAttached();
+  const scroller = page.locator('.messages');
+  await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  expect(await scroller.evaluate((el) => el.scrollTop)).toBeGreaterThan(200);
+
+  await scroller.evaluate((el) => {
+    const g = globalThis as unknown as {
+      parleySockets: EventTarget[];
+      MessageEvent: new (type: string, init: { data: string }) => Event;
+    };
+    el.scrollTo({ top: 100 });
+    const online = JSON.stringify({ type: 'online', room: 'general', nick: 'zoe' });
+    g.parleySockets.at(-1)!.dispatchEvent(new g.MessageEvent('message', { data: online }));
+  });
+  // Once the event is shown, the view is where the person put it.
+  await expect(page.locator('.people-list')).toContainText('zoe');
+  expect(await scroller.evaluate((el) => el.scrollTop)).toBe(100);
+});
+
 test('a reload keeps the nickname and the conversation', async ({ page }) => {
   await signIn(page, 'carol');
   await send(page, 'before the reload');

@@ -111,6 +111,12 @@ export function MessageList({ room }: { room: RoomState }) {
     const prev = before.current;
     const lastOutgoing = room.outgoing[room.outgoing.length - 1];
     const sentJustNow = lastOutgoing !== undefined && count > prev.count && lastOutgoing.status === 'sending';
+    // The browser reports a scroll only with the next frame. A view moved up
+    // since it was last seen, away from the bottom of what it showed, was
+    // moved by the person: what arrived before the report must not pull it
+    // back down. (Content that shrank moves the view up too, but not away.)
+    const away = Math.min(prev.height, el.scrollHeight) - el.scrollTop - el.clientHeight >= STICK_WITHIN;
+    if (el.scrollTop < prev.top && away) atBottom.current = false;
     if (prev.first !== null && first !== null && first < prev.first) {
       // Older entries came in above: keep what the person was reading in place.
       el.scrollTop = prev.top + (el.scrollHeight - prev.height);
