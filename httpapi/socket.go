@@ -321,8 +321,7 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 		if !ok {
 			return false, false
 		}
-		read := time.Now()
-		s.lastFrame = read
+		s.lastFrame = time.Now()
 		var reply any
 		err := ferr
 		if err == nil {
