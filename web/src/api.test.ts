@@ -296,6 +296,67 @@ describe('resuming', () => {
     expect(t.client.getState().status).toBe('online');
   });
 
+  it('sends its joins right behind the hello when resuming, not after the welcome', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'));
+    t.rest.add('dev', msg(1, 'carol', 'build is green'));
+    const ws = await t.signIn('ana', 1);
+    t.client.openRoom('dev');
+    await flush();
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 1, online: ['ana'] });
+    ws.drop(1006);
+    t.clock.advance(60_000);
+    const ws2 = t.sock();
+    ws2.open();
+    expect(ws2.sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-1' },
+      { type: 'join', room: 'general', since: 1 },
+      { type: 'join', room: 'dev', since: 1 },
+    ]);
+    ws2.push(
+      { type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' },
+      { type: 'joined', room: 'general', lastSeq: 2, online: ['ana', 'bob'] },
+      msg(2, 'bob', 'missed'),
+    );
+    await flush();
+    expect(ws2.framesOf('join').length).toBe(2); // not again after the welcome
+    expect(t.seqs()).toEqual([1, 2]);
+    expect(t.client.getState().status).toBe('online');
+  });
+
+  it('leaves a room whose join went with the hello before the welcome comes', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'));
+    t.rest.add('dev', msg(1, 'carol', 'build is green'));
+    const ws = await t.signIn('ana', 1);
+    t.client.openRoom('dev');
+    await flush();
+    ws.drop(1006);
+    t.clock.advance(60_000);
+    const ws2 = t.sock();
+    ws2.open();
+    t.client.leaveRoom('dev');
+    expect(ws2.sent.at(-1)).toEqual({ type: 'leave', room: 'dev' });
+  });
+
+  it('signs out when a resuming hello is refused, whatever its joins get', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.drop(1006);
+    t.clock.advance(60_000);
+    const ws2 = t.sock();
+    ws2.open();
+    expect(ws2.framesOf('join')).toEqual([{ type: 'join', room: 'general', since: 0 }]);
+    ws2.push(
+      { type: 'error', code: 'nickname_taken', message: 'The nickname "ana" is taken. Choose another.' },
+      { type: 'error', code: 'hello_required', message: 'Say hello first.', room: 'general' },
+    );
+    const s = t.client.getState();
+    expect(s.status).toBe('signed-out');
+    expect(s.signInError?.code).toBe('nickname_taken');
+    expect(ws2.closedWith).toBe(1000);
+  });
+
   it('drops entries it already has (dedupe by seq)', async () => {
     const t = setup();
     t.rest.add('general', msg(1, 'bob', 'one'), msg(2, 'bob', 'two'));

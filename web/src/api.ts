@@ -627,7 +627,9 @@ export class ChatClient {
   leaveRoom(name: string): void {
     const r = this.rooms.get(name);
     if (!r) return;
-    if (r.joinSent && this.ws && this.greeted) this.sendFrame({ type: 'leave', room: name });
+    // A join sent with the hello is left even before the welcome: the
+    // server takes the frames in order.
+    if (r.joinSent && this.ws) this.sendFrame({ type: 'leave', room: name });
     this.dropRoomTimers(r);
     this.rooms.delete(name);
     this.order = this.order.filter((n) => n !== name);
@@ -832,6 +834,15 @@ export class ChatClient {
     this.changed(r);
   }
 
+  /** sendJoins joins every room not joined on this connection yet. */
+  private sendJoins(): void {
+    for (const name of this.order) {
+      const r = this.rooms.get(name);
+      // A room still reading its first page joins when the page is in.
+      if (r && !r.fetching) this.sendJoin(r);
+    }
+  }
+
   private sendJoin(r: RoomModel): void {
     if (r.joinSent) return;
     r.joinSent = true;
@@ -859,6 +870,10 @@ export class ChatClient {
       const hello: ClientFrame = { type: 'hello', v: PROTOCOL_VERSION, nick: this.wantNick };
       if (this.session) hello.session = this.session;
       this.sendFrame(hello);
+      // Resuming, the joins go right behind the hello: the server answers
+      // frames in order, so each room is live a round trip sooner. Were the
+      // hello refused, they would change nothing (hello_required).
+      if (this.session) this.sendJoins();
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -1064,11 +1079,7 @@ export class ChatClient {
       void this.loadInitial(r);
     }
     if (this.current === null) this.current = DEFAULT_ROOM;
-    for (const name of this.order) {
-      const r = this.rooms.get(name);
-      // A room still reading its first page joins when the page is in.
-      if (r && !r.fetching) this.sendJoin(r);
-    }
+    this.sendJoins();
     this.changedAll();
   }
 
