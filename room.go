@@ -3,7 +3,6 @@ package parley
 import (
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -35,7 +34,7 @@ func ValidateRoomName(name string) error {
 		return CodeErrorf(Invalid, "invalid_room", "Room name is longer than %d characters.", MaxRoomNameLen)
 	case strings.TrimSpace(name) != name:
 		return CodeErrorf(Invalid, "invalid_room", "Room name must not start or end with a space.")
-	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+	case !printable(name):
 		return CodeErrorf(Invalid, "invalid_room", "Room name may contain only printable characters.")
 	}
 	return nil

@@ -44,6 +44,17 @@ describe('validate', () => {
     expect(validateNick('😀'.repeat(32))).toBeNull();
   });
 
+  it('takes a zero-width joiner between two emoji only, as the server does', () => {
+    for (const ok of ['👩\u200d💻 dev', '👨\u200d👩\u200d👧', '🧑🏽\u200d🚀', '🏳\ufe0f\u200d🌈']) {
+      expect(validateNick(ok)).toBeNull();
+      expect(validateRoomName(ok)).toBeNull();
+    }
+    for (const bad of ['a\u200dna', '👩\u200da', 'ana 👩\u200d', '\u200d💻', '👩\u200d\u200d💻']) {
+      expect(validateNick(bad)).toMatch(/printable/);
+      expect(validateRoomName(bad)).toMatch(/printable/);
+    }
+  });
+
   it('checks room names and message text', () => {
     expect(validateRoomName('general')).toBeNull();
     expect(validateRoomName('two  spaces ok')).toBeNull();

@@ -6,9 +6,10 @@ export const MAX_NICK_LEN = 32;
 export const MAX_ROOM_LEN = 64;
 export const MAX_TEXT_BYTES = 4096;
 
-// Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the
-// ASCII space.
-const printable = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u;
+// Go's unicode.IsPrint (letters, marks, numbers, punctuation, symbols and the
+// ASCII space), and a zero-width joiner between two emoji (👩‍💻, 🏳️‍🌈): after
+// a symbol, a skin tone or the emoji selector, before a symbol.
+const printable = /^(?:[\p{L}\p{M}\p{N}\p{P}\p{S} ]|(?<=[\p{So}\p{Sk}\uFE0F])\u200D(?=\p{So}))*$/u;
 // Go's strings.TrimSpace trims Unicode white space.
 const edgeSpace = /^\s|\s$/u;
 
