@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -208,6 +209,7 @@ type event struct {
 	At       string         `json:"at"`
 	LastSeq  int64          `json:"lastSeq"`
 	Online   []string       `json:"online"`
+	Offline  []string       `json:"offline"`
 	Code     string         `json:"code"`
 	Message  string         `json:"message"`
 
@@ -215,6 +217,18 @@ type event struct {
 }
 
 func (e event) String() string { return e.raw }
+
+// says reports whether e says that nick is online (or offline): an online
+// or offline event, or a presence event that names them.
+func (e event) says(nick string, online bool) bool {
+	switch e.Type {
+	case "online", "offline":
+		return e.Nick == nick && (e.Type == "online") == online
+	case "presence":
+		return online && slices.Contains(e.Online, nick) || !online && slices.Contains(e.Offline, nick)
+	}
+	return false
+}
 
 // isEntry reports whether e is an entry of a room's log.
 func (e event) isEntry() bool {

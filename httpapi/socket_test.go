@@ -57,7 +57,7 @@ func TestJoinAndChat(t *testing.T) {
 	if e := ana.waitEntry("general", 2); e.Type != "join" || e.From != "bob" {
 		t.Errorf("ana got %v, want bob's join entry", e)
 	}
-	ana.waitFor("bob online", func(e event) bool { return e.Type == "online" && e.Nick == "bob" })
+	ana.waitFor("bob online", func(e event) bool { return e.says("bob", true) })
 
 	// Both ways: the sender gets an ack and its own message, the other the
 	// message, each with the same seq.
@@ -434,12 +434,13 @@ func TestReconnectWithinGrace(t *testing.T) {
 	}
 	ack := ana.send("general", "a-1", "back")
 	bob.waitEntry("general", ack.Seq)
+	bob.waitFor("ana online", func(e event) bool { return e.says("ana", true) })
 	online := 0
 	for _, e := range bob.seen {
 		switch {
-		case e.Type == "online" && e.Nick == "ana":
+		case e.says("ana", true):
 			online++
-		case e.Type == "offline" || e.Type == "leave" || e.Type == "join" && e.From == "ana" && e.Seq != own.Seq:
+		case e.says("ana", false) || e.Type == "leave" || e.Type == "join" && e.From == "ana" && e.Seq != own.Seq:
 			t.Errorf("bob got %v while ana reconnected within the grace period", e)
 		}
 	}
@@ -462,7 +463,7 @@ func TestGracePeriodEnds(t *testing.T) {
 	ana.joinLive("general")
 	ana.conn.Close()
 
-	bob.waitFor("ana offline", func(e event) bool { return e.Type == "offline" && e.Nick == "ana" })
+	bob.waitFor("ana offline", func(e event) bool { return e.says("ana", false) })
 	e := bob.waitFor("ana's leave entry", func(e event) bool { return e.isEntry() && e.Type == "leave" })
 	if e.From != "ana" || e.Seq != 3 {
 		t.Errorf("bob got %v, want ana's leave entry, seq 3", e)
@@ -496,7 +497,7 @@ func TestLeave(t *testing.T) {
 	if e.From != "ana" {
 		t.Errorf("bob got %v, want ana's leave entry", e)
 	}
-	bob.waitFor("ana offline", func(e event) bool { return e.Type == "offline" && e.Nick == "ana" })
+	bob.waitFor("ana offline", func(e event) bool { return e.says("ana", false) })
 
 	ana.write(`{"type":"send","room":"general","clientId":"a-1","text":"still here?"}`)
 	if e := ana.waitError("not_joined"); e.ClientID != "a-1" || e.Room != "general" {

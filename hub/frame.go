@@ -22,6 +22,14 @@ type (
 		Room string `json:"room"`
 		Nick string `json:"nick"`
 	}
+	// presenceChanges is the presence of several people at once: the
+	// online and offline events of an interval together.
+	presenceChanges struct {
+		Type    string   `json:"type"`
+		Room    string   `json:"room"`
+		Online  []string `json:"online"`
+		Offline []string `json:"offline"`
+	}
 	typingEvent struct {
 		Type string `json:"type"`
 		Room string `json:"room"`

@@ -54,7 +54,20 @@ type Options struct {
 	// GapWait is how long a room waits for a missing publication before it
 	// reads the entry from the store; zero means 100ms.
 	GapWait time.Duration
+	// PresenceInterval is the least time between two presence events of a
+	// room sent from this server; zero means 250ms. A change that comes
+	// sooner waits, and goes out with the others of the interval in one
+	// event.
+	PresenceInterval time.Duration
 }
+
+// defaultPresenceInterval spaces a room's presence events unless Options
+// say otherwise. When a large room's members all come back at once, after
+// a restart say, each would otherwise send every other an online event:
+// 25 million events for 5,000 members. Spaced by 250 ms, a member gets a
+// few events a second, each naming everyone who came or went, and a change
+// alone, as when someone opens a tab, still goes out at once.
+const defaultPresenceInterval = 250 * time.Millisecond
 
 // defaultQueueBytes bounds what waits for one client unless Options say
 // otherwise: about 3,500 events of a short message, or 120 of the longest.
@@ -131,6 +144,9 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 	}
 	if opts.GapWait <= 0 {
 		opts.GapWait = 100 * time.Millisecond
+	}
+	if opts.PresenceInterval <= 0 {
+		opts.PresenceInterval = defaultPresenceInterval
 	}
 	return &Hub{
 		store:     store,

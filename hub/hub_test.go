@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ type event struct {
 	ClientID string   `json:"clientId"`
 	LastSeq  int64    `json:"lastSeq"`
 	Online   []string `json:"online"`
+	Offline  []string `json:"offline"`
 }
 
 // probe is a client's connection in a test: it decodes every event the hub
@@ -133,6 +135,36 @@ func (p *probe) next(t *testing.T, what string, match func(event) bool) event {
 	}
 }
 
+// all waits for an event matching each of matches, in any order.
+func (p *probe) all(t *testing.T, what string, matches ...func(event) bool) {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for len(matches) > 0 {
+		select {
+		case e := <-p.events:
+			if i := slices.IndexFunc(matches, func(m func(event) bool) bool { return m(e) }); i >= 0 {
+				matches = slices.Delete(matches, i, i+1)
+			}
+		case <-timeout:
+			t.Fatalf("%s: not all of %s within 5s", p.c.Nick(), what)
+		}
+	}
+}
+
+// isPresence matches an event that says nick is online (or offline): an
+// online or offline event, or a presence event that names them.
+func isPresence(nick string, online bool) func(event) bool {
+	return func(e event) bool {
+		switch e.Type {
+		case "online", "offline":
+			return e.Nick == nick && (e.Type == "online") == online
+		case "presence":
+			return online && slices.Contains(e.Online, nick) || !online && slices.Contains(e.Offline, nick)
+		}
+		return false
+	}
+}
+
 func isType(typ string) func(event) bool {
 	return func(e event) bool { return e.Type == typ }
 }
@@ -218,8 +250,7 @@ func TestChatBothWays(t *testing.T) {
 	if got, want := fmt.Sprint(joined.Online), "[ana bob]"; got != want {
 		t.Errorf("joined.online = %s, want %s", got, want)
 	}
-	pa.next(t, "bob online", func(e event) bool { return e.Type == "online" && e.Nick == "bob" })
-	pa.next(t, "bob's join entry", func(e event) bool { return e.Type == "join" && e.From == "bob" })
+	pa.all(t, "bob online and his join entry", isPresence("bob", true), func(e event) bool { return e.Type == "join" && e.From == "bob" })
 
 	sent := mustSend(t, ana, "general", "a-1", "hello bob")
 	if sent.Seq == 0 || sent.At.IsZero() {
@@ -713,13 +744,12 @@ func TestPresenceAndGrace(t *testing.T) {
 	mustJoin(t, ana, "general", nil)
 	bob, _ := f.connect(t, "bob", "")
 	mustJoin(t, bob, "general", nil)
-	pa.next(t, "bob online", func(e event) bool { return e.Type == "online" && e.Nick == "bob" })
+	pa.next(t, "bob online", isPresence("bob", true))
 	if n := f.hub.Online("general"); n != 2 {
 		t.Errorf("Online() = %d, want 2", n)
 	}
 	bob.Disconnect()
-	pa.next(t, "bob offline", func(e event) bool { return e.Type == "offline" && e.Nick == "bob" })
-	pa.next(t, "bob's leave entry", func(e event) bool { return e.Type == "leave" && e.From == "bob" })
+	pa.all(t, "bob offline and his leave entry", isPresence("bob", false), func(e event) bool { return e.Type == "leave" && e.From == "bob" })
 	if n := f.hub.Online("general"); n != 1 {
 		t.Errorf("Online() after grace = %d, want 1", n)
 	}
@@ -774,16 +804,30 @@ func TestExplicitLeave(t *testing.T) {
 }
 
 func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
-	f := newFixture(t, Options{})
+	// The presence intervals end when the test says.
+	f := newFixture(t, Options{PresenceInterval: time.Hour})
 	ana, _ := f.connect(t, "ana", "")
 	mustJoin(t, ana, "quiet", nil)
 	if err := ana.Leave(context.Background(), "quiet"); err != nil {
 		t.Fatal(err)
 	}
-	f.hub.mu.Lock()
-	_, kept := f.hub.rooms["quiet"]
-	f.hub.mu.Unlock()
-	if kept {
+	kept := func() bool {
+		f.hub.mu.Lock()
+		defer f.hub.mu.Unlock()
+		return f.hub.rooms["quiet"] != nil
+	}
+	// ana's online went out at once, her offline waits for the interval's
+	// end: until then the room holds it.
+	r := f.hub.localRoom("quiet")
+	if !kept() {
+		t.Fatal("a room released its local state with a presence change waiting")
+	}
+	f.hub.announceWaiting(context.Background(), r) // ana offline; another interval starts
+	if !kept() {
+		t.Fatal("a room released its local state within a presence interval")
+	}
+	f.hub.announceWaiting(context.Background(), r) // nothing waits
+	if kept() {
 		t.Error("a room nobody is in kept its local state")
 	}
 	mustJoin(t, ana, "quiet", ptr(0))
@@ -791,6 +835,36 @@ func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
 	mustJoin(t, bob, "quiet", nil)
 	mustSend(t, ana, "quiet", "1", "still delivered")
 	pb.next(t, "a message in the recreated room", isMessage("still delivered"))
+}
+
+// TestPresenceChangesAreSpaced checks that a room announces the first
+// presence change of an interval at once and the others together at its
+// end, each as it is then.
+func TestPresenceChangesAreSpaced(t *testing.T) {
+	f := newFixture(t, Options{PresenceInterval: time.Hour}) // ends when the test says
+	ana, pa := f.connect(t, "ana", "")
+	mustJoin(t, ana, "general", nil)
+	pa.next(t, "ana online, at once", isPresence("ana", true))
+	for _, nick := range []string{"bob", "carol", "dan"} {
+		c, _ := f.connect(t, nick, "")
+		mustJoin(t, c, "general", nil)
+		if nick == "dan" {
+			c.Disconnect() // no grace: dan goes offline at once
+		}
+	}
+	// Anything sent during the joins came before this message.
+	mustSend(t, ana, "general", "a-1", "who is here?")
+	pa.next(t, "ana's message, and no presence before it", func(e event) bool {
+		if e.Type == "online" || e.Type == "offline" || e.Type == "presence" {
+			t.Errorf("ana got %+v within the interval", e)
+		}
+		return e.Type == "message"
+	})
+	f.hub.announceWaiting(context.Background(), f.hub.localRoom("general"))
+	e := pa.next(t, "the interval's changes", isType("presence"))
+	if !slices.Equal(e.Online, []string{"bob", "carol"}) || !slices.Equal(e.Offline, []string{"dan"}) {
+		t.Errorf("presence event online %v, offline %v; want [bob carol] and [dan]", e.Online, e.Offline)
+	}
 }
 
 func TestNicknames(t *testing.T) {

@@ -24,10 +24,14 @@ type room struct {
 	gapFill   bool                 // a gap fill is scheduled; guarded by mu
 	subs      map[*Client]*sub     // guarded by mu
 	online    map[string]*presence // by folded nickname; guarded by mu
-	typing    map[string]time.Time // last typing relayed, by folded nickname, nil until then; guarded by mu
-	released  bool                 // removed from the hub; guarded by mu
-	missing   bool                 // the store has no such room yet; guarded by mu
-	err       error                // why the room could not start; written before ready is closed
+	// Presence changes go out at most once every PresenceInterval (see
+	// announce): the first at once, the others when the interval ends.
+	announcing  bool                 // an interval runs; guarded by mu
+	unannounced map[string]string    // nickname by folded nickname, of changes waiting for the interval's end; nil until there are any; guarded by mu
+	typing      map[string]time.Time // last typing relayed, by folded nickname, nil until then; guarded by mu
+	released    bool                 // removed from the hub; guarded by mu
+	missing     bool                 // the store has no such room yet; guarded by mu
+	err         error                // why the room could not start; written before ready is closed
 }
 
 // sub is one client's subscription to a room.
@@ -116,7 +120,7 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 func (h *Hub) releaseIfIdle(r *room) {
 	h.mu.Lock()
 	r.mu.Lock()
-	idle := len(r.subs) == 0 && len(r.online) == 0 && !r.released
+	idle := len(r.subs) == 0 && len(r.online) == 0 && !r.announcing && !r.released
 	if idle {
 		r.released = true
 		if h.rooms[r.name] == r {
@@ -344,7 +348,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		return err
 	}
 	if cameOnline {
-		h.publish(ctx, name, seqEvent, mustEncode(presenceEvent{Type: "online", Room: name, Nick: c.person.nick}))
+		h.announce(ctx, r, key, c.person.nick)
 		e, err := h.store.Join(ctx, name, c.person.nick)
 		if err != nil {
 			return err
@@ -583,13 +587,79 @@ func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence) {
 	if !gone {
 		return
 	}
-	h.publish(ctx, r.name, seqEvent, mustEncode(presenceEvent{Type: "offline", Room: r.name, Nick: p.nick}))
+	h.announce(ctx, r, key, p.nick)
 	if e, err := h.store.Leave(ctx, r.name, p.nick); err != nil {
 		h.logger.Error("leave room", "room", r.name, "nick", p.nick, "err", err)
 	} else if e != nil {
 		h.publishEntry(ctx, e)
 	}
 	h.releaseIfIdle(r)
+}
+
+// announce tells r's members that the presence of nick (folded: key)
+// changed: at once, unless the room's last announcement went out less than
+// PresenceInterval ago; then, with every other change of the interval, in
+// one event when it ends. An event says what each presence is when it goes
+// out, so a change undone within the interval is announced as no change.
+func (h *Hub) announce(ctx context.Context, r *room, key, nick string) {
+	r.mu.Lock()
+	if r.announcing {
+		if r.unannounced == nil {
+			r.unannounced = make(map[string]string)
+		}
+		r.unannounced[key] = nick
+		r.mu.Unlock()
+		return
+	}
+	r.announcing = true
+	frame := r.presenceLocked(map[string]string{key: nick})
+	r.mu.Unlock()
+	h.publish(ctx, r.name, seqEvent, frame)
+	h.after(h.opts.PresenceInterval, func(ctx context.Context) { h.announceWaiting(ctx, r) })
+}
+
+// announceWaiting ends one of r's presence intervals: it announces the
+// changes made during it and starts another, or, with none, lets r go
+// when it is idle.
+func (h *Hub) announceWaiting(ctx context.Context, r *room) {
+	r.mu.Lock()
+	changed := r.unannounced
+	r.unannounced = nil
+	r.announcing = len(changed) > 0
+	var frame []byte
+	if r.announcing {
+		frame = r.presenceLocked(changed)
+	}
+	r.mu.Unlock()
+	if frame == nil {
+		h.releaseIfIdle(r)
+		return
+	}
+	h.publish(ctx, r.name, seqEvent, frame)
+	h.after(h.opts.PresenceInterval, func(ctx context.Context) { h.announceWaiting(ctx, r) })
+}
+
+// presenceLocked encodes the presence now of the people in changed
+// (nickname by folded nickname): an online or offline event for one, a
+// presence event for several. r.mu is held.
+func (r *room) presenceLocked(changed map[string]string) []byte {
+	online, offline := []string{}, []string{}
+	for key, nick := range changed {
+		if p := r.online[key]; p != nil {
+			online = append(online, p.nick)
+		} else {
+			offline = append(offline, nick)
+		}
+	}
+	switch {
+	case len(online) == 1 && len(offline) == 0:
+		return mustEncode(presenceEvent{Type: "online", Room: r.name, Nick: online[0]})
+	case len(online) == 0 && len(offline) == 1:
+		return mustEncode(presenceEvent{Type: "offline", Room: r.name, Nick: offline[0]})
+	}
+	sort.Strings(online)
+	sort.Strings(offline)
+	return mustEncode(presenceChanges{Type: "presence", Room: r.name, Online: online, Offline: offline})
 }
 
 // leaveIfAway ends nick's membership of room unless they are online in it

@@ -572,6 +572,15 @@ describe('rooms', () => {
     expect(t.room().online).toEqual(['ana', 'carol']);
   });
 
+  it('takes several people coming and going at once from a presence event', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0, ['ana', 'bob', 'carol']);
+    ws.push({ type: 'presence', room: 'general', online: ['dan', 'erin'], offline: ['bob'] });
+    expect(t.room().online).toEqual(['ana', 'carol', 'dan', 'erin']);
+    ws.push({ type: 'presence', room: 'general', online: [], offline: ['carol', 'dan'] });
+    expect(t.room().online).toEqual(['ana', 'erin']);
+  });
+
   it('loads older pages before the oldest entry', async () => {
     const t = setup();
     const log: Entry[] = [];

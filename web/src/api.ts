@@ -67,6 +67,13 @@ interface PresenceEvent {
   room: string;
   nick: string;
 }
+/** Several people's presence at once: what changed in a busy room lately. */
+interface PresenceChangesEvent {
+  type: 'presence';
+  room: string;
+  online?: string[];
+  offline?: string[];
+}
 interface TypingEvent {
   type: 'typing';
   room: string;
@@ -1051,6 +1058,8 @@ export class ChatClient {
       case 'online':
       case 'offline':
         return this.onPresence(ev as unknown as PresenceEvent);
+      case 'presence':
+        return this.onPresenceChanges(ev as unknown as PresenceChangesEvent);
       case 'typing':
         return this.onTyping(ev as unknown as TypingEvent);
       case 'pong':
@@ -1121,6 +1130,14 @@ export class ChatClient {
       o.at = ev.at;
     }
     if (r) r.view = null;
+  }
+
+  private onPresenceChanges(ev: PresenceChangesEvent): void {
+    const r = this.rooms.get(ev.room);
+    if (!r) return;
+    for (const nick of ev.online ?? []) r.online.add(nick);
+    for (const nick of ev.offline ?? []) r.online.delete(nick);
+    r.view = null;
   }
 
   private onPresence(ev: PresenceEvent): void {
