@@ -11,6 +11,9 @@ import (
 // Step is the report of one step of a scenario; with --json it is written as
 // one JSON line. Counts are of the step only. Rates are per second of the
 // step's sending window; DeliveryRate's window runs to the last delivery.
+// Lost counts the entries missing when the generator stopped waiting for
+// them: when some that an earlier step counted arrive after all, a later
+// step's Lost is less by as many, so the steps' sum is what never came.
 type Step struct {
 	Scenario string `json:"scenario"`
 	Step     string `json:"step"`
@@ -122,8 +125,12 @@ func (s *Step) write(w io.Writer) {
 			batch = fmt.Sprintf(", %.1f events per WebSocket message", float64(s.Received)/float64(s.Messages))
 		}
 		row("deliveries", "expected %d, received %d (%.0f/s)%s", s.Expected, s.Received, s.DeliveryRate, batch)
-		row("correctness", "lost %d, duplicated %d, out of order %d, members incomplete %d, other rooms %d",
-			s.Lost, s.Duplicated, s.OutOfOrder, s.Incomplete, s.Foreign)
+		lost := fmt.Sprint(s.Lost)
+		if s.Lost < 0 {
+			lost = fmt.Sprintf("0 (%d counted lost at an earlier step's end came since)", -s.Lost)
+		}
+		row("correctness", "lost %s, duplicated %d, out of order %d, members incomplete %d, other rooms %d",
+			lost, s.Duplicated, s.OutOfOrder, s.Incomplete, s.Foreign)
 	}
 	if s.Replayed > 0 {
 		row("replay", "%d entries in %.2fs: %.0f entries/s", s.Replayed, s.Seconds, s.ReplayRate)
@@ -186,7 +193,7 @@ func (b *bench) summary() {
 			deliv = s.ReplayRate
 		}
 		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t\n",
-			s.Step, s.Connections, rate, deliv, s.Lost, s.Duplicated, s.OutOfOrder, ap99, p50, p99, mx,
+			s.Step, s.Connections, rate, deliv, max(s.Lost, 0), s.Duplicated, s.OutOfOrder, ap99, p50, p99, mx,
 			fmtOpt(s.ServerCPU, "%.2f"), fmtOpt(mb(s.ServerRSS), "%.0f"), s.GeneratorCPU, fmtOpt(s.HostCPU, "%.2f"))
 	}
 	w.Flush()
