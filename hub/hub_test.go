@@ -773,7 +773,7 @@ func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 	mustJoin(t, ana, "general", nil)
 	bob, _ := f.connect(t, "bob", "")
 	mustJoin(t, bob, "general", nil)
-	pa.next(t, "bob's join", func(e event) bool { return e.Type == "join" && e.From == "bob" })
+	pa.all(t, "bob's join and online", func(e event) bool { return e.Type == "join" && e.From == "bob" }, isPresence("bob", true))
 
 	bob.Disconnect()
 	again, _ := f.connect(t, "bob", bob.Session())
