@@ -603,24 +603,21 @@ func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence) {
 // out, so a change undone within the interval is announced as no change.
 func (h *Hub) announce(ctx context.Context, r *room, key, nick string) {
 	r.mu.Lock()
-	if r.announcing {
-		if r.unannounced == nil {
-			r.unannounced = make(map[string]string)
-		}
-		r.unannounced[key] = nick
-		r.mu.Unlock()
-		return
+	if r.unannounced == nil {
+		r.unannounced = make(map[string]string)
 	}
+	r.unannounced[key] = nick
+	interval := r.announcing
 	r.announcing = true
-	frame := r.presenceLocked(map[string]string{key: nick})
 	r.mu.Unlock()
-	h.publish(ctx, r.name, seqEvent, frame)
-	h.after(h.opts.PresenceInterval, func(ctx context.Context) { h.announceWaiting(ctx, r) })
+	if !interval {
+		h.announceWaiting(ctx, r)
+	}
 }
 
-// announceWaiting ends one of r's presence intervals: it announces the
-// changes made during it and starts another, or, with none, lets r go
-// when it is idle.
+// announceWaiting announces the presence changes waiting in r and starts
+// an interval, at whose end it runs again; with none waiting, the interval
+// is over, and r goes when it is idle.
 func (h *Hub) announceWaiting(ctx context.Context, r *room) {
 	r.mu.Lock()
 	changed := r.unannounced
