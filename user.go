@@ -56,7 +56,7 @@ func printable(s string) bool {
 
 // emojiBefore reports whether r may end an emoji that a zero-width joiner
 // continues: a symbol (👩), a skin tone (🏽) or the emoji presentation
-// selector (️, after 🏳).
+// selector U+FE0F (after 🏳 in 🏳️‍🌈).
 func emojiBefore(r rune) bool {
 	return unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || r == '\ufe0f'
 }

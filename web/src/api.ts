@@ -1141,11 +1141,9 @@ export class ChatClient {
   }
 
   private onPresence(ev: PresenceEvent): void {
-    const r = this.rooms.get(ev.room);
-    if (!r) return;
-    if (ev.type === 'online') r.online.add(ev.nick);
-    else r.online.delete(ev.nick);
-    r.view = null;
+    const change: PresenceChangesEvent = { type: 'presence', room: ev.room };
+    change[ev.type] = [ev.nick];
+    this.onPresenceChanges(change);
   }
 
   private onTyping(ev: TypingEvent): void {
