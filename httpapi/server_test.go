@@ -245,6 +245,7 @@ type client struct {
 	seen   []event
 	// messages counts the WebSocket messages received.
 	messages int
+	nick     string // from welcome
 }
 
 // dial opens a WebSocket to ts with the given request headers.
@@ -416,6 +417,7 @@ func (c *client) hello(nick, session string) event {
 	if e.Type != "welcome" {
 		c.t.Fatalf("hello as %q: got %v, want welcome", nick, e)
 	}
+	c.nick = e.Nick
 	return e
 }
 
@@ -435,13 +437,16 @@ func (c *client) join(room string, since *int64) event {
 }
 
 // joinLive joins room without replay and waits for the person's own join
-// entry, which is the next entry of the room when they were not a member.
+// entry. Entries committed before it may come first: one acknowledged to
+// someone just before the join can still be on its way to the room.
 func (c *client) joinLive(room string) (joined, entry event) {
 	c.t.Helper()
 	joined = c.join(room, nil)
-	entry = c.waitEntry(room, joined.LastSeq+1)
-	if entry.Type != "join" {
-		c.t.Fatalf("after joining %q: got %v, want a join entry", room, entry)
+	entry = c.waitFor("own join entry in "+room, func(e event) bool {
+		return e.isEntry() && e.Room == room && e.Type == "join" && e.From == c.nick
+	})
+	if entry.Seq <= joined.LastSeq {
+		c.t.Fatalf("after joining %q: own join entry %v, want it after lastSeq %d", room, entry, joined.LastSeq)
 	}
 	return joined, entry
 }
