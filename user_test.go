@@ -28,6 +28,25 @@ func TestValidateNick(t *testing.T) {
 		{"double space", "Ana  Maria", true},
 		{"tab", "Ana\tMaria", true},
 		{"newline", "ana\n", true},
+		{"zero-width space", "a\u200bna", true},
+		{"invalid UTF-8", "an\xffa", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := parley.ValidateNick(tt.nick)
+			checkInvalid(t, fmt.Sprintf("ValidateNick(%q)", tt.nick), err, tt.wantErr, "invalid_nick")
+		})
+	}
+}
+
+// TestNamesTakeEmojiJoiners checks nicknames and room names alike: a
+// zero-width joiner counts as printable between two emoji only.
+func TestNamesTakeEmojiJoiners(t *testing.T) {
+	tests := []struct {
+		name    string
+		s       string
+		wantErr bool
+	}{
 		{"emoji joined by a zero-width joiner", "👩\u200d💻 dev", false},
 		{"family emoji", "👨\u200d👩\u200d👧", false},
 		{"joined after a skin tone", "🧑🏽\u200d🚀", false},
@@ -37,13 +56,11 @@ func TestValidateNick(t *testing.T) {
 		{"zero-width joiner at the end", "ana 👩\u200d", true},
 		{"zero-width joiner at the start", "\u200d💻", true},
 		{"two zero-width joiners", "👩\u200d\u200d💻", true},
-		{"zero-width space", "a\u200bna", true},
-		{"invalid UTF-8", "an\xffa", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := parley.ValidateNick(tt.nick)
-			checkInvalid(t, fmt.Sprintf("ValidateNick(%q)", tt.nick), err, tt.wantErr, "invalid_nick")
+			checkInvalid(t, fmt.Sprintf("ValidateNick(%q)", tt.s), parley.ValidateNick(tt.s), tt.wantErr, "invalid_nick")
+			checkInvalid(t, fmt.Sprintf("ValidateRoomName(%q)", tt.s), parley.ValidateRoomName(tt.s), tt.wantErr, "invalid_room")
 		})
 	}
 }

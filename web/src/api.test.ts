@@ -296,7 +296,8 @@ describe('resuming', () => {
     expect(t.client.getState().status).toBe('online');
   });
 
-  it('sends its joins right behind the hello when resuming, not after the welcome', async () => {
+  /** reopened signs ana in to general and dev, drops the connection and opens the next. */
+  async function reopened() {
     const t = setup();
     t.rest.add('general', msg(1, 'bob', 'one'));
     t.rest.add('dev', msg(1, 'carol', 'build is green'));
@@ -308,6 +309,11 @@ describe('resuming', () => {
     t.clock.advance(60_000);
     const ws2 = t.sock();
     ws2.open();
+    return { t, ws2 };
+  }
+
+  it('sends its joins right behind the hello when resuming, not after the welcome', async () => {
+    const { t, ws2 } = await reopened();
     expect(ws2.sent).toEqual([
       { type: 'hello', v: 1, nick: 'ana', session: 'sess-1' },
       { type: 'join', room: 'general', since: 1 },
@@ -325,16 +331,7 @@ describe('resuming', () => {
   });
 
   it('leaves a room whose join went with the hello before the welcome comes', async () => {
-    const t = setup();
-    t.rest.add('general', msg(1, 'bob', 'one'));
-    t.rest.add('dev', msg(1, 'carol', 'build is green'));
-    const ws = await t.signIn('ana', 1);
-    t.client.openRoom('dev');
-    await flush();
-    ws.drop(1006);
-    t.clock.advance(60_000);
-    const ws2 = t.sock();
-    ws2.open();
+    const { t, ws2 } = await reopened();
     t.client.leaveRoom('dev');
     expect(ws2.sent.at(-1)).toEqual({ type: 'leave', room: 'dev' });
   });
