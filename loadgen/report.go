@@ -54,6 +54,7 @@ type Step struct {
 	ServerRSS        *float64 `json:"serverRssBytes"`
 	ServerRSSPerConn *float64 `json:"serverBytesPerConn,omitempty"`
 	SlowClosesLogged int      `json:"slowClosesLogged,omitempty"` // --spawn only: "closing slow client" log lines so far
+	ServerRestarts   int      `json:"serverRestarts,omitempty"`   // --restart-after only: restarts during the step
 	GeneratorCPU     float64  `json:"generatorCores"`
 	// HostCPU is the cores busy on the generator's machine, every process
 	// included: beyond server and generator, what else took the machine.
@@ -145,7 +146,11 @@ func (s *Step) write(w io.Writer) {
 	if s.ServerRSSPerConn != nil {
 		perConn = fmt.Sprintf(", %.1f KB per connection", *s.ServerRSSPerConn/1024)
 	}
-	row("server", "CPU %s cores, RSS %s MB%s", fmtOpt(s.ServerCPU, "%.2f"), fmtOpt(mb(s.ServerRSS), "%.1f"), perConn)
+	restarted := ""
+	if s.ServerRestarts > 0 {
+		restarted = fmt.Sprintf("; restarted %d time(s) during the step", s.ServerRestarts)
+	}
+	row("server", "CPU %s cores, RSS %s MB%s%s", fmtOpt(s.ServerCPU, "%.2f"), fmtOpt(mb(s.ServerRSS), "%.1f"), perConn, restarted)
 	if s.SlowClosesLogged > 0 {
 		row("server log", "%d slow clients closed so far", s.SlowClosesLogged)
 	}

@@ -28,6 +28,10 @@ type Config struct {
 	URL string
 	// Spawn starts a throw-away server with ServerCommand and runs against it.
 	Spawn bool
+	// RestartAfter, with Spawn, restarts the server this long into every
+	// step after the connections are open: SIGTERM, then the same command
+	// on the same database and address.
+	RestartAfter time.Duration
 
 	Conns    int       // idle, rooms, churn: connections
 	Members  int       // fanout: members of the one room
@@ -118,6 +122,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Spawn == (c.URL != "") {
 		return c, errors.New("give either --url or --spawn")
+	}
+	if c.RestartAfter < 0 || c.RestartAfter > 0 && !c.Spawn {
+		return c, errors.New("--restart-after takes a positive duration, and --spawn: the generator restarts only a server it started")
+	}
+	if c.RestartAfter >= c.Duration {
+		return c, fmt.Errorf("--restart-after %v: must be shorter than --duration %v, to restart within each step", c.RestartAfter, c.Duration)
 	}
 	if c.Size < 21 || c.Size > 4096 {
 		return c, fmt.Errorf("--size %d: must be between 21 and 4096 bytes", c.Size)
@@ -303,7 +313,7 @@ func (b *bench) closeRunners() {
 func (b *bench) sample(ctx context.Context) serverSample {
 	s := sampleServer(ctx, b.http, b.metrics)
 	if !s.ok && b.srv != nil {
-		s = sampleProcess(b.srv.cmd.Process.Pid)
+		s = sampleProcess(b.srv.pid())
 	}
 	return s
 }
@@ -393,11 +403,20 @@ func (b *bench) load(ctx context.Context, name string, st step) (Step, error) {
 	st.Settle = b.cfg.Settle
 	host0 := sampleHost()
 	before := b.sample(ctx)
+	// A step that sends or holds, not the connect phase's rounds, may
+	// restart the server.
+	var restarted <-chan error
+	if b.srv != nil && b.cfg.RestartAfter > 0 && st.Duration > 0 {
+		restarted = b.restartAfter(ctx)
+	}
 	finals := make([]map[string]int64, len(b.runners))
 	err := all(b.runners, func(i int, r runner) (err error) {
 		finals[i], err = r.run(ctx, st)
 		return err
 	})
+	if restarted != nil {
+		err = errors.Join(err, <-restarted)
+	}
 	if err != nil {
 		return Step{}, err
 	}
@@ -415,7 +434,33 @@ func (b *bench) load(ctx context.Context, name string, st step) (Step, error) {
 	s.HostCPU = hostCores(host0, sampleHost())
 	s.ServerCPU = cores(before, after)
 	s.ServerRSS = rss(after)
+	if restarted != nil {
+		s.ServerRestarts = 1
+		s.ServerCPU = nil // the new process counts from its start
+	}
 	return s, nil
+}
+
+// restartAfter restarts the spawned server RestartAfter from now and sends
+// the outcome on the channel it returns.
+func (b *bench) restartAfter(ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		select {
+		case <-time.After(b.cfg.RestartAfter):
+		case <-ctx.Done():
+			done <- ctx.Err()
+			return
+		}
+		b.logf("restarting the server")
+		if err := b.srv.restart(ctx); err != nil {
+			done <- fmt.Errorf("restart the server: %w", err)
+			return
+		}
+		b.logf("server listening again on %s", b.srv.addr)
+		done <- nil
+	}()
+	return done
 }
 
 // step merges the runners' results of one step into a Step.

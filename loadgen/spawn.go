@@ -18,14 +18,15 @@ import (
 
 // spawned is a throw-away server started for one bench run.
 type spawned struct {
-	cmd  *exec.Cmd
-	dir  string
-	addr string // host:port it listens on
-	done chan struct{}
+	command []string
+	dir     string
+	addr    string // host:port it listens on; the same after a restart
 
 	mu   sync.Mutex
-	tail []string // its last log lines, for errors
-	slow int      // "closing slow client" warnings it logged
+	cmd  *exec.Cmd     // the running process; a restart replaces it
+	done chan struct{} // closed when cmd has exited
+	tail []string      // its last log lines, for errors
+	slow int           // "closing slow client" warnings it logged
 }
 
 // spawnServer starts command (the parley binary and the word serve) on a
@@ -36,44 +37,72 @@ func spawnServer(ctx context.Context, command []string) (*spawned, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append(command[1:len(command):len(command)],
-		"-addr", "127.0.0.1:0",
-		"-database", filepath.Join(dir, "bench.db"),
+	s := &spawned{command: command, dir: dir}
+	if err := s.start(ctx, "127.0.0.1:0"); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// start starts the server on addr and waits until its log says where it
+// listens.
+func (s *spawned) start(ctx context.Context, addr string) error {
+	args := append(s.command[1:len(s.command):len(s.command)],
+		"-addr", addr,
+		"-database", filepath.Join(s.dir, "bench.db"),
 		"-log-format", "json",
 		"-profile", "development",
 		"-guests=true",
 	)
-	cmd := exec.Command(command[0], args...)
+	cmd := exec.Command(s.command[0], args...)
 	// The temporary directory has no .env files to pick settings up from.
-	cmd.Dir = dir
+	cmd.Dir = s.dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start server: %w", err)
+		return fmt.Errorf("start server: %w", err)
 	}
-	s := &spawned{cmd: cmd, dir: dir, done: make(chan struct{})}
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
 	addrc := make(chan string, 1)
 	go s.readLog(stderr, addrc)
 	go func() {
 		cmd.Wait()
-		close(s.done)
+		close(done)
 	}()
 	select {
 	case s.addr = <-addrc:
-		return s, nil
-	case <-s.done:
+		return nil
+	case <-done:
 		err = fmt.Errorf("server exited at start: %s", s.lastLines())
 	case <-time.After(30 * time.Second):
 		err = fmt.Errorf("server did not say where it listens within 30s: %s", s.lastLines())
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	s.stop()
-	return nil, err
+	s.terminate()
+	return err
+}
+
+// restart stops the server and starts it again on the same database and
+// address, as an operator restarts one.
+func (s *spawned) restart(ctx context.Context) error {
+	if err := s.terminate(); err != nil {
+		return err
+	}
+	return s.start(ctx, s.addr)
+}
+
+// pid returns the running process's id.
+func (s *spawned) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.Process.Pid
 }
 
 // readLog reads the server's JSON log: the listening line gives its
@@ -120,21 +149,28 @@ func (s *spawned) slowClients() int {
 	return s.slow
 }
 
-// stop ends the server with SIGTERM (SIGKILL after 15 seconds) and removes
-// its directory.
+// stop ends the server (terminate) and removes its directory.
 func (s *spawned) stop() error {
 	defer os.RemoveAll(s.dir)
+	return s.terminate()
+}
+
+// terminate ends the server with SIGTERM, and SIGKILL after 15 seconds.
+func (s *spawned) terminate() error {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
 	select {
-	case <-s.done:
+	case <-done:
 		return nil
 	default:
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
+	case <-done:
 	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
+		cmd.Process.Kill()
+		<-done
 		return errors.New("server did not stop within 15s of SIGTERM; killed")
 	}
 	return nil

@@ -52,6 +52,11 @@ Target:
                      127.0.0.1 and a free port, SQLite in a temporary
                      directory), run against it, then stop it with SIGTERM
                      and remove the directory
+  --restart-after D  with --spawn: restart the server D into every step
+                     after the connections are open (SIGTERM, then serve
+                     again on the same database and address); every client
+                     is closed with 1001, reconnects and resumes, and
+                     nothing may be lost or repeated
 
 Load:
   --conns N          idle, rooms, churn: connections (defaults 1000, 1000, 200)
@@ -94,6 +99,7 @@ Examples:
   parley bench idle --spawn --conns 19000
   parley bench fanout --spawn --members 1000 --rate 100,250,500
   parley bench rooms --url ws://chat.example:8080/ws --conns 10000 --rate 2000
+  parley bench fanout --spawn --members 5000 --rate 10 --duration 40s --restart-after 12s
 `
 
 // bench runs the load generator: parley bench SCENARIO [flags].
@@ -103,6 +109,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.URL, "url", "", "")
 	fs.BoolVar(&cfg.Spawn, "spawn", false, "")
+	fs.DurationVar(&cfg.RestartAfter, "restart-after", 0, "")
 	fs.IntVar(&cfg.Conns, "conns", 0, "")
 	fs.IntVar(&cfg.Members, "members", 0, "")
 	fs.IntVar(&cfg.RoomSize, "room-size", 0, "")

@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parley-chat/parley/loadgen"
 )
 
 func TestBenchUsage(t *testing.T) {
@@ -23,6 +28,8 @@ func TestBenchUsage(t *testing.T) {
 		{"rate over the per-connection limit", []string{"rooms", "--spawn", "--conns", "10", "--rate", "1000"}, "", "over the 15 a connection may send"},
 		{"scenario after flags", []string{"--spawn", "--rate", "100000", "fanout", "--members", "10"}, "", "needs 6667 members taking turns"},
 		{"stray argument", []string{"idle", "--spawn", "extra"}, "", `unexpected argument "extra"`},
+		{"restart without spawn", []string{"fanout", "--url", "ws://x/ws", "--restart-after", "1s"}, "", "only a server it started"},
+		{"restart after the step", []string{"fanout", "--spawn", "--duration", "5s", "--restart-after", "5s"}, "", "shorter than --duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,5 +45,37 @@ func TestBenchUsage(t *testing.T) {
 				t.Errorf("bench(%q) wrote %q, want it to contain %q", tt.args, stdout.String(), tt.wantOut)
 			}
 		})
+	}
+}
+
+// TestBenchRestart runs the real binary's bench against a server it
+// restarts in the middle of a step: every member is closed with 1001,
+// reconnects and resumes, and no entry is lost, repeated or reordered.
+func TestBenchRestart(t *testing.T) {
+	bin := buildParley(t)
+	cmd := exec.Command(bin, "bench", "fanout", "--spawn", "--members", "20", "--rate", "20",
+		"--duration", "2s", "--restart-after", "700ms", "--json")
+	cmd.Dir = filepath.Dir(bin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("parley bench: %v\n%s%s", err, out, stderr.String())
+	}
+	var step loadgen.Step
+	for line := range strings.Lines(string(out)) {
+		if err := json.Unmarshal([]byte(line), &step); err != nil {
+			t.Fatalf("parley bench --json wrote %q: %v", line, err)
+		}
+	}
+	if step.Step != "20 msg/s" || step.ServerRestarts != 1 {
+		t.Fatalf("last step %q with %d server restarts, want 20 msg/s with 1\n%s", step.Step, step.ServerRestarts, out)
+	}
+	if step.Closes["1001"] != 20 || step.Reconnects < 20 {
+		t.Errorf("closes %v and %d reconnects, want 20 closed with 1001, each reconnected", step.Closes, step.Reconnects)
+	}
+	if step.Acked == 0 || step.Received != step.Expected || step.Lost+step.Duplicated+step.OutOfOrder != 0 || step.Incomplete != 0 {
+		t.Errorf("acked %d, received %d of %d, lost %d, duplicated %d, out of order %d, members incomplete %d; want everything once",
+			step.Acked, step.Received, step.Expected, step.Lost, step.Duplicated, step.OutOfOrder, step.Incomplete)
 	}
 }

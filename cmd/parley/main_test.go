@@ -578,24 +578,8 @@ func checkMetrics(t *testing.T, url string) {
 // TestSIGTERM builds the real binary, starts it, sends SIGTERM and checks
 // that it drains and exits 0.
 func TestSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build parley: %v", err)
-	}
-	src, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "parley")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	build.Dir = src
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build -o %s: %v\n%s", bin, err, out)
-	}
+	bin := buildParley(t)
+	dir := filepath.Dir(bin)
 
 	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-database", filepath.Join(dir, "parley.db"), "-log-format", "json")
 	cmd.Dir = dir
@@ -652,4 +636,28 @@ func TestSIGTERM(t *testing.T) {
 	if log := logs.String(); !strings.Contains(log, `"msg":"stopped"`) {
 		t.Errorf("parley's log after SIGTERM has no \"stopped\" line:\n%s", log)
 	}
+}
+
+// buildParley builds the real binary into a temporary directory and
+// returns its path; it skips the test with -short.
+func buildParley(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build parley: %v", err)
+	}
+	src, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "parley")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -o %s: %v\n%s", bin, err, out)
+	}
+	return bin
 }
