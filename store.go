@@ -1,8 +1,11 @@
 package parley
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// Store keeps rooms, their logs and their members durably. Implementations
+// Store keeps rooms, their logs, their members and people's sessions durably. Implementations
 // (package sqlite, and later postgres) must pass the conformance suite in
 // package storetest, and must be safe for concurrent use.
 //
@@ -42,6 +45,26 @@ type Store interface {
 	// order of sequence number. It returns NotFound for an unknown room and
 	// Invalid for a bad page.
 	Entries(ctx context.Context, room string, p Page) ([]*Entry, error)
+
+	// CreateSession starts a session for nick that lasts ttl, and returns
+	// its token, which the store keeps only hashed (HashToken). It returns
+	// Invalid for a bad nickname, and Conflict (nickname_taken) when a
+	// session that has not expired holds a nickname with the same NickKey;
+	// an expired one is ended to make room.
+	CreateSession(ctx context.Context, nick string, ttl time.Duration) (token string, err error)
+
+	// Session returns the session of token. It returns Unauthenticated
+	// (invalid_session) when the store has no such session, or it has
+	// expired.
+	Session(ctx context.Context, token string) (*Session, error)
+
+	// ExtendSession makes token's session last ttl from now. It returns
+	// Unauthenticated (invalid_session) as Session does.
+	ExtendSession(ctx context.Context, token string, ttl time.Duration) error
+
+	// EndSession ends token's session at once: its nickname is free for
+	// anyone. Ending a session the store does not have does nothing.
+	EndSession(ctx context.Context, token string) error
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

@@ -25,7 +25,7 @@ type frame struct {
 }
 
 var frameTypes = map[string]bool{
-	"hello": true, "join": true, "leave": true, "send": true, "typing": true, "ping": true,
+	"hello": true, "join": true, "leave": true, "send": true, "typing": true, "ping": true, "signout": true,
 }
 
 // decodeFrame parses one client frame. It returns an Invalid *parley.Error

@@ -15,7 +15,7 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store parley.Store, h *h
 	get(mux, "/api/rooms", handleListRooms(logger, store, h))
 	get(mux, "/api/rooms/{room}/messages", handleListEntries(logger, store, ""))
 	get(mux, "/api/history", handleListEntries(logger, store, parley.DefaultRoom))
-	get(mux, "/ws", handleSocket(logger, h, opts))
+	get(mux, "/ws", handleSocket(logger, store, h, &opts))
 	if opts.Metrics != nil {
 		get(mux, "/metrics", opts.Metrics)
 	} else {

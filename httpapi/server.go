@@ -23,6 +23,21 @@ type Options struct {
 	Observer Observer
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
+	// Guests allows hello with a bare nickname, which starts a guest
+	// session.
+	Guests bool
+	// SessionTTL is how long a session lasts after the last hello that
+	// used it; zero means parley.DefaultSessionTTL.
+	SessionTTL time.Duration
+	// Now, when set, replaces time.Now as the clock of the HTTP surface.
+	Now func() time.Time
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
 }
 
 // Observer is told about the WebSocket traffic, for metrics.
@@ -45,6 +60,9 @@ func (nopObserver) Acked(time.Duration) {}
 func NewServer(logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Handler, opts Options) http.Handler {
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
+	}
+	if opts.SessionTTL == 0 {
+		opts.SessionTTL = parley.DefaultSessionTTL
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, logger, store, h, ui, opts)

@@ -46,6 +46,8 @@ type testServer struct {
 type serverConfig struct {
 	opts     httpapi.Options
 	noGuests bool
+	// database is the SQLite file; empty means a new one.
+	database string
 	// grace is the hub's grace period; zero means a minute, long enough
 	// never to end during a test, so that closing a connection appends no
 	// leave entry.
@@ -63,7 +65,10 @@ type serverConfig struct {
 func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if cfg.database == "" {
+		cfg.database = filepath.Join(t.TempDir(), "parley.db")
+	}
+	store, err := sqlite.Open(ctx, cfg.database)
 	if err != nil {
 		t.Fatalf("sqlite.Open() = %v", err)
 	}
@@ -74,7 +79,7 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 	if cfg.grace == 0 {
 		cfg.grace = time.Minute
 	}
-	h := hub.New(store, hub.NewLocal(), logger, hub.Options{Grace: cfg.grace, Guests: !cfg.noGuests})
+	h := hub.New(store, hub.NewLocal(), logger, hub.Options{Grace: cfg.grace})
 	ctx, cancel := context.WithCancel(ctx)
 	ran := make(chan error, 1)
 	go func() { ran <- h.Run(ctx) }()
@@ -89,6 +94,7 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ui "+r.URL.Path)
 	})
+	cfg.opts.Guests = !cfg.noGuests
 	api := httpapi.NewServer(logger, store, h, ui, cfg.opts)
 	handlers := new(sync.WaitGroup)
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -61,7 +61,7 @@ var messageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); ret
 // handler itself waits for hello; then the connection runs in a reader
 // goroutine of its own, and the handler returns. Writing needs no goroutine
 // while there is nothing to write (see socket.Wake).
-func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
+func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Options) http.Handler {
 	upgrader := websocket.Upgrader{
 		// Zero: the library reads through the buffer hijacker supplies.
 		ReadBufferSize:  0,
@@ -76,8 +76,12 @@ func handleSocket(logger *slog.Logger, h *hub.Hub, opts Options) http.Handler {
 			return // the upgrader has answered with an HTTP error
 		}
 		conn.SetReadLimit(maxFrameBytes)
-		s := &socket{conn: conn, nc: hj.conn, br: hj.br, logger: logger, obs: opts.Observer, limiter: rate.NewLimiter(frameRate, frameBurst)}
-		if s.hello(h) == nil {
+		s := &socket{
+			conn: conn, nc: hj.conn, br: hj.br,
+			logger: logger, store: store, hub: h, opts: opts, obs: opts.Observer,
+			limiter: rate.NewLimiter(frameRate, frameBurst),
+		}
+		if s.hello() == nil {
 			conn.Close()
 			return
 		}
@@ -157,7 +161,11 @@ type socket struct {
 	nc        net.Conn      // conn's network connection
 	br        *bufio.Reader // conn's read buffer
 	logger    *slog.Logger
+	store     parley.Store
+	hub       *hub.Hub
+	opts      *Options
 	obs       Observer
+	token     string        // the session's, once hello succeeded; reader only
 	limiter   *rate.Limiter // used by the reader only
 	strikes   int           // rate-limited frames in a row; reader only
 	greeted   bool          // hello succeeded; reader only
@@ -246,19 +254,21 @@ func (s *socket) drain() {
 
 // hello runs the connection until the client has said hello successfully,
 // writing replies directly: the client is in no room yet, so nothing else
-// writes. It returns nil when the
-// connection ended first.
-func (s *socket) hello(h *hub.Hub) *hub.Client {
+// writes. It returns nil when the connection ended first.
+func (s *socket) hello() *hub.Client {
 	s.conn.SetReadDeadline(time.Now().Add(helloTimeout))
 	reply := func(v any) bool {
 		return s.Write(context.Background(), marshal(v)) == nil
 	}
+	ctx := context.Background()
 	for {
 		f, ferr, ok := s.next()
 		if !ok {
 			return nil
 		}
 		var c *hub.Client
+		var token string
+		var created bool
 		err := ferr
 		switch {
 		case err != nil:
@@ -267,8 +277,13 @@ func (s *socket) hello(h *hub.Hub) *hub.Client {
 		case f.V != ProtocolVersion:
 			err = parley.CodeErrorf(parley.Invalid, "unsupported_version", "This server speaks protocol version %d.", ProtocolVersion)
 		default:
-			c, err = h.Connect(f.Nick, f.Session, s)
+			var nick string
+			nick, token, created, err = identify(ctx, s.store, s.opts, f)
+			if err == nil {
+				c, err = s.hub.Connect(nick, s)
+			}
 			if parley.KindOf(err) == parley.Unavailable {
+				s.forget(token, created)
 				s.closeAndDrain(hub.CloseGoingAway, "shutting down") // reconnect and resume
 				return nil
 			}
@@ -285,16 +300,29 @@ func (s *socket) hello(h *hub.Hub) *hub.Client {
 			s.Wake()
 		default:
 		}
-		if !reply(welcomeEvent{Type: "welcome", V: ProtocolVersion, Nick: c.Nick(), Session: c.Session(), Limits: limits{
+		if !reply(welcomeEvent{Type: "welcome", V: ProtocolVersion, Nick: c.Nick(), Session: token, Limits: limits{
 			MaxTextBytes: parley.MaxTextBytes, MaxFrameBytes: maxFrameBytes,
 			MaxNickLength: parley.MaxNickLen, MaxRoomLength: parley.MaxRoomNameLen,
 		}}) {
+			s.forget(token, created)
 			c.Disconnect()
 			return nil
 		}
+		s.token = token
 		s.greeted = true
 		s.keepAlive()
 		return c
+	}
+}
+
+// forget ends a session that hello created but whose token the client did
+// not get: nobody could use it, and its nickname would stay taken.
+func (s *socket) forget(token string, created bool) {
+	if !created {
+		return
+	}
+	if err := s.store.EndSession(context.Background(), token); err != nil {
+		s.logger.Error("end unused session", "err", err)
 	}
 }
 
@@ -375,6 +403,14 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *frame) (any, erro
 		return nil, err
 	case "typing":
 		return nil, c.Typing(ctx, f.Room)
+	case "signout":
+		// The session ends in the store first: once any connection of it
+		// is closed, nobody can say hello with its token again.
+		if err := s.store.EndSession(ctx, s.token); err != nil {
+			return nil, err
+		}
+		s.hub.SignOut(c.Nick())
+		return nil, hub.ErrClosed // serve writes the hub's close code, 1000
 	default: // "ping"; decodeFrame admits no other type
 		return roomEvent{Type: "pong"}, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -358,11 +359,19 @@ func TestSession(t *testing.T) {
 	tab1 := mustDial(t, ts)
 	w := tab1.hello("ana", "")
 
-	// Someone else cannot take the nickname, with or without a session.
+	// Someone else cannot take the nickname, with or without a session,
+	// nor choose a token of their own.
 	eve := mustDial(t, ts)
-	for _, session := range []string{"", "not-the-session", w.Session + "x"} {
-		eve.writeJSON(map[string]any{"type": "hello", "v": 1, "nick": "ana", "session": session})
-		eve.waitError("nickname_taken")
+	for _, tt := range []struct{ nick, session, code string }{
+		{"ana", "", "nickname_taken"},
+		{"ANA", "", "nickname_taken"},
+		{"ana", "not-the-session", "invalid_session"},
+		{"ana", w.Session + "x", "invalid_session"},
+		{"eve", "aaaaaaaaaaaaaaaaaaaaaa", "invalid_session"},
+		{"eve", w.Session, "invalid_session"}, // ana's session, another name
+	} {
+		eve.writeJSON(map[string]any{"type": "hello", "v": 1, "nick": tt.nick, "session": tt.session})
+		eve.waitError(tt.code)
 	}
 	eve.hello("eve", "") // a refused hello does not end the connection
 
@@ -411,6 +420,63 @@ func TestSession(t *testing.T) {
 	}
 	if n := ts.room(t, "general").Online; n != 2 {
 		t.Errorf("GET /api/rooms: general has %d online, want 2", n)
+	}
+}
+
+// TestSessionOutlivesRestart: a session is the store's, so after a restart
+// its nickname is still its owner's, and nobody else's.
+func TestSessionOutlivesRestart(t *testing.T) {
+	t.Parallel()
+	database := filepath.Join(t.TempDir(), "parley.db")
+	ts := newTestServer(t, serverConfig{database: database})
+	ana := mustDial(t, ts)
+	w := ana.hello("ana", "")
+	ana.conn.Close()
+	ts.waitIdle(t)
+	if err := ts.store.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+
+	ts = newTestServer(t, serverConfig{database: database})
+	mallory := mustDial(t, ts)
+	mallory.writeJSON(map[string]any{"type": "hello", "v": 1, "nick": "ana"})
+	mallory.waitError("nickname_taken")
+	ana = mustDial(t, ts)
+	// The session alone names its person.
+	ana.writeJSON(map[string]any{"type": "hello", "v": 1, "session": w.Session})
+	if got := ana.waitType("welcome"); got.Nick != "ana" || got.Session != w.Session {
+		t.Errorf("hello with ana's session after a restart: got %v, want ana's welcome with the same session", got)
+	}
+}
+
+// TestSignOut ends a session from one of two tabs: both close with 1000,
+// ana leaves the room at once, her token is dead and her name is free.
+func TestSignOut(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverConfig{}) // a grace of a minute
+	bob := mustGreet(t, ts, "bob")
+	bob.joinLive("general")
+	tab1 := mustDial(t, ts)
+	w := tab1.hello("ana", "")
+	tab1.joinLive("general")
+	tab2 := mustDial(t, ts)
+	tab2.hello("ana", w.Session)
+	tab2.join("general", nil)
+
+	tab1.write(`{"type":"signout"}`)
+	tab1.waitClose(websocket.CloseNormalClosure)
+	tab2.waitClose(websocket.CloseNormalClosure)
+	e := bob.waitFor("ana's leave entry", func(e event) bool { return e.isEntry() && e.Type == "leave" })
+	if e.From != "ana" {
+		t.Errorf("bob got %v, want ana's leave entry", e)
+	}
+	bob.waitFor("ana offline", func(e event) bool { return e.says("ana", false) })
+
+	again := mustDial(t, ts)
+	again.writeJSON(map[string]any{"type": "hello", "v": 1, "nick": "ana", "session": w.Session})
+	again.waitError("invalid_session")
+	if w2 := again.hello("ana", ""); w2.Session == w.Session {
+		t.Errorf("hello as ana after signout = session %q, want a new one", w2.Session)
 	}
 }
 

@@ -43,11 +43,11 @@ func BenchmarkFanOut(b *testing.B) {
 	for _, members := range []int{10, 1000, 5000} {
 		b.Run(fmt.Sprint(members, " members"), func(b *testing.B) {
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-			h := New(nil, NewLocal(), logger, Options{Guests: true, QueueBytes: 1 << 40})
+			h := New(nil, NewLocal(), logger, Options{QueueBytes: 1 << 40})
 			r := &room{name: "bench", subs: make(map[*Client]*sub, members)}
 			clients := make([]*Client, members)
 			for i := range clients {
-				c, err := h.Connect(fmt.Sprint("m", i), "", discard{})
+				c, err := h.Connect(fmt.Sprint("m", i), discard{})
 				if err != nil {
 					b.Fatal(err)
 				}

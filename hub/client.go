@@ -9,6 +9,7 @@ import (
 // Close codes the hub asks a connection to send. They are part of
 // the protocol (docs/PROTOCOL.md).
 const (
+	CloseNormal    = 1000 // The session has ended (signed out): do not reconnect.
 	CloseGoingAway = 1001 // The server is shutting down: reconnect and resume.
 	CloseTooSlow   = 4000 // The outbound queue overflowed: reconnect and resume.
 )
@@ -39,10 +40,10 @@ type Conn interface {
 // connection's reader; Queued, Take, Done and CloseCode are for whatever
 // writes what the hub queues, from any goroutine.
 type Client struct {
-	h       *Hub
-	person  *person // static after Connect
-	session string  // static after Connect
-	conn    Conn    // static after Connect
+	h    *Hub
+	nick string // as the person's session has it; static after Connect
+	key  string // parley.NickKey(nick); static after Connect
+	conn Conn   // static after Connect
 
 	// queue holds the frames fanned out to the client, oldest first. The
 	// hub appends without ever blocking, and wakes conn when the queue
@@ -62,12 +63,8 @@ type Client struct {
 	disconnected bool             // owned by the reader goroutine
 }
 
-// Nick returns the nickname the client said hello with.
-func (c *Client) Nick() string { return c.person.nick }
-
-// Session returns the token that lets the same person reconnect, or open
-// another connection, with the same nickname.
-func (c *Client) Session() string { return c.session }
+// Nick returns the nickname of the client's person.
+func (c *Client) Nick() string { return c.nick }
 
 // Take removes and returns every waiting frame, oldest first. buf is a
 // slice the caller has finished with, whose storage Take may reuse.
@@ -139,7 +136,7 @@ func (c *Client) enqueue(frame []byte) bool {
 	c.qmu.Unlock()
 	switch {
 	case full:
-		c.h.logger.Warn("closing slow client", "nick", c.person.nick, "queued", n, "bytes", size)
+		c.h.logger.Warn("closing slow client", "nick", c.nick, "queued", n, "bytes", size)
 		c.tooSlow()
 		return false
 	case n == 0:

@@ -27,11 +27,7 @@ package hub
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,12 +37,10 @@ import (
 
 // Options tune a Hub.
 type Options struct {
-	// Grace is how long a person stays online in a room, and holds their
-	// nickname, after their last connection has gone, so that a reload makes
-	// no noise. Zero means no grace.
+	// Grace is how long a person stays online in a room, and a member of
+	// it, after their last connection has gone, so that a reload makes no
+	// noise. Zero means no grace.
 	Grace time.Duration
-	// Guests allows hello with a bare nickname.
-	Guests bool
 	// QueueBytes bounds the bytes of the frames waiting for one client;
 	// zero means 512 KiB. A client whose queue would grow beyond
 	// it is closed as too slow.
@@ -105,10 +99,6 @@ type Hub struct {
 	deliveries atomic.Uint64 // frames handed to live queues
 	slowClosed atomic.Uint64 // clients closed as too slow
 
-	// released, when set, is called with each nickname whose hold ends;
-	// tests wait on it. Static after New.
-	released func(nick string)
-
 	// readAhead holds a slot for each replay that reads its next page on a
 	// goroutine of its own (see entryPages).
 	readAhead chan struct{}
@@ -120,20 +110,9 @@ type Hub struct {
 	// Lock order: mu, then a room's mu. No lock is held while calling the
 	// store or the broker.
 	mu      sync.Mutex
-	rooms   map[string]*room   // guarded by mu
-	people  map[string]*person // by folded nickname; guarded by mu
-	conns   map[*Client]bool   // guarded by mu
-	closing bool               // guarded by mu
-}
-
-// person is someone holding a nickname: online, or gone for less than the
-// grace period.
-type person struct {
-	nick    string // as said in hello
-	key     string // folded, for uniqueness
-	session string // guarded by Hub.mu, as are the fields below
-	conns   int
-	release *time.Timer // frees the nickname when the grace period ends
+	rooms   map[string]*room // guarded by mu
+	conns   map[*Client]bool // guarded by mu
+	closing bool             // guarded by mu
 }
 
 // New returns a Hub that stores entries in store and reaches other replicas
@@ -156,7 +135,6 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 		wake:      make(chan struct{}, 1),
 		readAhead: make(chan struct{}, maxReadAhead),
 		rooms:     make(map[string]*room),
-		people:    make(map[string]*person),
 		conns:     make(map[*Client]bool),
 	}
 }
@@ -208,102 +186,69 @@ func (h *Hub) after(d time.Duration, task func(context.Context)) *time.Timer {
 }
 
 // Connect registers a new connection of the person called nick, whose
-// frames go to conn. session is the token the client presented, or "". It
-// returns Invalid for a bad
-// nickname, Forbidden when guests are not allowed, Conflict when someone
-// else holds the nickname, and Unavailable while the hub is closing.
-func (h *Hub) Connect(nick, session string, conn Conn) (*Client, error) {
-	if !h.opts.Guests {
-		return nil, parley.CodeErrorf(parley.Forbidden, "guests_disabled", "This server does not allow guest access.")
-	}
-	if err := parley.ValidateNick(nick); err != nil {
-		return nil, err
-	}
-	key := strings.ToLower(nick)
-
+// frames go to conn. The caller has made sure that the connection is that
+// person's (see package httpapi): the hub keeps only who is connected
+// where. One person may have several connections at once, from tabs or
+// devices; presence counts them once. Connect returns Unavailable while the
+// hub is closing.
+func (h *Hub) Connect(nick string, conn Conn) (*Client, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return nil, parley.Errorf(parley.Unavailable, "The server is shutting down; try again in a moment.")
 	}
-	p := h.people[key]
-	switch {
-	case p == nil:
-		if session == "" {
-			session = newSession()
-		}
-		p = &person{nick: nick, key: key, session: session}
-		h.people[key] = p
-	case session == "" || subtle.ConstantTimeCompare([]byte(session), []byte(p.session)) != 1:
-		// The token is a secret: comparing it in constant time tells an
-		// attacker nothing about how much of a guess was right.
-		return nil, parley.CodeErrorf(parley.Conflict, "nickname_taken", "The nickname %q is taken. Choose another.", nick)
-	}
-	if p.release != nil {
-		p.release.Stop()
-		p.release = nil
-	}
-	p.conns++
 	c := &Client{
-		h:       h,
-		person:  p,
-		session: p.session,
-		conn:    conn,
-		done:    make(chan struct{}),
-		rooms:   make(map[string]*room),
+		h:     h,
+		nick:  nick,
+		key:   parley.NickKey(nick),
+		conn:  conn,
+		done:  make(chan struct{}),
+		rooms: make(map[string]*room),
 	}
 	h.conns[c] = true
 	h.clients.Add(1)
 	return c, nil
 }
 
-// newSession returns a random token that is hard to guess.
-func newSession() string {
-	b := make([]byte, 16)
-	rand.Read(b) // never fails; see crypto/rand
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // Disconnect ends c's connection: it leaves every room, after the grace
-// period if no other connection of the same person is there. The reader
-// calls it when the connection is over; calling it again does nothing.
+// period if no other connection of the same person is there, or at once
+// when the person signed out. The reader calls it when the connection is
+// over; calling it again does nothing.
 func (c *Client) Disconnect() {
 	if c.disconnected {
 		return
 	}
 	c.disconnected = true
 	h := c.h
+	c.close(CloseGoingAway) // unless closed already, as by SignOut
+	grace := h.opts.Grace
+	if c.code == CloseNormal {
+		grace = 0 // signed out: gone for good
+	}
 	for name, r := range c.rooms {
 		delete(c.rooms, name)
 		// The connection is over, so nothing is left to cancel for it.
-		h.unsubscribe(context.Background(), r, c, h.opts.Grace)
+		h.unsubscribe(context.Background(), r, c, grace)
 	}
-	c.close(CloseGoingAway)
 
 	h.mu.Lock()
 	delete(h.conns, c)
-	p := c.person
-	p.conns--
-	if p.conns == 0 {
-		release := func() {
-			h.mu.Lock()
-			gone := p.conns == 0 && h.people[p.key] == p
-			if gone {
-				delete(h.people, p.key)
-			}
-			h.mu.Unlock()
-			if gone && h.released != nil {
-				h.released(p.nick)
-			}
-		}
-		if h.opts.Grace > 0 {
-			p.release = time.AfterFunc(h.opts.Grace, release)
-		} else {
-			delete(h.people, p.key)
-		}
-	}
 	h.mu.Unlock()
 	h.clients.Done()
+}
+
+// SignOut closes every connection of the person called nick with
+// CloseNormal: the person's session has ended. As each connection's reader
+// disconnects it, the person leaves their rooms at once, with no grace.
+func (h *Hub) SignOut(nick string) {
+	key := parley.NickKey(nick)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns {
+		if c.key == key {
+			c.close(CloseNormal)
+		}
+	}
 }
 
 // Close closes every client with CloseGoingAway and refuses new ones.

@@ -165,8 +165,8 @@ func isPresence(nick string, online bool) func(event) bool {
 	}
 }
 
-func isType(typ string) func(event) bool {
-	return func(e event) bool { return e.Type == typ }
+func isType(types ...string) func(event) bool {
+	return func(e event) bool { return slices.Contains(types, e.Type) }
 }
 
 func isMessage(text string) func(event) bool {
@@ -194,7 +194,6 @@ func newFixture(t *testing.T, opts Options) *fixture {
 func startHub(t *testing.T, store parley.Store, opts Options) *fixture {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opts.Guests = true
 	h := New(store, NewLocal(), logger, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -208,11 +207,11 @@ func startHub(t *testing.T, store parley.Store, opts Options) *fixture {
 	return &fixture{store: store, hub: h}
 }
 
-// connect says hello as nick and starts draining the client.
-func (f *fixture) connect(t *testing.T, nick, session string) (*Client, *probe) {
+// connect connects nick and starts draining the client.
+func (f *fixture) connect(t *testing.T, nick string) (*Client, *probe) {
 	t.Helper()
 	p := newProbe()
-	c, err := f.hub.Connect(nick, session, p)
+	c, err := f.hub.Connect(nick, p)
 	if err != nil {
 		t.Fatalf("Connect(%q) = %v", nick, err)
 	}
@@ -241,8 +240,8 @@ func ptr(n int64) *int64 { return &n }
 
 func TestChatBothWays(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	ana, pa := f.connect(t, "ana", "")
-	bob, pb := f.connect(t, "bob", "")
+	ana, pa := f.connect(t, "ana")
+	bob, pb := f.connect(t, "bob")
 	mustJoin(t, ana, "general", nil)
 	pa.next(t, "joined", isType("joined"))
 	mustJoin(t, bob, "general", nil)
@@ -275,7 +274,7 @@ func TestChatBothWays(t *testing.T) {
 
 func TestSendIsIdempotentPerClientID(t *testing.T) {
 	f := newFixture(t, Options{})
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	first := mustSend(t, ana, "general", "same", "once")
 	again := mustSend(t, ana, "general", "same", "once")
@@ -295,12 +294,12 @@ func TestSendIsIdempotentPerClientID(t *testing.T) {
 // still has its message published to the room.
 func TestSendQueuesAckFirst(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	ana, err := f.hub.Connect("ana", "", discard{}) // its queue is read below
+	ana, err := f.hub.Connect("ana", discard{}) // its queue is read below
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ana.Disconnect)
-	bob, pb := f.connect(t, "bob", "")
+	bob, pb := f.connect(t, "bob")
 	mustJoin(t, ana, "general", nil)
 	mustJoin(t, bob, "general", nil)
 	pb.next(t, "bob's join entry", func(e event) bool { return e.Type == "join" && e.From == "bob" })
@@ -336,14 +335,14 @@ func TestSendQueuesAckFirst(t *testing.T) {
 func TestSendWritesAckInLargeRoom(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
 	w := &writes{frames: make(chan string, 10)}
-	ana, err := f.hub.Connect("ana", "", w)
+	ana, err := f.hub.Connect("ana", w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ana.Disconnect)
 	mustJoin(t, ana, "big", nil)
 	for i := range postAckMembers {
-		c, err := f.hub.Connect(fmt.Sprintf("m%d", i), "", discard{})
+		c, err := f.hub.Connect(fmt.Sprintf("m%d", i), discard{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,7 +390,7 @@ func recvFrame(t *testing.T, ch <-chan string) string {
 
 func TestSendErrors(t *testing.T) {
 	f := newFixture(t, Options{})
-	ana, _ := f.connect(t, "ana", "")
+	ana, _ := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	ctx := context.Background()
 	tests := []struct {
@@ -423,7 +422,7 @@ func TestSendErrors(t *testing.T) {
 
 func TestJoinErrors(t *testing.T) {
 	f := newFixture(t, Options{})
-	ana, _ := f.connect(t, "ana", "")
+	ana, _ := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	tests := []struct {
 		name  string
@@ -483,7 +482,7 @@ func readCountingFixture(t *testing.T) (*sqlite.DB, *roomReads, *fixture) {
 func TestJoinActiveRoom(t *testing.T) {
 	ctx := context.Background()
 	db, store, f := readCountingFixture(t)
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	pa.next(t, "own join", isType("join")) // seq 1, delivered here
 
@@ -494,7 +493,7 @@ func TestJoinActiveRoom(t *testing.T) {
 
 	// More tabs of ana's: they append no join entry, so nothing is
 	// published and the room stays at seq 1 here.
-	tab := func() (*Client, *probe) { return f.connect(t, "ana", ana.Session()) }
+	tab := func() (*Client, *probe) { return f.connect(t, "ana") }
 	before := store.n.Load()
 	c, p := tab()
 	mustJoin(t, c, "general", ptr(1))
@@ -525,7 +524,7 @@ func TestJoinReadsOnce(t *testing.T) {
 	ctx := context.Background()
 	db, store, f := readCountingFixture(t)
 
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	if err := ana.Join(ctx, "new", ptr(1)); parley.CodeOf(err) != "bad_since" {
 		t.Errorf("Join(new room, since 1) = %v, want bad_since", err)
 	}
@@ -570,7 +569,7 @@ func TestReplayUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	acked := make(chan int64, senders*perSender)
 	for i := range senders {
-		c, _ := f.connect(t, fmt.Sprintf("sender%d", i), "")
+		c, _ := f.connect(t, fmt.Sprintf("sender%d", i))
 		mustJoin(t, c, room, nil)
 		wg.Add(1)
 		go func() {
@@ -599,7 +598,7 @@ func TestReplayUnderLoad(t *testing.T) {
 			since = <-acked
 		}
 		since -= int64(i * 7) // some replay, of varying length
-		c, p := f.connect(t, fmt.Sprintf("joiner%d", i), "")
+		c, p := f.connect(t, fmt.Sprintf("joiner%d", i))
 		mustJoin(t, c, room, ptr(since))
 		js = append(js, joiner{p, since})
 	}
@@ -625,7 +624,7 @@ func TestReplayUnderLoad(t *testing.T) {
 // would exceed the bound.
 func TestQueueBoundCountsBytes(t *testing.T) {
 	f := newFixture(t, Options{QueueBytes: 100})
-	c, err := f.hub.Connect("ana", "", discard{})
+	c, err := f.hub.Connect("ana", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,14 +654,14 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 	f := newFixture(t, Options{QueueBytes: 512, Grace: time.Hour}) // a few events
 	ctx := context.Background()
 	// Only the replies are read, never the live queue.
-	slow, err := f.hub.Connect("slow", "", discard{})
+	slow, err := f.hub.Connect("slow", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := slow.Join(ctx, "general", nil); err != nil {
 		t.Fatal(err)
 	}
-	fast, pf := f.connect(t, "fast", "")
+	fast, pf := f.connect(t, "fast")
 	mustJoin(t, fast, "general", nil)
 	var last int64
 	for i := range 20 {
@@ -684,7 +683,7 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 
 	// The same person reconnects and resumes from what it had: nothing.
 	slow.Disconnect()
-	again, pa := f.connect(t, "slow", slow.Session())
+	again, pa := f.connect(t, "slow")
 	mustJoin(t, again, "general", ptr(0))
 	for want := int64(1); want <= last; want++ {
 		e := pa.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 })
@@ -700,7 +699,7 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 func TestGapIsFilledFromStore(t *testing.T) {
 	f := newFixture(t, Options{GapWait: time.Millisecond})
 	ctx := context.Background()
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	pa.next(t, "own join", isType("join"))
 
@@ -729,7 +728,7 @@ func TestGapIsFilledFromStore(t *testing.T) {
 
 func TestMalformedPublicationIsDropped(t *testing.T) {
 	f := newFixture(t, Options{})
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	f.hub.broker.Publish(context.Background(), "general", []byte("garbage"))
 	mustSend(t, ana, "general", "m", "still works")
@@ -738,11 +737,9 @@ func TestMalformedPublicationIsDropped(t *testing.T) {
 
 func TestPresenceAndGrace(t *testing.T) {
 	f := newFixture(t, Options{Grace: 20 * time.Millisecond})
-	released := make(chan string, 10)
-	f.hub.released = func(nick string) { released <- nick }
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
-	bob, _ := f.connect(t, "bob", "")
+	bob, _ := f.connect(t, "bob")
 	mustJoin(t, bob, "general", nil)
 	pa.next(t, "bob online", isPresence("bob", true))
 	if n := f.hub.Online("general"); n != 2 {
@@ -753,30 +750,18 @@ func TestPresenceAndGrace(t *testing.T) {
 	if n := f.hub.Online("general"); n != 1 {
 		t.Errorf("Online() after grace = %d, want 1", n)
 	}
-	// The nickname is free again once the grace period is over.
-	select {
-	case nick := <-released:
-		if nick != "bob" {
-			t.Errorf("released nickname %q, want bob", nick)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("bob's nickname was not released after the grace period")
-	}
-	if _, err := f.hub.Connect("bob", "", discard{}); err != nil {
-		t.Errorf("Connect(bob) after grace = %v, want success", err)
-	}
 }
 
 func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
-	bob, _ := f.connect(t, "bob", "")
+	bob, _ := f.connect(t, "bob")
 	mustJoin(t, bob, "general", nil)
 	pa.all(t, "bob's join and online", func(e event) bool { return e.Type == "join" && e.From == "bob" }, isPresence("bob", true))
 
 	bob.Disconnect()
-	again, _ := f.connect(t, "bob", bob.Session())
+	again, _ := f.connect(t, "bob")
 	mustJoin(t, again, "general", nil)
 	mustSend(t, again, "general", "b", "back")
 	e := pa.next(t, "anything", func(e event) bool { return e.Type != "typing" })
@@ -787,9 +772,9 @@ func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 
 func TestExplicitLeave(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
-	bob, _ := f.connect(t, "bob", "")
+	bob, _ := f.connect(t, "bob")
 	mustJoin(t, bob, "general", nil)
 	if err := bob.Leave(context.Background(), "general"); err != nil {
 		t.Fatalf("Leave() = %v", err)
@@ -806,7 +791,7 @@ func TestExplicitLeave(t *testing.T) {
 func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
 	// The presence intervals end when the test says.
 	f := newFixture(t, Options{PresenceInterval: time.Hour})
-	ana, _ := f.connect(t, "ana", "")
+	ana, _ := f.connect(t, "ana")
 	mustJoin(t, ana, "quiet", nil)
 	if err := ana.Leave(context.Background(), "quiet"); err != nil {
 		t.Fatal(err)
@@ -831,7 +816,7 @@ func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
 		t.Error("a room nobody is in kept its local state")
 	}
 	mustJoin(t, ana, "quiet", ptr(0))
-	bob, pb := f.connect(t, "bob", "")
+	bob, pb := f.connect(t, "bob")
 	mustJoin(t, bob, "quiet", nil)
 	mustSend(t, ana, "quiet", "1", "still delivered")
 	pb.next(t, "a message in the recreated room", isMessage("still delivered"))
@@ -842,11 +827,11 @@ func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
 // end, each as it is then.
 func TestPresenceChangesAreSpaced(t *testing.T) {
 	f := newFixture(t, Options{PresenceInterval: time.Hour}) // ends when the test says
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	pa.next(t, "ana online, at once", isPresence("ana", true))
 	for _, nick := range []string{"bob", "carol", "dan"} {
-		c, _ := f.connect(t, nick, "")
+		c, _ := f.connect(t, nick)
 		mustJoin(t, c, "general", nil)
 		if nick == "dan" {
 			c.Disconnect() // no grace: dan goes offline at once
@@ -867,47 +852,68 @@ func TestPresenceChangesAreSpaced(t *testing.T) {
 	}
 }
 
-func TestNicknames(t *testing.T) {
+// TestOnePersonManyConnections: the same person in two tabs is online
+// once, and stays online while either tab is.
+func TestOnePersonManyConnections(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	ana, _ := f.connect(t, "ana", "")
-	tests := []struct {
-		name, nick, session, code string
-	}{
-		{"taken", "ana", "", "nickname_taken"},
-		{"taken in other case", "ANA", "", "nickname_taken"},
-		{"wrong session", "ana", "forged", "nickname_taken"},
-		{"empty", "", "", "invalid_nick"},
-		{"too long", "abcdefghijklmnopqrstuvwxyz0123456789", "", "invalid_nick"},
+	bob, pb := f.connect(t, "bob")
+	mustJoin(t, bob, "general", nil)
+	tab1, _ := f.connect(t, "ana")
+	mustJoin(t, tab1, "general", nil)
+	pb.next(t, "ana online", isPresence("ana", true))
+	tab2, p2 := f.connect(t, "ana")
+	mustJoin(t, tab2, "general", nil)
+	if n := f.hub.Online("general"); n != 2 {
+		t.Errorf("Online() with ana in two tabs = %d, want 2", n)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.hub.Connect(tt.nick, tt.session, discard{})
-			if got := parley.CodeOf(err); got != tt.code {
-				t.Errorf("Connect(%q, %q) = %v, want code %s", tt.nick, tt.session, err, tt.code)
-			}
-		})
+	tab1.Disconnect()
+	// The next presence news bob gets is carol's, not ana's.
+	carol, _ := f.connect(t, "carol")
+	mustJoin(t, carol, "general", nil)
+	if e := pb.next(t, "a presence event", isType("online", "offline", "presence")); !isPresence("carol", true)(e) || isPresence("ana", false)(e) {
+		t.Errorf("bob got %+v after ana closed one of two tabs, want only carol online", e)
 	}
-	// The same person's other tab presents the session.
-	tab, err := f.hub.Connect("ana", ana.Session(), discard{})
-	if err != nil {
-		t.Fatalf("Connect with the session = %v, want success", err)
-	}
-	tab.Disconnect()
+	mustSend(t, tab2, "general", "t2", "from the other tab")
+	p2.next(t, "her own message", isMessage("from the other tab"))
 }
 
-func TestGuestsDisabled(t *testing.T) {
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := New(nil, NewLocal(), logger, Options{})
-	if _, err := h.Connect("ana", "", discard{}); parley.CodeOf(err) != "guests_disabled" {
-		t.Errorf("Connect() = %v, want guests_disabled", err)
+// TestSignOut: a person who signs out is closed everywhere with
+// CloseNormal and leaves their rooms at once, grace or not.
+func TestSignOut(t *testing.T) {
+	f := newFixture(t, Options{Grace: time.Hour})
+	bob, pb := f.connect(t, "bob")
+	mustJoin(t, bob, "general", nil)
+	tab1, p1 := f.connect(t, "ana")
+	mustJoin(t, tab1, "general", nil)
+	tab2, p2 := f.connect(t, "ANA")
+	mustJoin(t, tab2, "general", nil)
+	pb.next(t, "ana's join", func(e event) bool { return e.Type == "join" && e.From == "ana" })
+
+	f.hub.SignOut("Ana")
+	for _, p := range []*probe{p1, p2} {
+		select {
+		case code := <-p.code:
+			if code != CloseNormal {
+				t.Errorf("close code after SignOut = %d, want %d", code, CloseNormal)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("SignOut() did not close a connection of ana's")
+		}
+	}
+	tab1.Disconnect() // as their readers do
+	tab2.Disconnect()
+	pb.all(t, "ana offline and her leave entry, without waiting for the grace", isPresence("ana", false),
+		func(e event) bool { return e.Type == "leave" && e.From == "ana" })
+	if _, err := bob.Send(context.Background(), "general", "b", "still here", nil); err != nil {
+		t.Errorf("bob's Send() after ana signed out = %v", err)
 	}
 }
 
 func TestTypingIsRateLimited(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
-	bob, pb := f.connect(t, "bob", "")
+	bob, pb := f.connect(t, "bob")
 	mustJoin(t, bob, "general", nil)
 	pa.next(t, "bob's join", func(e event) bool { return e.Type == "join" && e.From == "bob" })
 	ctx := context.Background()
@@ -943,7 +949,7 @@ func TestRestartEndsStaleMemberships(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := startHub(t, store, Options{Grace: 20 * time.Millisecond})
-	ana, pa := f.connect(t, "ana", "")
+	ana, pa := f.connect(t, "ana")
 	// From the start of the log: the grace period may end before the join.
 	mustJoin(t, ana, "general", ptr(0))
 	pa.next(t, "the ghost's leave entry", func(e event) bool { return e.Type == "leave" && e.From == "ghost" })
@@ -951,7 +957,7 @@ func TestRestartEndsStaleMemberships(t *testing.T) {
 
 func TestCloseDisconnectsEveryone(t *testing.T) {
 	f := newFixture(t, Options{})
-	_, pa := f.connect(t, "ana", "")
+	_, pa := f.connect(t, "ana")
 	f.hub.Close()
 	select {
 	case code := <-pa.code:
@@ -961,7 +967,7 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close() did not close the client")
 	}
-	if _, err := f.hub.Connect("bob", "", discard{}); parley.KindOf(err) != parley.Unavailable {
+	if _, err := f.hub.Connect("bob", discard{}); parley.KindOf(err) != parley.Unavailable {
 		t.Errorf("Connect() after Close = %v, want Unavailable", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)

@@ -19,7 +19,7 @@ import (
 func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
 	ctx := context.Background()
-	bob, _ := f.connect(t, "bob", "")
+	bob, _ := f.connect(t, "bob")
 	mustJoin(t, bob, "general", nil)
 	for i := range 3 {
 		mustSend(t, bob, "general", fmt.Sprint("old", i), "old")
@@ -27,7 +27,7 @@ func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 
 	p := newProbe()
 	p.hold = make(chan struct{})
-	ana, err := f.hub.Connect("ana", "", p)
+	ana, err := f.hub.Connect("ana", p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 
 func TestBacklogOverflowClosesClient(t *testing.T) {
 	f := newFixture(t, Options{})
-	c, err := f.hub.Connect("ana", "", discard{})
+	c, err := f.hub.Connect("ana", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestBacklogOverflowClosesClient(t *testing.T) {
 
 func TestWaitReturnsOnceClientsAreGone(t *testing.T) {
 	f := newFixture(t, Options{})
-	c, err := f.hub.Connect("ana", "", discard{})
+	c, err := f.hub.Connect("ana", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestWaitReturnsOnceClientsAreGone(t *testing.T) {
 
 func TestReplyGivesUp(t *testing.T) {
 	f := newFixture(t, Options{})
-	c, err := f.hub.Connect("ana", "", discard{})
+	c, err := f.hub.Connect("ana", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestReplyGivesUp(t *testing.T) {
 
 func TestStoreFailureIsReported(t *testing.T) {
 	f := newFixture(t, Options{})
-	ana, _ := f.connect(t, "ana", "")
+	ana, _ := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	f.store.Close()
 	_, err := ana.Send(context.Background(), "general", "x", "lost?", nil)
@@ -150,13 +150,13 @@ func TestPackUnpack(t *testing.T) {
 // pages: every entry from the first arrives, in order.
 func TestReplayFromTheStart(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	bob, _ := f.connect(t, "bob", "")
+	bob, _ := f.connect(t, "bob")
 	mustJoin(t, bob, "general", nil)
 	const n = 2*replayPage + 50
 	for i := range n {
 		mustSend(t, bob, "general", fmt.Sprint(i), fmt.Sprint("m", i))
 	}
-	ana, p := f.connect(t, "ana", "")
+	ana, p := f.connect(t, "ana")
 	mustJoin(t, ana, "general", ptr(0))
 	for want := int64(1); want <= n+1; want++ { // bob's join and his messages
 		if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 }); e.Seq != want {
@@ -205,7 +205,7 @@ func (c *failConn) Wake() {}
 // other members carry on.
 func TestReplayStops(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
-	bob, _ := f.connect(t, "bob", "")
+	bob, _ := f.connect(t, "bob")
 	mustJoin(t, bob, "general", nil)
 	for i := range 3 * replayPage {
 		mustSend(t, bob, "general", fmt.Sprint(i), "filling the log")
@@ -223,7 +223,7 @@ func TestReplayStops(t *testing.T) {
 			}
 			// Writes: joined, the first page, then the second, which fails.
 			for _, fail := range []int{2, 3} {
-				ana, err := f.hub.Connect(fmt.Sprint("ana", fail, ahead), "", &failConn{fail: fail})
+				ana, err := f.hub.Connect(fmt.Sprint("ana", fail, ahead), &failConn{fail: fail})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -243,7 +243,7 @@ func TestReplayStops(t *testing.T) {
 				if !ahead {
 					takeReadAhead(t, g.hub)
 				}
-				carol, _ := g.connect(t, "carol", "")
+				carol, _ := g.connect(t, "carol")
 				if err := carol.Join(ctx, "general", ptr(0)); !errors.Is(err, errPage) {
 					t.Errorf("Join() with page read %d failing = %v, want %v", fail, err, errPage)
 				}
@@ -255,7 +255,7 @@ func TestReplayStops(t *testing.T) {
 			if !ahead {
 				takeReadAhead(t, f.hub)
 			}
-			dan, p := f.connect(t, fmt.Sprint("dan", ahead), "")
+			dan, p := f.connect(t, fmt.Sprint("dan", ahead))
 			mustJoin(t, dan, "general", ptr(0))
 			for want := int64(1); want <= 3*replayPage+1; want++ {
 				if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 }); e.Seq != want {
@@ -327,10 +327,10 @@ func TestReplayPageFrame(t *testing.T) {
 func TestTypingIsDroppedFirst(t *testing.T) {
 	f := newFixture(t, Options{QueueBytes: 1024, Grace: time.Hour})
 	ctx := context.Background()
-	ana, _ := f.connect(t, "ana", "")
+	ana, _ := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	// Bob's replies are written; his queue is never taken.
-	bob, err := f.hub.Connect("bob", "", discard{})
+	bob, err := f.hub.Connect("bob", discard{})
 	if err != nil {
 		t.Fatal(err)
 	}

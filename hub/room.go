@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"iter"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -264,9 +263,9 @@ func (h *Hub) typingLocked(r *room, frame []byte) {
 	if json.Unmarshal(frame, &t) != nil {
 		return
 	}
-	typist := strings.ToLower(t.From)
+	typist := parley.NickKey(t.From)
 	for c, s := range r.subs {
-		if s.replaying || c.person.key == typist || c.queuedBytes() > h.opts.QueueBytes/2 {
+		if s.replaying || c.key == typist || c.queuedBytes() > h.opts.QueueBytes/2 {
 			continue
 		}
 		c.enqueue(frame)
@@ -289,7 +288,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil && *since < 0 {
 		return parley.CodeErrorf(parley.Invalid, "bad_since", "since must not be negative.")
 	}
-	key := c.person.key
+	key := c.key
 	var r *room
 	var s *sub
 	var upto int64
@@ -321,7 +320,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	p := r.online[key]
 	cameOnline := p == nil
 	if cameOnline {
-		p = &presence{nick: c.person.nick}
+		p = &presence{nick: c.nick}
 		r.online[key] = p
 	}
 	if p.away != nil {
@@ -348,8 +347,8 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		return err
 	}
 	if cameOnline {
-		h.announce(ctx, r, key, c.person.nick)
-		e, err := h.store.Join(ctx, name, c.person.nick)
+		h.announce(ctx, r, key, c.nick)
+		e, err := h.store.Join(ctx, name, c.nick)
 		if err != nil {
 			return err
 		}
@@ -559,7 +558,7 @@ func notJoined(name string) error {
 // unsubscribe removes c from r. When c was the person's last connection in
 // r, they go offline and leave the room after grace (at once when zero).
 func (h *Hub) unsubscribe(ctx context.Context, r *room, c *Client, grace time.Duration) {
-	key := c.person.key
+	key := c.key
 	r.mu.Lock()
 	delete(r.subs, c)
 	p := r.online[key]
@@ -664,7 +663,7 @@ func (r *room) presenceLocked(changed map[string]string) []byte {
 func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
 	if r := h.localRoom(room); r != nil {
 		r.mu.Lock()
-		_, here := r.online[strings.ToLower(nick)]
+		_, here := r.online[parley.NickKey(nick)]
 		r.mu.Unlock()
 		if here {
 			return
@@ -703,7 +702,7 @@ func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func
 	if !ok {
 		return nil, notJoined(name)
 	}
-	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.person.nick, ClientID: clientID, Text: text}
+	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.nick, ClientID: clientID, Text: text}
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
@@ -741,7 +740,7 @@ func (c *Client) Typing(ctx context.Context, name string) error {
 	if !ok {
 		return notJoined(name)
 	}
-	key := c.person.key
+	key := c.key
 	now := time.Now()
 	r.mu.Lock()
 	relay := now.Sub(r.typing[key]) >= TypingInterval
@@ -753,7 +752,7 @@ func (c *Client) Typing(ctx context.Context, name string) error {
 	}
 	r.mu.Unlock()
 	if relay {
-		c.h.publish(ctx, name, seqTyping, mustEncode(typingEvent{Type: "typing", Room: name, From: c.person.nick}))
+		c.h.publish(ctx, name, seqTyping, mustEncode(typingEvent{Type: "typing", Room: name, From: c.nick}))
 	}
 	return nil
 }

@@ -144,13 +144,13 @@ func newServer(t *testing.T) string {
 		t.Fatalf("sqlite.Open() = %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := hub.New(store, hub.NewLocal(), logger, hub.Options{Guests: true})
+	h := hub.New(store, hub.NewLocal(), logger, hub.Options{})
 	done := make(chan struct{})
 	go func() {
 		h.Run(ctx)
 		close(done)
 	}()
-	srv := httptest.NewServer(httpapi.NewServer(logger, store, h, http.NotFoundHandler(), httpapi.Options{}))
+	srv := httptest.NewServer(httpapi.NewServer(logger, store, h, http.NotFoundHandler(), httpapi.Options{Guests: true}))
 	t.Cleanup(func() {
 		h.Close()
 		srv.Close()

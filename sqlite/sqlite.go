@@ -287,7 +287,7 @@ const (
 		LIMIT ?`
 )
 
-var readQueries = []string{selectRoom, selectRoomID, selectOldest, selectNewest}
+var readQueries = []string{selectRoom, selectRoomID, selectOldest, selectNewest, selectSession}
 
 // Room returns the room named name, or a NotFound error.
 func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {

@@ -19,7 +19,10 @@ import (
 // it all, so batching costs no latency.
 
 // writeQueries are the statements of the writer, which Open prepares.
-var writeQueries = []string{selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq}
+var writeQueries = []string{
+	selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq,
+	deleteExpiredNick, insertSession, updateSession, deleteSession,
+}
 
 // An op is one write waiting for the writer goroutine.
 type op struct {

@@ -15,9 +15,15 @@ import (
 // in memory, against which the suite itself is tested. Like a database file,
 // it outlives the stores that open it.
 type memDB struct {
-	mu      sync.Mutex
-	rooms   map[string]*memRoom    // guarded by mu
-	members map[parley.Member]bool // guarded by mu
+	mu       sync.Mutex
+	rooms    map[string]*memRoom    // guarded by mu
+	members  map[parley.Member]bool // guarded by mu
+	sessions map[string]*memSession // by token hash; guarded by mu
+}
+
+type memSession struct {
+	parley.Session
+	key string // parley.NickKey(Nick)
 }
 
 type memRoom struct {
@@ -27,7 +33,7 @@ type memRoom struct {
 }
 
 func newMemDB() *memDB {
-	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}}
+	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}}
 	db.addRoom(parley.DefaultRoom)
 	return db
 }
@@ -249,5 +255,80 @@ func (s *memStore) Close() error {
 	}
 	defer unlock()
 	s.closed = true
+	return nil
+}
+
+func (s *memStore) CreateSession(ctx context.Context, nick string, ttl time.Duration) (string, error) {
+	if err := parley.ValidateNick(nick); err != nil {
+		return "", err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	now := memNow()
+	key := parley.NickKey(nick)
+	for hash, ss := range s.db.sessions {
+		if ss.key != key {
+			continue
+		}
+		if ss.ExpiresAt.After(now) {
+			return "", parley.ErrNicknameTaken(nick)
+		}
+		delete(s.db.sessions, hash)
+	}
+	token := parley.NewToken()
+	s.db.sessions[parley.HashToken(token)] = &memSession{
+		Session: parley.Session{Nick: nick, CreatedAt: now, ExpiresAt: now.Add(ttl)},
+		key:     key,
+	}
+	return token, nil
+}
+
+// session returns the live session of token, or nil. db.mu is held.
+func (s *memStore) session(token string) *memSession {
+	ss := s.db.sessions[parley.HashToken(token)]
+	if ss == nil || !ss.ExpiresAt.After(memNow()) {
+		return nil
+	}
+	return ss
+}
+
+func (s *memStore) Session(ctx context.Context, token string) (*parley.Session, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ss := s.session(token)
+	if ss == nil {
+		return nil, parley.ErrInvalidSession()
+	}
+	copy := ss.Session
+	return &copy, nil
+}
+
+func (s *memStore) ExtendSession(ctx context.Context, token string, ttl time.Duration) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ss := s.session(token)
+	if ss == nil {
+		return parley.ErrInvalidSession()
+	}
+	ss.ExpiresAt = memNow().Add(ttl)
+	return nil
+}
+
+func (s *memStore) EndSession(ctx context.Context, token string) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	delete(s.db.sessions, parley.HashToken(token))
 	return nil
 }

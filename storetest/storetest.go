@@ -2,8 +2,8 @@
 // (package sqlite, and later postgres) runs it from its own tests, in the
 // manner of testing/slogtest, so that the stores agree on every rule the
 // rest of Parley relies on: gapless sequence numbers under concurrency,
-// idempotent sends, membership entries, history pages, and durability
-// across Close.
+// idempotent sends, membership entries, history pages, sessions, and
+// durability across Close.
 //
 // A store's test calls [Run] with a function that prepares a new database:
 //
@@ -90,6 +90,12 @@ var checks = []check{
 	{"Reopen", testReopen},
 	{"Closed", testClosed},
 	{"CloseWhileAppending", testCloseWhileAppending},
+	{"Session", testSession},
+	{"SessionNicknameTaken", testSessionNicknameTaken},
+	{"SessionEnd", testSessionEnd},
+	{"SessionExpiry", testSessionExpiry},
+	{"SessionConcurrent", testSessionConcurrent},
+	{"SessionReopen", testSessionReopen},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {
@@ -727,15 +733,19 @@ func testClosed(t testing.TB, open OpenFunc) {
 	ctx := t.Context()
 	e := &parley.Entry{Room: parley.DefaultRoom, Kind: parley.KindMessage, From: "ana", ClientID: "c-1", Text: "hello"}
 	calls := map[string]func() error{
-		"Append":     func() error { _, err := s.Append(ctx, e); return err },
-		"EnsureRoom": func() error { _, err := s.EnsureRoom(ctx, "new"); return err },
-		"Room":       func() error { _, err := s.Room(ctx, parley.DefaultRoom); return err },
-		"Rooms":      func() error { _, err := s.Rooms(ctx); return err },
-		"Join":       func() error { _, err := s.Join(ctx, parley.DefaultRoom, "ana"); return err },
-		"Leave":      func() error { _, err := s.Leave(ctx, parley.DefaultRoom, "ana"); return err },
-		"Members":    func() error { _, err := s.Members(ctx); return err },
-		"Entries":    func() error { _, err := s.Entries(ctx, parley.DefaultRoom, parley.Page{Limit: 10}); return err },
-		"Ping":       func() error { return s.Ping(ctx) },
+		"Append":        func() error { _, err := s.Append(ctx, e); return err },
+		"EnsureRoom":    func() error { _, err := s.EnsureRoom(ctx, "new"); return err },
+		"Room":          func() error { _, err := s.Room(ctx, parley.DefaultRoom); return err },
+		"Rooms":         func() error { _, err := s.Rooms(ctx); return err },
+		"Join":          func() error { _, err := s.Join(ctx, parley.DefaultRoom, "ana"); return err },
+		"Leave":         func() error { _, err := s.Leave(ctx, parley.DefaultRoom, "ana"); return err },
+		"Members":       func() error { _, err := s.Members(ctx); return err },
+		"Entries":       func() error { _, err := s.Entries(ctx, parley.DefaultRoom, parley.Page{Limit: 10}); return err },
+		"Ping":          func() error { return s.Ping(ctx) },
+		"CreateSession": func() error { _, err := s.CreateSession(ctx, "ana", time.Hour); return err },
+		"Session":       func() error { _, err := s.Session(ctx, "token"); return err },
+		"ExtendSession": func() error { return s.ExtendSession(ctx, "token", time.Hour) },
+		"EndSession":    func() error { return s.EndSession(ctx, "token") },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {
@@ -750,6 +760,9 @@ func testClosed(t testing.TB, open OpenFunc) {
 	checkMembers(t, s, nil)
 	if _, err := s.Room(ctx, "new"); parley.KindOf(err) != parley.NotFound {
 		t.Errorf("Room(%q) after EnsureRoom on a closed store = %v, want NotFound", "new", err)
+	}
+	if _, err := s.CreateSession(ctx, "ana", time.Hour); err != nil {
+		t.Errorf("CreateSession(ana) after CreateSession on a closed store = %v, want a session", err)
 	}
 }
 

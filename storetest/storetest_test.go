@@ -119,16 +119,20 @@ var mutants = []mutant{
 		name: "every method fails",
 		wrap: func(s parley.Store) broken {
 			return broken{
-				Store:      s,
-				ensureRoom: func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
-				room:       func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
-				rooms:      func(context.Context) ([]*parley.Room, error) { return nil, errBroken },
-				append:     func(context.Context, *parley.Entry) (bool, error) { return false, errBroken },
-				join:       func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
-				leave:      func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
-				members:    func(context.Context) ([]parley.Member, error) { return nil, errBroken },
-				entries:    func(context.Context, string, parley.Page) ([]*parley.Entry, error) { return nil, errBroken },
-				ping:       func(context.Context) error { return errBroken },
+				Store:         s,
+				ensureRoom:    func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
+				room:          func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
+				rooms:         func(context.Context) ([]*parley.Room, error) { return nil, errBroken },
+				append:        func(context.Context, *parley.Entry) (bool, error) { return false, errBroken },
+				join:          func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
+				leave:         func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
+				members:       func(context.Context) ([]parley.Member, error) { return nil, errBroken },
+				entries:       func(context.Context, string, parley.Page) ([]*parley.Entry, error) { return nil, errBroken },
+				ping:          func(context.Context) error { return errBroken },
+				createSession: func(context.Context, string, time.Duration) (string, error) { return "", errBroken },
+				session:       func(context.Context, string) (*parley.Session, error) { return nil, errBroken },
+				extendSession: func(context.Context, string, time.Duration) error { return errBroken },
+				endSession:    func(context.Context, string) error { return errBroken },
 			}
 		},
 		caughtBy: []string{
@@ -136,6 +140,7 @@ var mutants = []mutant{
 			"Append", "AppendConcurrent", "AppendDuplicate", "AppendDuplicateConcurrent", "AppendUnknownRoom",
 			"AppendInvalid", "AppendCancelled", "JoinLeave", "JoinLeaveErrors", "JoinConcurrent", "Members",
 			"Entries", "EntriesEmptyRoom", "EntriesErrors", "Ping", "Reopen", "CloseWhileAppending",
+			"Session", "SessionNicknameTaken", "SessionEnd", "SessionExpiry", "SessionConcurrent", "SessionReopen",
 		},
 	},
 	{
@@ -662,6 +667,53 @@ var mutants = []mutant{
 		},
 		caughtBy: []string{"Closed"},
 	},
+	{
+		name: "sessions never expire",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, createSession: func(ctx context.Context, nick string, _ time.Duration) (string, error) {
+				return s.CreateSession(ctx, nick, time.Hour)
+			}}
+		},
+		caughtBy: []string{"SessionExpiry"},
+	},
+	{
+		name: "extending a session does nothing",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, extendSession: func(ctx context.Context, token string, _ time.Duration) error {
+				_, err := s.Session(ctx, token)
+				return err
+			}}
+		},
+		caughtBy: []string{"SessionExpiry"},
+	},
+	{
+		name: "ending a session does nothing",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, endSession: func(context.Context, string) error { return nil }}
+		},
+		caughtBy: []string{"SessionEnd", "SessionReopen"},
+	},
+	{
+		name: "any token is a session",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, session: func(ctx context.Context, token string) (*parley.Session, error) {
+				if got, err := s.Session(ctx, token); err == nil {
+					return got, nil
+				}
+				return &parley.Session{Nick: "ana", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}, nil
+			}}
+		},
+		caughtBy: []string{"Session", "SessionEnd", "SessionExpiry", "SessionReopen"},
+	},
+	{
+		name: "sessions are forgotten on close",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, session: func(ctx context.Context, token string) (*parley.Session, error) {
+				return nil, parley.ErrInvalidSession()
+			}}
+		},
+		caughtBy: []string{"Session", "SessionReopen", "SessionConcurrent"},
+	},
 }
 
 // wrapOpen returns an OpenFunc whose stores wrap open's.
@@ -688,6 +740,11 @@ type broken struct {
 	entries    func(ctx context.Context, room string, p parley.Page) ([]*parley.Entry, error)
 	ping       func(ctx context.Context) error
 	close      func() error
+
+	createSession func(ctx context.Context, nick string, ttl time.Duration) (string, error)
+	session       func(ctx context.Context, token string) (*parley.Session, error)
+	extendSession func(ctx context.Context, token string, ttl time.Duration) error
+	endSession    func(ctx context.Context, token string) error
 }
 
 func (b broken) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
@@ -758,4 +815,32 @@ func (b broken) Close() error {
 		return b.close()
 	}
 	return b.Store.Close()
+}
+
+func (b broken) CreateSession(ctx context.Context, nick string, ttl time.Duration) (string, error) {
+	if b.createSession != nil {
+		return b.createSession(ctx, nick, ttl)
+	}
+	return b.Store.CreateSession(ctx, nick, ttl)
+}
+
+func (b broken) Session(ctx context.Context, token string) (*parley.Session, error) {
+	if b.session != nil {
+		return b.session(ctx, token)
+	}
+	return b.Store.Session(ctx, token)
+}
+
+func (b broken) ExtendSession(ctx context.Context, token string, ttl time.Duration) error {
+	if b.extendSession != nil {
+		return b.extendSession(ctx, token, ttl)
+	}
+	return b.Store.ExtendSession(ctx, token, ttl)
+}
+
+func (b broken) EndSession(ctx context.Context, token string) error {
+	if b.endSession != nil {
+		return b.endSession(ctx, token)
+	}
+	return b.Store.EndSession(ctx, token)
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/parley-chat/parley"
 )
 
 // config holds every setting of serve and migrate, resolved.
@@ -25,6 +27,7 @@ type config struct {
 	logLevel        string
 	guests          bool
 	grace           time.Duration
+	sessionTTL      time.Duration
 	allowedOrigins  []string
 	shutdownTimeout time.Duration
 	metrics         bool
@@ -82,7 +85,10 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 		"Allow guests to chat with just a nickname; -guests=false forbids it.")
 	c.grace = 15 * time.Second
 	fs.Var((*durationValue)(&c.grace), "grace",
-		"How long someone stays online in a room, and keeps their nickname, after their last connection drops.")
+		"How long someone stays online in a room, and a member of it, after their last connection drops.")
+	c.sessionTTL = parley.DefaultSessionTTL
+	fs.Var((*durationValue)(&c.sessionTTL), "session-ttl",
+		"How long a guest's session, and with it their nickname, lasts after they last connected, unless they sign out.")
 	fs.Var((*listValue)(&c.allowedOrigins), "allowed-origins",
 		"Comma-separated origins (scheme://host[:port]) besides the server's own whose pages may open the WebSocket.")
 	c.shutdownTimeout = 10 * time.Second
@@ -226,6 +232,8 @@ func (c *config) validate() error {
 		return &settingError{"grace", "must not be negative"}
 	case c.shutdownTimeout <= 0:
 		return &settingError{"shutdown-timeout", "must be positive"}
+	case c.sessionTTL <= 0:
+		return &settingError{"session-ttl", "must be positive"}
 	}
 	for _, o := range c.allowedOrigins {
 		u, err := url.Parse(o)

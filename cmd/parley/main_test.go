@@ -107,6 +107,7 @@ func TestConfigEverySetting(t *testing.T) {
 		"log-level":        {"DEBUG", func(c *config) string { return c.slogLevel().String() }, "DEBUG"},
 		"guests":           {"false", func(c *config) string { return fmt.Sprint(c.guests) }, "false"},
 		"grace":            {"1m30s", func(c *config) string { return c.grace.String() }, "1m30s"},
+		"session-ttl":      {"168h", func(c *config) string { return c.sessionTTL.String() }, "168h0m0s"},
 		"allowed-origins":  {"https://a.example, http://localhost:5173,", func(c *config) string { return strings.Join(c.allowedOrigins, " ") }, "https://a.example http://localhost:5173"},
 		"shutdown-timeout": {"3s", func(c *config) string { return c.shutdownTimeout.String() }, "3s"},
 		"metrics":          {"false", func(c *config) string { return fmt.Sprint(c.metrics) }, "false"},
@@ -146,7 +147,7 @@ func TestConfigDefaults(t *testing.T) {
 	c := mustParseConfig(t, nil, nil)
 	want := config{
 		profile: "development", addr: ":8080", database: "parley.db", logFormat: "text", logLevel: "info",
-		guests: true, grace: 15 * time.Second, shutdownTimeout: 10 * time.Second, metrics: true,
+		guests: true, grace: 15 * time.Second, sessionTTL: 30 * 24 * time.Hour, shutdownTimeout: 10 * time.Second, metrics: true,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("parseConfig(nil) = %+v, want %+v", *c, want)
@@ -216,6 +217,7 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"log-format", `"xml"`, "PARLEY_LOG_FORMAT in .env"}, ""},
 		{"bool environment", nil, map[string]string{"PARLEY_GUESTS": "maybe"}, nil, []string{"guests", "PARLEY_GUESTS", "true or false"}, ""},
 		{"negative grace", []string{"-grace=-1s"}, nil, nil, []string{"grace", "negative", "flag -grace"}, ""},
+		{"zero session ttl", nil, map[string]string{"PARLEY_SESSION_TTL": "0s"}, nil, []string{"session-ttl", "positive", "PARLEY_SESSION_TTL"}, ""},
 		{"zero shutdown timeout", nil, nil, map[string]string{".env": "PARLEY_SHUTDOWN_TIMEOUT=0s\n"},
 			[]string{"shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT in .env"}, ""},
 		{"empty database", []string{"-database", ""}, nil, nil, []string{"database", "flag -database"}, ""},

@@ -47,12 +47,14 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 	}()
 
 	broker := hub.NewLocal()
-	h := hub.New(store, broker, logger, hub.Options{
-		Grace:  cfg.grace,
-		Guests: cfg.guests,
-	})
+	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace})
 
-	api := httpapi.Options{AllowedOrigins: cfg.allowedOrigins, Observer: m}
+	api := httpapi.Options{
+		AllowedOrigins: cfg.allowedOrigins,
+		Observer:       m,
+		Guests:         cfg.guests,
+		SessionTTL:     cfg.sessionTTL,
+	}
 	if cfg.metrics {
 		api.Metrics = m.Handler()
 		watchHub(m, h)

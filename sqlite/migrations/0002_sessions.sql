@@ -1,0 +1,11 @@
+-- People's sessions: whoever presents a session's token is the person called
+-- nick until expires_at. Only the token's hash is kept (parley.HashToken).
+-- nick_key (parley.NickKey) makes a nickname belong to one session at a time.
+
+CREATE TABLE sessions (
+	token_hash TEXT    PRIMARY KEY,
+	nick       TEXT    NOT NULL,
+	nick_key   TEXT    NOT NULL UNIQUE,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;

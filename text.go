@@ -1,0 +1,41 @@
+package parley
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// The text rules that names of every kind share: nicknames (ValidateNick)
+// and room names (ValidateRoomName). docs/PROTOCOL.md states them, and
+// testdata/names.json holds the cases that the server's and the web
+// client's validators must both decide alike.
+
+// zeroWidthJoiner joins emoji into one: 👩 and 💻 into 👩‍💻.
+const zeroWidthJoiner = '\u200d'
+
+// printable reports whether s holds only what unicode.IsPrint calls
+// printable, and zero-width joiners between two emoji, as in 👩‍💻 or 🏳️‍🌈.
+// Anywhere else a joiner is invisible, and would let two names that look
+// the same differ.
+func printable(s string) bool {
+	prev := rune(-1)
+	for i, r := range s {
+		if r == zeroWidthJoiner {
+			next, n := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if !emojiBefore(prev) || n == 0 || !unicode.Is(unicode.So, next) {
+				return false
+			}
+		} else if !unicode.IsPrint(r) {
+			return false
+		}
+		prev = r
+	}
+	return true
+}
+
+// emojiBefore reports whether r may end an emoji that a zero-width joiner
+// continues: a symbol (👩), a skin tone (🏽) or the emoji presentation
+// selector U+FE0F (after 🏳 in 🏳️‍🌈).
+func emojiBefore(r rune) bool {
+	return unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || r == '\ufe0f'
+}
