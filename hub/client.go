@@ -3,7 +3,11 @@ package hub
 import (
 	"context"
 	"errors"
+	"sort"
 	"sync"
+	"time"
+
+	"github.com/parley-chat/parley"
 )
 
 // Close codes the hub asks a connection to send. They are part of
@@ -36,9 +40,11 @@ type Conn interface {
 }
 
 // Client is one connection of one person. Its methods Join, Leave, Send,
-// Typing, Reply and Disconnect must be called from a single goroutine, the
-// connection's reader; Queued, Take, Done and CloseCode are for whatever
-// writes what the hub queues, from any goroutine.
+// Typing, Reply and Disconnect are never called concurrently: the
+// connection's reader calls them one after another, though not always from
+// the same goroutine (package httpapi moves a reader to a fresh goroutine
+// after a join). Queued, Take, Done and CloseCode are for whatever writes
+// what the hub queues, from any goroutine.
 type Client struct {
 	h    *Hub
 	nick string // as the person's session has it; static after Connect
@@ -59,8 +65,8 @@ type Client struct {
 	done      chan struct{}
 	code      int // written once before done is closed
 
-	rooms        map[string]*room // owned by the reader goroutine
-	disconnected bool             // owned by the reader goroutine
+	rooms        map[string]*room // the reader's: see the methods' rule above
+	disconnected bool             // the reader's
 }
 
 // Nick returns the nickname of the client's person.
@@ -157,4 +163,189 @@ func (c *Client) Reply(ctx context.Context, frame []byte) error {
 		return err
 	}
 	return c.conn.Write(ctx, frame)
+}
+
+// Join subscribes c to the room named name, creating the room if needed.
+// With since set, the client is sent the entries after *since first. The
+// client receives, through its Conn's Write, the joined event, then the
+// replay; live entries follow through Take. It returns Invalid for a bad
+// name or since, and Conflict when c is in the room already.
+func (c *Client) Join(ctx context.Context, name string, since *int64) error {
+	h := c.h
+	if err := parley.ValidateRoomName(name); err != nil {
+		return err
+	}
+	if _, ok := c.rooms[name]; ok {
+		return parley.CodeErrorf(parley.Conflict, "already_joined", "You are in room %q already.", name)
+	}
+	if since != nil && *since < 0 {
+		return parley.CodeErrorf(parley.Invalid, "bad_since", "since must not be negative.")
+	}
+	key := c.key
+	var r *room
+	var s *sub
+	var upto int64
+	for r == nil {
+		var err error
+		if r, err = h.acquire(ctx, name); err != nil {
+			return err
+		}
+		if err := h.admit(ctx, r, since); err != nil {
+			h.releaseIfIdle(r)
+			return err
+		}
+		r.mu.Lock()
+		if r.released {
+			// The room's last member went away between acquire and now.
+			r.mu.Unlock()
+			r = nil
+			continue
+		}
+		upto = r.delivered
+		// Live entries are held back until the joined event and the replay
+		// have been written, even without since, so joined comes first.
+		s = &sub{last: upto, replaying: true}
+		if since != nil {
+			s.last = *since
+		}
+		r.subs[c] = s
+	}
+	p := r.online[key]
+	cameOnline := p == nil
+	if cameOnline {
+		p = &presence{nick: c.nick}
+		r.online[key] = p
+	}
+	if p.away != nil {
+		p.away.Stop()
+		p.away = nil
+	}
+	p.conns++
+	online := make([]string, 0, len(r.online))
+	for _, p := range r.online {
+		online = append(online, p.nick)
+	}
+	r.mu.Unlock()
+	c.rooms[name] = r
+	sort.Strings(online)
+
+	from := upto
+	if since != nil {
+		from = *since
+	}
+	if err := c.Reply(ctx, mustEncode(joinedEvent{Type: "joined", Room: name, LastSeq: upto, Online: online})); err != nil {
+		return err
+	}
+	if err := c.replay(ctx, r, s, from, upto); err != nil {
+		return err
+	}
+	if cameOnline {
+		h.announce(ctx, r, key, c.nick)
+		e, err := h.store.Join(ctx, name, c.nick)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			h.publishEntry(ctx, e)
+		}
+	}
+	return nil
+}
+
+// Leave unsubscribes c from the room named name. When c was the person's
+// last connection there, they leave the room at once. It returns NotFound
+// when c is not in the room.
+func (c *Client) Leave(ctx context.Context, name string) error {
+	r, ok := c.rooms[name]
+	if !ok {
+		return notJoined(name)
+	}
+	delete(c.rooms, name)
+	c.h.unsubscribe(ctx, r, c, 0)
+	return nil
+}
+
+func notJoined(name string) error {
+	return parley.CodeErrorf(parley.NotFound, "not_joined", "You have not joined room %q.", name)
+}
+
+// postAckMembers is the most members a room may have on this server for a
+// sender's ack to be queued with the sender's own copy of the message (one
+// write for both) rather than written at once. A queued ack waits for the
+// sender's writer, which yields to the other members' writers first: at
+// 1,000 members that delayed acks by several milliseconds.
+const postAckMembers = 64
+
+// Send stores a message from c in the room named name, which c must have
+// joined, and publishes it. It returns the stored entry, which is the
+// original one when clientID was sent before. Errors are those of
+// parley.Entry.Validate, NotFound when c is not in the room, and the
+// store's.
+//
+// ack, if not nil, makes the frame that acknowledges the stored entry. In a
+// room with at most postAckMembers members here, Send queues it for c's
+// writer just before it publishes the entry, and the writer usually writes
+// it together with c's own copy; in a larger room it writes it at once,
+// after publishing, so that it does not wait behind the room's fan-out.
+// When c has been closed meanwhile (or is closed as too slow because its
+// queue is full), the entry is published all the same and Send returns
+// ErrClosed.
+func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func(*parley.Entry) []byte) (*parley.Entry, error) {
+	r, ok := c.rooms[name]
+	if !ok {
+		return nil, notJoined(name)
+	}
+	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.nick, ClientID: clientID, Text: text}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := c.h.store.Append(ctx, e); err != nil {
+		return nil, err
+	}
+	var frame []byte
+	var err error
+	queued := false
+	if ack != nil {
+		frame = ack(e)
+		r.mu.Lock()
+		queued = len(r.subs) <= postAckMembers
+		r.mu.Unlock()
+		if queued && !c.enqueue(frame) {
+			err = ErrClosed
+		}
+	}
+	// A duplicate is published again too: harmless to rooms that have it,
+	// and it repairs a publication lost to a crash between commit and publish.
+	c.h.publishEntry(ctx, e)
+	if frame != nil && !queued {
+		err = c.Reply(ctx, frame)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Typing tells the other members of the room named name that c's person is
+// typing, at most once per TypingInterval; extra notices are dropped.
+func (c *Client) Typing(ctx context.Context, name string) error {
+	r, ok := c.rooms[name]
+	if !ok {
+		return notJoined(name)
+	}
+	key := c.key
+	now := time.Now()
+	r.mu.Lock()
+	relay := now.Sub(r.typing[key]) >= TypingInterval
+	if relay {
+		if r.typing == nil {
+			r.typing = make(map[string]time.Time)
+		}
+		r.typing[key] = now
+	}
+	r.mu.Unlock()
+	if relay {
+		c.h.publish(ctx, name, seqTyping, mustEncode(typingEvent{Type: "typing", Room: name, From: c.nick}))
+	}
+	return nil
 }

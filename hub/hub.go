@@ -180,7 +180,11 @@ func (h *Hub) schedule(task func(context.Context)) {
 	}
 }
 
-// after queues task for Run once d has passed.
+// after queues task for Run once d has passed. It is the hub's only timer:
+// the timer's own goroutine just queues the task, which then runs on Run's
+// goroutine, with Run's context, after the tasks queued before it. Grace
+// periods, gap fills and presence intervals all go through it, so tests run
+// them on a fake clock (testing/synctest) at their real lengths.
 func (h *Hub) after(d time.Duration, task func(context.Context)) *time.Timer {
 	return time.AfterFunc(d, func() { h.schedule(task) })
 }

@@ -1,0 +1,141 @@
+package hub
+
+// Presence: who is online in a room on this replica, the grace period after
+// a person's last connection goes, and the spaced presence events (announce).
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// presence is a person online in a room: connected, or within grace. Its
+// room's mu guards it.
+type presence struct {
+	nick  string
+	conns int
+	away  *time.Timer // ends the grace period; see Hub.after for where it runs
+}
+
+// unsubscribe removes c from r. When c was the person's last connection in
+// r, they go offline and leave the room after grace (at once when zero).
+func (h *Hub) unsubscribe(ctx context.Context, r *room, c *Client, grace time.Duration) {
+	key := c.key
+	r.mu.Lock()
+	delete(r.subs, c)
+	p := r.online[key]
+	p.conns--
+	last := p.conns == 0
+	if last && grace > 0 {
+		p.away = h.after(grace, func(ctx context.Context) { h.goAway(ctx, r, key, p) })
+	}
+	r.mu.Unlock()
+	if last && grace <= 0 {
+		h.goAway(ctx, r, key, p)
+	}
+}
+
+// goAway takes p offline in r and ends their membership, unless they came
+// back meanwhile.
+func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence) {
+	r.mu.Lock()
+	gone := r.online[key] == p && p.conns == 0
+	if gone {
+		delete(r.online, key)
+		delete(r.typing, key)
+	}
+	r.mu.Unlock()
+	if !gone {
+		return
+	}
+	h.announce(ctx, r, key, p.nick)
+	if e, err := h.store.Leave(ctx, r.name, p.nick); err != nil {
+		h.logger.Error("leave room", "room", r.name, "nick", p.nick, "err", err)
+	} else if e != nil {
+		h.publishEntry(ctx, e)
+	}
+	h.releaseIfIdle(r)
+}
+
+// announce tells r's members that the presence of nick (folded: key)
+// changed: at once, unless the room's last announcement went out less than
+// PresenceInterval ago; then, with every other change of the interval, in
+// one event when it ends. An event says what each presence is when it goes
+// out, so a change undone within the interval is announced as no change.
+func (h *Hub) announce(ctx context.Context, r *room, key, nick string) {
+	r.mu.Lock()
+	if r.unannounced == nil {
+		r.unannounced = make(map[string]string)
+	}
+	r.unannounced[key] = nick
+	interval := r.announcing
+	r.announcing = true
+	r.mu.Unlock()
+	if !interval {
+		h.announceWaiting(ctx, r)
+	}
+}
+
+// announceWaiting announces the presence changes waiting in r and starts
+// an interval, at whose end it runs again; with none waiting, the interval
+// is over, and r goes when it is idle.
+func (h *Hub) announceWaiting(ctx context.Context, r *room) {
+	r.mu.Lock()
+	changed := r.unannounced
+	r.unannounced = nil
+	r.announcing = len(changed) > 0
+	var frame []byte
+	if r.announcing {
+		frame = r.presenceLocked(changed)
+	}
+	r.mu.Unlock()
+	if frame == nil {
+		h.releaseIfIdle(r)
+		return
+	}
+	h.publish(ctx, r.name, seqEvent, frame)
+	h.after(h.opts.PresenceInterval, func(ctx context.Context) { h.announceWaiting(ctx, r) })
+}
+
+// presenceLocked encodes the presence now of the people in changed
+// (nickname by folded nickname): an online or offline event for one, a
+// presence event for several. r.mu is held.
+func (r *room) presenceLocked(changed map[string]string) []byte {
+	online, offline := []string{}, []string{}
+	for key, nick := range changed {
+		if p := r.online[key]; p != nil {
+			online = append(online, p.nick)
+		} else {
+			offline = append(offline, nick)
+		}
+	}
+	switch {
+	case len(online) == 1 && len(offline) == 0:
+		return mustEncode(presenceEvent{Type: "online", Room: r.name, Nick: online[0]})
+	case len(online) == 0 && len(offline) == 1:
+		return mustEncode(presenceEvent{Type: "offline", Room: r.name, Nick: offline[0]})
+	}
+	sort.Strings(online)
+	sort.Strings(offline)
+	return mustEncode(presenceChanges{Type: "presence", Room: r.name, Online: online, Offline: offline})
+}
+
+// leaveIfAway ends nick's membership of room unless they are online in it
+// on this replica.
+func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
+	if r := h.localRoom(room); r != nil {
+		r.mu.Lock()
+		_, here := r.online[parley.NickKey(nick)]
+		r.mu.Unlock()
+		if here {
+			return
+		}
+	}
+	if e, err := h.store.Leave(ctx, room, nick); err != nil {
+		h.logger.Error("leave room after restart", "room", room, "nick", nick, "err", err)
+	} else if e != nil {
+		h.publishEntry(ctx, e)
+	}
+}
