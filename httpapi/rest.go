@@ -70,7 +70,14 @@ func handleListEntries(logger *slog.Logger, store parley.Store, fixed string) ht
 			writeError(w, r, logger, err)
 			return
 		}
-		entries, err := store.Entries(r.Context(), room, page)
+		var entries []*parley.Entry
+		if page.Before == 0 && r.URL.Query().Get("before") != "" {
+			// No entry is below 0. (In a parley.Page, Before 0 means no
+			// bound.) The room must exist all the same.
+			_, err = store.Room(r.Context(), room)
+		} else {
+			entries, err = store.Entries(r.Context(), room, page)
+		}
 		if err != nil {
 			writeError(w, r, logger, err)
 			return

@@ -123,6 +123,8 @@ func TestMessages(t *testing.T) {
 		{"?before=10&limit=3", 7, 9},
 		{"?before=10", 1, 9},
 		{"?before=1", 1, 0},
+		{"?before=0", 1, 0}, // nothing is below 0
+		{"?after=5&before=0", 1, 0},
 		{"?before=1000", n - parley.DefaultPageSize + 1, n},
 		{"?after=55", 56, n},
 		{"?after=10&limit=3", 11, 13}, // after pages forward, from the oldest
