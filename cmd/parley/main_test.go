@@ -663,3 +663,39 @@ func buildParley(t *testing.T) string {
 	}
 	return bin
 }
+
+// TestDrainTimeout: when a WebSocket has not ended within the shutdown
+// timeout (its client reads nothing, so it never answers the close), run
+// returns an error, which main turns into exit status 1, as the README says.
+func TestDrainTimeout(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWatcher()
+	done := make(chan error, 1)
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", filepath.Join(t.TempDir(), "parley.db"),
+		"-log-format", "json", "-shutdown-timeout", "200ms"}
+	go func() { done <- run(ctx, args, environment(nil), io.Discard, logs) }()
+	var addr string
+	select {
+	case addr = <-logs.listening:
+	case err := <-done:
+		t.Fatalf("run(%q) = %v before listening", args, err)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	send(t, conn, `{"type":"hello","v":1,"nick":"ana"}`)
+	readUntil(t, conn, "welcome", func(e event) bool { return e.Type == "welcome" })
+
+	cancel() // as SIGTERM does; the client now reads nothing
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "websocket") {
+			t.Errorf("run() after a drain that timed out = %v, want an error about the websocket connections", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return within 15s of cancelling its context")
+	}
+}
