@@ -29,15 +29,8 @@ type Options struct {
 	// SessionTTL is how long a session lasts after the last hello that
 	// used it; zero means parley.DefaultSessionTTL.
 	SessionTTL time.Duration
-	// Now, when set, replaces time.Now as the clock of the HTTP surface.
-	Now func() time.Time
-}
-
-func (o *Options) now() time.Time {
-	if o.Now != nil {
-		return o.Now()
-	}
-	return time.Now()
+	// Clock times the protocol's timers; nil means the system clock.
+	Clock Clock
 }
 
 // Observer is told about the WebSocket traffic, for metrics.
@@ -60,6 +53,9 @@ func (nopObserver) Acked(time.Duration) {}
 func NewServer(logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Handler, opts Options) http.Handler {
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
+	}
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
 	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = parley.DefaultSessionTTL

@@ -38,7 +38,7 @@ func identify(ctx context.Context, store parley.Store, opts *Options, f *frame) 
 	// A session lasts SessionTTL from the last hello that used it; the
 	// store is told at most every thirtieth of that (a day, by default),
 	// not at every reconnect.
-	if ttl := opts.SessionTTL; opts.now().Add(ttl - ttl/30).After(s.ExpiresAt) {
+	if ttl := opts.SessionTTL; opts.Clock.Now().Add(ttl - ttl/30).After(s.ExpiresAt) {
 		if err := store.ExtendSession(ctx, f.Session, ttl); err != nil {
 			return "", "", false, err
 		}

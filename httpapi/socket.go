@@ -1,20 +1,12 @@
 package httpapi
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -37,30 +29,16 @@ const (
 	maxBatchBytes  = 64 << 10         // bytes joined into one message at most
 	maxPooledBytes = 16 << 10         // the largest message buffer kept for reuse
 	quietAfter     = time.Second      // a connection without frames this long waits in await
+	helloTimeout   = 10 * time.Second // the time to say hello; 4002 beyond
 
 	closeRateLimited = 4001
 	closeNoHello     = 4002
 )
 
-// helloTimeout is the time to say hello; 4002 beyond. It is a variable only
-// so that tests can shorten it.
-var helloTimeout = 10 * time.Second
-
-// writeBuffers is the WebSocket library's pool of write buffers, from which
-// it takes none, as the socket frames its messages itself (writeMessage);
-// without a pool, the library would keep the HTTP server's 4 KB write
-// buffer for every connection.
-var writeBuffers sync.Pool
-
-// messageBuffers holds the buffers in which writeMessage assembles
-// messages: a connection holds one only while it writes. Buffers that grew
-// beyond maxPooledBytes, for a long replay page, are not kept.
-var messageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
 // handleSocket upgrades to a WebSocket and speaks docs/PROTOCOL.md. The
-// handler itself waits for hello; then the connection runs in a reader
-// goroutine of its own, and the handler returns. Writing needs no goroutine
-// while there is nothing to write (see socket.Wake).
+// handler itself waits for hello; then the connection moves to a reader
+// goroutine of its own, and the handler returns (transport.go tells the
+// connection's whole life).
 func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Options) http.Handler {
 	upgrader := websocket.Upgrader{
 		// Zero: the library reads through the buffer hijacker supplies.
@@ -85,50 +63,11 @@ func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Opt
 			conn.Close()
 			return
 		}
-		// net/http keeps a connection's buffers, and its goroutine's grown
-		// stack, for as long as the handler runs: about 10 KB that an idle
-		// WebSocket does not need. So the connection moves to a goroutine
-		// of its own. The hub tracks it until Disconnect (see Hub.Wait).
 		// Armed only once s.pinger is set, which ping uses.
-		s.pinger = time.AfterFunc(pingPeriod, s.ping)
+		s.pinger = opts.Clock.AfterFunc(1<<62, s.ping)
 		s.pinger.Reset(pingPeriod)
-		go s.serve()
+		go s.serve() // the hub tracks it until Disconnect (see Hub.Wait)
 	})
-}
-
-// serve reads a greeted connection until it ends, in this goroutine or in
-// the one it hands on to. A failed write closes the connection, which ends
-// the read too.
-//
-// A reader new to its goroutine, or whose last frame came more than
-// quietAfter ago, waits in await, not in the library's read: a goroutine
-// starts with a 2 KB stack, of which the library's read path, blocked,
-// would need more than half, and the runtime would double it. An idle
-// connection's reader so holds 2 KB of stack, not 4. A busy one reads
-// straight on: waiting in await costs it a system call a frame, and its
-// stack, shrunk between frames and grown again, more memory.
-func (s *socket) serve() {
-	c := s.client.Load()
-	for first := true; ; first = false {
-		if first || time.Since(s.lastFrame) > quietAfter {
-			s.await()
-		}
-		more, handedOn := s.read(context.Background(), c)
-		if handedOn {
-			return // another goroutine reads on
-		}
-		if !more {
-			break
-		}
-	}
-	if s.sendClose(c) {
-		// The hub closed the client while the reader handled a frame.
-		s.drain()
-	}
-	s.ended.Store(true)
-	s.pinger.Stop()
-	s.conn.Close()
-	c.Disconnect()
 }
 
 // checkOrigin allows requests without an Origin (programs), from the
@@ -153,37 +92,6 @@ func checkOrigin(allowed []string) func(r *http.Request) bool {
 		}
 		return false
 	}
-}
-
-// socket is one WebSocket connection. It is the hub.Conn of its client.
-type socket struct {
-	conn      *websocket.Conn
-	nc        net.Conn      // conn's network connection
-	br        *bufio.Reader // conn's read buffer
-	logger    *slog.Logger
-	store     parley.Store
-	hub       *hub.Hub
-	opts      *Options
-	obs       Observer
-	token     string        // the session's, once hello succeeded; reader only
-	limiter   *rate.Limiter // used by the reader only
-	strikes   int           // rate-limited frames in a row; reader only
-	greeted   bool          // hello succeeded; reader only
-	lastFrame time.Time     // when the last frame was read; reader only
-	// client is set by hello once Connect returns. The hub may call Wake
-	// before that (when it closes at once), so Wake's goroutine loads it.
-	client atomic.Pointer[hub.Client]
-
-	// One writer at a time: the reader writing a reply (Write), a flush
-	// goroutine writing the queue, or a close. Pings may be written
-	// alongside: a write to the network connection is never interleaved.
-	wmu      sync.Mutex
-	closing  atomic.Bool // a close frame is written: nothing more may be; set under wmu
-	deadline int64       // the write deadline set, in Unix ns; guarded by wmu
-	flushing atomic.Bool // a flush goroutine runs
-	ended    atomic.Bool // the connection is over, or a write failed: nothing more to write
-	frames   [][]byte    // the flush goroutine's buffer
-	pinger   *time.Timer // pings the client every pingPeriod
 }
 
 // next reads the next frame, enforcing the rate limit. It returns nil when
@@ -222,41 +130,14 @@ func (s *socket) next() (*frame, error, bool) {
 	return f, err, true
 }
 
-// closeWith sends a close frame, unless one was sent already, and reports
-// whether it did; the client then closes the connection. No message is
-// written after it.
-func (s *socket) closeWith(code int, reason string) bool {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.closing.Load() {
-		return false
-	}
-	s.closing.Store(true)
-	msg := websocket.FormatCloseMessage(code, reason)
-	_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
-	return true
-}
-
-// closeAndDrain sends a close frame, then drains the connection.
-func (s *socket) closeAndDrain(code int, reason string) {
-	s.closeWith(code, reason)
-	s.drain()
-}
-
-// drain reads and discards what the client still sends until it closes the
-// connection, for a short while at most. Closing a socket with unread data
-// makes TCP reset it, and a reset may destroy the close frame on its way.
-func (s *socket) drain() {
-	nc := s.conn.NetConn()
-	nc.SetReadDeadline(time.Now().Add(closeWait))
-	io.Copy(io.Discard, nc)
-}
-
 // hello runs the connection until the client has said hello successfully,
 // writing replies directly: the client is in no room yet, so nothing else
-// writes. It returns nil when the connection ended first.
+// writes. It returns nil when the connection ended first: the client left,
+// took longer than helloTimeout (close 4002), or the server began to shut
+// down (close 1001).
 func (s *socket) hello() *hub.Client {
-	s.conn.SetReadDeadline(time.Now().Add(helloTimeout))
+	stop := s.watchHello()
+	defer stop()
 	reply := func(v any) bool {
 		return s.Write(context.Background(), marshal(v)) == nil
 	}
@@ -294,6 +175,9 @@ func (s *socket) hello() *hub.Client {
 			}
 			continue
 		}
+		s.helloMu.Lock()
+		s.greeted = true // endHello does nothing from now on
+		s.helloMu.Unlock()
 		s.client.Store(c)
 		select {
 		case <-c.Done(): // closed already: a Wake may have found no client
@@ -309,10 +193,34 @@ func (s *socket) hello() *hub.Client {
 			return nil
 		}
 		s.token = token
-		s.greeted = true
 		s.keepAlive()
 		return c
 	}
+}
+
+// watchHello closes the connection if hello has not succeeded within
+// helloTimeout (4002), or when the server begins to shut down first (1001).
+// stop ends the watch.
+func (s *socket) watchHello() (stop func()) {
+	timer := s.opts.Clock.AfterFunc(helloTimeout, func() { s.endHello(closeNoHello, "no hello") })
+	stopClose := s.hub.AfterClose(func() { s.endHello(hub.CloseGoingAway, "shutting down") })
+	return func() {
+		timer.Stop()
+		stopClose()
+	}
+}
+
+// endHello closes a connection that has not said hello with code, unless
+// it has said hello by now. The reader, blocked in its read, finds the
+// read ended once the client answers the close, or closeWait later.
+func (s *socket) endHello(code int, reason string) {
+	s.helloMu.Lock()
+	defer s.helloMu.Unlock()
+	if s.greeted {
+		return
+	}
+	s.closeWith(code, reason)
+	s.nc.SetReadDeadline(time.Now().Add(closeWait))
 }
 
 // forget ends a session that hello created but whose token the client did
@@ -326,30 +234,17 @@ func (s *socket) forget(token string, created bool) {
 	}
 }
 
-// keepAlive replaces the hello deadline: a client is gone when it has
-// answered no ping for pongWait.
-func (s *socket) keepAlive() {
-	s.conn.SetReadDeadline(time.Now().Add(pongWait))
-	s.conn.SetPongHandler(func(string) error {
-		return s.conn.SetReadDeadline(time.Now().Add(pongWait))
-	})
-}
-
 // read handles the client's frames after hello, until it has handled all
-// that have arrived (more) or the connection has ended (not more).
-//
-// After a join, read hands on to a new goroutine and reports handedOn. A
-// join replays history, which takes SQLite's deep stack; goroutine stacks
-// grow but do not shrink until a garbage collection finds them mostly
-// unused, and an idle server collects rarely. A fresh goroutine starts with
-// a small stack, and an idle connection spends its life blocked in that one.
+// that have arrived (more) or the connection has ended (not more). After a
+// join, it hands the reading on to a new goroutine and reports handedOn
+// (see transport.go for why).
 func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) {
 	for {
 		f, ferr, ok := s.next()
 		if !ok {
 			return false, false
 		}
-		s.lastFrame = time.Now()
+		s.lastFrame = s.opts.Clock.Now()
 		var reply any
 		err := ferr
 		if err == nil {
@@ -397,7 +292,7 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *frame) (any, erro
 		// observed before it is written, so a client that holds its ack
 		// finds the send counted in the metrics.
 		_, err := c.Send(ctx, f.Room, f.ClientID, f.Text, func(e *parley.Entry) []byte {
-			s.obs.Acked(time.Since(s.lastFrame))
+			s.obs.Acked(s.opts.Clock.Now().Sub(s.lastFrame))
 			return marshal(ackEvent{Type: "ack", Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)})
 		})
 		return nil, err
@@ -424,211 +319,3 @@ func (s *socket) errorEvent(err error, room, clientID string) errorEvent {
 	s.obs.Rejected(parley.CodeOf(err))
 	return errorEvent{Type: "error", Code: parley.CodeOf(err), Message: parley.MessageOf(err), Room: room, ClientID: clientID}
 }
-
-// Write implements hub.Conn: the reader writes its replies and replays
-// itself, so they precede whatever the hub queues afterwards.
-func (s *socket) Write(_ context.Context, frame []byte) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	return s.writeMessage([][]byte{frame}, 1+bytes.Count(frame, newline))
-}
-
-// Wake implements hub.Conn: it starts a flush goroutine unless one runs.
-// An idle connection so holds one goroutine, its reader, and the frames
-// fanned out while a flush writes go out together in its next message.
-func (s *socket) Wake() {
-	if s.flushing.CompareAndSwap(false, true) {
-		go s.flush()
-	}
-}
-
-// flush writes what the hub has queued for the client until the queue is
-// empty, or sends the close frame once the hub has closed the client.
-func (s *socket) flush() {
-	for {
-		// Let the fan-out that woke us run on before taking the queue:
-		// more events per message means fewer system calls on both ends,
-		// at the cost of one trip through the scheduler.
-		runtime.Gosched()
-		if c := s.client.Load(); c != nil {
-			gather(c)
-			if s.flushOnce(c) {
-				continue
-			}
-		}
-		s.flushing.Store(false)
-		// A frame queued, or a close asked for, after flushOnce looked
-		// woke nobody, as this goroutine still ran: look once more.
-		c := s.client.Load()
-		if c == nil || !s.mustFlush(c) || !s.flushing.CompareAndSwap(false, true) {
-			return
-		}
-	}
-}
-
-// maxYields bounds the trips through the scheduler a flush makes before it
-// takes the queue (gather).
-const maxYields = 4
-
-// gather yields to the scheduler while c's queue grows, up to maxYields
-// trips counting flush's first, once more than one event waits: fan-outs
-// then overlap, as when messages come faster than a large room's fan-out,
-// and each trip lets more of their events into this client's next
-// message. With one event waiting, as when fan-outs do not overlap, it
-// returns at once.
-func gather(c *hub.Client) {
-	for n, i := c.Queued(), 1; n > 1 && i < maxYields; i++ {
-		runtime.Gosched()
-		m := c.Queued()
-		if m <= n {
-			return
-		}
-		n = m
-	}
-}
-
-// mustFlush reports whether frames or a close wait to be written.
-func (s *socket) mustFlush(c *hub.Client) bool {
-	if s.ended.Load() || s.closing.Load() {
-		return false
-	}
-	select {
-	case <-c.Done():
-		return true
-	default:
-		return c.Queued() > 0
-	}
-}
-
-// flushOnce writes the frames queued now, or the close frame the hub asked
-// for, and reports whether it wrote anything.
-func (s *socket) flushOnce(c *hub.Client) bool {
-	if s.ended.Load() || s.closing.Load() {
-		return false
-	}
-	if s.sendClose(c) {
-		// Give the client a moment to answer the close, then end the read.
-		s.conn.SetReadDeadline(time.Now().Add(closeWait))
-		return false
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	s.frames = c.Take(s.frames)
-	if len(s.frames) == 0 {
-		return false
-	}
-	err := s.writeFrames(s.frames)
-	clear(s.frames) // written: let them be collected
-	if err != nil {
-		s.ended.Store(true) // no flush tries again
-		s.conn.Close()      // ends the reader, which ends the connection
-		return false
-	}
-	return true
-}
-
-// sendClose writes the close frame once the hub has closed the client, and
-// reports whether this call wrote it.
-func (s *socket) sendClose(c *hub.Client) bool {
-	select {
-	case <-c.Done():
-	default:
-		return false
-	}
-	return s.closeWith(c.CloseCode(), "")
-}
-
-// ping writes a ping, and comes back after pingPeriod while the connection
-// lasts. The pong handler (keepAlive) extends the read deadline.
-func (s *socket) ping() {
-	if s.ended.Load() {
-		return
-	}
-	if s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
-		s.conn.Close()
-		return
-	}
-	s.pinger.Reset(pingPeriod)
-}
-
-// writeFrames writes frames, one event each, in as few messages as the batch
-// limit allows.
-func (s *socket) writeFrames(frames [][]byte) error {
-	for len(frames) > 0 {
-		n, size := 1, len(frames[0])
-		for n < len(frames) && size+len(frames[n]) < maxBatchBytes {
-			size += len(frames[n]) + 1
-			n++
-		}
-		if err := s.writeMessage(frames[:n], n); err != nil {
-			return err
-		}
-		frames = frames[n:]
-	}
-	return nil
-}
-
-// writeMessage writes frames, separated by newlines, as one message holding
-// events events. It frames the message itself and writes it in one call:
-// through the library's writer, a goroutine writing to an idle connection
-// would outgrow its first stack.
-func (s *socket) writeMessage(frames [][]byte, events int) error {
-	if s.closing.Load() {
-		return websocket.ErrCloseSent
-	}
-	size := len(frames) - 1 // newlines
-	for _, f := range frames {
-		size += len(f)
-	}
-	bp := messageBuffers.Get().(*[]byte)
-	b := appendTextHeader((*bp)[:0], size)
-	for i, f := range frames {
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		b = append(b, f...)
-	}
-	s.armWrite()
-	_, err := s.nc.Write(b)
-	if cap(b) <= maxPooledBytes {
-		*bp = b[:0]
-		messageBuffers.Put(bp)
-	}
-	if err != nil {
-		return err
-	}
-	s.obs.MessageOut(events)
-	return nil
-}
-
-// appendTextHeader appends the header of a final, unmasked text frame with
-// a payload of n bytes (RFC 6455, section 5.2).
-func appendTextHeader(b []byte, n int) []byte {
-	switch {
-	case n < 126:
-		return append(b, 0x81, byte(n))
-	case n <= 0xFFFF:
-		return append(b, 0x81, 126, byte(n>>8), byte(n))
-	default:
-		return binary.BigEndian.AppendUint64(append(b, 0x81, 127), uint64(n))
-	}
-}
-
-// deadlineSlack is how much sooner than writeWait after a write starts its
-// deadline may fall.
-const deadlineSlack = time.Second
-
-// armWrite gives a write starting now a deadline writeWait away, keeping
-// the deadline set when it is at most deadlineSlack sooner: moving the
-// poller's timer for every message took a sixth of the server's CPU in a
-// fan-out. s.wmu is held.
-func (s *socket) armWrite() {
-	d := time.Now().Add(writeWait).UnixNano()
-	if s.deadline != 0 && d >= s.deadline && d-s.deadline < int64(deadlineSlack) {
-		return
-	}
-	s.deadline = d
-	s.nc.SetWriteDeadline(time.Unix(0, d))
-}
-
-var newline = []byte{'\n'}

@@ -939,26 +939,64 @@ func TestOrigin(t *testing.T) {
 	}
 }
 
-// TestHelloTimeout checks that a connection that does not say hello in time
-// is closed with 4002. Not parallel: it shortens the hello timeout.
+// TestHelloTimeout checks that a connection that does not say hello within
+// the real 10 seconds, on a fake clock, is closed with 4002.
 func TestHelloTimeout(t *testing.T) {
-	httpapi.SetHelloTimeout(t, 200*time.Millisecond)
-	ts := newTestServer(t, serverConfig{})
+	t.Parallel()
+	const helloTimeout = 10 * time.Second // docs/PROTOCOL.md
+	clock := newFakeClock()
+	ts := newTestServer(t, serverConfig{opts: httpapi.Options{Clock: clock}})
 	c := mustDial(t, ts)
-	c.waitClose(4002)
-
-	// Other frames do not extend the time.
-	c = mustDial(t, ts)
+	clock.waitTimers(t, 1, helloTimeout)
+	clock.Advance(helloTimeout - time.Millisecond)
+	// Still open, and other frames do not extend the time.
 	c.write(`{"type":"ping"}`)
 	c.waitError("hello_required")
+	clock.Advance(time.Millisecond)
 	c.waitClose(4002)
 
 	// After hello, the timeout no longer applies.
-	c = mustGreet(t, ts, "ana")
-	c.joinLive("general")
-	// Not synchronization: the passage of time is what is tested.
-	time.Sleep(400 * time.Millisecond)
+	c = mustDial(t, ts)
+	clock.waitTimers(t, 1, helloTimeout)
+	c.hello("ana", "")
+	clock.Advance(2 * helloTimeout)
 	c.ping()
+}
+
+// TestShutdownBeforeHello: a connection that has not said hello yet is
+// closed with 1001 too when the server shuts down, and so is one that
+// connects afterwards.
+func TestShutdownBeforeHello(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverConfig{})
+	quiet := mustDial(t, ts)
+	ana := mustGreet(t, ts, "ana")
+	ts.hub.Close()
+	quiet.waitClose(websocket.CloseGoingAway)
+	ana.waitClose(websocket.CloseGoingAway)
+	late := mustDial(t, ts)
+	late.waitClose(websocket.CloseGoingAway)
+}
+
+// TestAnswersInOrder: the server answers a connection's frames in the order
+// they came, so a send's ack comes before the pong of a ping sent right
+// after it (docs/PROTOCOL.md).
+func TestAnswersInOrder(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverConfig{})
+	ana := mustGreet(t, ts, "ana")
+	ana.joinLive("general")
+	for i := range 10 { // 20 frames: within the rate limit's burst
+		ana.rawWrite(slices.Concat(
+			maskedFrame(fmt.Sprintf(`{"type":"send","room":"general","clientId":"a-%d","text":"hi"}`, i)),
+			maskedFrame(`{"type":"ping"}`),
+		))
+		e := ana.waitFor("ack or pong", func(e event) bool { return e.Type == "ack" || e.Type == "pong" })
+		if e.Type != "ack" {
+			t.Fatalf("send %d then ping: got %v first, want the ack", i, e)
+		}
+		ana.waitType("pong")
+	}
 }
 
 // TestBatching has one client send while another does not read: the

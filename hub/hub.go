@@ -113,6 +113,7 @@ type Hub struct {
 	rooms   map[string]*room // guarded by mu
 	conns   map[*Client]bool // guarded by mu
 	closing bool             // guarded by mu
+	onClose map[*func()]bool // what AfterClose registered; guarded by mu
 }
 
 // New returns a Hub that stores entries in store and reaches other replicas
@@ -255,13 +256,44 @@ func (h *Hub) SignOut(nick string) {
 	}
 }
 
-// Close closes every client with CloseGoingAway and refuses new ones.
+// Close closes every client with CloseGoingAway, refuses new ones, and
+// runs what AfterClose registered.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closing = true
 	for c := range h.conns {
 		c.close(CloseGoingAway)
+	}
+	for f := range h.onClose {
+		go (*f)()
+	}
+	h.onClose = nil
+}
+
+// AfterClose arranges for f to run in a goroutine of its own once Close is
+// called, or at once if it has been; a connection that is not a Client
+// yet, such as one that has not said hello, so learns that the server is
+// shutting down. Calling stop before then keeps f from running; stop
+// reports whether it did.
+func (h *Hub) AfterClose(f func()) (stop func() bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		go f()
+		return func() bool { return false }
+	}
+	if h.onClose == nil {
+		h.onClose = make(map[*func()]bool)
+	}
+	key := &f
+	h.onClose[key] = true
+	return func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		registered := h.onClose[key]
+		delete(h.onClose, key)
+		return registered
 	}
 }
 
