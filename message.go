@@ -60,11 +60,11 @@ func (e *Entry) Validate() error {
 func ValidateText(text string) error {
 	switch {
 	case !utf8.ValidString(text):
-		return CodeErrorf(Invalid, "invalid_utf8", "Message text is not valid UTF-8.")
+		return CodeErrorf(Invalid, CodeInvalidUTF8, "Message text is not valid UTF-8.")
 	case len(text) > MaxTextBytes:
-		return CodeErrorf(Invalid, "message_too_long", "Message text is longer than %d bytes.", MaxTextBytes)
+		return CodeErrorf(Invalid, CodeMessageTooLong, "Message text is longer than %d bytes.", MaxTextBytes)
 	case strings.TrimSpace(text) == "":
-		return CodeErrorf(Invalid, "empty_message", "Message text is empty.")
+		return CodeErrorf(Invalid, CodeEmptyMessage, "Message text is empty.")
 	}
 	return nil
 }
@@ -73,17 +73,17 @@ func ValidateText(text string) error {
 // bytes of ASCII letters, digits, '-', '_', '.' or ':'. UUIDs qualify.
 func ValidateClientID(id string) error {
 	if id == "" {
-		return CodeErrorf(Invalid, "invalid_client_id", "A client id is required.")
+		return CodeErrorf(Invalid, CodeInvalidClientID, "A client id is required.")
 	}
 	if len(id) > MaxClientIDLen {
-		return CodeErrorf(Invalid, "invalid_client_id", "Client id is longer than %d bytes.", MaxClientIDLen)
+		return CodeErrorf(Invalid, CodeInvalidClientID, "Client id is longer than %d bytes.", MaxClientIDLen)
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 			c == '-' || c == '_' || c == '.' || c == ':'
 		if !ok {
-			return CodeErrorf(Invalid, "invalid_client_id", "Client id may contain only letters, digits, '-', '_', '.' and ':'.")
+			return CodeErrorf(Invalid, CodeInvalidClientID, "Client id may contain only letters, digits, '-', '_', '.' and ':'.")
 		}
 	}
 	return nil
@@ -111,13 +111,13 @@ type Page struct {
 func (p Page) Validate() error {
 	switch {
 	case p.Before < 0:
-		return CodeErrorf(Invalid, "invalid_page", "before must not be negative.")
+		return CodeErrorf(Invalid, CodeInvalidPage, "before must not be negative.")
 	case p.After < 0:
-		return CodeErrorf(Invalid, "invalid_page", "after must not be negative.")
+		return CodeErrorf(Invalid, CodeInvalidPage, "after must not be negative.")
 	case p.Limit < 1 || p.Limit > MaxPageSize:
-		return CodeErrorf(Invalid, "invalid_page", "limit must be between 1 and %d.", MaxPageSize)
+		return CodeErrorf(Invalid, CodeInvalidPage, "limit must be between 1 and %d.", MaxPageSize)
 	case p.Before > 0 && p.After >= p.Before:
-		return CodeErrorf(Invalid, "invalid_page", "after must be less than before.")
+		return CodeErrorf(Invalid, CodeInvalidPage, "after must be less than before.")
 	}
 	return nil
 }

@@ -27,15 +27,15 @@ type Room struct {
 func ValidateRoomName(name string) error {
 	switch {
 	case name == "":
-		return CodeErrorf(Invalid, "invalid_room", "Room name is required.")
+		return CodeErrorf(Invalid, CodeInvalidRoom, "Room name is required.")
 	case !utf8.ValidString(name):
-		return CodeErrorf(Invalid, "invalid_room", "Room name is not valid UTF-8.")
+		return CodeErrorf(Invalid, CodeInvalidRoom, "Room name is not valid UTF-8.")
 	case utf8.RuneCountInString(name) > MaxRoomNameLen:
-		return CodeErrorf(Invalid, "invalid_room", "Room name is longer than %d characters.", MaxRoomNameLen)
+		return CodeErrorf(Invalid, CodeInvalidRoom, "Room name is longer than %d characters.", MaxRoomNameLen)
 	case strings.TrimSpace(name) != name:
-		return CodeErrorf(Invalid, "invalid_room", "Room name must not start or end with a space.")
+		return CodeErrorf(Invalid, CodeInvalidRoom, "Room name must not start or end with a space.")
 	case !printable(name):
-		return CodeErrorf(Invalid, "invalid_room", "Room name may contain only printable characters.")
+		return CodeErrorf(Invalid, CodeInvalidRoom, "Room name may contain only printable characters.")
 	}
 	return nil
 }

@@ -54,11 +54,11 @@ func HashToken(token string) string {
 // ErrInvalidSession is what stores return for a token they do not know, or
 // whose session has expired or ended.
 func ErrInvalidSession() error {
-	return CodeErrorf(Unauthenticated, "invalid_session", "The session is unknown, has expired or has ended. Sign in again.")
+	return CodeErrorf(Unauthenticated, CodeInvalidSession, "The session is unknown, has expired or has ended. Sign in again.")
 }
 
 // ErrNicknameTaken is what stores return for a session whose nickname
 // someone else holds.
 func ErrNicknameTaken(nick string) error {
-	return CodeErrorf(Conflict, "nickname_taken", "The nickname %q is taken. Choose another.", nick)
+	return CodeErrorf(Conflict, CodeNicknameTaken, "The nickname %q is taken. Choose another.", nick)
 }

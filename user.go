@@ -15,17 +15,17 @@ const MaxNickLen = 32
 func ValidateNick(nick string) error {
 	switch {
 	case nick == "":
-		return CodeErrorf(Invalid, "invalid_nick", "Nickname is required.")
+		return CodeErrorf(Invalid, CodeInvalidNick, "Nickname is required.")
 	case !utf8.ValidString(nick):
-		return CodeErrorf(Invalid, "invalid_nick", "Nickname is not valid UTF-8.")
+		return CodeErrorf(Invalid, CodeInvalidNick, "Nickname is not valid UTF-8.")
 	case utf8.RuneCountInString(nick) > MaxNickLen:
-		return CodeErrorf(Invalid, "invalid_nick", "Nickname is longer than %d characters.", MaxNickLen)
+		return CodeErrorf(Invalid, CodeInvalidNick, "Nickname is longer than %d characters.", MaxNickLen)
 	case strings.TrimSpace(nick) != nick:
-		return CodeErrorf(Invalid, "invalid_nick", "Nickname must not start or end with a space.")
+		return CodeErrorf(Invalid, CodeInvalidNick, "Nickname must not start or end with a space.")
 	case strings.Contains(nick, "  "):
-		return CodeErrorf(Invalid, "invalid_nick", "Nickname must not contain two spaces in a row.")
+		return CodeErrorf(Invalid, CodeInvalidNick, "Nickname must not contain two spaces in a row.")
 	case !printable(nick):
-		return CodeErrorf(Invalid, "invalid_nick", "Nickname may contain only printable characters.")
+		return CodeErrorf(Invalid, CodeInvalidNick, "Nickname may contain only printable characters.")
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func parsePage(r *http.Request) (parley.Page, error) {
 		if s := q.Get(f.name); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				return p, parley.CodeErrorf(parley.Invalid, "invalid_page", "%s must be a whole number.", f.name)
+				return p, parley.CodeErrorf(parley.Invalid, parley.CodeInvalidPage, "%s must be a whole number.", f.name)
 			}
 			*f.dst = n
 		}
@@ -110,7 +110,7 @@ func parsePage(r *http.Request) (parley.Page, error) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return p, parley.CodeErrorf(parley.Invalid, "invalid_page", "limit must be a whole number.")
+			return p, parley.CodeErrorf(parley.Invalid, parley.CodeInvalidPage, "limit must be a whole number.")
 		}
 		p.Limit = n
 	}

@@ -38,7 +38,6 @@ type Observer interface {
 	FrameIn()              // a client frame was read
 	MessageOut(events int) // a message carrying events events was written
 	Rejected(code string)  // a frame was refused with an error of code
-	Acked(d time.Duration) // a send was acknowledged d after it was read
 }
 
 type nopObserver struct{}
@@ -46,7 +45,6 @@ type nopObserver struct{}
 func (nopObserver) FrameIn()            {}
 func (nopObserver) MessageOut(int)      {}
 func (nopObserver) Rejected(string)     {}
-func (nopObserver) Acked(time.Duration) {}
 
 // NewServer returns the handler for the whole HTTP surface: /api, /ws, and
 // ui for everything else.

@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/protocol"
 	"github.com/parley-chat/parley/sqlite"
 )
 
@@ -202,23 +203,7 @@ func (ts *testServer) wsURL() string {
 
 // event is any event the server sends, decoded loosely.
 type event struct {
-	Type     string         `json:"type"`
-	V        int            `json:"v"`
-	Nick     string         `json:"nick"`
-	Session  string         `json:"session"`
-	Limits   map[string]int `json:"limits"`
-	Room     string         `json:"room"`
-	Seq      int64          `json:"seq"`
-	From     string         `json:"from"`
-	Text     string         `json:"text"`
-	ClientID string         `json:"clientId"`
-	At       string         `json:"at"`
-	LastSeq  int64          `json:"lastSeq"`
-	Online   []string       `json:"online"`
-	Offline  []string       `json:"offline"`
-	Code     string         `json:"code"`
-	Message  string         `json:"message"`
-
+	protocol.Event
 	raw string // the line as received
 }
 
@@ -234,11 +219,6 @@ func (e event) says(nick string, online bool) bool {
 		return online && slices.Contains(e.Online, nick) || !online && slices.Contains(e.Offline, nick)
 	}
 	return false
-}
-
-// isEntry reports whether e is an entry of a room's log.
-func (e event) isEntry() bool {
-	return e.Seq > 0 && (e.Type == "message" || e.Type == "join" || e.Type == "leave")
 }
 
 // client is one WebSocket connection, used by the test's goroutine only.
@@ -327,13 +307,11 @@ func (c *client) receive(data []byte) {
 	c.t.Helper()
 	c.messages++
 	for _, line := range strings.Split(string(data), "\n") {
-		e := event{raw: line}
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			c.t.Fatalf("event %q does not decode: %v", line, err)
+		events, err := protocol.DecodeEvents([]byte(line))
+		if err != nil {
+			c.t.Fatalf("%v", err)
 		}
-		if e.Type == "" {
-			c.t.Fatalf("event %q has no type", line)
-		}
+		e := event{Event: events[0], raw: line}
 		c.unread = append(c.unread, e)
 		c.seen = append(c.seen, e)
 	}
@@ -366,7 +344,7 @@ func (c *client) waitType(typ string) event {
 func (c *client) waitEntry(room string, seq int64) event {
 	c.t.Helper()
 	return c.waitFor(fmt.Sprintf("entry %d of %q", seq, room), func(e event) bool {
-		return e.isEntry() && e.Room == room && e.Seq == seq
+		return e.IsEntry() && e.Room == room && e.Seq == seq
 	})
 }
 
@@ -407,7 +385,7 @@ func (c *client) waitClose(code int) {
 func (c *client) entries(room string) []event {
 	var es []event
 	for _, e := range c.seen {
-		if e.isEntry() && e.Room == room {
+		if e.IsEntry() && e.Room == room {
 			es = append(es, e)
 		}
 	}
@@ -449,7 +427,7 @@ func (c *client) joinLive(room string) (joined, entry event) {
 	c.t.Helper()
 	joined = c.join(room, nil)
 	entry = c.waitFor("own join entry in "+room, func(e event) bool {
-		return e.isEntry() && e.Room == room && e.Type == "join" && e.From == c.nick
+		return e.IsEntry() && e.Room == room && e.Type == "join" && e.From == c.nick
 	})
 	if entry.Seq <= joined.LastSeq {
 		c.t.Fatalf("after joining %q: own join entry %v, want it after lastSeq %d", room, entry, joined.LastSeq)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // identify returns whom a hello speaks for: the person of the session it
@@ -13,10 +14,10 @@ import (
 //
 // A token is the server's alone: one the store does not know is refused
 // (invalid_session), never taken as a new session.
-func identify(ctx context.Context, store parley.Store, opts *Options, f *frame) (nick, token string, created bool, err error) {
+func identify(ctx context.Context, store parley.Store, opts *Options, f *protocol.Frame) (nick, token string, created bool, err error) {
 	if !opts.Guests {
 		// Every session is a guest's until accounts exist.
-		return "", "", false, parley.CodeErrorf(parley.Forbidden, "guests_disabled", "This server does not allow guest access.")
+		return "", "", false, parley.CodeErrorf(parley.Forbidden, protocol.CodeGuestsDisabled, "This server does not allow guest access.")
 	}
 	if f.Session == "" {
 		if err := parley.ValidateNick(f.Nick); err != nil {
@@ -33,7 +34,7 @@ func identify(ctx context.Context, store parley.Store, opts *Options, f *frame) 
 		return "", "", false, err
 	}
 	if f.Nick != "" && parley.NickKey(f.Nick) != parley.NickKey(s.Nick) {
-		return "", "", false, parley.CodeErrorf(parley.Unauthenticated, "invalid_session", "The session belongs to another nickname.")
+		return "", "", false, parley.CodeErrorf(parley.Unauthenticated, parley.CodeInvalidSession, "The session belongs to another nickname.")
 	}
 	// A session lasts SessionTTL from the last hello that used it; the
 	// store is told at most every thirtieth of that (a day, by default),

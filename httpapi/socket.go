@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // Limits of the WebSocket endpoint, documented in docs/PROTOCOL.md.
@@ -30,9 +31,6 @@ const (
 	maxPooledBytes = 16 << 10         // the largest message buffer kept for reuse
 	quietAfter     = time.Second      // a connection without frames this long waits in await
 	helloTimeout   = 10 * time.Second // the time to say hello; 4002 beyond
-
-	closeRateLimited = 4001
-	closeNoHello     = 4002
 )
 
 // handleSocket upgrades to a WebSocket and speaks docs/PROTOCOL.md. The
@@ -97,7 +95,7 @@ func checkOrigin(allowed []string) func(r *http.Request) bool {
 // next reads the next frame, enforcing the rate limit. It returns nil when
 // the connection is over, having sent a close frame where the protocol asks.
 // A frame that is not valid comes back as a non-nil error to reply with.
-func (s *socket) next() (*frame, error, bool) {
+func (s *socket) next() (*protocol.Frame, error, bool) {
 	typ, data, err := s.conn.ReadMessage()
 	if err != nil {
 		var ne interface{ Timeout() bool }
@@ -105,28 +103,28 @@ func (s *socket) next() (*frame, error, bool) {
 		case errors.Is(err, websocket.ErrReadLimit):
 			s.drain() // the library has sent close 1009
 		case errors.As(err, &ne) && ne.Timeout() && !s.greeted:
-			s.closeAndDrain(closeNoHello, "no hello")
+			s.closeAndDrain(protocol.CloseNoHello, "no hello")
 		}
 		return nil, nil, false
 	}
 	s.obs.FrameIn()
 	if typ != websocket.TextMessage {
-		s.closeAndDrain(websocket.CloseUnsupportedData, "binary messages are not supported")
+		s.closeAndDrain(protocol.CloseUnsupportedData, "binary messages are not supported")
 		return nil, nil, false
 	}
 	if !s.limiter.Allow() {
 		s.strikes++
 		if s.strikes >= maxStrikes {
-			s.closeAndDrain(closeRateLimited, "rate limited")
+			s.closeAndDrain(protocol.CloseRateLimited, "rate limited")
 			return nil, nil, false
 		}
 		// Decode the dropped frame all the same, so that the error names
 		// the send it refuses (nil when it is not a frame).
-		f, _ := decodeFrame(data)
-		return f, parley.CodeErrorf(parley.TooMany, "rate_limited", "Too many frames; this one was dropped. Slow down."), true
+		f, _ := protocol.DecodeFrame(data)
+		return f, parley.Errorf(parley.TooMany, "Too many frames; this one was dropped. Slow down."), true
 	}
 	s.strikes = 0
-	f, err := decodeFrame(data)
+	f, err := protocol.DecodeFrame(data)
 	return f, err, true
 }
 
@@ -138,8 +136,8 @@ func (s *socket) next() (*frame, error, bool) {
 func (s *socket) hello() *hub.Client {
 	stop := s.watchHello()
 	defer stop()
-	reply := func(v any) bool {
-		return s.Write(context.Background(), marshal(v)) == nil
+	reply := func(event []byte) bool {
+		return s.Write(context.Background(), event) == nil
 	}
 	ctx := context.Background()
 	for {
@@ -153,10 +151,10 @@ func (s *socket) hello() *hub.Client {
 		err := ferr
 		switch {
 		case err != nil:
-		case f.Type != "hello":
-			err = parley.CodeErrorf(parley.Invalid, "hello_required", "Say hello first.")
-		case f.V != ProtocolVersion:
-			err = parley.CodeErrorf(parley.Invalid, "unsupported_version", "This server speaks protocol version %d.", ProtocolVersion)
+		case f.Type != protocol.FrameHello:
+			err = parley.CodeErrorf(parley.Invalid, protocol.CodeHelloRequired, "Say hello first.")
+		case f.V != protocol.Version:
+			err = parley.CodeErrorf(parley.Invalid, protocol.CodeUnsupportedVersion, "This server speaks protocol version %d.", protocol.Version)
 		default:
 			var nick string
 			nick, token, created, err = identify(ctx, s.store, s.opts, f)
@@ -165,7 +163,7 @@ func (s *socket) hello() *hub.Client {
 			}
 			if parley.KindOf(err) == parley.Unavailable {
 				s.forget(token, created)
-				s.closeAndDrain(hub.CloseGoingAway, "shutting down") // reconnect and resume
+				s.closeAndDrain(protocol.CloseGoingAway, "shutting down") // reconnect and resume
 				return nil
 			}
 		}
@@ -184,10 +182,10 @@ func (s *socket) hello() *hub.Client {
 			s.Wake()
 		default:
 		}
-		if !reply(welcomeEvent{Type: "welcome", V: ProtocolVersion, Nick: c.Nick(), Session: token, Limits: limits{
+		if !reply(protocol.Welcome(c.Nick(), token, protocol.Limits{
 			MaxTextBytes: parley.MaxTextBytes, MaxFrameBytes: maxFrameBytes,
 			MaxNickLength: parley.MaxNickLen, MaxRoomLength: parley.MaxRoomNameLen,
-		}}) {
+		})) {
 			s.forget(token, created)
 			c.Disconnect()
 			return nil
@@ -202,8 +200,8 @@ func (s *socket) hello() *hub.Client {
 // helloTimeout (4002), or when the server begins to shut down first (1001).
 // stop ends the watch.
 func (s *socket) watchHello() (stop func()) {
-	timer := s.opts.Clock.AfterFunc(helloTimeout, func() { s.endHello(closeNoHello, "no hello") })
-	stopClose := s.hub.AfterClose(func() { s.endHello(hub.CloseGoingAway, "shutting down") })
+	timer := s.opts.Clock.AfterFunc(helloTimeout, func() { s.endHello(protocol.CloseNoHello, "no hello") })
+	stopClose := s.hub.AfterClose(func() { s.endHello(protocol.CloseGoingAway, "shutting down") })
 	return func() {
 		timer.Stop()
 		stopClose()
@@ -245,7 +243,7 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 			return false, false
 		}
 		s.lastFrame = s.opts.Clock.Now()
-		var reply any
+		var reply []byte
 		err := ferr
 		if err == nil {
 			reply, err = s.handle(ctx, c, f)
@@ -261,11 +259,11 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 			reply = s.errorEvent(err, room, clientID)
 		}
 		if reply != nil {
-			if c.Reply(ctx, marshal(reply)) != nil {
+			if c.Reply(ctx, reply) != nil {
 				return false, false
 			}
 		}
-		if f != nil && f.Type == "join" {
+		if f != nil && f.Type == protocol.FrameJoin {
 			go s.serve()
 			return true, true
 		}
@@ -276,29 +274,24 @@ func (s *socket) read(ctx context.Context, c *hub.Client) (more, handedOn bool) 
 }
 
 // handle carries out one frame and returns the event to reply with, if any.
-func (s *socket) handle(ctx context.Context, c *hub.Client, f *frame) (any, error) {
+func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) ([]byte, error) {
 	switch f.Type {
-	case "hello":
-		return nil, parley.CodeErrorf(parley.Conflict, "already_greeted", "You have said hello already.")
-	case "join":
+	case protocol.FrameHello:
+		return nil, parley.CodeErrorf(parley.Conflict, protocol.CodeAlreadyGreeted, "You have said hello already.")
+	case protocol.FrameJoin:
 		return nil, c.Join(ctx, f.Room, f.Since)
-	case "leave":
+	case protocol.FrameLeave:
 		if err := c.Leave(ctx, f.Room); err != nil {
 			return nil, err
 		}
-		return roomEvent{Type: "left", Room: f.Room}, nil
-	case "send":
-		// The hub queues the ack ahead of the message's fan-out. It is
-		// observed before it is written, so a client that holds its ack
-		// finds the send counted in the metrics.
-		_, err := c.Send(ctx, f.Room, f.ClientID, f.Text, func(e *parley.Entry) []byte {
-			s.obs.Acked(s.opts.Clock.Now().Sub(s.lastFrame))
-			return marshal(ackEvent{Type: "ack", Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)})
-		})
+		return protocol.Left(f.Room), nil
+	case protocol.FrameSend:
+		// The hub writes or queues the ack itself.
+		_, err := c.Send(ctx, f.Room, f.ClientID, f.Text)
 		return nil, err
-	case "typing":
+	case protocol.FrameTyping:
 		return nil, c.Typing(ctx, f.Room)
-	case "signout":
+	case protocol.FrameSignout:
 		// The session ends in the store first: once any connection of it
 		// is closed, nobody can say hello with its token again.
 		if err := s.store.EndSession(ctx, s.token); err != nil {
@@ -306,16 +299,16 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *frame) (any, erro
 		}
 		s.hub.SignOut(c.Nick())
 		return nil, hub.ErrClosed // serve writes the hub's close code, 1000
-	default: // "ping"; decodeFrame admits no other type
-		return roomEvent{Type: "pong"}, nil
+	default: // ping; DecodeFrame admits no other type
+		return protocol.Pong(), nil
 	}
 }
 
 // errorEvent turns err into an error event, logging internal errors.
-func (s *socket) errorEvent(err error, room, clientID string) errorEvent {
+func (s *socket) errorEvent(err error, room, clientID string) []byte {
 	if parley.KindOf(err) == parley.Internal {
 		s.logger.Error("frame failed", "room", room, "clientId", clientID, "err", err)
 	}
 	s.obs.Rejected(parley.CodeOf(err))
-	return errorEvent{Type: "error", Code: parley.CodeOf(err), Message: parley.MessageOf(err), Room: room, ClientID: clientID}
+	return protocol.Error(err, room, clientID)
 }

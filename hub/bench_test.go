@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 func BenchmarkEncodeEntry(b *testing.B) {
@@ -16,7 +17,7 @@ func BenchmarkEncodeEntry(b *testing.B) {
 		At: time.Date(2026, 11, 22, 9, 30, 0, 120e6, time.UTC)}
 	b.ReportAllocs()
 	for b.Loop() {
-		EncodeEntry(e)
+		protocol.Entry(e)
 	}
 }
 
@@ -31,7 +32,7 @@ func BenchmarkEncodePage(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		encodeEntries(entries)
+		protocol.Entries(entries)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(entries)), "ns/entry")
 }
@@ -54,7 +55,7 @@ func BenchmarkFanOut(b *testing.B) {
 				clients[i] = c
 				r.subs[c] = &sub{}
 			}
-			frame := EncodeEntry(&parley.Entry{Room: "bench", Kind: parley.KindMessage, From: "ana", Text: "hello"})
+			frame := protocol.Entry(&parley.Entry{Room: "bench", Kind: parley.KindMessage, From: "ana", Text: "hello"})
 			var buf [][]byte
 			b.ReportAllocs()
 			seq := int64(0)

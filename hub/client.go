@@ -8,14 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-)
-
-// Close codes the hub asks a connection to send. They are part of
-// the protocol (docs/PROTOCOL.md).
-const (
-	CloseNormal    = 1000 // The session has ended (signed out): do not reconnect.
-	CloseGoingAway = 1001 // The server is shutting down: reconnect and resume.
-	CloseTooSlow   = 4000 // The outbound queue overflowed: reconnect and resume.
+	"github.com/parley-chat/parley/protocol"
 )
 
 // ErrClosed is returned to a connection's reader once the hub has closed it:
@@ -54,7 +47,7 @@ type Client struct {
 	// queue holds the frames fanned out to the client, oldest first. The
 	// hub appends without ever blocking, and wakes conn when the queue
 	// stops being empty; when it would hold more than Options.QueueBytes,
-	// the client is closed with CloseTooSlow. A slice that grows only when
+	// the client is closed with protocol.CloseTooSlow. A slice that grows only when
 	// frames wait costs an idle connection nothing, where a buffered
 	// channel would hold its whole capacity.
 	qmu    sync.Mutex
@@ -120,7 +113,7 @@ func (c *Client) close(code int) {
 // tooSlow closes c because it cannot keep up.
 func (c *Client) tooSlow() {
 	c.h.slowClosed.Add(1)
-	c.close(CloseTooSlow)
+	c.close(protocol.CloseTooSlow)
 }
 
 // enqueue hands a fan-out frame to c without blocking. It reports false,
@@ -176,10 +169,10 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		return err
 	}
 	if _, ok := c.rooms[name]; ok {
-		return parley.CodeErrorf(parley.Conflict, "already_joined", "You are in room %q already.", name)
+		return parley.CodeErrorf(parley.Conflict, protocol.CodeAlreadyJoined, "You are in room %q already.", name)
 	}
 	if since != nil && *since < 0 {
-		return parley.CodeErrorf(parley.Invalid, "bad_since", "since must not be negative.")
+		return parley.CodeErrorf(parley.Invalid, protocol.CodeBadSince, "since must not be negative.")
 	}
 	key := c.key
 	var r *room
@@ -233,7 +226,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil {
 		from = *since
 	}
-	if err := c.Reply(ctx, mustEncode(joinedEvent{Type: "joined", Room: name, LastSeq: upto, Online: online})); err != nil {
+	if err := c.Reply(ctx, protocol.Joined(name, upto, online)); err != nil {
 		return err
 	}
 	if err := c.replay(ctx, r, s, from, upto); err != nil {
@@ -266,7 +259,7 @@ func (c *Client) Leave(ctx context.Context, name string) error {
 }
 
 func notJoined(name string) error {
-	return parley.CodeErrorf(parley.NotFound, "not_joined", "You have not joined room %q.", name)
+	return parley.CodeErrorf(parley.NotFound, protocol.CodeNotJoined, "You have not joined room %q.", name)
 }
 
 // postAckMembers is the most members a room may have on this server for a
@@ -282,19 +275,19 @@ const postAckMembers = 64
 // parley.Entry.Validate, NotFound when c is not in the room, and the
 // store's.
 //
-// ack, if not nil, makes the frame that acknowledges the stored entry. In a
-// room with at most postAckMembers members here, Send queues it for c's
-// writer just before it publishes the entry, and the writer usually writes
-// it together with c's own copy; in a larger room it writes it at once,
-// after publishing, so that it does not wait behind the room's fan-out.
-// When c has been closed meanwhile (or is closed as too slow because its
-// queue is full), the entry is published all the same and Send returns
-// ErrClosed.
-func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func(*parley.Entry) []byte) (*parley.Entry, error) {
+// Send acknowledges the stored entry to c with an ack event. In a room with
+// at most postAckMembers members here, it queues the ack for c's writer
+// just before it publishes the entry, and the writer usually writes it
+// together with c's own copy; in a larger room it writes it at once, after
+// publishing, so that it does not wait behind the room's fan-out. When c
+// has been closed meanwhile (or is closed as too slow because its queue is
+// full), the entry is published all the same and Send returns ErrClosed.
+func (c *Client) Send(ctx context.Context, name, clientID, text string) (*parley.Entry, error) {
 	r, ok := c.rooms[name]
 	if !ok {
 		return nil, notJoined(name)
 	}
+	start := time.Now()
 	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.nick, ClientID: clientID, Text: text}
 	if err := e.Validate(); err != nil {
 		return nil, err
@@ -302,23 +295,22 @@ func (c *Client) Send(ctx context.Context, name, clientID, text string, ack func
 	if _, err := c.h.store.Append(ctx, e); err != nil {
 		return nil, err
 	}
-	var frame []byte
 	var err error
-	queued := false
-	if ack != nil {
-		frame = ack(e)
-		r.mu.Lock()
-		queued = len(r.subs) <= postAckMembers
-		r.mu.Unlock()
-		if queued && !c.enqueue(frame) {
-			err = ErrClosed
-		}
+	ack := protocol.Ack(e)
+	if c.h.opts.Acked != nil {
+		c.h.opts.Acked(time.Since(start))
+	}
+	r.mu.Lock()
+	queued := len(r.subs) <= postAckMembers
+	r.mu.Unlock()
+	if queued && !c.enqueue(ack) {
+		err = ErrClosed
 	}
 	// A duplicate is published again too: harmless to rooms that have it,
 	// and it repairs a publication lost to a crash between commit and publish.
 	c.h.publishEntry(ctx, e)
-	if frame != nil && !queued {
-		err = c.Reply(ctx, frame)
+	if !queued {
+		err = c.Reply(ctx, ack)
 	}
 	if err != nil {
 		return nil, err
@@ -345,7 +337,7 @@ func (c *Client) Typing(ctx context.Context, name string) error {
 	}
 	r.mu.Unlock()
 	if relay {
-		c.h.publish(ctx, name, seqTyping, mustEncode(typingEvent{Type: "typing", Room: name, From: c.nick}))
+		c.h.publish(ctx, name, seqTyping, protocol.Typing(name, c.nick))
 	}
 	return nil
 }

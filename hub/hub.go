@@ -3,12 +3,16 @@
 // replays what a resuming client missed from the store, and tracks who is
 // online and typing. It reaches other replicas through a [Broker].
 //
-// The hub imports only package parley and the standard library. The
-// WebSocket itself belongs to package httpapi: it calls [Hub.Connect] after
-// hello, handing it a [Conn], feeds the client's frames to the [Client]
-// methods from its reader goroutine, writes the replies and replays the hub
-// passes to Conn.Write, and, when the hub calls Conn.Wake, writes what
-// [Client.Take] yields.
+// The hub owns who is connected where, and the order and fan-out of each
+// room's log on this replica. It must not know who a person is (package
+// httpapi identifies people, with sessions from the store, before it
+// calls [Hub.Connect]), nor anything of HTTP or WebSockets. It imports only
+// package parley, package protocol (to encode events) and the standard
+// library. The WebSocket itself belongs to package httpapi: it calls
+// Hub.Connect after hello, handing it a [Conn], feeds the client's frames
+// to the [Client] methods from its reader, writes the replies and replays
+// the hub passes to Conn.Write, and, when the hub calls Conn.Wake, writes
+// what [Client.Take] yields.
 //
 // # Order without gaps or duplicates
 //
@@ -33,6 +37,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // Options tune a Hub.
@@ -48,6 +53,10 @@ type Options struct {
 	// GapWait is how long a room waits for a missing publication before it
 	// reads the entry from the store; zero means 100ms.
 	GapWait time.Duration
+	// Acked, when set, is called with the time each send took, from the
+	// call of Client.Send to its ack, just before the ack is queued or
+	// written: a client that has its ack finds the send counted.
+	Acked func(d time.Duration)
 	// PresenceInterval is the least time between two presence events of a
 	// room sent from this server; zero means 250ms. A change that comes
 	// sooner waits, and goes out with the others of the interval in one
@@ -225,9 +234,9 @@ func (c *Client) Disconnect() {
 	}
 	c.disconnected = true
 	h := c.h
-	c.close(CloseGoingAway) // unless closed already, as by SignOut
+	c.close(protocol.CloseGoingAway) // unless closed already, as by SignOut
 	grace := h.opts.Grace
-	if c.code == CloseNormal {
+	if c.code == protocol.CloseNormal {
 		grace = 0 // signed out: gone for good
 	}
 	for name, r := range c.rooms {
@@ -243,7 +252,7 @@ func (c *Client) Disconnect() {
 }
 
 // SignOut closes every connection of the person called nick with
-// CloseNormal: the person's session has ended. As each connection's reader
+// protocol.CloseNormal: the person's session has ended. As each connection's reader
 // disconnects it, the person leaves their rooms at once, with no grace.
 func (h *Hub) SignOut(nick string) {
 	key := parley.NickKey(nick)
@@ -251,19 +260,19 @@ func (h *Hub) SignOut(nick string) {
 	defer h.mu.Unlock()
 	for c := range h.conns {
 		if c.key == key {
-			c.close(CloseNormal)
+			c.close(protocol.CloseNormal)
 		}
 	}
 }
 
-// Close closes every client with CloseGoingAway, refuses new ones, and
+// Close closes every client with protocol.CloseGoingAway, refuses new ones, and
 // runs what AfterClose registered.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closing = true
 	for c := range h.conns {
-		c.close(CloseGoingAway)
+		c.close(protocol.CloseGoingAway)
 	}
 	for f := range h.onClose {
 		go (*f)()
@@ -353,5 +362,5 @@ func (h *Hub) publish(ctx context.Context, room string, seq int64, frame []byte)
 
 // publishEntry publishes a stored entry.
 func (h *Hub) publishEntry(ctx context.Context, e *parley.Entry) {
-	h.publish(ctx, e.Room, e.Seq, EncodeEntry(e))
+	h.publish(ctx, e.Room, e.Seq, protocol.Entry(e))
 }

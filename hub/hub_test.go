@@ -17,22 +17,12 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 	"github.com/parley-chat/parley/sqlite"
 )
 
-// event is any event the hub sends a client, decoded loosely.
-type event struct {
-	Type     string   `json:"type"`
-	Room     string   `json:"room"`
-	Seq      int64    `json:"seq"`
-	From     string   `json:"from"`
-	Nick     string   `json:"nick"`
-	Text     string   `json:"text"`
-	ClientID string   `json:"clientId"`
-	LastSeq  int64    `json:"lastSeq"`
-	Online   []string `json:"online"`
-	Offline  []string `json:"offline"`
-}
+// event is any event the hub sends a client, as package protocol decodes it.
+type event = protocol.Event
 
 // probe is a client's connection in a test: it decodes every event the hub
 // writes or queues, taking the queue as soon as the hub wakes it.
@@ -68,11 +58,11 @@ func (p *probe) Wake() {
 }
 
 func (p *probe) decode(frame []byte) {
-	for _, line := range bytes.Split(frame, []byte("\n")) {
-		var e event
-		if err := json.Unmarshal(line, &e); err != nil {
-			panic(fmt.Sprintf("undecodable event %q: %v", line, err))
-		}
+	events, err := protocol.DecodeEvents(frame)
+	if err != nil {
+		panic(fmt.Sprintf("undecodable events: %v", err))
+	}
+	for _, e := range events {
 		p.events <- e
 	}
 }
@@ -229,7 +219,7 @@ func mustJoin(t *testing.T, c *Client, room string, since *int64) {
 
 func mustSend(t *testing.T, c *Client, room, clientID, text string) *parley.Entry {
 	t.Helper()
-	e, err := c.Send(context.Background(), room, clientID, text, nil)
+	e, err := c.Send(context.Background(), room, clientID, text)
 	if err != nil {
 		t.Fatalf("%s: Send(%q, %q) = %v", c.Nick(), room, text, err)
 	}
@@ -303,10 +293,7 @@ func TestSendQueuesAckFirst(t *testing.T) {
 	mustJoin(t, ana, "general", nil)
 	mustJoin(t, bob, "general", nil)
 	pb.next(t, "bob's join entry", func(e event) bool { return e.Type == "join" && e.From == "bob" })
-	ack := func(e *parley.Entry) []byte {
-		return []byte(fmt.Sprintf(`{"type":"ack","room":%q,"clientId":%q,"seq":%d}`, e.Room, e.ClientID, e.Seq))
-	}
-	sent, err := ana.Send(context.Background(), "general", "a-1", "hello", ack)
+	sent, err := ana.Send(context.Background(), "general", "a-1", "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +309,8 @@ func TestSendQueuesAckFirst(t *testing.T) {
 		t.Errorf("ana's queue ends %q, want %s", got, want)
 	}
 
-	ana.close(CloseTooSlow)
-	if _, err := ana.Send(context.Background(), "general", "a-2", "still", ack); !errors.Is(err, ErrClosed) {
+	ana.close(protocol.CloseTooSlow)
+	if _, err := ana.Send(context.Background(), "general", "a-2", "still"); !errors.Is(err, ErrClosed) {
 		t.Errorf("Send() by a closed client = %v, want ErrClosed", err)
 	}
 	pb.next(t, "the closed sender's message", isMessage("still"))
@@ -349,12 +336,11 @@ func TestSendWritesAckInLargeRoom(t *testing.T) {
 		t.Cleanup(c.Disconnect)
 		mustJoin(t, c, "big", nil)
 	}
-	ack := func(e *parley.Entry) []byte { return []byte(fmt.Sprintf(`{"type":"ack","seq":%d}`, e.Seq)) }
-	sent, err := ana.Send(context.Background(), "big", "a-1", "hello", ack)
+	sent, err := ana.Send(context.Background(), "big", "a-1", "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf(`{"type":"ack","seq":%d}`, sent.Seq)
+	want := string(protocol.Ack(sent))
 	for {
 		if got := recvFrame(t, w.frames); got == want {
 			break
@@ -403,7 +389,7 @@ func TestSendErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ana.Send(ctx, tt.room, tt.clientID, tt.text, nil)
+			_, err := ana.Send(ctx, tt.room, tt.clientID, tt.text)
 			if got := parley.CodeOf(err); got != tt.code {
 				t.Errorf("Send() = %v (code %s), want code %s", err, got, tt.code)
 			}
@@ -575,7 +561,7 @@ func TestReplayUnderLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range perSender {
-				e, err := c.Send(context.Background(), room, fmt.Sprintf("m%d", j), fmt.Sprintf("%s #%d", c.Nick(), j), nil)
+				e, err := c.Send(context.Background(), room, fmt.Sprintf("m%d", j), fmt.Sprintf("%s #%d", c.Nick(), j))
 				if err != nil {
 					t.Errorf("Send() = %v", err)
 					return
@@ -610,7 +596,7 @@ func TestReplayUnderLoad(t *testing.T) {
 	for _, j := range js {
 		want := j.since + 1
 		for want <= info.LastSeq {
-			e := j.p.next(t, fmt.Sprintf("entry %d", want), func(e event) bool { return e.Seq > 0 })
+			e := j.p.next(t, fmt.Sprintf("entry %d", want), func(e event) bool { return e.IsEntry() })
 			if e.Seq != want {
 				t.Fatalf("%s resumed after %d: got seq %d, want %d (gap or duplicate)", j.p.c.Nick(), j.since, e.Seq, want)
 			}
@@ -645,8 +631,8 @@ func TestQueueBoundCountsBytes(t *testing.T) {
 	if c.enqueue(small) {
 		t.Fatal("120 bytes waiting did not close a client bounded at 100")
 	}
-	if got := c.CloseCode(); got != CloseTooSlow {
-		t.Errorf("CloseCode() = %d, want %d", got, CloseTooSlow)
+	if got := c.CloseCode(); got != protocol.CloseTooSlow {
+		t.Errorf("CloseCode() = %d, want %d", got, protocol.CloseTooSlow)
 	}
 }
 
@@ -669,8 +655,8 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 	}
 	select {
 	case <-slow.Done():
-		if got := slow.CloseCode(); got != CloseTooSlow {
-			t.Errorf("CloseCode() = %d, want %d", got, CloseTooSlow)
+		if got := slow.CloseCode(); got != protocol.CloseTooSlow {
+			t.Errorf("CloseCode() = %d, want %d", got, protocol.CloseTooSlow)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a client that never reads was not closed")
@@ -686,7 +672,7 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 	again, pa := f.connect(t, "slow")
 	mustJoin(t, again, "general", ptr(0))
 	for want := int64(1); want <= last; want++ {
-		e := pa.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 })
+		e := pa.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() })
 		if e.Seq != want {
 			t.Fatalf("resumed client got seq %d, want %d", e.Seq, want)
 		}
@@ -714,14 +700,14 @@ func TestGapIsFilledFromStore(t *testing.T) {
 	f.hub.publishEntry(ctx, found)
 	f.hub.publishEntry(ctx, found) // and a duplicate
 
-	if e := pa.next(t, "the lost entry", func(e event) bool { return e.Seq > 0 }); e.Seq != lost.Seq || e.Text != "lost" {
+	if e := pa.next(t, "the lost entry", func(e event) bool { return e.IsEntry() }); e.Seq != lost.Seq || e.Text != "lost" {
 		t.Fatalf("first entry after the gap = %+v, want seq %d 'lost'", e, lost.Seq)
 	}
-	if e := pa.next(t, "the later entry", func(e event) bool { return e.Seq > 0 }); e.Seq != found.Seq {
+	if e := pa.next(t, "the later entry", func(e event) bool { return e.IsEntry() }); e.Seq != found.Seq {
 		t.Fatalf("second entry = seq %d, want %d", e.Seq, found.Seq)
 	}
 	mustSend(t, ana, "general", "marker", "marker")
-	if e := pa.next(t, "the marker", func(e event) bool { return e.Seq > 0 }); e.Text != "marker" {
+	if e := pa.next(t, "the marker", func(e event) bool { return e.IsEntry() }); e.Text != "marker" {
 		t.Fatalf("after the gap fill got %+v, want the marker (the duplicate must be dropped)", e)
 	}
 }
@@ -783,7 +769,7 @@ func TestExplicitLeave(t *testing.T) {
 	if err := bob.Leave(context.Background(), "general"); parley.CodeOf(err) != "not_joined" {
 		t.Errorf("second Leave() = %v, want not_joined", err)
 	}
-	if _, err := bob.Send(context.Background(), "general", "x", "hi", nil); parley.CodeOf(err) != "not_joined" {
+	if _, err := bob.Send(context.Background(), "general", "x", "hi"); parley.CodeOf(err) != "not_joined" {
 		t.Errorf("Send() after Leave = %v, want not_joined", err)
 	}
 }
@@ -878,7 +864,7 @@ func TestOnePersonManyConnections(t *testing.T) {
 }
 
 // TestSignOut: a person who signs out is closed everywhere with
-// CloseNormal and leaves their rooms at once, grace or not.
+// protocol.CloseNormal and leaves their rooms at once, grace or not.
 func TestSignOut(t *testing.T) {
 	f := newFixture(t, Options{Grace: time.Hour})
 	bob, pb := f.connect(t, "bob")
@@ -893,8 +879,8 @@ func TestSignOut(t *testing.T) {
 	for _, p := range []*probe{p1, p2} {
 		select {
 		case code := <-p.code:
-			if code != CloseNormal {
-				t.Errorf("close code after SignOut = %d, want %d", code, CloseNormal)
+			if code != protocol.CloseNormal {
+				t.Errorf("close code after SignOut = %d, want %d", code, protocol.CloseNormal)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("SignOut() did not close a connection of ana's")
@@ -904,7 +890,7 @@ func TestSignOut(t *testing.T) {
 	tab2.Disconnect()
 	pb.all(t, "ana offline and her leave entry, without waiting for the grace", isPresence("ana", false),
 		func(e event) bool { return e.Type == "leave" && e.From == "ana" })
-	if _, err := bob.Send(context.Background(), "general", "b", "still here", nil); err != nil {
+	if _, err := bob.Send(context.Background(), "general", "b", "still here"); err != nil {
 		t.Errorf("bob's Send() after ana signed out = %v", err)
 	}
 }
@@ -961,8 +947,8 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 	f.hub.Close()
 	select {
 	case code := <-pa.code:
-		if code != CloseGoingAway {
-			t.Errorf("close code = %d, want %d", code, CloseGoingAway)
+		if code != protocol.CloseGoingAway {
+			t.Errorf("close code = %d, want %d", code, protocol.CloseGoingAway)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close() did not close the client")

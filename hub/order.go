@@ -7,9 +7,9 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // receive handles one publication to r from the broker.
@@ -95,7 +95,7 @@ func (h *Hub) fillGap(ctx context.Context, r *room) {
 			return
 		}
 		for _, e := range entries {
-			h.receive(r, pack(e.Seq, EncodeEntry(e)))
+			h.receive(r, pack(e.Seq, protocol.Entry(e)))
 		}
 	}
 	h.logger.Debug("filled gap", "room", r.name, "upto", upto)
@@ -137,11 +137,11 @@ func (h *Hub) deliverLocked(c *Client, s *sub, p pending) bool {
 // unless the receiver's queue is half full: typing is the first thing
 // dropped under load.
 func (h *Hub) typingLocked(r *room, frame []byte) {
-	var t typingEvent
-	if json.Unmarshal(frame, &t) != nil {
+	events, err := protocol.DecodeEvents(frame)
+	if err != nil || len(events) != 1 {
 		return
 	}
-	typist := parley.NickKey(t.From)
+	typist := parley.NickKey(events[0].From)
 	for c, s := range r.subs {
 		if s.replaying || c.key == typist || c.queuedBytes() > h.opts.QueueBytes/2 {
 			continue

@@ -5,10 +5,10 @@ package hub
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // presence is a person online in a room: connected, or within grace. Its
@@ -100,10 +100,9 @@ func (h *Hub) announceWaiting(ctx context.Context, r *room) {
 }
 
 // presenceLocked encodes the presence now of the people in changed
-// (nickname by folded nickname): an online or offline event for one, a
-// presence event for several. r.mu is held.
+// (nickname by folded nickname). r.mu is held.
 func (r *room) presenceLocked(changed map[string]string) []byte {
-	online, offline := []string{}, []string{}
+	var online, offline []string
 	for key, nick := range changed {
 		if p := r.online[key]; p != nil {
 			online = append(online, p.nick)
@@ -111,15 +110,7 @@ func (r *room) presenceLocked(changed map[string]string) []byte {
 			offline = append(offline, nick)
 		}
 	}
-	switch {
-	case len(online) == 1 && len(offline) == 0:
-		return mustEncode(presenceEvent{Type: "online", Room: r.name, Nick: online[0]})
-	case len(online) == 0 && len(offline) == 1:
-		return mustEncode(presenceEvent{Type: "offline", Room: r.name, Nick: offline[0]})
-	}
-	sort.Strings(online)
-	sort.Strings(offline)
-	return mustEncode(presenceChanges{Type: "presence", Room: r.name, Online: online, Offline: offline})
+	return protocol.Presence(r.name, online, offline)
 }
 
 // leaveIfAway ends nick's membership of room unless they are online in it

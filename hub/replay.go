@@ -9,6 +9,7 @@ import (
 	"iter"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // replay sends c the entries of r after since up to upto from the store,
@@ -18,7 +19,7 @@ func (c *Client) replay(ctx context.Context, r *room, s *sub, since, upto int64)
 		if err != nil {
 			return err
 		}
-		if err := c.Reply(ctx, encodeEntries(entries)); err != nil {
+		if err := c.Reply(ctx, protocol.Entries(entries)); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // TestLiveEntriesWaitForTheReplay pins down the interleaving that the load
@@ -45,7 +46,7 @@ func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 	close(p.hold)
 
 	for want := int64(1); want <= joined.LastSeq+3; want++ {
-		e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 })
+		e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() })
 		if e.Seq != want {
 			t.Fatalf("got seq %d, want %d", e.Seq, want)
 		}
@@ -57,7 +58,7 @@ func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 		t.Fatalf("Join() = %v", err)
 	}
 	// Ana's own join entry comes after everything the replay covered.
-	if e := p.next(t, "ana's join", func(e event) bool { return e.Seq > 0 }); e.Type != "join" || e.From != "ana" {
+	if e := p.next(t, "ana's join", func(e event) bool { return e.IsEntry() }); e.Type != "join" || e.From != "ana" {
 		t.Errorf("next entry = %+v, want ana's join", e)
 	}
 }
@@ -79,8 +80,8 @@ func TestBacklogOverflowClosesClient(t *testing.T) {
 	default:
 	}
 	f.hub.deliverLocked(c, s, pending{seq: maxBacklog + 1, frame: []byte("{}")})
-	if got := c.CloseCode(); got != CloseTooSlow {
-		t.Errorf("CloseCode() = %d, want %d", got, CloseTooSlow)
+	if got := c.CloseCode(); got != protocol.CloseTooSlow {
+		t.Errorf("CloseCode() = %d, want %d", got, protocol.CloseTooSlow)
 	}
 }
 
@@ -123,7 +124,7 @@ func TestStoreFailureIsReported(t *testing.T) {
 	ana, _ := f.connect(t, "ana")
 	mustJoin(t, ana, "general", nil)
 	f.store.Close()
-	_, err := ana.Send(context.Background(), "general", "x", "lost?", nil)
+	_, err := ana.Send(context.Background(), "general", "x", "lost?")
 	if err == nil || parley.KindOf(err) != parley.Internal {
 		t.Errorf("Send() on a closed store = %v, want an internal error", err)
 	}
@@ -159,7 +160,7 @@ func TestReplayFromTheStart(t *testing.T) {
 	ana, p := f.connect(t, "ana")
 	mustJoin(t, ana, "general", ptr(0))
 	for want := int64(1); want <= n+1; want++ { // bob's join and his messages
-		if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 }); e.Seq != want {
+		if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() }); e.Seq != want {
 			t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
 		}
 	}
@@ -258,7 +259,7 @@ func TestReplayStops(t *testing.T) {
 			dan, p := f.connect(t, fmt.Sprint("dan", ahead))
 			mustJoin(t, dan, "general", ptr(0))
 			for want := int64(1); want <= 3*replayPage+1; want++ {
-				if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 }); e.Seq != want {
+				if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() }); e.Seq != want {
 					t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
 				}
 			}
@@ -312,12 +313,12 @@ func TestReplayPageFrame(t *testing.T) {
 	}
 	var want [][]byte
 	for _, e := range entries {
-		want = append(want, EncodeEntry(e))
+		want = append(want, protocol.Entry(e))
 	}
-	if got := encodeEntries(entries); !bytes.Equal(got, bytes.Join(want, []byte{'\n'})) {
+	if got := protocol.Entries(entries); !bytes.Equal(got, bytes.Join(want, []byte{'\n'})) {
 		t.Errorf("encodeEntries:\n%s\nwant\n%s", got, bytes.Join(want, []byte{'\n'}))
 	}
-	if got := encodeEntries(entries[:1]); !bytes.Equal(got, want[0]) {
+	if got := protocol.Entries(entries[:1]); !bytes.Equal(got, want[0]) {
 		t.Errorf("encodeEntries of one entry: %s, want %s", got, want[0])
 	}
 }

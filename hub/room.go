@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // room is a room with members on this replica.
@@ -181,7 +182,7 @@ func (h *Hub) checkSince(ctx context.Context, name string, since int64) error {
 		return err
 	}
 	if since > last {
-		return parley.CodeErrorf(parley.Invalid, "bad_since", "since is %d, but the newest entry of room %q is %d.", since, name, last)
+		return parley.CodeErrorf(parley.Invalid, protocol.CodeBadSince, "since is %d, but the newest entry of room %q is %d.", since, name, last)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/parley-chat/parley/protocol"
 )
 
 // fake is a small server that speaks enough of docs/PROTOCOL.md for the
@@ -66,11 +67,8 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		var fr struct {
-			Type, Nick, Room, ClientID, Text string
-			Since                            *int64
-		}
-		if json.Unmarshal(data, &fr) != nil {
+		fr, err := protocol.DecodeFrame(data)
+		if err != nil {
 			return
 		}
 		switch fr.Type {

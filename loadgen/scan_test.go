@@ -2,8 +2,12 @@ package loadgen
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 func TestScanEvent(t *testing.T) {
@@ -50,6 +54,40 @@ func TestScanEvent(t *testing.T) {
 		var e event
 		if scanEvent([]byte(bad), &e) {
 			t.Errorf("scanEvent(%s) = true, want false", bad)
+		}
+	}
+}
+
+// TestScanEventReadsTheProtocol scans the events as package protocol
+// encodes them, so that the generator's scanner and the server agree.
+func TestScanEventReadsTheProtocol(t *testing.T) {
+	at := time.Date(2026, 11, 22, 9, 30, 1, 512e6, time.UTC)
+	msg := &parley.Entry{Room: "general", Seq: 43, Kind: parley.KindMessage, From: "ana", Text: "hi", ClientID: "a-1", At: at}
+	tests := []struct {
+		line                           []byte
+		typ, room, clientID, code, ses string
+		seq, lastSeq                   int64
+	}{
+		{line: protocol.Entry(msg), typ: "message", room: "general", seq: 43},
+		{line: protocol.Entry(&parley.Entry{Room: "general", Seq: 44, Kind: parley.KindJoin, From: "bob", At: at}), typ: "join", room: "general", seq: 44},
+		{line: protocol.Ack(msg), typ: "ack", room: "general", clientID: "a-1", seq: 43},
+		{line: protocol.Joined("general", 41, []string{"ana", "bob"}), typ: "joined", room: "general", lastSeq: 41},
+		{line: protocol.Welcome("ana", "3q2", protocol.Limits{MaxTextBytes: 4096}), typ: "welcome", ses: "3q2"},
+		{line: protocol.Error(parley.Errorf(parley.TooMany, "Too many."), "general", "c-17"), typ: "error", code: "rate_limited", room: "general", clientID: "c-17"},
+		{line: protocol.Pong(), typ: "pong"},
+		{line: protocol.Presence("general", []string{"bob", "ana"}, []string{"dan"}), typ: "presence", room: "general"},
+		{line: protocol.Typing("general", "bob"), typ: "typing", room: "general"},
+	}
+	for _, tt := range tests {
+		var e event
+		if !scanEvent(tt.line, &e) {
+			t.Errorf("scanEvent(%s) = false, want true", tt.line)
+			continue
+		}
+		got := []string{string(e.typ), string(e.room), string(e.clientID), string(e.code), string(e.session)}
+		want := []string{tt.typ, tt.room, tt.clientID, tt.code, tt.ses}
+		if !slices.Equal(got, want) || e.seq != tt.seq || e.hasSeq != (tt.seq > 0) || e.lastSeq != tt.lastSeq {
+			t.Errorf("scanEvent(%s) = %q, seq %d, lastSeq %d; want %q, seq %d, lastSeq %d", tt.line, got, e.seq, e.lastSeq, want, tt.seq, tt.lastSeq)
 		}
 	}
 }

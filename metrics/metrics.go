@@ -88,7 +88,7 @@ func (m *Metrics) MessageOut(events int) {
 // Rejected counts a frame refused with the error code.
 func (m *Metrics) Rejected(code string) { m.rejected.WithLabelValues(code).Inc() }
 
-// Acked observes the time from reading a send to acknowledging it.
+// Acked observes the time a send took, from the hub taking it to its ack.
 func (m *Metrics) Acked(d time.Duration) { m.ackLatency.Observe(d.Seconds()) }
 
 // Committed observes one store transaction of size writes that took d.

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/parley-chat/parley/protocol"
 )
 
 // inDir makes a fresh directory the working directory for the rest of the
@@ -427,16 +429,7 @@ func (s *server) stop(t *testing.T) {
 }
 
 // event is one event the server sent over the WebSocket.
-type event struct {
-	Type     string `json:"type"`
-	Room     string `json:"room"`
-	Seq      int64  `json:"seq"`
-	ClientID string `json:"clientId"`
-	Text     string `json:"text"`
-	From     string `json:"from"`
-	Code     string `json:"code"`
-	Message  string `json:"message"`
-}
+type event = protocol.Event
 
 // readUntil reads events from conn until one satisfies done, and returns it.
 // An error event fails the test.
@@ -448,14 +441,11 @@ func readUntil(t *testing.T, conn *websocket.Conn, what string, done func(event)
 		if err != nil {
 			t.Fatalf("waiting for %s: read: %v", what, err)
 		}
-		for _, line := range bytes.Split(msg, []byte("\n")) {
-			if len(bytes.TrimSpace(line)) == 0 {
-				continue
-			}
-			var e event
-			if err := json.Unmarshal(line, &e); err != nil {
-				t.Fatalf("waiting for %s: event %q: %v", what, line, err)
-			}
+		events, err := protocol.DecodeEvents(msg)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		for _, e := range events {
 			if e.Type == "error" {
 				t.Fatalf("waiting for %s: got error %s: %s", what, e.Code, e.Message)
 			}

@@ -47,7 +47,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 	}()
 
 	broker := hub.NewLocal()
-	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace})
+	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked})
 
 	api := httpapi.Options{
 		AllowedOrigins: cfg.allowedOrigins,

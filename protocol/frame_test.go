@@ -1,6 +1,7 @@
-package httpapi
+package protocol
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -21,6 +22,7 @@ var frameSeeds = []struct {
 	{`{"type":"send","room":"general","clientId":"0b7e8c1e","text":"Hello, world"}`, ""},
 	{`{"type":"typing","room":"general"}`, ""},
 	{`{"type":"leave","room":"general"}`, ""},
+	{`{"type":"signout"}`, ""},
 	{" \t\r\n{\"type\":\"ping\"}\n", ""},
 	{`{"type":"ping","unknown":{"nested":[1,2,3]}}`, ""},
 	{`{"type":"send","room":"général","clientId":"c","text":"\ud83d\udc4b \u00e9"}`, ""},
@@ -53,32 +55,32 @@ var frameSeeds = []struct {
 
 func TestDecodeFrame(t *testing.T) {
 	for _, tt := range frameSeeds {
-		f, err := decodeFrame([]byte(tt.data))
+		f, err := DecodeFrame([]byte(tt.data))
 		if tt.code == "" {
 			if err != nil || f == nil {
-				t.Errorf("decodeFrame(%q) = %v, %v; want a frame", tt.data, f, err)
+				t.Errorf("DecodeFrame(%q) = %v, %v; want a frame", tt.data, f, err)
 			}
 			continue
 		}
 		if f != nil || parley.KindOf(err) != parley.Invalid || parley.CodeOf(err) != tt.code {
-			t.Errorf("decodeFrame(%q) = %v, %v (code %s); want an Invalid error with code %s",
+			t.Errorf("DecodeFrame(%q) = %v, %v (code %s); want an Invalid error with code %s",
 				tt.data, f, err, parley.CodeOf(err), tt.code)
 		}
 	}
 }
 
 func TestDecodeFrameFields(t *testing.T) {
-	f, err := decodeFrame([]byte(`{"type":"send","room":"général","clientId":"c-1","text":"Hi \ud83d\udc4b","v":1,"nick":"ana","session":"s","since":0}`))
+	f, err := DecodeFrame([]byte(`{"type":"send","room":"général","clientId":"c-1","text":"Hi \ud83d\udc4b","v":1,"nick":"ana","session":"s","since":0}`))
 	if err != nil {
-		t.Fatalf("decodeFrame() = %v", err)
+		t.Fatalf("DecodeFrame() = %v", err)
 	}
-	want := frame{Type: "send", V: 1, Nick: "ana", Session: "s", Room: "général", ClientID: "c-1", Text: "Hi 👋"}
+	want := Frame{Type: "send", V: 1, Nick: "ana", Session: "s", Room: "général", ClientID: "c-1", Text: "Hi 👋"}
 	if f.Since == nil || *f.Since != 0 {
-		t.Errorf("decodeFrame() since = %v, want 0, not missing", f.Since)
+		t.Errorf("DecodeFrame() since = %v, want 0, not missing", f.Since)
 	}
 	f.Since = nil
 	if *f != want {
-		t.Errorf("decodeFrame() = %+v, want %+v", *f, want)
+		t.Errorf("DecodeFrame() = %+v, want %+v", *f, want)
 	}
 }
 
@@ -88,31 +90,31 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	codes := map[string]bool{"invalid_utf8": true, "bad_json": true, "unknown_type": true}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fr, err := decodeFrame(data)
+		fr, err := DecodeFrame(data)
 		if err != nil {
 			e, ok := err.(*parley.Error)
 			if !ok || e.Kind != parley.Invalid || !codes[e.Code] || e.Message == "" {
-				t.Fatalf("decodeFrame(%q) error = %#v, want a *parley.Error of kind Invalid with code invalid_utf8, bad_json or unknown_type", data, err)
+				t.Fatalf("DecodeFrame(%q) error = %#v, want a *parley.Error of kind Invalid with code invalid_utf8, bad_json or unknown_type", data, err)
 			}
 			if fr != nil {
-				t.Fatalf("decodeFrame(%q) = %+v with error %v, want no frame", data, fr, err)
+				t.Fatalf("DecodeFrame(%q) = %+v with error %v, want no frame", data, fr, err)
 			}
 			if !utf8.Valid(data) != (e.Code == "invalid_utf8") {
-				t.Fatalf("decodeFrame(%q) code %s, want invalid_utf8 exactly when the frame is not UTF-8", data, e.Code)
+				t.Fatalf("DecodeFrame(%q) code %s, want invalid_utf8 exactly when the frame is not UTF-8", data, e.Code)
 			}
 			return
 		}
 		if fr == nil {
-			t.Fatalf("decodeFrame(%q) = nil, nil; want a frame or an error", data)
+			t.Fatalf("DecodeFrame(%q) = nil, nil; want a frame or an error", data)
 		}
-		if !frameTypes[fr.Type] {
-			t.Fatalf("decodeFrame(%q) type %q, want a known type", data, fr.Type)
+		if !slices.Contains(FrameTypes, fr.Type) {
+			t.Fatalf("DecodeFrame(%q) type %q, want a known type", data, fr.Type)
 		}
 		if !utf8.ValidString(fr.Text) || !utf8.ValidString(fr.Nick) || !utf8.ValidString(fr.Room) {
-			t.Fatalf("decodeFrame(%q) = %+v, want valid UTF-8 fields", data, fr)
+			t.Fatalf("DecodeFrame(%q) = %+v, want valid UTF-8 fields", data, fr)
 		}
 		if strings.TrimSpace(string(data))[0] != '{' {
-			t.Fatalf("decodeFrame(%q) accepted something that is not a JSON object", data)
+			t.Fatalf("DecodeFrame(%q) accepted something that is not a JSON object", data)
 		}
 	})
 }
@@ -121,7 +123,7 @@ func BenchmarkDecodeFrame(b *testing.B) {
 	data := []byte(`{"type":"send","room":"general","clientId":"0b7e8c1e-2f52-4f6a-9a55-1b7f2c3d4e5f","text":"a message of about a hundred bytes, as the load generator sends them: hello!"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeFrame(data); err != nil {
+		if _, err := DecodeFrame(data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,0 +1,18 @@
+package parley
+
+// The codes of the errors of the domain that users see (Error.Code), on the
+// WebSocket (docs/PROTOCOL.md, where package protocol lists every code a
+// client can get) and in the REST API (docs/openapi.json). Errors of other
+// codes are made where they arise; an error without a code shows its
+// kind's name (Kind.String).
+const (
+	CodeInvalidNick     = "invalid_nick"      // a nickname breaks the rules of ValidateNick
+	CodeInvalidRoom     = "invalid_room"      // a room name breaks the rules of ValidateRoomName
+	CodeInvalidUTF8     = "invalid_utf8"      // text that is not valid UTF-8
+	CodeEmptyMessage    = "empty_message"     // a message text that is blank
+	CodeMessageTooLong  = "message_too_long"  // a message text over MaxTextBytes
+	CodeInvalidClientID = "invalid_client_id" // a client id that ValidateClientID refuses
+	CodeInvalidPage     = "invalid_page"      // a page of history that Page.Validate refuses
+	CodeNicknameTaken   = "nickname_taken"    // a nickname another session holds
+	CodeInvalidSession  = "invalid_session"   // a session token the store does not know, or whose session ended
+)

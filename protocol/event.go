@@ -1,0 +1,232 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// Types of the events the server sends that are not log entries. A log
+// entry's type is its parley.EntryKind.
+const (
+	EventWelcome  = "welcome"
+	EventJoined   = "joined"
+	EventLeft     = "left"
+	EventAck      = "ack"
+	EventOnline   = "online"
+	EventOffline  = "offline"
+	EventPresence = "presence"
+	EventTyping   = "typing"
+	EventPong     = "pong"
+	EventError    = "error"
+)
+
+// EventTypes lists every type of event that is not a log entry.
+var EventTypes = []string{
+	EventWelcome, EventJoined, EventLeft, EventAck, EventOnline, EventOffline,
+	EventPresence, EventTyping, EventPong, EventError,
+}
+
+// EntryTypes lists every type of log entry.
+var EntryTypes = []string{string(parley.KindMessage), string(parley.KindJoin), string(parley.KindLeave)}
+
+// Limits are the limits a server tells a client in welcome.
+type Limits struct {
+	MaxTextBytes  int `json:"maxTextBytes"`
+	MaxFrameBytes int `json:"maxFrameBytes"`
+	MaxNickLength int `json:"maxNickLength"`
+	MaxRoomLength int `json:"maxRoomLength"`
+}
+
+// The events, as encoded. Each encoder below fills in the type.
+type (
+	welcome struct {
+		Type    string `json:"type"`
+		V       int    `json:"v"`
+		Nick    string `json:"nick"`
+		Session string `json:"session"`
+		Limits  Limits `json:"limits"`
+	}
+	joined struct {
+		Type    string   `json:"type"`
+		Room    string   `json:"room"`
+		LastSeq int64    `json:"lastSeq"`
+		Online  []string `json:"online"`
+	}
+	ack struct {
+		Type     string `json:"type"`
+		Room     string `json:"room"`
+		ClientID string `json:"clientId"`
+		Seq      int64  `json:"seq"`
+		At       string `json:"at"`
+	}
+	roomEvent struct {
+		Type string `json:"type"`
+		Room string `json:"room,omitempty"`
+	}
+	presenceOne struct {
+		Type string `json:"type"`
+		Room string `json:"room"`
+		Nick string `json:"nick"`
+	}
+	presenceMany struct {
+		Type    string   `json:"type"`
+		Room    string   `json:"room"`
+		Online  []string `json:"online"`
+		Offline []string `json:"offline"`
+	}
+	typing struct {
+		Type string `json:"type"`
+		Room string `json:"room"`
+		From string `json:"from"`
+	}
+	errorEvent struct {
+		Type     string `json:"type"`
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+		Room     string `json:"room,omitempty"`
+		ClientID string `json:"clientId,omitempty"`
+	}
+)
+
+// Welcome answers a successful hello.
+func Welcome(nick, session string, limits Limits) []byte {
+	return mustMarshal(welcome{Type: EventWelcome, V: Version, Nick: nick, Session: session, Limits: limits})
+}
+
+// Joined answers a join, before its replay. online is sorted.
+func Joined(room string, lastSeq int64, online []string) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online})
+}
+
+// Left answers a leave.
+func Left(room string) []byte { return mustMarshal(roomEvent{Type: EventLeft, Room: room}) }
+
+// Pong answers a ping.
+func Pong() []byte { return mustMarshal(roomEvent{Type: EventPong}) }
+
+// Ack acknowledges the stored message e to its sender.
+func Ack(e *parley.Entry) []byte {
+	return mustMarshal(ack{Type: EventAck, Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)})
+}
+
+// Presence tells the presence in room of the people it names: those in
+// online are online, those in offline are not. One person's change is an
+// online or offline event; several are one presence event, with sorted
+// lists. Both lists empty is a presence event that says nothing.
+func Presence(room string, online, offline []string) []byte {
+	switch {
+	case len(online) == 1 && len(offline) == 0:
+		return mustMarshal(presenceOne{Type: EventOnline, Room: room, Nick: online[0]})
+	case len(online) == 0 && len(offline) == 1:
+		return mustMarshal(presenceOne{Type: EventOffline, Room: room, Nick: offline[0]})
+	}
+	online, offline = sorted(online), sorted(offline)
+	return mustMarshal(presenceMany{Type: EventPresence, Room: room, Online: online, Offline: offline})
+}
+
+// sorted returns a sorted copy of s, never nil, so that it encodes as [].
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	if s == nil {
+		s = []string{}
+	}
+	slices.Sort(s)
+	return s
+}
+
+// Typing tells that from is typing in room.
+func Typing(room, from string) []byte {
+	return mustMarshal(typing{Type: EventTyping, Room: room, From: from})
+}
+
+// Error refuses a frame: its code and message are err's (parley.CodeOf,
+// parley.MessageOf), so internal details never reach the client. room and
+// clientID name what the frame was about, when it was.
+func Error(err error, room, clientID string) []byte {
+	return mustMarshal(errorEvent{Type: EventError, Code: parley.CodeOf(err), Message: parley.MessageOf(err), Room: room, ClientID: clientID})
+}
+
+// Entry returns the event of the log entry e.
+func Entry(e *parley.Entry) []byte { return mustMarshal(e) }
+
+// Entries returns the events of entries joined by newlines: one WebSocket
+// message carrying them all.
+func Entries(entries []*parley.Entry) []byte {
+	var buf bytes.Buffer
+	buf.Grow(256 * len(entries))
+	// An Encoder ends each value with a newline, and encodes as Marshal
+	// does, without a copy of each.
+	enc := json.NewEncoder(&buf)
+	for _, e := range entries {
+		if err := enc.Encode(e); err != nil {
+			panic("protocol: encode " + err.Error())
+		}
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
+}
+
+// mustMarshal encodes a value whose type cannot fail to encode.
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("protocol: encode " + err.Error())
+	}
+	return b
+}
+
+// Event is any event the server sends, decoded: which fields are set
+// depends on Type. For clients, tests and tools; the server encodes with
+// the functions above.
+type Event struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	// A log entry's.
+	Seq  int64     `json:"seq"`
+	From string    `json:"from"` // also typing's
+	Text string    `json:"text"`
+	At   time.Time `json:"at"` // also ack's
+	// ClientID is a message's, an ack's, or an error's.
+	ClientID string `json:"clientId"`
+	// welcome's.
+	V       int     `json:"v"`
+	Session string  `json:"session"`
+	Limits  *Limits `json:"limits"`
+	Nick    string  `json:"nick"` // also online's and offline's
+	// joined's; Online is presence's too.
+	LastSeq int64    `json:"lastSeq"`
+	Online  []string `json:"online"`
+	Offline []string `json:"offline"`
+	// error's.
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// IsEntry reports whether e is a log entry.
+func (e Event) IsEntry() bool { return e.Seq > 0 && slices.Contains(EntryTypes, e.Type) }
+
+// Entry returns the log entry e holds; e must be one (IsEntry).
+func (e Event) Entry() *parley.Entry {
+	return &parley.Entry{Room: e.Room, Seq: e.Seq, Kind: parley.EntryKind(e.Type), From: e.From, Text: e.Text, ClientID: e.ClientID, At: e.At}
+}
+
+// DecodeEvents parses one WebSocket message from the server: one or more
+// events separated by newlines.
+func DecodeEvents(msg []byte) ([]Event, error) {
+	var events []Event
+	for line := range bytes.SplitSeq(msg, []byte{'\n'}) {
+		var e Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			return events, fmt.Errorf("decode event %q: %w", line, err)
+		}
+		if e.Type == "" {
+			return events, fmt.Errorf("decode event %q: no type", line)
+		}
+		events = append(events, e)
+	}
+	return events, nil
+}
