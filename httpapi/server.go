@@ -42,9 +42,9 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) FrameIn()            {}
-func (nopObserver) MessageOut(int)      {}
-func (nopObserver) Rejected(string)     {}
+func (nopObserver) FrameIn()        {}
+func (nopObserver) MessageOut(int)  {}
+func (nopObserver) Rejected(string) {}
 
 // NewServer returns the handler for the whole HTTP surface: /api, /ws, and
 // ui for everything else.
