@@ -5,19 +5,17 @@ import {
   TYPING_SEND_INTERVAL,
   TYPING_SHOW_FOR,
   backoffDelay,
-  type Entry,
   type StorageLike,
   type WebSocketLike,
-} from './api';
+} from './connection';
+import { decodeFrame, encodeEvents, type ClientFrame, type Entry } from './protocol';
 
 // ---- fakes: a socket the test plays the server on, a clock, REST, storage ----
-
-type Frame = Record<string, unknown>;
 
 class FakeSocket implements WebSocketLike {
   static all: FakeSocket[] = [];
   readyState = 0;
-  sent: Frame[] = [];
+  sent: ClientFrame[] = [];
   closedWith: number | undefined;
   onopen: ((ev: unknown) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
@@ -28,7 +26,7 @@ class FakeSocket implements WebSocketLike {
   }
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('send on a socket that is not open');
-    this.sent.push(JSON.parse(data) as Frame);
+    this.sent.push(decodeFrame(data));
   }
   close(code?: number): void {
     this.closedWith = code;
@@ -40,14 +38,14 @@ class FakeSocket implements WebSocketLike {
     this.onopen?.({});
   }
   push(...events: object[]): void {
-    this.onmessage?.({ data: events.map((e) => JSON.stringify(e)).join('\n') });
+    this.onmessage?.({ data: encodeEvents(events) });
   }
   drop(code = 1006): void {
     this.readyState = 3;
     this.onclose?.({ code, reason: '' });
   }
-  framesOf(type: string): Frame[] {
-    return this.sent.filter((f) => f.type === type);
+  framesOf<T extends ClientFrame['type']>(type: T): Extract<ClientFrame, { type: T }>[] {
+    return this.sent.filter((f): f is Extract<ClientFrame, { type: T }> => f.type === type);
   }
 }
 
