@@ -18,6 +18,7 @@
 import {
   CloseCode,
   DEFAULT_LIMITS,
+  ErrorCode,
   PROTOCOL_VERSION,
   decodeEvents,
   encodeFrame,
@@ -142,7 +143,7 @@ export type ConnectionStatus =
   | 'online'
   /** Connection lost; a new attempt is scheduled or under way. */
   | 'reconnecting'
-  /** Closed for good (for example a normal closure by the server). */
+  /** Closed for good (for example a binary frame refused), until reconnectNow. */
   | 'disconnected';
 
 export type OutgoingStatus = 'sending' | 'sent' | 'failed';
@@ -448,11 +449,24 @@ export class ChatClient {
     this.changed();
   }
 
-  /** signOut leaves every room, closes the connection and forgets the session. */
+  /**
+   * signOut ends the session (the person leaves every room and the
+   * nickname is free at once, and the server closes the session's other
+   * connections, its other tabs), closes the connection and forgets the
+   * session.
+   */
   signOut(): void {
-    if (this.ws && this.greeted) {
-      for (const r of this.rooms.values()) if (r.joined) this.sendFrame({ type: 'leave', room: r.name });
-    }
+    // signout has no answer, so the socket closes right behind it. It goes
+    // behind a hello still unanswered too: the server takes frames in
+    // order. A server that predates signout answers unknown_type, to a
+    // socket already closed; it ends the session when its grace runs out.
+    if (this.ws) this.sendFrame({ type: 'signout' });
+    this.endSession();
+    this.changedAll();
+  }
+
+  /** endSession closes the connection, if any, and forgets the session and its rooms. */
+  private endSession(): void {
     this.closeSocket();
     this.forgetRooms();
     this.nick = null;
@@ -460,7 +474,6 @@ export class ChatClient {
     this.welcomed = false;
     this.status = 'signed-out';
     this.announcement = null;
-    this.changedAll();
   }
 
   /** openRoom joins (creating if need be) the room called name and shows it. */
@@ -718,6 +731,8 @@ export class ChatClient {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.lastHeard = this.d.now();
+      // Resuming, the nickname goes with the session: the server checks
+      // that they match (and servers before sessions in the store need it).
       const hello: ClientFrame = { type: 'hello', v: PROTOCOL_VERSION, nick: this.wantNick };
       if (this.session) hello.session = this.session;
       this.sendFrame(hello);
@@ -728,7 +743,7 @@ export class ChatClient {
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
-      this.onData(typeof ev.data === 'string' ? ev.data : String(ev.data));
+      this.onData(ws, typeof ev.data === 'string' ? ev.data : String(ev.data));
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -808,6 +823,13 @@ export class ChatClient {
       this.changedAll();
       return;
     }
+    if (wasGreeted && code === CloseCode.Normal) {
+      // The server ends a greeted connection normally only when the session
+      // has ended: this person signed out, in another tab.
+      this.endSession();
+      this.changedAll();
+      return;
+    }
     if (code === CloseCode.Normal || code === CloseCode.Unsupported || code === CloseCode.TooBig) {
       this.status = 'disconnected';
       this.retryAt = null;
@@ -871,13 +893,15 @@ export class ChatClient {
 
   // ---- incoming ----
 
-  private onData(data: string): void {
+  private onData(ws: WebSocketLike, data: string): void {
     this.lastHeard = this.d.now();
     this.pingSent = false;
     for (const item of decodeEvents(data)) {
       if (item.kind === 'entry') this.ingest(item.entry, true);
       else this.onEvent(item.event);
-      if (!this.ws) break; // closed by an event (a refused hello)
+      // An event closed the connection (a refused hello), and may have
+      // opened the next: the rest of the message belongs to the old one.
+      if (this.ws !== ws) break;
     }
     this.changed();
   }
@@ -995,14 +1019,19 @@ export class ChatClient {
 
   private onError(ev: ErrorEvent): void {
     if (!this.greeted) {
+      if (ev.code === ErrorCode.InvalidSession && this.session !== null) {
+        // The session is gone (expired, ended, or another nickname's): try
+        // once more with the nickname alone, for a new session, keeping the
+        // rooms and the outbox. On a new connection, so that the answers to
+        // this hello's joins are not taken for answers to the next hello.
+        this.session = null;
+        this.closeSocket();
+        this.connect();
+        return;
+      }
       // hello was refused: nothing will work on this connection.
+      this.endSession();
       this.signInError = { code: ev.code, message: ev.message };
-      this.closeSocket();
-      this.status = 'signed-out';
-      this.nick = null;
-      this.session = null;
-      this.welcomed = false;
-      this.forgetRooms();
       return;
     }
     if (ev.clientId) {
@@ -1020,13 +1049,13 @@ export class ChatClient {
     }
     const r = ev.room ? this.rooms.get(ev.room) : undefined;
     switch (ev.code) {
-      case 'already_joined':
+      case ErrorCode.AlreadyJoined:
         if (r) {
           r.joined = true;
           r.view = null;
         }
         return;
-      case 'bad_since':
+      case ErrorCode.BadSince:
         // The server's log is behind ours (a restored database): start the room afresh.
         if (r) {
           r.log.reset();
@@ -1036,7 +1065,7 @@ export class ChatClient {
           void this.loadInitial(r);
         }
         return;
-      case 'invalid_room':
+      case ErrorCode.InvalidRoom:
         if (r) {
           r.joinSent = false; // the join was refused: there is nothing to leave
           this.leaveRoom(r.name);
@@ -1045,7 +1074,7 @@ export class ChatClient {
         return;
       default:
         // Typing notices dropped by the rate limit need no words.
-        if (ev.code !== 'rate_limited') this.notice = ev.message;
+        if (ev.code !== ErrorCode.RateLimited) this.notice = ev.message;
     }
   }
 

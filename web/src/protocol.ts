@@ -9,7 +9,10 @@
 /** PROTOCOL_VERSION is the version this client speaks. */
 export const PROTOCOL_VERSION = 1;
 
-/** Close codes of the protocol. */
+/**
+ * Close codes of the protocol. The server closes a greeted connection with
+ * Normal only when its session has ended (a signout, from any connection).
+ */
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
@@ -18,6 +21,30 @@ export const CloseCode = {
   TooSlow: 4000,
   RateLimited: 4001,
   NoHello: 4002,
+} as const;
+
+/** ErrorCode holds the codes of error events; branch on these, not on messages. */
+export const ErrorCode = {
+  BadJSON: 'bad_json',
+  InvalidUTF8: 'invalid_utf8',
+  UnknownType: 'unknown_type',
+  HelloRequired: 'hello_required',
+  AlreadyGreeted: 'already_greeted',
+  UnsupportedVersion: 'unsupported_version',
+  InvalidNick: 'invalid_nick',
+  NicknameTaken: 'nickname_taken',
+  GuestsDisabled: 'guests_disabled',
+  /** The session of a hello is unknown, expired or ended, or belongs to another nickname. */
+  InvalidSession: 'invalid_session',
+  InvalidRoom: 'invalid_room',
+  NotJoined: 'not_joined',
+  AlreadyJoined: 'already_joined',
+  BadSince: 'bad_since',
+  InvalidClientID: 'invalid_client_id',
+  EmptyMessage: 'empty_message',
+  MessageTooLong: 'message_too_long',
+  RateLimited: 'rate_limited',
+  Internal: 'internal',
 } as const;
 
 /** Limits are the server's limits, as welcome states them. */
@@ -48,12 +75,23 @@ export interface Entry {
 // Frames the client sends.
 
 export type ClientFrame =
-  | { type: 'hello'; v: typeof PROTOCOL_VERSION; nick: string; session?: string }
+  /**
+   * hello starts a new guest session with nick, or resumes the session
+   * whose token came in welcome; nick may go with the session too, and must
+   * then be the session's nickname.
+   */
+  | { type: 'hello'; v: typeof PROTOCOL_VERSION; nick?: string; session?: string }
   | { type: 'join'; room: string; since?: number }
   | { type: 'leave'; room: string }
   | { type: 'send'; room: string; clientId: string; text: string }
   | { type: 'typing'; room: string }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  /**
+   * signout ends the session at once: the person leaves every room, the
+   * nickname is free, and the server closes every connection of the
+   * session with CloseCode.Normal. It has no answer.
+   */
+  | { type: 'signout' };
 
 /** encodeFrame returns the text of the WebSocket message that carries f. */
 export function encodeFrame(f: ClientFrame): string {
