@@ -271,3 +271,18 @@ test('a taken nickname shows the server error', async ({ browser, page }) => {
   await page.getByRole('button', { name: 'Enter chat' }).click();
   await expect(page.locator('.whoami')).toContainText('ana2');
 });
+
+test('signing out returns to the sign-in screen, and a reload does not sign back in', async ({ page }) => {
+  // The server in the tree may not know the signout frame (it answers
+  // unknown_type): signing out works the same either way.
+  await signIn(page, 'erin');
+  await send(page, 'leaving soon');
+  await expect(page.locator('.log li.msg', { hasText: 'leaving soon' })).toHaveAttribute('data-status', 'sent');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('button', { name: 'Enter chat' })).toBeVisible();
+  await expect(page.getByLabel('Nickname')).toHaveValue('erin');
+  await expect(page.locator('.signin .error')).toHaveText('');
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Enter chat' })).toBeVisible();
+  await expect(page.locator('.whoami')).toHaveCount(0);
+});
