@@ -1,3 +1,4 @@
+import { encodeEvents, type Entry } from '../src/protocol';
 import { expect, messageTexts, phone, screenshot, seed, send, signIn, test } from './fixtures';
 
 test('two people chat both ways', async ({ browser, server }) => {
@@ -123,15 +124,15 @@ test('a view moved up stays up when something arrives before the scroll is repor
   await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
   expect(await scroller.evaluate((el) => el.scrollTop)).toBeGreaterThan(200);
 
-  await scroller.evaluate((el) => {
+  const online = encodeEvents([{ type: 'online', room: 'general', nick: 'zoe' }]);
+  await scroller.evaluate((el, data) => {
     const g = globalThis as unknown as {
       parleySockets: EventTarget[];
       MessageEvent: new (type: string, init: { data: string }) => Event;
     };
     el.scrollTo({ top: 100 });
-    const online = JSON.stringify({ type: 'online', room: 'general', nick: 'zoe' });
-    g.parleySockets.at(-1)!.dispatchEvent(new g.MessageEvent('message', { data: online }));
-  });
+    g.parleySockets.at(-1)!.dispatchEvent(new g.MessageEvent('message', { data }));
+  }, online);
   // Once the event is shown, the view is where the person put it.
   await expect(page.locator('.people-list')).toContainText('zoe');
   expect(await scroller.evaluate((el) => el.scrollTop)).toBe(100);
@@ -198,7 +199,7 @@ test('a server restart while a message waits in the outbox loses nothing and rep
   expect(new Set(seqs).size).toBe(seqs.length);
   // And the store holds each message exactly once.
   const res = await fetch(`${server.url}/api/rooms/general/messages?limit=200`);
-  const body = (await res.json()) as { entries: { type: string; text?: string }[] };
+  const body = (await res.json()) as { entries: Entry[] };
   const stored = body.entries.filter((e) => e.type === 'message').map((e) => e.text);
   expect(stored.slice().sort()).toEqual(want.slice().sort());
 });
@@ -223,7 +224,7 @@ test('a message the server does not confirm shows a retry state, and a retry sto
   await expect(page.locator('.log li.msg', { hasText: 'are you there?' })).toHaveAttribute('data-status', 'sent');
   expect(await messageTexts(page)).toEqual(['confirmed', 'are you there?']);
   const res = await fetch(`${server.url}/api/rooms/general/messages`);
-  const body = (await res.json()) as { entries: { type: string; text?: string }[] };
+  const body = (await res.json()) as { entries: Entry[] };
   expect(body.entries.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['confirmed', 'are you there?']);
 });
 
@@ -269,4 +270,19 @@ test('a taken nickname shows the server error', async ({ browser, page }) => {
   await page.getByLabel('Nickname').fill('ana2');
   await page.getByRole('button', { name: 'Enter chat' }).click();
   await expect(page.locator('.whoami')).toContainText('ana2');
+});
+
+test('signing out returns to the sign-in screen, and a reload does not sign back in', async ({ page }) => {
+  // The server in the tree may not know the signout frame (it answers
+  // unknown_type): signing out works the same either way.
+  await signIn(page, 'erin');
+  await send(page, 'leaving soon');
+  await expect(page.locator('.log li.msg', { hasText: 'leaving soon' })).toHaveAttribute('data-status', 'sent');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('button', { name: 'Enter chat' })).toBeVisible();
+  await expect(page.getByLabel('Nickname')).toHaveValue('erin');
+  await expect(page.locator('.signin .error')).toHaveText('');
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Enter chat' })).toBeVisible();
+  await expect(page.locator('.whoami')).toHaveCount(0);
 });

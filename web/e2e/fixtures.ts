@@ -2,6 +2,7 @@ import { test as base, expect, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { PROTOCOL_VERSION, decodeEvents, encodeFrame, type ServerEvent } from '../src/protocol';
 import { Server } from './server';
 
 /** test gives every test its own parley server, and points baseURL at it. */
@@ -60,13 +61,14 @@ export async function send(page: Page, text: string): Promise<void> {
  */
 export async function seed(serverURL: string, nick: string, room: string, texts: string[]): Promise<void> {
   const ws = new WebSocket(serverURL.replace(/^http/, 'ws') + '/ws');
-  const events: Record<string, unknown>[] = [];
+  // Only the events matter here: the entries of the room's log are not read.
+  const events: ServerEvent[] = [];
   let wake: (() => void) | null = null;
   ws.on('message', (data) => {
-    for (const line of String(data).split('\n')) if (line) events.push(JSON.parse(line) as Record<string, unknown>);
+    for (const item of decodeEvents(String(data))) if (item.kind === 'event') events.push(item.event);
     wake?.();
   });
-  const next = async (pred: (e: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
+  const next = async (pred: (e: ServerEvent) => boolean): Promise<ServerEvent> => {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const i = events.findIndex(pred);
@@ -82,17 +84,17 @@ export async function seed(serverURL: string, nick: string, room: string, texts:
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  ws.send(JSON.stringify({ type: 'hello', v: 1, nick }));
+  ws.send(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick }));
   await next((e) => e.type === 'welcome');
-  ws.send(JSON.stringify({ type: 'join', room }));
+  ws.send(encodeFrame({ type: 'join', room }));
   await next((e) => e.type === 'joined');
-  for (let i = 0; i < texts.length; i++) {
+  for (const [i, text] of texts.entries()) {
     const clientId = `seed-${nick}-${i}`;
     for (;;) {
-      ws.send(JSON.stringify({ type: 'send', room, clientId, text: texts[i] }));
-      const e = await next((e) => e.clientId === clientId && (e.type === 'ack' || e.type === 'error'));
+      ws.send(encodeFrame({ type: 'send', room, clientId, text }));
+      const e = await next((e) => (e.type === 'ack' || e.type === 'error') && e.clientId === clientId);
       if (e.type === 'ack') break;
-      if (e.code !== 'rate_limited') throw new Error(`seed: ${JSON.stringify(e)}`);
+      if (e.type !== 'error' || e.code !== 'rate_limited') throw new Error(`seed: ${JSON.stringify(e)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     // The first frames ride the burst allowance (40); then stay under 20 a second.

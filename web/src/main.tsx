@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ChatClient } from './api';
+import { ChatClient } from './connection';
 import { App } from './App';
 import { ChatContext } from './useChat';
 import './styles.css';

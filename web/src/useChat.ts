@@ -1,5 +1,5 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
-import type { ChatClient, ChatState } from './api';
+import type { ChatClient, ChatState } from './connection';
 
 /** ChatContext carries the page's one ChatClient to the components. */
 export const ChatContext = createContext<ChatClient | null>(null);

@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { RoomState } from '../api';
+import type { RoomState } from '../connection';
 import { useChatState, useClient } from '../useChat';
 import { textBytes, validateText } from '../validate';
 

@@ -1,5 +1,6 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
-import type { Entry, Outgoing, RoomState } from '../api';
+import type { Outgoing, RoomState } from '../connection';
+import type { Entry } from '../protocol';
 import { dayKey, dayLabel, fullDate, shortTime } from '../format';
 import { useChatState, useClient } from '../useChat';
 import { MessageText } from './MessageText';

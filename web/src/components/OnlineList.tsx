@@ -1,4 +1,4 @@
-import type { RoomState } from '../api';
+import type { RoomState } from '../connection';
 
 /** OnlineList shows who is online in the room. */
 export function OnlineList({ room, me }: { room: RoomState; me: string }) {

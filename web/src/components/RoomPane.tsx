@@ -1,4 +1,4 @@
-import type { RoomState } from '../api';
+import type { RoomState } from '../connection';
 import { typingText } from '../format';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { DEFAULT_ROOM } from '../api';
+import { DEFAULT_ROOM } from '../connection';
 import { useChatState, useClient } from '../useChat';
 import { validateRoomName } from '../validate';
 

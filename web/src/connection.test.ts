@@ -5,19 +5,17 @@ import {
   TYPING_SEND_INTERVAL,
   TYPING_SHOW_FOR,
   backoffDelay,
-  type Entry,
   type StorageLike,
   type WebSocketLike,
-} from './api';
+} from './connection';
+import { decodeFrame, encodeEvents, type ClientFrame, type Entry } from './protocol';
 
 // ---- fakes: a socket the test plays the server on, a clock, REST, storage ----
-
-type Frame = Record<string, unknown>;
 
 class FakeSocket implements WebSocketLike {
   static all: FakeSocket[] = [];
   readyState = 0;
-  sent: Frame[] = [];
+  sent: ClientFrame[] = [];
   closedWith: number | undefined;
   onopen: ((ev: unknown) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
@@ -28,7 +26,7 @@ class FakeSocket implements WebSocketLike {
   }
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('send on a socket that is not open');
-    this.sent.push(JSON.parse(data) as Frame);
+    this.sent.push(decodeFrame(data));
   }
   close(code?: number): void {
     this.closedWith = code;
@@ -40,14 +38,14 @@ class FakeSocket implements WebSocketLike {
     this.onopen?.({});
   }
   push(...events: object[]): void {
-    this.onmessage?.({ data: events.map((e) => JSON.stringify(e)).join('\n') });
+    this.onmessage?.({ data: encodeEvents(events) });
   }
   drop(code = 1006): void {
     this.readyState = 3;
     this.onclose?.({ code, reason: '' });
   }
-  framesOf(type: string): Frame[] {
-    return this.sent.filter((f) => f.type === type);
+  framesOf<T extends ClientFrame['type']>(type: T): Extract<ClientFrame, { type: T }>[] {
+    return this.sent.filter((f): f is Extract<ClientFrame, { type: T }> => f.type === type);
   }
 }
 
@@ -258,12 +256,186 @@ describe('connecting', () => {
     expect(t2.seqs()).toEqual([1, 2]);
   });
 
-  it('does not reconnect after a normal closure', async () => {
+  it('does not reconnect after a normal closure of a connection not greeted yet', async () => {
     const t = setup();
     const ws = await t.signIn();
-    ws.drop(1000);
+    ws.drop(1006);
+    t.clock.advance(60_000);
+    t.sock().open();
+    t.sock().drop(1000);
     expect(t.client.getState().status).toBe('disconnected');
     t.clock.advance(120_000);
+    expect(FakeSocket.all.length).toBe(2);
+  });
+});
+
+describe('sessions', () => {
+  /** saved returns what the client keeps in session storage. */
+  function saved(storage: MemoryStorage): { nick?: string; session?: string; rooms?: string[]; outbox?: unknown[] } {
+    return JSON.parse(storage.getItem('parley') ?? '{}') as { nick?: string; session?: string };
+  }
+
+  it('signs out at once when the server closes a greeted connection normally (a signout in another tab)', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    t.client.openRoom('dev');
+    ws.drop(1000);
+    const s = t.client.getState();
+    expect(s.status).toBe('signed-out');
+    expect(s.nick).toBeNull();
+    expect(s.rooms).toEqual([]);
+    expect(s.signInError).toBeNull();
+    expect(s.lastNick).toBe('ana');
+    expect(saved(t.storage)).toEqual({ nick: 'ana' });
+    t.clock.advance(120_000);
+    expect(FakeSocket.all.length).toBe(1);
+  });
+
+  it('sends signout, not one leave per room, then closes and forgets the session', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'));
+    const ws = await t.signIn('ana', 1);
+    t.client.openRoom('dev');
+    await flush();
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 0, online: ['ana'] });
+    expect(saved(t.storage).session).toBe('sess-1');
+    t.client.signOut();
+    expect(ws.sent.at(-1)).toEqual({ type: 'signout' });
+    expect(ws.framesOf('leave')).toEqual([]);
+    expect(ws.closedWith).toBe(1000);
+    const s = t.client.getState();
+    expect(s.status).toBe('signed-out');
+    expect(s.nick).toBeNull();
+    expect(s.rooms).toEqual([]);
+    expect(saved(t.storage)).toEqual({ nick: 'ana' });
+    // A server that predates signout answers unknown_type; it changes nothing.
+    ws.push({ type: 'error', code: 'unknown_type', message: 'Unknown frame type "signout".' });
+    ws.drop(1000);
+    expect(t.client.getState().status).toBe('signed-out');
+    expect(t.client.getState().signInError).toBeNull();
+    t.clock.advance(120_000);
+    expect(FakeSocket.all.length).toBe(1);
+    // The next sign-in starts a new session, with the nickname alone.
+    t.client.signIn('ana');
+    t.sock().open();
+    expect(t.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'ana' }]);
+  });
+
+  it('sends signout right behind a resuming hello still unanswered', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.drop(1006);
+    t.clock.advance(60_000);
+    const ws2 = t.sock();
+    ws2.open();
+    t.client.signOut();
+    expect(ws2.sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-1' },
+      { type: 'join', room: 'general', since: 0 },
+      { type: 'signout' },
+    ]);
+    expect(ws2.closedWith).toBe(1000);
+    expect(t.client.getState().status).toBe('signed-out');
+  });
+
+  it('sends nothing when signing out with no connection', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.drop(1006);
+    const n = ws.sent.length;
+    t.client.signOut();
+    expect(ws.sent.length).toBe(n);
+    expect(t.client.getState().status).toBe('signed-out');
+    t.clock.advance(120_000);
+    expect(FakeSocket.all.length).toBe(1);
+  });
+
+  it('starts a new session with the nickname alone when the resuming hello gets invalid_session', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'one'));
+    const ws = await t.signIn('ana', 1);
+    ws.drop(1006);
+    const id = t.client.send('general', 'written while offline');
+    t.clock.advance(60_000);
+    const ws2 = t.sock();
+    ws2.open();
+    expect(ws2.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+    // The session expired: the hello is refused, and so are the joins behind it.
+    ws2.push(
+      { type: 'error', code: 'invalid_session', message: 'Your session has ended. Sign in again.' },
+      { type: 'error', code: 'hello_required', message: 'Say hello first.', room: 'general' },
+    );
+    expect(ws2.closedWith).toBe(1000);
+    expect(saved(t.storage).session).toBeUndefined();
+    // At once, with no backoff, on a new connection.
+    expect(FakeSocket.all.length).toBe(3);
+    const ws3 = t.sock();
+    ws3.open();
+    expect(ws3.sent).toEqual([{ type: 'hello', v: 1, nick: 'ana' }]);
+    ws3.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-2' });
+    await flush();
+    expect(ws3.framesOf('join')).toEqual([{ type: 'join', room: 'general', since: 1 }]);
+    ws3.push({ type: 'joined', room: 'general', lastSeq: 1, online: ['ana'] });
+    expect(ws3.framesOf('send')).toEqual([{ type: 'send', room: 'general', clientId: id, text: 'written while offline' }]);
+    const s = t.client.getState();
+    expect(s.status).toBe('online');
+    expect(s.nick).toBe('ana');
+    expect(s.signInError).toBeNull();
+    expect(t.seqs()).toEqual([1]);
+    expect(saved(t.storage).session).toBe('sess-2');
+  });
+
+  it("signs out with the server's message when the new session is refused too", async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.drop(1006);
+    t.clock.advance(60_000);
+    const ws2 = t.sock();
+    ws2.open();
+    ws2.push({ type: 'error', code: 'invalid_session', message: 'Your session has ended. Sign in again.' });
+    const ws3 = t.sock();
+    ws3.open();
+    ws3.push({ type: 'error', code: 'nickname_taken', message: 'The nickname "ana" is taken. Choose another.' });
+    const s = t.client.getState();
+    expect(s.status).toBe('signed-out');
+    expect(s.signInError).toEqual({ code: 'nickname_taken', message: 'The nickname "ana" is taken. Choose another.' });
+    expect(s.rooms).toEqual([]);
+    expect(ws3.closedWith).toBe(1000);
+    expect(saved(t.storage)).toEqual({ nick: 'ana' });
+    t.clock.advance(120_000);
+    expect(FakeSocket.all.length).toBe(3);
+  });
+
+  it('drops a session saved by an earlier page that the server no longer knows', async () => {
+    const storage = new MemoryStorage();
+    const t1 = setup({ storage });
+    await t1.signIn('ana', 0);
+    t1.client.dispose();
+
+    const t2 = setup({ storage });
+    t2.client.start();
+    await flush();
+    const ws = t2.sock();
+    ws.open();
+    expect(ws.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+    ws.push({ type: 'error', code: 'invalid_session', message: 'Your session has ended. Sign in again.' });
+    const ws2 = t2.sock();
+    expect(ws2).not.toBe(ws);
+    ws2.open();
+    expect(ws2.sent).toEqual([{ type: 'hello', v: 1, nick: 'ana' }]);
+    ws2.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-2' });
+    await flush();
+    expect(t2.client.getState().status).toBe('online');
+    expect(saved(storage).session).toBe('sess-2');
+  });
+
+  it('takes invalid_session for a hello without a session as any refusal', () => {
+    const t = setup();
+    t.client.signIn('ana');
+    t.sock().open();
+    t.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended.' });
+    expect(t.client.getState().status).toBe('signed-out');
+    expect(t.client.getState().signInError?.code).toBe('invalid_session');
     expect(FakeSocket.all.length).toBe(1);
   });
 });

@@ -1,9 +1,13 @@
-// Package-level summary: api.ts is the only module that talks to the server.
-// It speaks the WebSocket protocol of docs/PROTOCOL.md (version 1) and the REST
-// history endpoints, and keeps the client's view of every open room: the log
-// entries seen so far (deduplicated and in order by sequence number), the
-// outbox of messages not yet acknowledged, presence, typing and unread counts.
+// ChatClient is the web client's connection to a Parley server and its view
+// of every room this person has open. It speaks the WebSocket protocol of
+// docs/PROTOCOL.md through protocol.ts, reads history through rest.ts, keeps
+// each room's log in a RoomLog (roomlog.ts), and adds what needs a socket,
+// timers or storage: hello and resuming with the session, reconnecting with
+// backoff, the outbox of messages not yet acknowledged, filling gaps,
+// presence, typing, unread counts, and the session kept in sessionStorage
+// across a reload of the tab.
 //
+// This module and rest.ts are the only ones that reach the network.
 // Components never touch the WebSocket: they read ChatClient.getState() (an
 // immutable snapshot, via useSyncExternalStore) and call its methods.
 //
@@ -11,165 +15,27 @@
 // timers, randomness, the clock, storage) is injected, so the protocol logic
 // is tested without a server, a browser or real time.
 
-// ---------------------------------------------------------------------------
-// Wire types. They mirror the JSON of package parley (camelCase tags).
-
-/** Entry is one item of a room's log (a message, a join or a leave). */
-export interface Entry {
-  room: string;
-  seq: number;
-  /** "message", "join" or "leave"; later versions may add kinds. */
-  type: string;
-  from: string;
-  text?: string;
-  clientId?: string;
-  /** RFC 3339 time of storing, UTC. */
-  at: string;
-}
-
-/** Room is an item of GET /api/rooms. */
-export interface Room {
-  name: string;
-  lastSeq: number;
-  online: number;
-  createdAt: string;
-}
-
-export interface Limits {
-  maxTextBytes: number;
-  maxFrameBytes: number;
-  maxNickLength: number;
-  maxRoomLength: number;
-}
-
-interface WelcomeEvent {
-  type: 'welcome';
-  v: number;
-  nick: string;
-  session: string;
-  limits?: Limits;
-}
-interface JoinedEvent {
-  type: 'joined';
-  room: string;
-  lastSeq: number;
-  online: string[] | null;
-}
-interface AckEvent {
-  type: 'ack';
-  room: string;
-  clientId: string;
-  seq: number;
-  at: string;
-}
-interface PresenceEvent {
-  type: 'online' | 'offline';
-  room: string;
-  nick: string;
-}
-/** Several people's presence at once: what changed in a busy room lately. */
-interface PresenceChangesEvent {
-  type: 'presence';
-  room: string;
-  online?: string[];
-  offline?: string[];
-}
-interface TypingEvent {
-  type: 'typing';
-  room: string;
-  from: string;
-}
-interface ErrorEvent {
-  type: 'error';
-  code: string;
-  message: string;
-  room?: string;
-  clientId?: string;
-}
-
-type ClientFrame =
-  | { type: 'hello'; v: 1; nick: string; session?: string }
-  | { type: 'join'; room: string; since?: number }
-  | { type: 'leave'; room: string }
-  | { type: 'send'; room: string; clientId: string; text: string }
-  | { type: 'typing'; room: string }
-  | { type: 'ping' };
-
-/** PROTOCOL_VERSION is the version this client speaks. */
-export const PROTOCOL_VERSION = 1;
-
-/** Close codes of the protocol. */
-export const CloseCode = {
-  Normal: 1000,
-  GoingAway: 1001,
-  Unsupported: 1003,
-  TooBig: 1009,
-  TooSlow: 4000,
-  RateLimited: 4001,
-  NoHello: 4002,
-} as const;
-
-// ---------------------------------------------------------------------------
-// REST.
-
-/** ApiError is an error answer of the REST API, or a failure to reach it. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-  }
-}
-
-export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
-
-async function getJSON<T>(fetchFn: FetchFn, url: string): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetchFn(url, { headers: { Accept: 'application/json' } });
-  } catch {
-    throw new ApiError(0, 'network', 'The server cannot be reached.');
-  }
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    // A proxy's HTML error page, or no body at all.
-  }
-  if (!res.ok) {
-    const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? 'http_' + res.status, err?.message ?? `The server answered ${res.status}.`);
-  }
-  return body as T;
-}
-
-/** PageQuery selects part of a room's log; see GET /api/rooms/{room}/messages. */
-export interface PageQuery {
-  limit?: number;
-  before?: number;
-  after?: number;
-}
-
-/** fetchRooms lists the rooms of the server. */
-export async function fetchRooms(fetchFn: FetchFn, base = ''): Promise<Room[]> {
-  const body = await getJSON<{ rooms: Room[] | null }>(fetchFn, `${base}/api/rooms`);
-  return body.rooms ?? [];
-}
-
-/** fetchEntries returns a page of a room's log, in ascending order. */
-export async function fetchEntries(fetchFn: FetchFn, room: string, q: PageQuery, base = ''): Promise<Entry[]> {
-  const params = new URLSearchParams();
-  if (q.limit !== undefined) params.set('limit', String(q.limit));
-  if (q.before !== undefined) params.set('before', String(q.before));
-  if (q.after !== undefined) params.set('after', String(q.after));
-  const qs = params.toString();
-  const url = `${base}/api/rooms/${encodeURIComponent(room)}/messages${qs ? '?' + qs : ''}`;
-  const body = await getJSON<{ entries: Entry[] | null }>(fetchFn, url);
-  return (body.entries ?? []).slice().sort((a, b) => a.seq - b.seq);
-}
+import {
+  CloseCode,
+  DEFAULT_LIMITS,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  decodeEvents,
+  encodeFrame,
+  type AckEvent,
+  type ClientFrame,
+  type Entry,
+  type ErrorEvent,
+  type JoinedEvent,
+  type Limits,
+  type PresenceChangesEvent,
+  type PresenceEvent,
+  type ServerEvent,
+  type TypingEvent,
+  type WelcomeEvent,
+} from './protocol';
+import { ApiError, errorText, fetchEntries, fetchRooms, type FetchFn, type Room } from './rest';
+import { RoomLog } from './roomlog';
 
 // ---------------------------------------------------------------------------
 // Injected dependencies.
@@ -277,7 +143,7 @@ export type ConnectionStatus =
   | 'online'
   /** Connection lost; a new attempt is scheduled or under way. */
   | 'reconnecting'
-  /** Closed for good (for example a normal closure by the server). */
+  /** Closed for good (for example a binary frame refused), until reconnectNow. */
   | 'disconnected';
 
 export type OutgoingStatus = 'sending' | 'sent' | 'failed';
@@ -339,8 +205,6 @@ export interface ChatState {
   readonly limits: Limits;
 }
 
-const DEFAULT_LIMITS: Limits = { maxTextBytes: 4096, maxFrameBytes: 16384, maxNickLength: 32, maxRoomLength: 64 };
-
 // ---------------------------------------------------------------------------
 // Internal model.
 
@@ -362,18 +226,12 @@ interface OutgoingModel {
 
 interface RoomModel {
   name: string;
-  entries: Entry[];
-  /** Highest contiguous seq received; -1 while unknown. */
-  last: number;
-  /** Entries beyond a gap, waiting for the gap to be filled. */
-  ahead: Map<number, Entry>;
+  log: RoomLog;
   filling: boolean;
   /** The first page of history is being read over REST. */
   fetching: boolean;
   loading: boolean;
   loadingOlder: boolean;
-  /** Whether older entries exist below entries[0] (or below last+1). */
-  older: boolean;
   error: string | null;
   joined: boolean;
   joinSent: boolean;
@@ -390,10 +248,6 @@ interface Saved {
   rooms?: string[];
   current?: string;
   outbox?: { clientId: string; room: string; text: string; createdAt: number }[];
-}
-
-function isEntryKindShown(type: string): boolean {
-  return type === 'message' || type === 'join' || type === 'leave';
 }
 
 /**
@@ -500,10 +354,10 @@ export class ChatClient {
       }));
     return {
       name: r.name,
-      entries: r.entries.slice(),
+      entries: r.log.entries.slice(),
       outgoing,
-      last: r.last,
-      hasOlder: r.older,
+      last: r.log.last,
+      hasOlder: r.log.older,
       loadingOlder: r.loadingOlder,
       loading: r.loading,
       error: r.error,
@@ -595,11 +449,24 @@ export class ChatClient {
     this.changed();
   }
 
-  /** signOut leaves every room, closes the connection and forgets the session. */
+  /**
+   * signOut ends the session (the person leaves every room and the
+   * nickname is free at once, and the server closes the session's other
+   * connections, its other tabs), closes the connection and forgets the
+   * session.
+   */
   signOut(): void {
-    if (this.ws && this.greeted) {
-      for (const r of this.rooms.values()) if (r.joined) this.sendFrame({ type: 'leave', room: r.name });
-    }
+    // signout has no answer, so the socket closes right behind it. It goes
+    // behind a hello still unanswered too: the server takes frames in
+    // order. A server that predates signout answers unknown_type, to a
+    // socket already closed; it ends the session when its grace runs out.
+    if (this.ws) this.sendFrame({ type: 'signout' });
+    this.endSession();
+    this.changedAll();
+  }
+
+  /** endSession closes the connection, if any, and forgets the session and its rooms. */
+  private endSession(): void {
     this.closeSocket();
     this.forgetRooms();
     this.nick = null;
@@ -607,7 +474,6 @@ export class ChatClient {
     this.welcomed = false;
     this.status = 'signed-out';
     this.announcement = null;
-    this.changedAll();
   }
 
   /** openRoom joins (creating if need be) the room called name and shows it. */
@@ -710,17 +576,14 @@ export class ChatClient {
   /** loadOlder loads the page of history before the oldest entry loaded. */
   async loadOlder(room: string): Promise<void> {
     const r = this.rooms.get(room);
-    if (!r || r.loadingOlder || !r.older || r.last < 0) return;
-    const before = r.entries.length ? r.entries[0]!.seq : r.last + 1;
+    if (!r || r.loadingOlder || !r.log.older || !r.log.known) return;
+    const before = r.log.before;
     r.loadingOlder = true;
     this.changed(r);
     try {
       const page = await fetchEntries(this.d.fetch, room, { before, limit: HISTORY_PAGE }, this.d.apiBase);
       if (this.rooms.get(room) !== r) return;
-      const first = r.entries.length ? r.entries[0]!.seq : r.last + 1;
-      const older = page.filter((e) => e.seq < first);
-      r.entries = older.filter((e) => isEntryKindShown(e.type)).concat(r.entries);
-      r.older = older.length > 0 && older[0]!.seq > 1;
+      r.log.prepend(page);
       r.error = null;
     } catch (e) {
       if (this.rooms.get(room) !== r) return;
@@ -768,14 +631,11 @@ export class ChatClient {
     if (existing) return existing;
     const r: RoomModel = {
       name,
-      entries: [],
-      last: -1,
-      ahead: new Map(),
+      log: new RoomLog(),
       filling: false,
       fetching: false,
       loading: true,
       loadingOlder: false,
-      older: false,
       error: null,
       joined: false,
       joinSent: false,
@@ -816,10 +676,7 @@ export class ChatClient {
     try {
       const page = await fetchEntries(this.d.fetch, r.name, { limit: HISTORY_PAGE }, this.d.apiBase);
       if (this.rooms.get(r.name) !== r) return;
-      if (r.last < 0) {
-        r.entries = page.filter((e) => isEntryKindShown(e.type));
-        r.last = page.length ? page[page.length - 1]!.seq : 0;
-        r.older = page.length > 0 && page[0]!.seq > 1;
+      if (r.log.start(page)) {
         // A message restored from the outbox may have been stored before the
         // reload: it is in the page now, and its resend will be acknowledged.
         const stored = new Set(page.filter((e) => e.from === this.nick && e.clientId).map((e) => e.clientId));
@@ -830,13 +687,13 @@ export class ChatClient {
       if (this.rooms.get(r.name) !== r) return;
       if (e instanceof ApiError && e.status === 404) {
         // The room does not exist yet: joining creates it.
-        if (r.last < 0) r.last = 0;
+        r.log.startAt(0);
       }
       // Otherwise join without since and take the history from joined.lastSeq.
     } finally {
       r.fetching = false;
     }
-    r.loading = r.last < 0;
+    r.loading = !r.log.known;
     if (this.ws && this.greeted) this.sendJoin(r);
     this.changed(r);
   }
@@ -853,7 +710,7 @@ export class ChatClient {
   private sendJoin(r: RoomModel): void {
     if (r.joinSent) return;
     r.joinSent = true;
-    this.sendFrame(r.last >= 0 ? { type: 'join', room: r.name, since: r.last } : { type: 'join', room: r.name });
+    this.sendFrame(r.log.known ? { type: 'join', room: r.name, since: r.log.last } : { type: 'join', room: r.name });
   }
 
   // ---- connection ----
@@ -874,6 +731,8 @@ export class ChatClient {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.lastHeard = this.d.now();
+      // Resuming, the nickname goes with the session: the server checks
+      // that they match (and servers before sessions in the store need it).
       const hello: ClientFrame = { type: 'hello', v: PROTOCOL_VERSION, nick: this.wantNick };
       if (this.session) hello.session = this.session;
       this.sendFrame(hello);
@@ -884,7 +743,7 @@ export class ChatClient {
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
-      this.onData(typeof ev.data === 'string' ? ev.data : String(ev.data));
+      this.onData(ws, typeof ev.data === 'string' ? ev.data : String(ev.data));
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -964,6 +823,13 @@ export class ChatClient {
       this.changedAll();
       return;
     }
+    if (wasGreeted && code === CloseCode.Normal) {
+      // The server ends a greeted connection normally only when the session
+      // has ended: this person signed out, in another tab.
+      this.endSession();
+      this.changedAll();
+      return;
+    }
     if (code === CloseCode.Normal || code === CloseCode.Unsupported || code === CloseCode.TooBig) {
       this.status = 'disconnected';
       this.retryAt = null;
@@ -1018,7 +884,7 @@ export class ChatClient {
     const ws = this.ws;
     if (!ws || ws.readyState !== 1) return false;
     try {
-      ws.send(JSON.stringify(f));
+      ws.send(encodeFrame(f));
       return true;
     } catch {
       return false;
@@ -1027,48 +893,41 @@ export class ChatClient {
 
   // ---- incoming ----
 
-  private onData(data: string): void {
+  private onData(ws: WebSocketLike, data: string): void {
     this.lastHeard = this.d.now();
     this.pingSent = false;
-    // One WebSocket message holds one or more events, one per line.
-    for (const line of data.split('\n')) {
-      if (!line.trim()) continue;
-      let ev: unknown;
-      try {
-        ev = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (ev && typeof ev === 'object') this.onEvent(ev as Record<string, unknown>);
-      if (!this.ws) break; // closed by an event (a refused hello)
+    for (const item of decodeEvents(data)) {
+      if (item.kind === 'entry') this.ingest(item.entry, true);
+      else this.onEvent(item.event);
+      // An event closed the connection (a refused hello), and may have
+      // opened the next: the rest of the message belongs to the old one.
+      if (this.ws !== ws) break;
     }
     this.changed();
   }
 
-  private onEvent(ev: Record<string, unknown>): void {
+  private onEvent(ev: ServerEvent): void {
     switch (ev.type) {
       case 'welcome':
-        return this.onWelcome(ev as unknown as WelcomeEvent);
+        return this.onWelcome(ev);
       case 'joined':
-        return this.onJoined(ev as unknown as JoinedEvent);
+        return this.onJoined(ev);
       case 'left':
         return;
       case 'ack':
-        return this.onAck(ev as unknown as AckEvent);
+        return this.onAck(ev);
       case 'online':
       case 'offline':
-        return this.onPresence(ev as unknown as PresenceEvent);
+        return this.onPresence(ev);
       case 'presence':
-        return this.onPresenceChanges(ev as unknown as PresenceChangesEvent);
+        return this.onPresenceChanges(ev);
       case 'typing':
-        return this.onTyping(ev as unknown as TypingEvent);
+        return this.onTyping(ev);
       case 'pong':
         return;
       case 'error':
-        return this.onError(ev as unknown as ErrorEvent);
+        return this.onError(ev);
     }
-    // Every event with a seq is a log entry, whatever its type.
-    if (typeof ev.seq === 'number' && typeof ev.room === 'string') this.ingest(ev as unknown as Entry, true);
   }
 
   private onWelcome(ev: WelcomeEvent): void {
@@ -1097,12 +956,10 @@ export class ChatClient {
     if (!r) return;
     r.joined = true;
     r.online = new Set(ev.online ?? []);
-    if (r.last < 0) {
+    if (r.log.startAt(ev.lastSeq)) {
       // Joined without since: live entries start after lastSeq; older ones come over REST.
-      r.last = ev.lastSeq;
-      r.older = ev.lastSeq > 0;
       r.loading = false;
-      if (r.older) void this.loadOlder(r.name);
+      if (r.log.older) void this.loadOlder(r.name);
     }
     r.view = null;
     // Resend everything not acknowledged, with its original client id: a
@@ -1120,7 +977,7 @@ export class ChatClient {
     if (!o) return;
     this.clearAckTimer(o);
     const r = this.rooms.get(ev.room);
-    if (r && r.last >= ev.seq) {
+    if (r && r.log.last >= ev.seq) {
       // The message event came first: it is already in the log view.
       this.outbox = this.outbox.filter((x) => x !== o);
     } else {
@@ -1162,14 +1019,19 @@ export class ChatClient {
 
   private onError(ev: ErrorEvent): void {
     if (!this.greeted) {
+      if (ev.code === ErrorCode.InvalidSession && this.session !== null) {
+        // The session is gone (expired, ended, or another nickname's): try
+        // once more with the nickname alone, for a new session, keeping the
+        // rooms and the outbox. On a new connection, so that the answers to
+        // this hello's joins are not taken for answers to the next hello.
+        this.session = null;
+        this.closeSocket();
+        this.connect();
+        return;
+      }
       // hello was refused: nothing will work on this connection.
+      this.endSession();
       this.signInError = { code: ev.code, message: ev.message };
-      this.closeSocket();
-      this.status = 'signed-out';
-      this.nick = null;
-      this.session = null;
-      this.welcomed = false;
-      this.forgetRooms();
       return;
     }
     if (ev.clientId) {
@@ -1187,25 +1049,23 @@ export class ChatClient {
     }
     const r = ev.room ? this.rooms.get(ev.room) : undefined;
     switch (ev.code) {
-      case 'already_joined':
+      case ErrorCode.AlreadyJoined:
         if (r) {
           r.joined = true;
           r.view = null;
         }
         return;
-      case 'bad_since':
+      case ErrorCode.BadSince:
         // The server's log is behind ours (a restored database): start the room afresh.
         if (r) {
-          r.entries = [];
-          r.last = -1;
-          r.ahead.clear();
+          r.log.reset();
           r.joinSent = false;
           r.error = null;
           r.view = null;
           void this.loadInitial(r);
         }
         return;
-      case 'invalid_room':
+      case ErrorCode.InvalidRoom:
         if (r) {
           r.joinSent = false; // the join was refused: there is nothing to leave
           this.leaveRoom(r.name);
@@ -1214,37 +1074,25 @@ export class ChatClient {
         return;
       default:
         // Typing notices dropped by the rate limit need no words.
-        if (ev.code !== 'rate_limited') this.notice = ev.message;
+        if (ev.code !== ErrorCode.RateLimited) this.notice = ev.message;
     }
   }
 
   /**
-   * ingest takes one log entry: a duplicate (seq at or below last) is
-   * dropped, the next one is applied, and one beyond a gap is held while the
-   * gap is filled over REST.
+   * ingest takes one log entry into its room's log, and fills the gap over
+   * REST when the entry came beyond one.
    */
   private ingest(e: Entry, live: boolean): void {
     const r = this.rooms.get(e.room);
-    if (!r || r.last < 0) return;
-    if (e.seq <= r.last) return;
-    if (e.seq > r.last + 1) {
-      r.ahead.set(e.seq, e);
-      void this.fillGap(r);
-      return;
-    }
-    this.apply(r, e, live);
-    for (let next = r.ahead.get(r.last + 1); next; next = r.ahead.get(r.last + 1)) {
-      r.ahead.delete(next.seq);
-      this.apply(r, next, live);
-    }
-    for (const seq of r.ahead.keys()) if (seq <= r.last) r.ahead.delete(seq);
+    if (!r) return;
+    const { applied, held } = r.log.ingest(e);
+    for (const a of applied) this.applied(r, a, live);
+    if (held) void this.fillGap(r);
   }
 
-  private apply(r: RoomModel, e: Entry, live: boolean): void {
-    r.last = e.seq;
+  /** applied acts on an entry that has just entered a room's log. */
+  private applied(r: RoomModel, e: Entry, live: boolean): void {
     r.view = null;
-    if (!isEntryKindShown(e.type)) return;
-    r.entries.push(e);
     if (e.type !== 'message') return;
     const t = r.typing.get(e.from);
     if (t !== undefined) {
@@ -1271,20 +1119,20 @@ export class ChatClient {
     if (r.filling) return;
     r.filling = true;
     try {
-      for (let rounds = 0; r.ahead.size > 0 && rounds < 50; rounds++) {
-        const after = r.last;
+      for (let rounds = 0; r.log.gap && rounds < 50; rounds++) {
+        const after = r.log.last;
         const page = await fetchEntries(this.d.fetch, r.name, { after, limit: GAP_PAGE }, this.d.apiBase);
         if (this.rooms.get(r.name) !== r) return;
         for (const e of page) this.ingest({ ...e, room: r.name }, true);
         this.changed(r);
-        if (r.last === after) break; // the store has nothing more yet
+        if (r.log.last === after) break; // the store has nothing more yet
       }
     } catch {
       // Tried again below.
     } finally {
       r.filling = false;
     }
-    if (r.ahead.size > 0 && this.rooms.get(r.name) === r) {
+    if (r.log.gap && this.rooms.get(r.name) === r) {
       this.d.setTimeout(() => void this.fillGap(r), GAP_RETRY);
     }
   }
@@ -1313,10 +1161,4 @@ export class ChatClient {
     if (o.ackTimer !== null) this.d.clearTimeout(o.ackTimer);
     o.ackTimer = null;
   }
-}
-
-/** errorText turns a caught error into a sentence for people. */
-export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
-  return 'Something went wrong.';
 }
