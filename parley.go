@@ -1,15 +1,19 @@
 // Package parley is the domain of Parley, a self-hosted real-time chat
-// server: rooms, their logs, members, the errors users see, and the Store
-// contract that every storage adapter fulfils. It does no I/O.
+// server: rooms, their logs, members, sessions, the errors users see and
+// their codes, the name rules, and the Store contract that every storage
+// adapter fulfils. It must do no I/O and import nothing outside the
+// standard library (deps_test.go checks it).
 //
 // # The system on one page
 //
-// A person or a bot opens one WebSocket to /ws (package httpapi), says hello
-// with a nickname, and joins rooms by name. Everything a late reader must see
-// to reconstruct a room is an [Entry] of the room's log: messages, joins and
-// leaves. Each entry gets the room's next sequence number in the transaction
-// that stores it (package sqlite, behind the [Store] interface), so numbers
-// are gapless per room and order is the store's, never a client's clock.
+// A person or a bot opens one WebSocket to /ws (package httpapi) and says
+// hello: with a nickname, which starts a [Session] in the store, or with
+// the token of a session it has. Then it joins rooms by name. Everything a
+// late reader must see to reconstruct a room is an [Entry] of the room's
+// log: messages, joins and leaves. Each entry gets the room's next sequence
+// number in the transaction that stores it (package sqlite, behind the
+// [Store] interface), so numbers are gapless per room and order is the
+// store's, never a client's clock.
 //
 // A message travels like this:
 //
@@ -17,9 +21,9 @@
 //	             → hub.Broker.Publish → every replica's hub → each local member's
 //	               bounded queue → its writer → socket
 //
-// The hub (package hub) encodes each entry to its wire frame once, whatever
-// the number of recipients, and a connection's writer sends several queued
-// frames in one WebSocket message. A member whose queue overflows is closed
+// The hub (package hub) encodes each entry to its wire frame (package
+// protocol) once, whatever the number of recipients, and a connection's
+// writer sends several queued frames in one WebSocket message. A member whose queue overflows is closed
 // with the "too slow" close code and resumes from the store. A member that
 // rejoins says the last sequence number it saw; the hub replays the rest
 // from the store, then continues live, with no gap and no duplicate.

@@ -1,7 +1,13 @@
 // Package httpapi serves Parley over HTTP: the REST API under /api, the
-// WebSocket endpoint /ws (protocol in docs/PROTOCOL.md), and the web UI for
-// every other path. It is the only package that knows about HTTP and
-// WebSockets; the hub and the store know nothing of them.
+// WebSocket endpoint /ws (protocol in docs/PROTOCOL.md, encoded by package
+// protocol), and the web UI for every other path.
+//
+// It owns everything HTTP and WebSocket, and who a connection is: hello is
+// identified here, with sessions from the store (session.go), before the
+// hub sees the connection. It must not keep state of its own beyond each
+// connection's, nor decide room order or fan-out, which are the hub's:
+// routes.go lists the whole surface, socket.go speaks the protocol, and
+// transport.go moves its bytes.
 package httpapi
 
 import (

@@ -5,13 +5,16 @@
 //
 // A DB keeps two connection pools on one database file in WAL mode: several
 // read-only connections for history and room look-ups, and a single write
-// connection owned by one writer goroutine. Appends, joins, leaves and room
-// creations are queued for that goroutine, which commits whatever is queued
+// connection owned by one writer goroutine. Appends, joins, leaves, room
+// creations and session changes are queued for that goroutine, which commits whatever is queued
 // (up to a bound) in one transaction: group commit. Each call returns only
 // after its transaction has committed, so a message is durable when it is
 // acknowledged, and one disk flush serves every message of the batch.
 //
-// Package storetest holds the contract this package is tested against.
+// It owns the SQL and the schema (migrations/*.sql, embedded) and nothing
+// else: it knows no HTTP, hub or protocol, and everything it returns is a
+// domain type or a *parley.Error. Package storetest holds the contract this
+// package is tested against.
 package sqlite
 
 import (
