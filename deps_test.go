@@ -2,6 +2,7 @@ package parley_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,54 @@ func TestDomainDoesNoIO(t *testing.T) {
 	}
 	if deps < 2 {
 		t.Errorf("go list -deps . listed %d packages: %q; want parley and its standard dependencies", deps, out)
+	}
+}
+
+// TestLayering holds the packages to docs/ARCHITECTURE.md: imports point
+// inward, toward the domain, and each adapter imports none of its siblings.
+func TestLayering(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	const module = "github.com/parley-chat/parley"
+	allowed := map[string][]string{
+		"":          nil,
+		"protocol":  {""},
+		"hub":       {"", "protocol"},
+		"httpapi":   {"", "hub", "protocol"},
+		"sqlite":    {""},
+		"storetest": {""},
+		"metrics":   nil,
+		"web":       nil,
+		"loadgen":   nil,
+	}
+	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list ./... = %v", err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		rule, ok := allowed[pkg]
+		if !ok {
+			continue // cmd/parley wires everything
+		}
+		seen[pkg] = true
+		for _, imp := range fields[1:] {
+			if imp != module && !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+			if !slices.Contains(rule, dep) {
+				t.Errorf("package %s imports %s; docs/ARCHITECTURE.md allows it only %q", fields[0], imp, rule)
+			}
+		}
+	}
+	for pkg := range allowed {
+		if !seen[pkg] {
+			t.Errorf("go list ./... did not list package %q", pkg)
+		}
 	}
 }
