@@ -14,12 +14,18 @@ import (
 // through the writer goroutine: a session is created for every guest's
 // first hello, so those writes share the commits of the chat traffic.
 
+// sweepBatch is how many expired sessions each new session sweeps away at
+// most: more than are made, so the table holds about the sessions that
+// last, and few enough that a sweep costs a new session nothing to speak of.
+const sweepBatch = 16
+
 const (
-	// deleteExpiredNick ends an expired session that holds a nickname, to
-	// make room for a new one.
-	deleteExpiredNick = `
+	// deleteExpired ends expired sessions: the one that holds the nickname
+	// asked for, to make room for the new one, and up to sweepBatch others.
+	deleteExpired = `
 		DELETE FROM sessions
-		WHERE nick_key = ? AND expires_at <= ?`
+		WHERE expires_at <= ?1 AND (nick_key = ?2 OR token_hash IN (
+			SELECT token_hash FROM sessions WHERE expires_at <= ?1 LIMIT ?3))`
 	insertSession = `
 		INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)
@@ -44,8 +50,8 @@ func (db *DB) CreateSession(ctx context.Context, nick string, ttl time.Duration)
 	key := parley.NickKey(nick)
 	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
 		now := b.at.UnixMilli()
-		if _, err := b.exec(ctx, deleteExpiredNick, key, now); err != nil {
-			return fmt.Errorf("end expired session of %q: %w", nick, err)
+		if _, err := b.exec(ctx, deleteExpired, now, key, sweepBatch); err != nil {
+			return fmt.Errorf("end expired sessions: %w", err)
 		}
 		res, err := b.exec(ctx, insertSession, parley.HashToken(token), nick, key, now, b.at.Add(ttl).UnixMilli())
 		if err != nil {

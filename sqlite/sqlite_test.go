@@ -3,6 +3,8 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,5 +54,37 @@ func TestSessionTokensAreStoredHashed(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no file of %q holds the token's hash: was the session stored?", files)
+	}
+}
+
+// TestExpiredSessionsAreSwept: expired sessions do not pile up; each new
+// session sweeps some away.
+func TestExpiredSessionsAreSwept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	defer db.Close()
+	for i := range 10 {
+		if _, err := db.CreateSession(t.Context(), fmt.Sprint("gone", i), -time.Minute); err != nil {
+			t.Fatalf("CreateSession() = %v", err)
+		}
+	}
+	if _, err := db.CreateSession(t.Context(), "ana", time.Hour); err != nil {
+		t.Fatalf("CreateSession() = %v", err)
+	}
+	// Read the table as an operator would, beside the running store.
+	conn, err := sql.Open("sqlite", path+"?_pragma=query_only(ON)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n int
+	if err := conn.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("sessions table holds %d rows after 10 expired and 1 live session, want 1", n)
 	}
 }

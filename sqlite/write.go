@@ -21,7 +21,7 @@ import (
 // writeQueries are the statements of the writer, which Open prepares.
 var writeQueries = []string{
 	selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq,
-	deleteExpiredNick, insertSession, updateSession, deleteSession,
+	deleteExpired, insertSession, updateSession, deleteSession,
 }
 
 // An op is one write waiting for the writer goroutine.

@@ -9,3 +9,6 @@ CREATE TABLE sessions (
 	created_at INTEGER NOT NULL,
 	expires_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
+
+-- Expired sessions are swept a few at a time as new ones are made.
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
