@@ -198,7 +198,7 @@ func (p *probe) none(t *testing.T, what string, match func(event) bool) {
 		select {
 		case e := <-p.events:
 			if match(e) {
-				t.Errorf("%s: got %+v by %v on the test's clock, want no event %s yet", p.c.Nick(), e, clock(), what)
+				t.Errorf("%s: got %+v by %v on the test's clock, want no event %s", p.c.Nick(), e, clock(), what)
 			}
 		default:
 			return
@@ -322,7 +322,7 @@ func ptr(n int64) *int64 { return &n }
 
 func TestChatBothWays(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")
 		bob, pb := f.connect(t, "bob")
 		mustJoin(t, ana, "general", nil)
@@ -381,7 +381,7 @@ func TestSendIsIdempotentPerClientID(t *testing.T) {
 // still has its message published to the room.
 func TestSendQueuesAckFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		ana, err := f.hub.Connect("ana", discard{}) // its queue is read below
 		if err != nil {
 			t.Fatal(err)
@@ -423,7 +423,7 @@ func TestSendQueuesAckFirst(t *testing.T) {
 // queued behind the fan-out.
 func TestSendWritesAckInLargeRoom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		w := &writes{frames: make(chan string, 10)}
 		ana, err := f.hub.Connect("ana", w)
 		if err != nil {
@@ -659,7 +659,7 @@ func TestJoinReadsOnce(t *testing.T) {
 // order, first from the store and then live.
 func TestReplayUnderLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		const senders, perSender, joiners = 4, 150, 6
 		const room = "load"
 
@@ -792,11 +792,11 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 }
 
 // TestGapIsFilledFromStore covers a lost publication: the room holds the
-// later entry back, reads the missing one from the store, and delivers both
-// in order, once.
+// later entry back for the gap wait, then reads the missing one from the
+// store, and delivers both in order, once.
 func TestGapIsFilledFromStore(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{GapWait: time.Millisecond})
+		f := newFixture(t, Options{}) // the default gap wait
 		ctx := context.Background()
 		ana, pa := f.connect(t, "ana")
 		mustJoin(t, ana, "general", nil)
@@ -812,8 +812,11 @@ func TestGapIsFilledFromStore(t *testing.T) {
 		}
 		f.hub.publishEntry(ctx, found)
 		f.hub.publishEntry(ctx, found) // and a duplicate
-		advance(time.Millisecond)
 
+		// The lost entry might only be late: the room waits for it.
+		advance(defaultGapWait - time.Nanosecond)
+		pa.none(t, "within the gap wait", func(e event) bool { return e.Seq > 0 })
+		advance(time.Nanosecond)
 		if e := pa.next(t, "the lost entry", func(e event) bool { return e.Seq > 0 }); e.Seq != lost.Seq || e.Text != "lost" {
 			t.Fatalf("first entry after the gap = %+v, want seq %d 'lost'", e, lost.Seq)
 		}
@@ -840,7 +843,7 @@ func TestMalformedPublicationIsDropped(t *testing.T) {
 
 func TestPresenceAndGrace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: 20 * time.Millisecond})
+		f := newFixture(t, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")
 		mustJoin(t, ana, "general", nil)
 		bob, _ := f.connect(t, "bob")
@@ -851,9 +854,14 @@ func TestPresenceAndGrace(t *testing.T) {
 			t.Errorf("Online() = %d, want 2", n)
 		}
 		bob.Disconnect()
-		// Past the grace, and the presence interval that bob's online started.
-		advance(defaultPresenceInterval)
-		pa.all(t, "bob offline and his leave entry", isPresence("bob", false), func(e event) bool { return e.Type == "leave" && e.From == "bob" })
+		isLeave := func(e event) bool { return e.Type == "leave" && e.From == "bob" }
+		advance(serverGrace - time.Nanosecond)
+		pa.none(t, "about bob leaving within the grace", func(e event) bool { return isPresence("bob", false)(e) || isLeave(e) })
+		if n := f.hub.Online("general"); n != 2 {
+			t.Errorf("Online() within grace = %d, want 2", n)
+		}
+		advance(time.Nanosecond)
+		pa.all(t, "bob offline and his leave entry", isPresence("bob", false), isLeave)
 		if n := f.hub.Online("general"); n != 1 {
 			t.Errorf("Online() after grace = %d, want 1", n)
 		}
@@ -862,7 +870,7 @@ func TestPresenceAndGrace(t *testing.T) {
 
 func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")
 		mustJoin(t, ana, "general", nil)
 		bob, _ := f.connect(t, "bob")
@@ -871,8 +879,10 @@ func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 		pa.all(t, "bob's join and online", func(e event) bool { return e.Type == "join" && e.From == "bob" }, isPresence("bob", true))
 
 		bob.Disconnect()
+		advance(serverGrace - time.Nanosecond) // a slow reload
 		again, _ := f.connect(t, "bob")
 		mustJoin(t, again, "general", nil)
+		advance(serverGrace) // past the end of the grace the reload cut short
 		mustSend(t, again, "general", "b", "back")
 		e := pa.next(t, "anything", func(e event) bool { return e.Type != "typing" })
 		if e.Type != "message" || e.Text != "back" {
@@ -883,7 +893,7 @@ func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 
 func TestExplicitLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")
 		mustJoin(t, ana, "general", nil)
 		bob, _ := f.connect(t, "bob")
@@ -903,8 +913,7 @@ func TestExplicitLeave(t *testing.T) {
 
 func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// The presence intervals end when the test says.
-		f := newFixture(t, Options{PresenceInterval: time.Hour})
+		f := newFixture(t, Options{})
 		ana, _ := f.connect(t, "ana")
 		mustJoin(t, ana, "quiet", nil)
 		if err := ana.Leave(context.Background(), "quiet"); err != nil {
@@ -917,15 +926,15 @@ func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
 		}
 		// ana's online went out at once, her offline waits for the interval's
 		// end: until then the room holds it.
-		r := f.hub.localRoom("quiet")
+		synctest.Wait()
 		if !kept() {
 			t.Fatal("a room released its local state with a presence change waiting")
 		}
-		f.hub.announceWaiting(context.Background(), r) // ana offline; another interval starts
+		advance(defaultPresenceInterval) // ana offline; another interval starts
 		if !kept() {
 			t.Fatal("a room released its local state within a presence interval")
 		}
-		f.hub.announceWaiting(context.Background(), r) // nothing waits
+		advance(defaultPresenceInterval) // nothing waits
 		if kept() {
 			t.Error("a room nobody is in kept its local state")
 		}
@@ -939,10 +948,10 @@ func TestRoomStateIsReleasedAndRecreated(t *testing.T) {
 
 // TestPresenceChangesAreSpaced checks that a room announces the first
 // presence change of an interval at once and the others together at its
-// end, each as it is then.
+// end, each as it is then, and nothing before.
 func TestPresenceChangesAreSpaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{PresenceInterval: time.Hour}) // ends when the test says
+		f := newFixture(t, Options{}) // no grace: dan goes offline at once
 		ana, pa := f.connect(t, "ana")
 		mustJoin(t, ana, "general", nil)
 		pa.next(t, "ana online, at once", isPresence("ana", true))
@@ -950,22 +959,25 @@ func TestPresenceChangesAreSpaced(t *testing.T) {
 			c, _ := f.connect(t, nick)
 			mustJoin(t, c, "general", nil)
 			if nick == "dan" {
-				c.Disconnect() // no grace: dan goes offline at once
+				c.Disconnect()
 			}
 		}
-		// Anything sent during the joins came before this message.
-		mustSend(t, ana, "general", "a-1", "who is here?")
-		pa.next(t, "ana's message, and no presence before it", func(e event) bool {
-			if e.Type == "online" || e.Type == "offline" || e.Type == "presence" {
-				t.Errorf("ana got %+v within the interval", e)
-			}
-			return e.Type == "message"
-		})
-		f.hub.announceWaiting(context.Background(), f.hub.localRoom("general"))
-		e := pa.next(t, "the interval's changes", isType("presence"))
-		if !slices.Equal(e.Online, []string{"bob", "carol"}) || !slices.Equal(e.Offline, []string{"dan"}) {
-			t.Errorf("presence event online %v, offline %v; want [bob carol] and [dan]", e.Online, e.Offline)
+		isAnyPresence := isType("online", "offline", "presence")
+		advance(defaultPresenceInterval - time.Nanosecond)
+		pa.none(t, "about presence within the interval", isAnyPresence)
+		advance(time.Nanosecond)
+		e := pa.next(t, "the interval's changes", isAnyPresence)
+		if e.Type != "presence" || !slices.Equal(e.Online, []string{"bob", "carol"}) || !slices.Equal(e.Offline, []string{"dan"}) {
+			t.Errorf("at the interval's end ana got %+v; want a presence event with online [bob carol], offline [dan]", e)
 		}
+
+		// That event started another interval, which ends with nothing to
+		// say; the next change goes out at once.
+		advance(defaultPresenceInterval)
+		pa.none(t, "about presence with nothing changed", isAnyPresence)
+		erin, _ := f.connect(t, "erin")
+		mustJoin(t, erin, "general", nil)
+		pa.next(t, "erin online, at once", isPresence("erin", true))
 	})
 }
 
@@ -973,7 +985,7 @@ func TestPresenceChangesAreSpaced(t *testing.T) {
 // once, and stays online while either tab is.
 func TestOnePersonManyConnections(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		bob, pb := f.connect(t, "bob")
 		mustJoin(t, bob, "general", nil)
 		tab1, _ := f.connect(t, "ana")
@@ -993,6 +1005,10 @@ func TestOnePersonManyConnections(t *testing.T) {
 		if e := pb.next(t, "a presence event", isType("online", "offline", "presence")); !isPresence("carol", true)(e) || isPresence("ana", false)(e) {
 			t.Errorf("bob got %+v after ana closed one of two tabs, want only carol online", e)
 		}
+		advance(serverGrace) // long past the grace tab1's end would start, were it her last
+		pb.none(t, "about ana leaving while a tab is open", func(e event) bool {
+			return isPresence("ana", false)(e) || e.Type == "leave" && e.From == "ana"
+		})
 		mustSend(t, tab2, "general", "t2", "from the other tab")
 		p2.next(t, "her own message", isMessage("from the other tab"))
 	})
@@ -1002,7 +1018,7 @@ func TestOnePersonManyConnections(t *testing.T) {
 // CloseNormal and leaves their rooms at once, grace or not.
 func TestSignOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		bob, pb := f.connect(t, "bob")
 		mustJoin(t, bob, "general", nil)
 		tab1, p1 := f.connect(t, "ana")
@@ -1031,19 +1047,24 @@ func TestSignOut(t *testing.T) {
 
 func TestTypingIsRateLimited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")
 		mustJoin(t, ana, "general", nil)
 		bob, pb := f.connect(t, "bob")
 		mustJoin(t, bob, "general", nil)
 		pa.next(t, "bob's join", func(e event) bool { return e.Type == "join" && e.From == "bob" })
 		ctx := context.Background()
-		for range 5 {
+		typing := func() {
+			t.Helper()
 			if err := ana.Typing(ctx, "general"); err != nil {
 				t.Fatalf("Typing() = %v", err)
 			}
 		}
-		pb.next(t, "ana typing", func(e event) bool { return e.Type == "typing" && e.From == "ana" })
+		isAnaTyping := func(e event) bool { return e.Type == "typing" && e.From == "ana" }
+		for range 5 {
+			typing()
+		}
+		pb.next(t, "ana typing", isAnaTyping)
 		mustSend(t, ana, "general", "m", "done typing")
 		e := pb.next(t, "next typing or message", func(e event) bool { return e.Type == "typing" || e.Type == "message" })
 		if e.Type != "message" {
@@ -1052,6 +1073,16 @@ func TestTypingIsRateLimited(t *testing.T) {
 		if e := pa.next(t, "typing or message", func(e event) bool { return e.Type == "typing" || e.Type == "message" }); e.Type != "message" {
 			t.Errorf("ana got her own typing notice: %+v", e)
 		}
+
+		// The interval counts from the notice relayed, not from the last
+		// one dropped.
+		advance(TypingInterval - time.Nanosecond)
+		typing()
+		pb.none(t, "ana typing, within the interval", isAnaTyping)
+		advance(time.Nanosecond)
+		typing()
+		pb.next(t, "ana typing, once the interval is over", isAnaTyping)
+
 		if err := ana.Typing(ctx, "nowhere"); parley.CodeOf(err) != "not_joined" {
 			t.Errorf("Typing() in a room not joined = %v, want not_joined", err)
 		}
@@ -1059,7 +1090,8 @@ func TestTypingIsRateLimited(t *testing.T) {
 }
 
 // TestRestartEndsStaleMemberships: members stored before a restart who do
-// not come back within the grace period leave their rooms.
+// not come back within the grace period leave their rooms; those who do
+// stay.
 func TestRestartEndsStaleMemberships(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -1068,15 +1100,24 @@ func TestRestartEndsStaleMemberships(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close() })
-		if _, err := store.Join(ctx, "general", "ghost"); err != nil {
-			t.Fatal(err)
+		for _, nick := range []string{"ghost", "back"} {
+			if _, err := store.Join(ctx, "general", nick); err != nil {
+				t.Fatal(err)
+			}
 		}
-		f := startHub(t, store, Options{Grace: 20 * time.Millisecond})
+		f := startHub(t, store, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")
-		// From the start of the log: the grace period may end before the join.
-		mustJoin(t, ana, "general", ptr(0))
-		advance(20 * time.Millisecond)
-		pa.next(t, "the ghost's leave entry", func(e event) bool { return e.Type == "leave" && e.From == "ghost" })
+		mustJoin(t, ana, "general", nil)
+		isLeave := func(e event) bool { return e.Type == "leave" }
+		advance(serverGrace - time.Nanosecond)
+		pa.none(t, "leave entry within the grace", isLeave)
+		back, _ := f.connect(t, "back")
+		mustJoin(t, back, "general", nil)
+		advance(time.Nanosecond)
+		if e := pa.next(t, "the ghost's leave entry", isLeave); e.From != "ghost" {
+			t.Errorf("at the end of the grace, leave entry of %s, want only the ghost's", e.From)
+		}
+		pa.none(t, "leave entry besides the ghost's", isLeave)
 	})
 }
 

@@ -19,7 +19,7 @@ import (
 // still being written reach it after the replay, once each, in order.
 func TestLiveEntriesWaitForTheReplay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		ctx := context.Background()
 		bob, _ := f.connect(t, "bob")
 		mustJoin(t, bob, "general", nil)
@@ -155,7 +155,7 @@ func TestPackUnpack(t *testing.T) {
 // pages: every entry from the first arrives, in order.
 func TestReplayFromTheStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{Grace: time.Hour})
+		f := newFixture(t, Options{Grace: serverGrace})
 		bob, _ := f.connect(t, "bob")
 		mustJoin(t, bob, "general", nil)
 		const n = 2*replayPage + 50
