@@ -748,9 +748,13 @@ func TestQueueBoundCountsBytes(t *testing.T) {
 	}
 }
 
+// TestSlowClientIsClosedAndResumes: a client that never takes its queue
+// is closed as too slow once the frames waiting for it would pass the
+// default bound, while a client that takes its queue carries on at the
+// same bound; the slow one then resumes from the store.
 func TestSlowClientIsClosedAndResumes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFixture(t, Options{QueueBytes: 512, Grace: time.Hour}) // a few events
+		f := newFixture(t, Options{Grace: serverGrace}) // the default queue bound
 		ctx := context.Background()
 		// Only the replies are read, never the live queue.
 		slow, err := f.hub.Connect("slow", discard{})
@@ -762,18 +766,35 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 		}
 		fast, pf := f.connect(t, "fast")
 		mustJoin(t, fast, "general", nil)
-		var last int64
-		for i := range 20 {
-			last = mustSend(t, fast, "general", fmt.Sprint(i), fmt.Sprint("msg ", i)).Seq
+
+		// The longest messages pass the bound in about 125 sends. After
+		// each, closed lets the bubble settle, so fast has taken its queue.
+		text := func(i int) string {
+			s := fmt.Sprint("msg ", i, " ")
+			return s + strings.Repeat("x", parley.MaxTextBytes-len(s))
 		}
-		if !closed(slow) {
-			t.Fatal("a client that never reads was not closed")
+		var last *parley.Entry
+		for i := 0; ; i++ {
+			if i > defaultQueueBytes/parley.MaxTextBytes {
+				t.Fatalf("a client that never reads was not closed after %d messages of %d bytes", i, parley.MaxTextBytes)
+			}
+			queued := slow.queuedBytes()
+			last = mustSend(t, fast, "general", fmt.Sprint(i), text(i))
+			if closed(slow) {
+				if frame := len(EncodeEntry(last)); queued+frame <= defaultQueueBytes {
+					t.Errorf("slow client closed with %d bytes waiting and %d to add, within the bound of %d", queued, frame, defaultQueueBytes)
+				}
+				break
+			}
 		}
 		if got := slow.CloseCode(); got != CloseTooSlow {
 			t.Errorf("CloseCode() = %d, want %d", got, CloseTooSlow)
 		}
 		// The room did not wait for the slow client.
-		pf.next(t, "the last message", isMessage("msg 19"))
+		pf.next(t, "the last message", isMessage(last.Text))
+		if closed(fast) {
+			t.Errorf("the client that takes its queue was closed too, with code %d", fast.CloseCode())
+		}
 		if st := f.hub.Stats(); st.SlowClosed != 1 {
 			t.Errorf("Stats().SlowClosed = %d, want 1", st.SlowClosed)
 		}
@@ -782,7 +803,7 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 		slow.Disconnect()
 		again, pa := f.connect(t, "slow")
 		mustJoin(t, again, "general", ptr(0))
-		for want := int64(1); want <= last; want++ {
+		for want := int64(1); want <= last.Seq; want++ {
 			e := pa.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.Seq > 0 })
 			if e.Seq != want {
 				t.Fatalf("resumed client got seq %d, want %d", e.Seq, want)
