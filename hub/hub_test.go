@@ -580,7 +580,8 @@ func TestJoinActiveRoom(t *testing.T) {
 		pa.next(t, "own join", isType("join")) // seq 1, delivered here
 
 		// Committed, as by another replica, but not published: not delivered.
-		if _, err := db.Append(ctx, &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "zoe", ClientID: "z", Text: "elsewhere"}); err != nil {
+		zoe := &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "zoe", ClientID: "z", Text: "elsewhere"}
+		if _, err := db.Append(ctx, zoe); err != nil {
 			t.Fatal(err)
 		}
 
@@ -599,7 +600,7 @@ func TestJoinActiveRoom(t *testing.T) {
 			t.Errorf("joins within what was delivered read the room %d times, want 0", n)
 		}
 
-		c, _ = tab()
+		c, p2 := tab()
 		mustJoin(t, c, "general", ptr(2)) // committed, so within the log
 		c, _ = tab()
 		if err := c.Join(ctx, "general", ptr(3)); parley.CodeOf(err) != "bad_since" {
@@ -607,6 +608,18 @@ func TestJoinActiveRoom(t *testing.T) {
 		}
 		if n := store.n.Load() - before; n != 2 {
 			t.Errorf("joins beyond what was delivered read the room %d times, want 2", n)
+		}
+
+		// When zoe's entry is delivered here at last, the tab that resumed
+		// after it does not get it again; the others do.
+		f.hub.publishEntry(ctx, zoe)
+		mustSend(t, ana, "general", "a", "after zoe")
+		isEntry := func(e event) bool { return e.Seq > 0 }
+		if e := p.next(t, "zoe's entry", isEntry); e.Seq != zoe.Seq {
+			t.Errorf("tab resumed after 1 got seq %d next, want zoe's %d", e.Seq, zoe.Seq)
+		}
+		if e := p2.next(t, "the entry after zoe's", isEntry); e.Seq != zoe.Seq+1 {
+			t.Errorf("tab resumed after %d got seq %d next, want %d", zoe.Seq, e.Seq, zoe.Seq+1)
 		}
 	})
 }
@@ -847,6 +860,51 @@ func TestGapIsFilledFromStore(t *testing.T) {
 		mustSend(t, ana, "general", "marker", "marker")
 		if e := pa.next(t, "the marker", func(e event) bool { return e.Seq > 0 }); e.Text != "marker" {
 			t.Fatalf("after the gap fill got %+v, want the marker (the duplicate must be dropped)", e)
+		}
+	})
+}
+
+// TestLateEntryFillsItsGap: a publication that comes late, within the gap
+// wait, fills the gap it left. The room delivers it and the entry it held
+// back in order, and when the wait ends it has nothing to read from the
+// store and nothing to deliver again.
+func TestLateEntryFillsItsGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		store := &pageStore{Store: db} // counts reads of entries; fails none
+		f := startHub(t, store, Options{})
+		ana, pa := f.connect(t, "ana")
+		mustJoin(t, ana, "general", nil)
+		isEntry := func(e event) bool { return e.Seq > 0 }
+		pa.next(t, "own join", isEntry)
+
+		// Committed in one batch, published in the other order.
+		early := &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "bob", ClientID: "1", Text: "early"}
+		late := &parley.Entry{Room: "general", Kind: parley.KindMessage, From: "bob", ClientID: "2", Text: "late"}
+		for _, e := range []*parley.Entry{early, late} {
+			if _, err := db.Append(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.hub.publishEntry(ctx, late)
+		advance(defaultGapWait / 2)
+		pa.none(t, "while the gap is open", isEntry)
+		reads := store.reads.Load()
+		f.hub.publishEntry(ctx, early)
+		for _, want := range []*parley.Entry{early, late} {
+			if e := pa.next(t, "entry "+want.Text, isEntry); e.Seq != want.Seq {
+				t.Fatalf("after the late publication got seq %d, want %d", e.Seq, want.Seq)
+			}
+		}
+		advance(defaultGapWait)
+		pa.none(t, "again once the gap wait ends", isEntry)
+		if n := store.reads.Load() - reads; n != 0 {
+			t.Errorf("the room read entries %d times once its gap was filled, want 0", n)
 		}
 	})
 }
