@@ -970,6 +970,63 @@ func TestReloadWithinGraceMakesNoNoise(t *testing.T) {
 	})
 }
 
+// heldLeave is a store whose Leave of one person waits until the test
+// lets it go on, as a slow commit would; it says on entered when it waits.
+type heldLeave struct {
+	parley.Store
+	nick    string
+	entered chan struct{} // capacity 1
+	proceed chan struct{}
+}
+
+func (s *heldLeave) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	if nick == s.nick {
+		s.entered <- struct{}{}
+		<-s.proceed
+	}
+	return s.Store.Leave(ctx, room, nick)
+}
+
+// TestGraceEndsOnlyTheLatest: when a person's grace period ends while Run
+// is busy, and they come back and go again before Run gets to it, the end
+// of the old grace period does not cut the new one short.
+func TestGraceEndsOnlyTheLatest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		store := &heldLeave{Store: db, nick: "carol", entered: make(chan struct{}, 1), proceed: make(chan struct{})}
+		f := startHub(t, store, Options{Grace: serverGrace})
+		ana, pa := f.connect(t, "ana")
+		mustJoin(t, ana, "general", nil)
+		carol, _ := f.connect(t, "carol")
+		mustJoin(t, carol, "general", nil)
+		bob, _ := f.connect(t, "bob")
+		mustJoin(t, bob, "general", nil)
+		advance(defaultPresenceInterval)
+
+		carol.Disconnect()
+		advance(time.Nanosecond)
+		bob.Disconnect()
+		advance(serverGrace - time.Nanosecond) // carol's grace ends: Run waits in her Leave
+		<-store.entered
+		advance(time.Nanosecond) // bob's ends too, and waits for Run
+		again, _ := f.connect(t, "bob")
+		mustJoin(t, again, "general", nil)
+		again.Disconnect() // a new grace period starts
+		close(store.proceed)
+
+		isBobLeaving := func(e event) bool { return isPresence("bob", false)(e) || e.Type == "leave" && e.From == "bob" }
+		advance(serverGrace - time.Nanosecond)
+		pa.none(t, "about bob leaving within his second grace period", isBobLeaving)
+		advance(time.Nanosecond)
+		pa.all(t, "bob offline and his leave entry", isPresence("bob", false), func(e event) bool { return e.Type == "leave" && e.From == "bob" })
+	})
+}
+
 func TestExplicitLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t, Options{Grace: serverGrace})
