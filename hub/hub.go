@@ -79,6 +79,12 @@ const defaultPresenceInterval = 250 * time.Millisecond
 // them, and a client that does not hold no more than this.
 const defaultQueueBytes = 512 << 10
 
+// defaultGapWait is how long a room waits for a missing publication unless
+// Options say otherwise: long enough for a publication that is only late,
+// as when several senders commit in one batch and publish in any order,
+// and short enough that a lost one costs a reader little.
+const defaultGapWait = 100 * time.Millisecond
+
 // Limits of the protocol that the hub enforces.
 const (
 	// TypingInterval is the least time between two typing notices relayed
@@ -132,7 +138,7 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 		opts.QueueBytes = defaultQueueBytes
 	}
 	if opts.GapWait <= 0 {
-		opts.GapWait = 100 * time.Millisecond
+		opts.GapWait = defaultGapWait
 	}
 	if opts.PresenceInterval <= 0 {
 		opts.PresenceInterval = defaultPresenceInterval

@@ -17,6 +17,11 @@ type presence struct {
 	nick  string
 	conns int
 	away  *time.Timer // ends the grace period; see Hub.after for where it runs
+	// left counts the times the person's last connection has gone. A
+	// grace period ends the presence only if it is the latest one: a
+	// timer that has fired cannot be stopped, and its task may still wait
+	// for Run when the person comes back and goes again.
+	left int
 }
 
 // unsubscribe removes c from r. When c was the person's last connection in
@@ -28,20 +33,25 @@ func (h *Hub) unsubscribe(ctx context.Context, r *room, c *Client, grace time.Du
 	p := r.online[key]
 	p.conns--
 	last := p.conns == 0
+	if last {
+		p.left++
+	}
+	left := p.left
 	if last && grace > 0 {
-		p.away = h.after(grace, func(ctx context.Context) { h.goAway(ctx, r, key, p) })
+		p.away = h.after(grace, func(ctx context.Context) { h.goAway(ctx, r, key, p, left) })
 	}
 	r.mu.Unlock()
 	if last && grace <= 0 {
-		h.goAway(ctx, r, key, p)
+		h.goAway(ctx, r, key, p, left)
 	}
 }
 
 // goAway takes p offline in r and ends their membership, unless they came
-// back meanwhile.
-func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence) {
+// back meanwhile, or came back and went again since the departure that
+// left counts: then a later grace period decides.
+func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence, left int) {
 	r.mu.Lock()
-	gone := r.online[key] == p && p.conns == 0
+	gone := r.online[key] == p && p.conns == 0 && p.left == left
 	if gone {
 		delete(r.online, key)
 		delete(r.typing, key)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -18,49 +19,51 @@ import (
 // test only hits by chance: entries committed while a joiner's replay is
 // still being written reach it after the replay, once each, in order.
 func TestLiveEntriesWaitForTheReplay(t *testing.T) {
-	f := newFixture(t, Options{Grace: time.Hour})
-	ctx := context.Background()
-	bob, _ := f.connect(t, "bob")
-	mustJoin(t, bob, "general", nil)
-	for i := range 3 {
-		mustSend(t, bob, "general", fmt.Sprint("old", i), "old")
-	}
-
-	p := newProbe()
-	p.hold = make(chan struct{})
-	ana, err := f.hub.Connect("ana", p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.start(t, ana)
-	t.Cleanup(ana.Disconnect)
-	joinErr := make(chan error, 1)
-	go func() { joinErr <- ana.Join(ctx, "general", ptr(0)) }()
-
-	// Receiving joined proves the subscription exists; the replay is now
-	// blocked until the connection has written joined.
-	joined := p.next(t, "joined", isType("joined"))
-	for i := range 3 {
-		mustSend(t, bob, "general", fmt.Sprint("new", i), "new")
-	}
-	close(p.hold)
-
-	for want := int64(1); want <= joined.LastSeq+3; want++ {
-		e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() })
-		if e.Seq != want {
-			t.Fatalf("got seq %d, want %d", e.Seq, want)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, Options{Grace: serverGrace})
+		ctx := context.Background()
+		bob, _ := f.connect(t, "bob")
+		mustJoin(t, bob, "general", nil)
+		for i := range 3 {
+			mustSend(t, bob, "general", fmt.Sprint("old", i), "old")
 		}
-		if wantText := "new"; e.Seq > joined.LastSeq && e.Text != wantText {
-			t.Errorf("entry %d = %q, want one of the messages sent during the replay", e.Seq, e.Text)
+
+		p := newProbe()
+		p.hold = make(chan struct{})
+		ana, err := f.hub.Connect("ana", p)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := <-joinErr; err != nil {
-		t.Fatalf("Join() = %v", err)
-	}
-	// Ana's own join entry comes after everything the replay covered.
-	if e := p.next(t, "ana's join", func(e event) bool { return e.IsEntry() }); e.Type != "join" || e.From != "ana" {
-		t.Errorf("next entry = %+v, want ana's join", e)
-	}
+		p.start(t, ana)
+		t.Cleanup(ana.Disconnect)
+		joinErr := make(chan error, 1)
+		go func() { joinErr <- ana.Join(ctx, "general", ptr(0)) }()
+
+		// Receiving joined proves the subscription exists; the replay is now
+		// blocked until the connection has written joined.
+		joined := p.next(t, "joined", isType("joined"))
+		for i := range 3 {
+			mustSend(t, bob, "general", fmt.Sprint("new", i), "new")
+		}
+		close(p.hold)
+
+		for want := int64(1); want <= joined.LastSeq+3; want++ {
+			e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() })
+			if e.Seq != want {
+				t.Fatalf("got seq %d, want %d", e.Seq, want)
+			}
+			if wantText := "new"; e.Seq > joined.LastSeq && e.Text != wantText {
+				t.Errorf("entry %d = %q, want one of the messages sent during the replay", e.Seq, e.Text)
+			}
+		}
+		if err := <-joinErr; err != nil {
+			t.Fatalf("Join() = %v", err)
+		}
+		// Ana's own join entry comes after everything the replay covered.
+		if e := p.next(t, "ana's join", func(e event) bool { return e.IsEntry() }); e.Type != "join" || e.From != "ana" {
+			t.Errorf("next entry = %+v, want ana's join", e)
+		}
+	})
 }
 
 func TestBacklogOverflowClosesClient(t *testing.T) {
@@ -86,20 +89,22 @@ func TestBacklogOverflowClosesClient(t *testing.T) {
 }
 
 func TestWaitReturnsOnceClientsAreGone(t *testing.T) {
-	f := newFixture(t, Options{})
-	c, err := f.hub.Connect("ana", discard{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.hub.Close()
-	<-c.Done()
-	c.Disconnect()
-	c.Disconnect() // a second call does nothing
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := f.hub.Wait(ctx); err != nil {
-		t.Errorf("Wait() = %v, want nil once every client disconnected", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, Options{})
+		c, err := f.hub.Connect("ana", discard{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.hub.Close()
+		<-c.Done()
+		c.Disconnect()
+		c.Disconnect() // a second call does nothing
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := f.hub.Wait(ctx); err != nil {
+			t.Errorf("Wait() = %v, want nil once every client disconnected", err)
+		}
+	})
 }
 
 func TestReplyGivesUp(t *testing.T) {
@@ -150,20 +155,22 @@ func TestPackUnpack(t *testing.T) {
 // TestReplayFromTheStart covers a resume from since 0 across several replay
 // pages: every entry from the first arrives, in order.
 func TestReplayFromTheStart(t *testing.T) {
-	f := newFixture(t, Options{Grace: time.Hour})
-	bob, _ := f.connect(t, "bob")
-	mustJoin(t, bob, "general", nil)
-	const n = 2*replayPage + 50
-	for i := range n {
-		mustSend(t, bob, "general", fmt.Sprint(i), fmt.Sprint("m", i))
-	}
-	ana, p := f.connect(t, "ana")
-	mustJoin(t, ana, "general", ptr(0))
-	for want := int64(1); want <= n+1; want++ { // bob's join and his messages
-		if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() }); e.Seq != want {
-			t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, Options{Grace: serverGrace})
+		bob, _ := f.connect(t, "bob")
+		mustJoin(t, bob, "general", nil)
+		const n = 2*replayPage + 50
+		for i := range n {
+			mustSend(t, bob, "general", fmt.Sprint(i), fmt.Sprint("m", i))
 		}
-	}
+		ana, p := f.connect(t, "ana")
+		mustJoin(t, ana, "general", ptr(0))
+		for want := int64(1); want <= n+1; want++ { // bob's join and his messages
+			if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() }); e.Seq != want {
+				t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
+			}
+		}
+	})
 }
 
 // pageStore fails the fail-th read of entries, counting from one.
@@ -258,9 +265,21 @@ func TestReplayStops(t *testing.T) {
 			}
 			dan, p := f.connect(t, fmt.Sprint("dan", ahead))
 			mustJoin(t, dan, "general", ptr(0))
-			for want := int64(1); want <= 3*replayPage+1; want++ {
-				if e := p.next(t, fmt.Sprint("entry ", want), func(e event) bool { return e.IsEntry() }); e.Seq != want {
-					t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
+			// Join returns once the replay is written, so its events wait
+			// already; this test runs outside a bubble, where next cannot
+			// wait.
+			for want := int64(1); want <= 3*replayPage+1; {
+				select {
+				case e := <-p.events:
+					if e.Seq == 0 {
+						continue
+					}
+					if e.Seq != want {
+						t.Fatalf("replay from 0 got seq %d, want %d", e.Seq, want)
+					}
+					want++
+				default:
+					t.Fatalf("Join() returned before entry %d of its replay was written", want)
 				}
 			}
 			checkReadAhead(t, f.hub, ahead)
