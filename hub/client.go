@@ -234,6 +234,9 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	}
 	if cameOnline {
 		h.announce(ctx, r, key, c.nick)
+		if err := h.waitLeaves(ctx, name, key); err != nil {
+			return err
+		}
 		e, err := h.store.Join(ctx, name, c.nick)
 		if err != nil {
 			return err

@@ -122,13 +122,16 @@ type Hub struct {
 	tasks  []func(context.Context) // guarded by taskMu; run by Run
 	wake   chan struct{}           // capacity 1: there are tasks
 
-	// Lock order: mu, then a room's mu. No lock is held while calling the
-	// store or the broker.
+	// Lock order: mu, then a room's mu, then leavingMu. No lock is held
+	// while calling the store or the broker.
 	mu      sync.Mutex
 	rooms   map[string]*room // guarded by mu
 	conns   map[*Client]bool // guarded by mu
 	closing bool             // guarded by mu
 	onClose map[*func()]bool // what AfterClose registered; guarded by mu
+
+	leavingMu sync.Mutex
+	leaving   map[membership]*leave // stored leaves under way; guarded by leavingMu
 }
 
 // New returns a Hub that stores entries in store and reaches other replicas
@@ -151,6 +154,7 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 		wake:      make(chan struct{}, 1),
 		readAhead: make(chan struct{}, maxReadAhead),
 		rooms:     make(map[string]*room),
+		leaving:   make(map[membership]*leave),
 		conns:     make(map[*Client]bool),
 	}
 }

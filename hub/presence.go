@@ -52,14 +52,17 @@ func (h *Hub) unsubscribe(ctx context.Context, r *room, c *Client, grace time.Du
 func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence, left int) {
 	r.mu.Lock()
 	gone := r.online[key] == p && p.conns == 0 && p.left == left
+	var done func()
 	if gone {
 		delete(r.online, key)
 		delete(r.typing, key)
+		done = h.startLeave(r.name, key)
 	}
 	r.mu.Unlock()
 	if !gone {
 		return
 	}
+	defer done()
 	h.announce(ctx, r, key, p.nick)
 	if e, err := h.store.Leave(ctx, r.name, p.nick); err != nil {
 		h.logger.Error("leave room", "room", r.name, "nick", p.nick, "err", err)
@@ -126,9 +129,12 @@ func (r *room) presenceLocked(changed map[string]string) []byte {
 // leaveIfAway ends nick's membership of room unless they are online in it
 // on this replica.
 func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
+	key := parley.NickKey(nick)
+	// Under way before the look: a join that comes online after it waits.
+	defer h.startLeave(room, key)()
 	if r := h.localRoom(room); r != nil {
 		r.mu.Lock()
-		_, here := r.online[parley.NickKey(nick)]
+		_, here := r.online[key]
 		r.mu.Unlock()
 		if here {
 			return
@@ -138,5 +144,60 @@ func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
 		h.logger.Error("leave room after restart", "room", room, "nick", nick, "err", err)
 	} else if e != nil {
 		h.publishEntry(ctx, e)
+	}
+}
+
+// A membership is a person's, by folded nickname, in a room.
+type membership struct{ room, key string }
+
+// leave is the stored leaves of one membership under way.
+type leave struct {
+	n    int           // how many
+	done chan struct{} // closed when n is back to 0
+}
+
+// startLeave records that a leave of key's membership of room is under way,
+// until the returned function is called, once the store has answered. A
+// person who comes online in the room meanwhile waits for it (waitLeaves)
+// before storing their join: else the join would find them a member still,
+// store nothing, and the leave would then end a membership that is in use.
+//
+// Whoever leaves starts the leave before looking whether the person is
+// online, and whoever joins marks them online before waiting, so one of the
+// two always sees the other.
+func (h *Hub) startLeave(room, key string) (done func()) {
+	m := membership{room, key}
+	h.leavingMu.Lock()
+	l := h.leaving[m]
+	if l == nil {
+		l = &leave{done: make(chan struct{})}
+		h.leaving[m] = l
+	}
+	l.n++
+	h.leavingMu.Unlock()
+	return func() {
+		h.leavingMu.Lock()
+		defer h.leavingMu.Unlock()
+		if l.n--; l.n == 0 {
+			close(l.done)
+			delete(h.leaving, m)
+		}
+	}
+}
+
+// waitLeaves waits until no leave of key's membership of room is under way,
+// or ctx is done.
+func (h *Hub) waitLeaves(ctx context.Context, room, key string) error {
+	h.leavingMu.Lock()
+	l := h.leaving[membership{room, key}]
+	h.leavingMu.Unlock()
+	if l == nil {
+		return nil
+	}
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
