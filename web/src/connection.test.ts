@@ -133,14 +133,27 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise<void>((r) => setTimeout(r, 0));
 }
 
+/**
+ * setup makes a ChatClient, one page, with its own fakes. Two setups in one
+ * test are two tabs: each has its own sockets (sock() is the tab's newest),
+ * clock and REST. FakeSocket.all counts the sockets of every tab since the
+ * last setup.
+ */
 function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
   FakeSocket.all = [];
+  const sockets: FakeSocket[] = [];
+  class TabSocket extends FakeSocket {
+    constructor(url: string) {
+      super(url);
+      sockets.push(this);
+    }
+  }
   const clock = new FakeClock();
   const rest = new FakeREST();
   const storage = opts.storage ?? new MemoryStorage();
   let uuid = 0;
   const client = new ChatClient({
-    WebSocket: FakeSocket,
+    WebSocket: TabSocket,
     fetch: rest.fetch,
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
@@ -151,7 +164,7 @@ function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
     wsURL: 'ws://parley.test/ws',
     apiBase: 'http://parley.test',
   });
-  const sock = (): FakeSocket => FakeSocket.all[FakeSocket.all.length - 1]!;
+  const sock = (): FakeSocket => sockets[sockets.length - 1]!;
   const room = (name = 'general') => client.getState().rooms.find((r) => r.name === name)!;
   const seqs = (name = 'general') => room(name).entries.map((e) => e.seq);
 
@@ -169,9 +182,9 @@ function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
 
   /** reconnect lets the backoff run out, opens the new socket and says welcome. */
   async function reconnect(): Promise<FakeSocket> {
-    const before = FakeSocket.all.length;
+    const before = sockets.length;
     clock.advance(60_000);
-    expect(FakeSocket.all.length).toBe(before + 1);
+    expect(sockets.length).toBe(before + 1);
     const ws = sock();
     ws.open();
     ws.push({ type: 'welcome', v: 1, nick: client.getState().nick, session: 'sess-1' });
@@ -179,7 +192,7 @@ function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
     return ws;
   }
 
-  return { client, clock, rest, storage, sock, room, seqs, signIn, reconnect };
+  return { client, clock, rest, storage, sockets, sock, room, seqs, signIn, reconnect };
 }
 
 // ---- tests ----
