@@ -574,6 +574,76 @@ describe('identity, shared by the tabs', () => {
     expect(tabOf(t)?.session).toBeUndefined();
   });
 
+  it('resumes with the session another tab saved for the nickname meanwhile when its own gets invalid_session', async () => {
+    const a = setup();
+    await a.signIn('ana', 0);
+    const b = newTab(a);
+    b.client.start();
+    await flush();
+    const wsB = b.sock();
+    wsB.open();
+    expect(wsB.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+
+    // sess-1 has expired, and tab a has started sess-2 before b's hello is answered.
+    a.sock().drop(1006);
+    a.clock.advance(60_000);
+    a.sock().open();
+    a.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended. Sign in again.' });
+    a.sock().open();
+    expect(a.sock().sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana' });
+    a.sock().push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-2' });
+    expect(identityOf(a)).toEqual({ nick: 'ana', session: 'sess-2' });
+
+    wsB.push(
+      { type: 'error', code: 'invalid_session', message: 'Your session has ended. Sign in again.' },
+      { type: 'error', code: 'hello_required', message: 'Say hello first.', room: 'general' },
+    );
+    const wsB2 = b.sock();
+    expect(wsB2).not.toBe(wsB);
+    wsB2.open();
+    expect(wsB2.sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-2' },
+      { type: 'join', room: 'general', since: 0 },
+    ]);
+    wsB2.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-2' }, { type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    expect(b.client.getState().status).toBe('online');
+    expect(identityOf(b)).toEqual({ nick: 'ana', session: 'sess-2' });
+  });
+
+  it('starts a new session with the nickname alone when the session another tab saved is refused too', async () => {
+    const t = setup();
+    await t.signIn('ana', 0);
+    t.sock().drop(1006);
+    // Another tab saved sess-2; it has ended as well by the time it is tried.
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'ana', session: 'sess-2' }));
+    t.clock.advance(60_000);
+    t.sock().open();
+    t.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended.' });
+    t.sock().open();
+    expect(t.sock().sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-2' });
+    t.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended.' });
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+    t.sock().open();
+    expect(t.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'ana' }]);
+    t.sock().push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-3' });
+    expect(identityOf(t)).toEqual({ nick: 'ana', session: 'sess-3' });
+    expect(t.sockets.length).toBe(4);
+  });
+
+  it("does not take another nickname's session on invalid_session, nor forget it", async () => {
+    const t = setup();
+    await t.signIn('ana', 0);
+    t.sock().drop(1006);
+    // Another tab signed in as bob meanwhile.
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'bob', session: 'sess-b' }));
+    t.clock.advance(60_000);
+    t.sock().open();
+    t.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended.' });
+    t.sock().open();
+    expect(t.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'ana' }]);
+    expect(identityOf(t)).toEqual({ nick: 'bob', session: 'sess-b' });
+  });
+
   it('signs every tab out when one signs out, and keeps only the nickname to suggest', async () => {
     const a = setup();
     const wsA = await a.signIn('ana', 0);

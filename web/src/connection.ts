@@ -284,6 +284,11 @@ interface TabState {
   outbox?: { clientId: string; room: string; text: string; createdAt: number }[];
 }
 
+/** sameNick reports whether a and b are one nickname (the server ignores case). */
+function sameNick(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 /** readJSON returns the object stored under key, or null when there is none or it is unreadable. */
 function readJSON(s: StorageLike | null, key: string): Record<string, unknown> | null {
   try {
@@ -1110,13 +1115,21 @@ export class ChatClient {
   private onError(ev: ErrorEvent): void {
     if (!this.greeted) {
       if (ev.code === ErrorCode.InvalidSession && this.session !== null) {
-        // The session is gone (expired, ended, or another nickname's):
-        // forget it, in every tab, and try once more with the nickname
-        // alone, for a new session, keeping the rooms and the outbox. On a
-        // new connection, so that the answers to this hello's joins are not
-        // taken for answers to the next hello.
-        this.releaseIdentity(this.session);
-        this.session = null;
+        // The session is gone (expired, ended, or another nickname's). If
+        // another tab has saved a new one for this nickname meanwhile, it is
+        // this person's: resume with it. Otherwise forget the session and
+        // try once more with the nickname alone, for a new one. Either way
+        // keep the rooms and the outbox, and use a new connection, so that
+        // the answers to this hello's joins are not taken for answers to
+        // the next hello.
+        const id = this.loadIdentity();
+        if (id?.nick && id.session && id.session !== this.session && sameNick(id.nick, this.wantNick)) {
+          this.wantNick = id.nick;
+          this.session = id.session;
+        } else {
+          this.releaseIdentity(this.session);
+          this.session = null;
+        }
         this.closeSocket();
         this.connect();
         return;
