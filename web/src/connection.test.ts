@@ -687,6 +687,52 @@ describe('identity, shared by the tabs', () => {
     expect(t.client.getState().status).toBe('signed-out');
   });
 
+  it('signs in with the saved session when another tab holds the nickname (not taken, but the same person)', async () => {
+    const b = setup(); // on the sign-in screen before a signs in
+    b.client.start();
+    const a = setup({ identity: b.identity });
+    await a.signIn('ana', 0);
+
+    b.client.signIn('Ana');
+    b.sock().open();
+    expect(b.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'Ana', session: 'sess-1' }]);
+    b.sock().push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' });
+    const s = b.client.getState();
+    expect(s.status).toBe('online');
+    expect(s.nick).toBe('ana');
+    expect(identityOf(b)).toEqual({ nick: 'ana', session: 'sess-1' });
+
+    // Another nickname still starts a new session.
+    b.client.signOut();
+    b.client.signIn('bob');
+    b.sock().open();
+    expect(b.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'bob' }]);
+  });
+
+  it('follows, on the sign-in screen, another tab that signs in (the storage event)', async () => {
+    const b = setup();
+    b.client.start();
+    b.client.identityChanged(); // nothing saved: nothing to follow
+    expect(b.sockets).toEqual([]);
+    const a = setup({ identity: b.identity });
+    await a.signIn('ana', 0);
+
+    b.client.identityChanged();
+    expect(b.client.getState().status).toBe('reconnecting');
+    expect(b.client.getState().nick).toBe('ana');
+    await flush();
+    b.sock().open();
+    expect(b.sock().sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-1' },
+      { type: 'join', room: 'general', since: 0 },
+    ]);
+    // A tab that is in carries on.
+    a.client.identityChanged();
+    b.client.identityChanged();
+    expect(a.sockets.length).toBe(1);
+    expect(b.sockets.length).toBe(1);
+  });
+
   it('keeps the identity in session storage when local storage is disabled', async () => {
     const tab = new MemoryStorage();
     Object.defineProperty(globalThis, 'localStorage', {

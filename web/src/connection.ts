@@ -141,7 +141,7 @@ const DEAD_AFTER = 45000;
 const HEARTBEAT_TICK = 5000;
 /** TAB_KEY names this tab's state in sessionStorage. */
 const TAB_KEY = 'parley';
-/** IDENTITY_KEY names the identity in localStorage. */
+/** IDENTITY_KEY names the identity in localStorage; the page listens for changes to it. */
 export const IDENTITY_KEY = 'parley.identity';
 export const DEFAULT_ROOM = 'general';
 
@@ -502,6 +502,21 @@ export class ChatClient {
     this.changedAll();
   }
 
+  /**
+   * identityChanged takes up, in a signed-out tab, the session that another
+   * tab has just saved: the page calls it on the storage event. A tab that is
+   * in, or signing in, carries on; the server tells it when its session ends.
+   */
+  identityChanged(): void {
+    if (this.status !== 'signed-out' || this.disposed) return;
+    const id = this.loadIdentity();
+    if (!id?.nick || !id.session) return;
+    this.lastNick = id.nick;
+    this.signInError = null;
+    this.resume(id.nick, id.session, {});
+    this.changedAll();
+  }
+
   /** resume reconnects with a saved session, restoring the rooms and outbox of tab. */
   private resume(nick: string, session: string, tab: TabState): void {
     this.nick = nick;
@@ -521,13 +536,18 @@ export class ChatClient {
     this.connect();
   }
 
-  /** signIn says hello with nick on a new connection. */
+  /**
+   * signIn says hello with nick on a new connection, with the saved session
+   * when another tab of this person holds that nickname already (the
+   * nickname alone would be refused as taken).
+   */
   signIn(nick: string): void {
     this.closeSocket();
     this.wantNick = nick;
     this.lastNick = nick;
     this.nick = null;
-    this.session = null;
+    const id = this.loadIdentity();
+    this.session = id?.nick && id.session && sameNick(id.nick, nick) ? id.session : null;
     this.welcomed = false;
     this.signInError = null;
     this.status = 'signing-in';
