@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ACK_TIMEOUT,
   ChatClient,
+  IDENTITY_KEY,
   TYPING_SEND_INTERVAL,
   TYPING_SHOW_FOR,
   backoffDelay,
@@ -133,25 +134,40 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise<void>((r) => setTimeout(r, 0));
 }
 
-function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
+/**
+ * setup makes a ChatClient, one page, with its own fakes. Two setups in one
+ * test are two tabs: each has its own sockets (sock() is the tab's newest),
+ * clock and REST. FakeSocket.all counts the sockets of every tab since the
+ * last setup.
+ */
+function setup(opts: { random?: () => number; storage?: StorageLike; identity?: StorageLike; browserStorage?: boolean } = {}) {
   FakeSocket.all = [];
+  const sockets: FakeSocket[] = [];
+  class TabSocket extends FakeSocket {
+    constructor(url: string) {
+      super(url);
+      sockets.push(this);
+    }
+  }
   const clock = new FakeClock();
   const rest = new FakeREST();
   const storage = opts.storage ?? new MemoryStorage();
+  const identity = opts.identity ?? new MemoryStorage();
   let uuid = 0;
   const client = new ChatClient({
-    WebSocket: FakeSocket,
+    WebSocket: TabSocket,
     fetch: rest.fetch,
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
     random: opts.random ?? (() => 0.5),
     now: clock.now,
     randomUUID: () => `uuid-${++uuid}`,
-    storage,
+    // browserStorage leaves the storage to the browser's defaults.
+    ...(opts.browserStorage ? {} : { storage, identity }),
     wsURL: 'ws://parley.test/ws',
     apiBase: 'http://parley.test',
   });
-  const sock = (): FakeSocket => FakeSocket.all[FakeSocket.all.length - 1]!;
+  const sock = (): FakeSocket => sockets[sockets.length - 1]!;
   const room = (name = 'general') => client.getState().rooms.find((r) => r.name === name)!;
   const seqs = (name = 'general') => room(name).entries.map((e) => e.seq);
 
@@ -169,9 +185,9 @@ function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
 
   /** reconnect lets the backoff run out, opens the new socket and says welcome. */
   async function reconnect(): Promise<FakeSocket> {
-    const before = FakeSocket.all.length;
+    const before = sockets.length;
     clock.advance(60_000);
-    expect(FakeSocket.all.length).toBe(before + 1);
+    expect(sockets.length).toBe(before + 1);
     const ws = sock();
     ws.open();
     ws.push({ type: 'welcome', v: 1, nick: client.getState().nick, session: 'sess-1' });
@@ -179,7 +195,29 @@ function setup(opts: { random?: () => number; storage?: MemoryStorage } = {}) {
     return ws;
   }
 
-  return { client, clock, rest, storage, sock, room, seqs, signIn, reconnect };
+  return { client, clock, rest, storage, identity, sockets, sock, room, seqs, signIn, reconnect };
+}
+
+type Tab = ReturnType<typeof setup>;
+
+/** reload is the same tab after a reload: its session storage and the shared local storage. */
+function reload(t: Tab, opts: { random?: () => number } = {}): Tab {
+  return setup({ ...opts, storage: t.storage, identity: t.identity });
+}
+
+/** newTab is another tab of the same browser: the local storage is shared, the session storage is its own. */
+function newTab(t: Tab): Tab {
+  return setup({ identity: t.identity });
+}
+
+/** identityOf returns the identity the client keeps in local storage, for every tab. */
+function identityOf(t: Tab): { nick?: string; session?: string } | null {
+  return JSON.parse(t.identity.getItem(IDENTITY_KEY) ?? 'null') as { nick?: string; session?: string } | null;
+}
+
+/** tabOf returns what the client keeps in the tab's session storage. */
+function tabOf(t: Tab): { nick?: string; session?: string; rooms?: string[]; current?: string; outbox?: { clientId: string }[] } | null {
+  return JSON.parse(t.storage.getItem('parley') ?? 'null') as { nick?: string; rooms?: string[] } | null;
 }
 
 // ---- tests ----
@@ -235,14 +273,13 @@ describe('connecting', () => {
     expect(t.client.getState().signInError?.code).toBe('unreachable');
   });
 
-  it('keeps nickname and session in session storage, so a reload says hello with them', async () => {
-    const storage = new MemoryStorage();
-    const t1 = setup({ storage });
+  it('says hello with the saved nickname and session after a reload', async () => {
+    const t1 = setup();
     t1.rest.add('general', msg(1, 'bob', 'hi'));
     await t1.signIn('ana', 1);
     t1.client.dispose();
 
-    const t2 = setup({ storage });
+    const t2 = reload(t1);
     t2.rest.add('general', msg(1, 'bob', 'hi'), msg(2, 'bob', 'still here'));
     t2.client.start();
     expect(t2.client.getState().nick).toBe('ana');
@@ -270,11 +307,6 @@ describe('connecting', () => {
 });
 
 describe('sessions', () => {
-  /** saved returns what the client keeps in session storage. */
-  function saved(storage: MemoryStorage): { nick?: string; session?: string; rooms?: string[]; outbox?: unknown[] } {
-    return JSON.parse(storage.getItem('parley') ?? '{}') as { nick?: string; session?: string };
-  }
-
   it('signs out at once when the server closes a greeted connection normally (a signout in another tab)', async () => {
     const t = setup();
     const ws = await t.signIn('ana', 0);
@@ -286,7 +318,8 @@ describe('sessions', () => {
     expect(s.rooms).toEqual([]);
     expect(s.signInError).toBeNull();
     expect(s.lastNick).toBe('ana');
-    expect(saved(t.storage)).toEqual({ nick: 'ana' });
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+    expect(tabOf(t)).toBeNull();
     t.clock.advance(120_000);
     expect(FakeSocket.all.length).toBe(1);
   });
@@ -298,7 +331,7 @@ describe('sessions', () => {
     t.client.openRoom('dev');
     await flush();
     ws.push({ type: 'joined', room: 'dev', lastSeq: 0, online: ['ana'] });
-    expect(saved(t.storage).session).toBe('sess-1');
+    expect(identityOf(t)).toEqual({ nick: 'ana', session: 'sess-1' });
     t.client.signOut();
     expect(ws.sent.at(-1)).toEqual({ type: 'signout' });
     expect(ws.framesOf('leave')).toEqual([]);
@@ -307,7 +340,8 @@ describe('sessions', () => {
     expect(s.status).toBe('signed-out');
     expect(s.nick).toBeNull();
     expect(s.rooms).toEqual([]);
-    expect(saved(t.storage)).toEqual({ nick: 'ana' });
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+    expect(tabOf(t)).toBeNull();
     // A server that predates signout answers unknown_type; it changes nothing.
     ws.push({ type: 'error', code: 'unknown_type', message: 'Unknown frame type "signout".' });
     ws.drop(1000);
@@ -366,7 +400,7 @@ describe('sessions', () => {
       { type: 'error', code: 'hello_required', message: 'Say hello first.', room: 'general' },
     );
     expect(ws2.closedWith).toBe(1000);
-    expect(saved(t.storage).session).toBeUndefined();
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
     // At once, with no backoff, on a new connection.
     expect(FakeSocket.all.length).toBe(3);
     const ws3 = t.sock();
@@ -382,7 +416,7 @@ describe('sessions', () => {
     expect(s.nick).toBe('ana');
     expect(s.signInError).toBeNull();
     expect(t.seqs()).toEqual([1]);
-    expect(saved(t.storage).session).toBe('sess-2');
+    expect(identityOf(t)).toEqual({ nick: 'ana', session: 'sess-2' });
   });
 
   it("signs out with the server's message when the new session is refused too", async () => {
@@ -401,18 +435,17 @@ describe('sessions', () => {
     expect(s.signInError).toEqual({ code: 'nickname_taken', message: 'The nickname "ana" is taken. Choose another.' });
     expect(s.rooms).toEqual([]);
     expect(ws3.closedWith).toBe(1000);
-    expect(saved(t.storage)).toEqual({ nick: 'ana' });
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
     t.clock.advance(120_000);
     expect(FakeSocket.all.length).toBe(3);
   });
 
   it('drops a session saved by an earlier page that the server no longer knows', async () => {
-    const storage = new MemoryStorage();
-    const t1 = setup({ storage });
+    const t1 = setup();
     await t1.signIn('ana', 0);
     t1.client.dispose();
 
-    const t2 = setup({ storage });
+    const t2 = reload(t1);
     t2.client.start();
     await flush();
     const ws = t2.sock();
@@ -426,7 +459,7 @@ describe('sessions', () => {
     ws2.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-2' });
     await flush();
     expect(t2.client.getState().status).toBe('online');
-    expect(saved(storage).session).toBe('sess-2');
+    expect(identityOf(t2)).toEqual({ nick: 'ana', session: 'sess-2' });
   });
 
   it('takes invalid_session for a hello without a session as any refusal', () => {
@@ -437,6 +470,312 @@ describe('sessions', () => {
     expect(t.client.getState().status).toBe('signed-out');
     expect(t.client.getState().signInError?.code).toBe('invalid_session');
     expect(FakeSocket.all.length).toBe(1);
+  });
+});
+
+describe('identity, shared by the tabs', () => {
+  it('keeps nickname and session in local storage, and the rooms, the room in view and the outbox in session storage', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    t.client.openRoom('dev');
+    await flush();
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 0, online: ['ana'] });
+    ws.drop(1006);
+    const id = t.client.send('dev', 'not sent yet');
+    expect(identityOf(t)).toEqual({ nick: 'ana', session: 'sess-1' });
+    expect(tabOf(t)).toEqual({
+      nick: 'ana',
+      rooms: ['general', 'dev'],
+      current: 'dev',
+      outbox: [{ clientId: id, room: 'dev', text: 'not sent yet', createdAt: t.clock.t }],
+    });
+  });
+
+  it('restores the rooms, the room in view and the outbox after a reload', async () => {
+    const t1 = setup();
+    const ws = await t1.signIn('ana', 0);
+    t1.client.openRoom('dev');
+    await flush();
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 0, online: ['ana'] });
+    ws.drop(1006);
+    const id = t1.client.send('dev', 'not sent yet');
+    t1.client.dispose();
+
+    const t2 = reload(t1);
+    t2.client.start();
+    const s = t2.client.getState();
+    expect(s.nick).toBe('ana');
+    expect(s.rooms.map((r) => r.name)).toEqual(['general', 'dev']);
+    expect(s.current).toBe('dev');
+    expect(t2.room('dev').outgoing.map((o) => o.clientId)).toEqual([id]);
+    await flush();
+    t2.sock().open();
+    expect(t2.sock().sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-1' },
+      { type: 'join', room: 'general', since: 0 },
+      { type: 'join', room: 'dev', since: 0 },
+    ]);
+  });
+
+  it('resumes the saved session at once in a new tab, or a reopened browser, and lands in general', async () => {
+    const a = setup();
+    await a.signIn('ana', 0);
+    a.client.openRoom('dev');
+    await flush();
+
+    const b = newTab(a);
+    b.client.start();
+    const s = b.client.getState();
+    expect(s.status).toBe('reconnecting');
+    expect(s.nick).toBe('ana');
+    expect(s.rooms.map((r) => r.name)).toEqual(['general']);
+    expect(s.current).toBe('general');
+    await flush();
+    const ws = b.sock();
+    ws.open();
+    expect(ws.sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-1' },
+      { type: 'join', room: 'general', since: 0 },
+    ]);
+    ws.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' }, { type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    expect(b.client.getState().status).toBe('online');
+    expect(b.sockets.length).toBe(1);
+    expect(identityOf(b)).toEqual({ nick: 'ana', session: 'sess-1' });
+  });
+
+  it("does not restore a tab's rooms and outbox under another nickname", async () => {
+    const t1 = setup();
+    const ws = await t1.signIn('ana', 0);
+    t1.client.openRoom('dev');
+    ws.drop(1006);
+    t1.client.send('general', 'from ana');
+    t1.client.dispose();
+    // Meanwhile, in another tab, ana signed out and bob signed in.
+    t1.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'bob', session: 'sess-b' }));
+
+    const t2 = reload(t1);
+    t2.client.start();
+    const s = t2.client.getState();
+    expect(s.nick).toBe('bob');
+    expect(s.rooms.map((r) => r.name)).toEqual(['general']);
+    expect(t2.room().outgoing).toEqual([]);
+    expect(tabOf(t2)).toEqual({ nick: 'bob', rooms: ['general'], current: 'general', outbox: [] });
+  });
+
+  it('takes over the session that the previous version kept in session storage', async () => {
+    const t = setup();
+    t.storage.setItem('parley', JSON.stringify({ nick: 'ana', session: 'sess-0', rooms: ['general', 'dev'], current: 'dev', outbox: [] }));
+    t.client.start();
+    expect(identityOf(t)).toEqual({ nick: 'ana', session: 'sess-0' });
+    expect(t.client.getState().current).toBe('dev');
+    await flush();
+    t.sock().open();
+    expect(t.sock().sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-0' });
+    expect(tabOf(t)?.session).toBeUndefined();
+  });
+
+  it('resumes with the session another tab saved for the nickname meanwhile when its own gets invalid_session', async () => {
+    const a = setup();
+    await a.signIn('ana', 0);
+    const b = newTab(a);
+    b.client.start();
+    await flush();
+    const wsB = b.sock();
+    wsB.open();
+    expect(wsB.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+
+    // sess-1 has expired, and tab a has started sess-2 before b's hello is answered.
+    a.sock().drop(1006);
+    a.clock.advance(60_000);
+    a.sock().open();
+    a.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended. Sign in again.' });
+    a.sock().open();
+    expect(a.sock().sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana' });
+    a.sock().push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-2' });
+    expect(identityOf(a)).toEqual({ nick: 'ana', session: 'sess-2' });
+
+    wsB.push(
+      { type: 'error', code: 'invalid_session', message: 'Your session has ended. Sign in again.' },
+      { type: 'error', code: 'hello_required', message: 'Say hello first.', room: 'general' },
+    );
+    const wsB2 = b.sock();
+    expect(wsB2).not.toBe(wsB);
+    wsB2.open();
+    expect(wsB2.sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-2' },
+      { type: 'join', room: 'general', since: 0 },
+    ]);
+    wsB2.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-2' }, { type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    expect(b.client.getState().status).toBe('online');
+    expect(identityOf(b)).toEqual({ nick: 'ana', session: 'sess-2' });
+  });
+
+  it('starts a new session with the nickname alone when the session another tab saved is refused too', async () => {
+    const t = setup();
+    await t.signIn('ana', 0);
+    t.sock().drop(1006);
+    // Another tab saved sess-2; it has ended as well by the time it is tried.
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'ana', session: 'sess-2' }));
+    t.clock.advance(60_000);
+    t.sock().open();
+    t.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended.' });
+    t.sock().open();
+    expect(t.sock().sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-2' });
+    t.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended.' });
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+    t.sock().open();
+    expect(t.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'ana' }]);
+    t.sock().push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-3' });
+    expect(identityOf(t)).toEqual({ nick: 'ana', session: 'sess-3' });
+    expect(t.sockets.length).toBe(4);
+  });
+
+  it("does not take another nickname's session on invalid_session, nor forget it", async () => {
+    const t = setup();
+    await t.signIn('ana', 0);
+    t.sock().drop(1006);
+    // Another tab signed in as bob meanwhile.
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'bob', session: 'sess-b' }));
+    t.clock.advance(60_000);
+    t.sock().open();
+    t.sock().push({ type: 'error', code: 'invalid_session', message: 'Your session has ended.' });
+    t.sock().open();
+    expect(t.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'ana' }]);
+    expect(identityOf(t)).toEqual({ nick: 'bob', session: 'sess-b' });
+  });
+
+  it('signs every tab out when one signs out, and keeps only the nickname to suggest', async () => {
+    const a = setup();
+    const wsA = await a.signIn('ana', 0);
+    const b = newTab(a);
+    b.client.start();
+    await flush();
+    const wsB = b.sock();
+    wsB.open();
+    wsB.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' }, { type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+
+    a.client.signOut();
+    expect(wsA.sent.at(-1)).toEqual({ type: 'signout' });
+    expect(identityOf(a)).toEqual({ nick: 'ana' });
+    expect(tabOf(a)).toBeNull();
+    // The server closes the session's other connections normally.
+    wsB.drop(1000);
+    expect(b.client.getState().status).toBe('signed-out');
+    expect(b.client.getState().lastNick).toBe('ana');
+    expect(identityOf(b)).toEqual({ nick: 'ana' });
+    expect(tabOf(b)).toBeNull();
+
+    const c = newTab(a);
+    c.client.start();
+    expect(c.client.getState().status).toBe('signed-out');
+    expect(c.client.getState().lastNick).toBe('ana');
+    expect(c.sockets).toEqual([]);
+  });
+
+  it('leaves alone the session another tab saved for another nickname, when resuming its own and when it ends', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    // The latest sign-in, in another tab, is the one a new tab takes up.
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'bob', session: 'sess-b' }));
+    ws.drop(1006);
+    const ws2 = await t.reconnect();
+    expect(ws2.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+    expect(t.client.getState().status).toBe('online');
+    expect(identityOf(t)).toEqual({ nick: 'bob', session: 'sess-b' });
+    t.client.signOut();
+    expect(identityOf(t)).toEqual({ nick: 'bob', session: 'sess-b' });
+    expect(t.client.getState().status).toBe('signed-out');
+  });
+
+  it('signs in with the saved session when another tab holds the nickname (not taken, but the same person)', async () => {
+    const b = setup(); // on the sign-in screen before a signs in
+    b.client.start();
+    const a = setup({ identity: b.identity });
+    await a.signIn('ana', 0);
+
+    b.client.signIn('Ana');
+    b.sock().open();
+    expect(b.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'Ana', session: 'sess-1' }]);
+    b.sock().push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' });
+    const s = b.client.getState();
+    expect(s.status).toBe('online');
+    expect(s.nick).toBe('ana');
+    expect(identityOf(b)).toEqual({ nick: 'ana', session: 'sess-1' });
+
+    // Another nickname still starts a new session.
+    b.client.signOut();
+    b.client.signIn('bob');
+    b.sock().open();
+    expect(b.sock().sent).toEqual([{ type: 'hello', v: 1, nick: 'bob' }]);
+  });
+
+  it('follows, on the sign-in screen, another tab that signs in (the storage event)', async () => {
+    const b = setup();
+    b.client.start();
+    b.client.identityChanged(); // nothing saved: nothing to follow
+    expect(b.sockets).toEqual([]);
+    const a = setup({ identity: b.identity });
+    await a.signIn('ana', 0);
+
+    b.client.identityChanged();
+    expect(b.client.getState().status).toBe('reconnecting');
+    expect(b.client.getState().nick).toBe('ana');
+    await flush();
+    b.sock().open();
+    expect(b.sock().sent).toEqual([
+      { type: 'hello', v: 1, nick: 'ana', session: 'sess-1' },
+      { type: 'join', room: 'general', since: 0 },
+    ]);
+    // A tab that is in carries on.
+    a.client.identityChanged();
+    b.client.identityChanged();
+    expect(a.sockets.length).toBe(1);
+    expect(b.sockets.length).toBe(1);
+  });
+
+  it('keeps the identity in session storage when local storage is disabled', async () => {
+    const tab = new MemoryStorage();
+    Object.defineProperty(globalThis, 'localStorage', {
+      configurable: true,
+      get() {
+        throw new Error('SecurityError: access to localStorage is denied');
+      },
+    });
+    Object.defineProperty(globalThis, 'sessionStorage', { configurable: true, value: tab });
+    try {
+      const t = setup({ browserStorage: true });
+      t.client.start();
+      await t.signIn('ana', 0);
+      expect(JSON.parse(tab.getItem(IDENTITY_KEY)!)).toEqual({ nick: 'ana', session: 'sess-1' });
+      expect(JSON.parse(tab.getItem('parley')!)).toMatchObject({ nick: 'ana', rooms: ['general'] });
+    } finally {
+      Reflect.deleteProperty(globalThis, 'localStorage');
+      Reflect.deleteProperty(globalThis, 'sessionStorage');
+    }
+  });
+
+  it('works for the life of the page when storage refuses every call', async () => {
+    const refusing: StorageLike = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+      removeItem: () => {
+        throw new Error('SecurityError');
+      },
+    };
+    const t = setup({ storage: refusing, identity: refusing });
+    t.client.start();
+    expect(t.client.getState().status).toBe('signed-out');
+    const ws = await t.signIn('ana', 0);
+    expect(t.client.getState().status).toBe('online');
+    ws.drop(1006);
+    const ws2 = await t.reconnect();
+    expect(ws2.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+    t.client.signOut();
+    expect(t.client.getState().status).toBe('signed-out');
   });
 });
 
@@ -640,14 +979,13 @@ describe('sending', () => {
   });
 
   it('keeps the outbox across a reload of the page', async () => {
-    const storage = new MemoryStorage();
-    const t1 = setup({ storage });
+    const t1 = setup();
     const ws = await t1.signIn('ana', 0);
     ws.drop(1006);
     const id = t1.client.send('general', 'survives a reload');
     t1.client.dispose();
 
-    const t2 = setup({ storage });
+    const t2 = reload(t1);
     t2.client.start();
     expect(t2.room().outgoing.map((o) => o.clientId)).toEqual([id]);
     await flush();
@@ -817,14 +1155,13 @@ describe('edge cases', () => {
   });
 
   it('does not show a restored outbox message twice when history already has it', async () => {
-    const storage = new MemoryStorage();
-    const t1 = setup({ storage });
+    const t1 = setup();
     const ws = await t1.signIn('ana', 0);
     const id = t1.client.send('general', 'stored, but the ack was lost');
     ws.drop(1006);
     t1.client.dispose();
 
-    const t2 = setup({ storage });
+    const t2 = reload(t1);
     t2.rest.add('general', msg(1, 'ana', 'stored, but the ack was lost', 'general', id));
     t2.client.start();
     await flush();

@@ -4,8 +4,10 @@
 // each room's log in a RoomLog (roomlog.ts), and adds what needs a socket,
 // timers or storage: hello and resuming with the session, reconnecting with
 // backoff, the outbox of messages not yet acknowledged, filling gaps,
-// presence, typing, unread counts, and the session kept in sessionStorage
-// across a reload of the tab.
+// presence, typing, unread counts, and what is kept in the browser: the
+// identity (nickname and session) in localStorage, shared by every tab and
+// kept across a browser restart, and each tab's open rooms and outbox in its
+// sessionStorage, kept across a reload.
 //
 // This module and rest.ts are the only ones that reach the network.
 // Components never touch the WebSocket: they read ChatClient.getState() (an
@@ -55,7 +57,7 @@ export type WebSocketCtor = new (url: string) => WebSocketLike;
 
 export type TimerId = unknown;
 
-/** StorageLike is the part of sessionStorage the client uses. */
+/** StorageLike is the part of Web Storage (localStorage, sessionStorage) the client uses. */
 export interface StorageLike {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
@@ -72,7 +74,17 @@ export interface Deps {
   /** now returns milliseconds since the epoch, like Date.now. */
   now: () => number;
   randomUUID: () => string;
+  /**
+   * storage keeps this tab's own state across a reload: its open rooms, the
+   * one in view, the outbox. In the browser, sessionStorage.
+   */
   storage: StorageLike | null;
+  /**
+   * identity keeps who this person is, the nickname and the session, for
+   * every tab of the origin and across a browser restart. In the browser,
+   * localStorage.
+   */
+  identity: StorageLike | null;
   /** wsURL is the WebSocket endpoint, e.g. ws://localhost:8080/ws. */
   wsURL: string;
   /** apiBase prefixes REST paths; "" means the page's origin. */
@@ -82,12 +94,10 @@ export interface Deps {
 function browserDeps(): Deps {
   const loc = globalThis.location;
   const wsURL = loc ? `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws` : 'ws://localhost:8080/ws';
-  let storage: StorageLike | null = null;
-  try {
-    storage = globalThis.sessionStorage ?? null;
-  } catch {
-    // Storage can be disabled; the nickname then lasts only as long as the page.
-  }
+  // Without localStorage the identity lasts as long as the tab; without
+  // sessionStorage too, as long as the page.
+  const storage = webStorage(() => globalThis.sessionStorage);
+  const identity = webStorage(() => globalThis.localStorage) ?? storage;
   return {
     WebSocket: globalThis.WebSocket as unknown as WebSocketCtor,
     fetch: (input, init) => globalThis.fetch(input, init),
@@ -97,9 +107,19 @@ function browserDeps(): Deps {
     now: Date.now,
     randomUUID: () => globalThis.crypto.randomUUID(),
     storage,
+    identity,
     wsURL,
     apiBase: '',
   };
+}
+
+/** webStorage returns the storage get returns, or null where storage is disabled (reading it then throws). */
+function webStorage(get: () => StorageLike | undefined): StorageLike | null {
+  try {
+    return get() ?? null;
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -119,7 +139,10 @@ const PING_AFTER = 20000;
 /** The connection is given up as dead after this long without a word. */
 const DEAD_AFTER = 45000;
 const HEARTBEAT_TICK = 5000;
-const STORAGE_KEY = 'parley';
+/** TAB_KEY names this tab's state in sessionStorage. */
+const TAB_KEY = 'parley';
+/** IDENTITY_KEY names the identity in localStorage; the page listens for changes to it. */
+export const IDENTITY_KEY = 'parley.identity';
 export const DEFAULT_ROOM = 'general';
 
 /**
@@ -242,12 +265,38 @@ interface RoomModel {
   view: RoomState | null;
 }
 
-interface Saved {
+/** Identity is what every tab shares: who this person is. */
+interface Identity {
+  /** The session's nickname, or when signed out the last one tried, to suggest. */
   nick?: string;
+  /** The session's token; none when signed out. */
+  session?: string;
+}
+
+/** TabState is what one tab keeps across a reload. */
+interface TabState {
+  /** Whose rooms and outbox these are: they are restored only for this nickname. */
+  nick?: string;
+  /** The session, kept here by versions before the identity moved to localStorage. */
   session?: string;
   rooms?: string[];
   current?: string;
   outbox?: { clientId: string; room: string; text: string; createdAt: number }[];
+}
+
+/** sameNick reports whether a and b are one nickname (the server ignores case). */
+function sameNick(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** readJSON returns the object stored under key, or null when there is none or it is unreadable. */
+function readJSON(s: StorageLike | null, key: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(s?.getItem(key) ?? 'null');
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -308,7 +357,7 @@ export class ChatClient {
   private changed(room?: RoomModel): void {
     if (room) room.view = null;
     this.snapshot = null;
-    this.save();
+    this.saveTab();
     for (const l of [...this.listeners]) l();
   }
 
@@ -368,79 +417,137 @@ export class ChatClient {
     };
   }
 
-  // ---- persistence (session storage: survives a reload of this tab) ----
+  // ---- persistence ----
+  //
+  // The identity is written only when it changes (a welcome with a new
+  // session, the end of a session), never by a tab merely carrying on, so
+  // tabs do not overwrite each other's news. The tab's state is written after
+  // every change.
 
-  private save(): void {
+  private saveTab(): void {
     const s = this.d.storage;
     if (!s) return;
-    let saved: Saved;
-    if (this.nick && this.session) {
-      saved = {
+    try {
+      if (!this.nick) {
+        s.removeItem(TAB_KEY);
+        return;
+      }
+      const tab: TabState = {
         nick: this.nick,
-        session: this.session,
         rooms: this.order.slice(),
         current: this.current ?? undefined,
         outbox: this.outbox
           .filter((o) => o.status !== 'sent')
           .map((o) => ({ clientId: o.clientId, room: o.room, text: o.text, createdAt: o.createdAt })),
       };
-    } else if (this.lastNick) {
-      saved = { nick: this.lastNick };
-    } else {
-      s.removeItem(STORAGE_KEY);
-      return;
-    }
-    try {
-      s.setItem(STORAGE_KEY, JSON.stringify(saved));
+      s.setItem(TAB_KEY, JSON.stringify(tab));
     } catch {
-      // Quota or privacy settings: the session just won't survive a reload.
+      // Quota or privacy settings: the tab's rooms just won't survive a reload.
     }
   }
 
-  private load(): Saved {
+  private loadTab(): TabState {
+    return (readJSON(this.d.storage, TAB_KEY) as TabState | null) ?? {};
+  }
+
+  /** loadIdentity returns the identity every tab shares, or null when none was ever saved. */
+  private loadIdentity(): Identity | null {
+    const v = readJSON(this.d.identity, IDENTITY_KEY);
+    if (!v) return null;
+    return {
+      nick: typeof v.nick === 'string' && v.nick ? v.nick : undefined,
+      session: typeof v.session === 'string' && v.session ? v.session : undefined,
+    };
+  }
+
+  private saveIdentity(id: Identity): void {
     try {
-      const raw = this.d.storage?.getItem(STORAGE_KEY);
-      return raw ? (JSON.parse(raw) as Saved) : {};
+      this.d.identity?.setItem(IDENTITY_KEY, JSON.stringify(id));
     } catch {
-      return {};
+      // The session then lasts as long as this page, as without storage.
     }
+  }
+
+  /**
+   * releaseIdentity forgets the session ended, keeping the nickname to
+   * suggest at sign-in. A session that another tab has saved since is not
+   * this tab's to forget.
+   */
+  private releaseIdentity(ended: string | null): void {
+    const id = this.loadIdentity();
+    if (id?.session && id.session !== ended) return;
+    const nick = this.lastNick || id?.nick;
+    if (nick) this.saveIdentity({ nick });
   }
 
   // ---- public actions ----
 
   /**
-   * start restores a session saved by an earlier page in this tab and, if
-   * there is one, reconnects with it at once.
+   * start takes up the session saved by any page of this origin and, if
+   * there is one, reconnects with it at once: with the rooms and outbox this
+   * tab had before a reload, or in general in a new tab.
    */
   start(): void {
-    const saved = this.load();
-    this.lastNick = saved.nick ?? '';
-    if (saved.nick && saved.session) {
-      this.nick = saved.nick;
-      this.wantNick = saved.nick;
-      this.session = saved.session;
-      this.welcomed = true; // this tab was in: keep trying rather than asking again
-      for (const name of saved.rooms ?? []) this.addRoom(name);
-      this.addRoom(DEFAULT_ROOM);
-      this.current = saved.current && this.rooms.has(saved.current) ? saved.current : DEFAULT_ROOM;
-      for (const o of saved.outbox ?? []) {
-        if (!this.rooms.has(o.room)) continue;
-        this.outbox.push({ ...o, status: 'sending', error: null, seq: null, at: null, sentOn: 0, refused: false, ackTimer: null });
-      }
-      this.status = 'reconnecting';
-      for (const r of this.rooms.values()) void this.loadInitial(r);
-      this.connect();
+    const tab = this.loadTab();
+    let id = this.loadIdentity();
+    if (id === null && tab.nick) {
+      // The first page of this version in a tab where an earlier one kept
+      // the session in sessionStorage. Lost, it would leave the nickname
+      // taken, by this very person, for 30 days.
+      id = { nick: tab.nick, session: tab.session };
+      this.saveIdentity(id);
     }
+    this.lastNick = id?.nick ?? '';
+    if (id?.nick && id.session) this.resume(id.nick, id.session, tab.nick === id.nick ? tab : {});
     this.changedAll();
   }
 
-  /** signIn says hello with nick on a new connection. */
+  /**
+   * identityChanged takes up, in a signed-out tab, the session that another
+   * tab has just saved: the page calls it on the storage event. A tab that is
+   * in, or signing in, carries on; the server tells it when its session ends.
+   */
+  identityChanged(): void {
+    if (this.status !== 'signed-out' || this.disposed) return;
+    const id = this.loadIdentity();
+    if (!id?.nick || !id.session) return;
+    this.lastNick = id.nick;
+    this.signInError = null;
+    this.resume(id.nick, id.session, {});
+    this.changedAll();
+  }
+
+  /** resume reconnects with a saved session, restoring the rooms and outbox of tab. */
+  private resume(nick: string, session: string, tab: TabState): void {
+    this.nick = nick;
+    this.wantNick = nick;
+    this.session = session;
+    this.welcomed = true; // this person was in: keep trying rather than asking again
+    for (const name of tab.rooms ?? []) this.addRoom(name);
+    this.addRoom(DEFAULT_ROOM);
+    this.current = tab.current && this.rooms.has(tab.current) ? tab.current : DEFAULT_ROOM;
+    for (const o of tab.outbox ?? []) {
+      if (!this.rooms.has(o.room)) continue;
+      this.outbox.push({ ...o, status: 'sending', error: null, seq: null, at: null, sentOn: 0, refused: false, ackTimer: null });
+    }
+    this.status = 'reconnecting';
+    this.attempt = 0;
+    for (const r of this.rooms.values()) void this.loadInitial(r);
+    this.connect();
+  }
+
+  /**
+   * signIn says hello with nick on a new connection, with the saved session
+   * when another tab of this person holds that nickname already (the
+   * nickname alone would be refused as taken).
+   */
   signIn(nick: string): void {
     this.closeSocket();
     this.wantNick = nick;
     this.lastNick = nick;
     this.nick = null;
-    this.session = null;
+    const id = this.loadIdentity();
+    this.session = id?.nick && id.session && sameNick(id.nick, nick) ? id.session : null;
     this.welcomed = false;
     this.signInError = null;
     this.status = 'signing-in';
@@ -465,8 +572,12 @@ export class ChatClient {
     this.changedAll();
   }
 
-  /** endSession closes the connection, if any, and forgets the session and its rooms. */
+  /**
+   * endSession closes the connection, if any, and forgets the session, in
+   * every tab, and this tab's rooms.
+   */
   private endSession(): void {
+    const ended = this.session;
     this.closeSocket();
     this.forgetRooms();
     this.nick = null;
@@ -474,6 +585,7 @@ export class ChatClient {
     this.welcomed = false;
     this.status = 'signed-out';
     this.announcement = null;
+    this.releaseIdentity(ended);
   }
 
   /** openRoom joins (creating if need be) the room called name and shows it. */
@@ -937,6 +1049,9 @@ export class ChatClient {
     this.nick = ev.nick;
     this.wantNick = ev.nick;
     this.lastNick = ev.nick;
+    // A new session is this person's in every tab from now on. One that
+    // was resumed is saved already.
+    if (ev.session !== this.session) this.saveIdentity({ nick: ev.nick, session: ev.session });
     this.session = ev.session;
     this.signInError = null;
     if (ev.limits) this.limits = { ...DEFAULT_LIMITS, ...ev.limits };
@@ -1020,11 +1135,21 @@ export class ChatClient {
   private onError(ev: ErrorEvent): void {
     if (!this.greeted) {
       if (ev.code === ErrorCode.InvalidSession && this.session !== null) {
-        // The session is gone (expired, ended, or another nickname's): try
-        // once more with the nickname alone, for a new session, keeping the
-        // rooms and the outbox. On a new connection, so that the answers to
-        // this hello's joins are not taken for answers to the next hello.
-        this.session = null;
+        // The session is gone (expired, ended, or another nickname's). If
+        // another tab has saved a new one for this nickname meanwhile, it is
+        // this person's: resume with it. Otherwise forget the session and
+        // try once more with the nickname alone, for a new one. Either way
+        // keep the rooms and the outbox, and use a new connection, so that
+        // the answers to this hello's joins are not taken for answers to
+        // the next hello.
+        const id = this.loadIdentity();
+        if (id?.nick && id.session && id.session !== this.session && sameNick(id.nick, this.wantNick)) {
+          this.wantNick = id.nick;
+          this.session = id.session;
+        } else {
+          this.releaseIdentity(this.session);
+          this.session = null;
+        }
         this.closeSocket();
         this.connect();
         return;

@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ChatClient } from './connection';
+import { ChatClient, IDENTITY_KEY } from './connection';
 import { App } from './App';
 import { ChatContext } from './useChat';
 import './styles.css';
@@ -9,6 +9,12 @@ const client = new ChatClient();
 client.start();
 // Back online: try at once rather than waiting out the backoff.
 window.addEventListener('online', () => client.reconnectNow());
+// Another tab signed in: a tab on the sign-in screen follows it. (The
+// event fires in every tab of the origin but the one that wrote; a key of
+// null means the storage was cleared.)
+window.addEventListener('storage', (e) => {
+  if (e.key === IDENTITY_KEY || e.key === null) client.identityChanged();
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
