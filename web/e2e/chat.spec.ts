@@ -273,8 +273,6 @@ test('a taken nickname shows the server error', async ({ browser, page }) => {
 });
 
 test('signing out returns to the sign-in screen, and a reload does not sign back in', async ({ page }) => {
-  // The server in the tree may not know the signout frame (it answers
-  // unknown_type): signing out works the same either way.
   await signIn(page, 'erin');
   await send(page, 'leaving soon');
   await expect(page.locator('.log li.msg', { hasText: 'leaving soon' })).toHaveAttribute('data-status', 'sent');
