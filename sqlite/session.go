@@ -14,18 +14,22 @@ import (
 // through the writer goroutine: a session is created for every guest's
 // first hello, so those writes share the commits of the chat traffic.
 
-// sweepBatch is how many expired sessions each new session sweeps away at
-// most: more than are made, so the table holds about the sessions that
-// last, and few enough that a sweep costs a new session nothing to speak of.
+// sweepBatch is how many expired sessions a transaction that creates
+// sessions sweeps away, at most: a commit holds at most one sweep, so the
+// table holds about the sessions that last, and a storm of new sessions
+// pays for one sweep a commit, not one each.
 const sweepBatch = 16
 
 const (
-	// deleteExpired ends expired sessions: the one that holds the nickname
-	// asked for, to make room for the new one, and up to sweepBatch others.
-	deleteExpired = `
+	sweepExpired = `
 		DELETE FROM sessions
-		WHERE expires_at <= ?1 AND (nick_key = ?2 OR token_hash IN (
-			SELECT token_hash FROM sessions WHERE expires_at <= ?1 LIMIT ?3))`
+		WHERE token_hash IN (
+			SELECT token_hash FROM sessions WHERE expires_at <= ? LIMIT ?)`
+	// deleteExpiredNick ends an expired session that holds the nickname
+	// asked for, to make room for the new one.
+	deleteExpiredNick = `
+		DELETE FROM sessions
+		WHERE nick_key = ? AND expires_at <= ?`
 	insertSession = `
 		INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)
@@ -47,27 +51,52 @@ func (db *DB) CreateSession(ctx context.Context, nick string, ttl time.Duration)
 		return "", err
 	}
 	token := parley.NewToken()
-	key := parley.NickKey(nick)
 	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
-		now := b.at.UnixMilli()
-		if _, err := b.exec(ctx, deleteExpired, now, key, sweepBatch); err != nil {
-			return fmt.Errorf("end expired sessions: %w", err)
-		}
-		res, err := b.exec(ctx, insertSession, parley.HashToken(token), nick, key, now, b.at.Add(ttl).UnixMilli())
-		if err != nil {
-			return fmt.Errorf("create session of %q: %w", nick, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("create session of %q: %w", nick, err)
-		} else if n == 0 {
-			return parley.ErrNicknameTaken(nick)
-		}
-		return nil
+		return b.createSession(ctx, token, nick, ttl)
 	})
 	if err != nil {
 		return "", err
 	}
 	return token, nil
+}
+
+// createSession stores a session of nick, unless one that has not expired
+// holds the nickname. Most nicknames are free, so it inserts first and
+// looks for an expired holder only when the insert finds one.
+func (b *batch) createSession(ctx context.Context, token, nick string, ttl time.Duration) error {
+	now := b.at.UnixMilli()
+	if !b.swept {
+		b.swept = true
+		if _, err := b.exec(ctx, sweepExpired, now, sweepBatch); err != nil {
+			return fmt.Errorf("sweep expired sessions: %w", err)
+		}
+	}
+	key := parley.NickKey(nick)
+	insert := func() (bool, error) {
+		res, err := b.exec(ctx, insertSession, parley.HashToken(token), nick, key, now, b.at.Add(ttl).UnixMilli())
+		if err != nil {
+			return false, fmt.Errorf("create session of %q: %w", nick, err)
+		}
+		n, err := res.RowsAffected()
+		return n > 0, err
+	}
+	stored, err := insert()
+	if err != nil || stored {
+		return err
+	}
+	res, err := b.exec(ctx, deleteExpiredNick, key, now)
+	if err != nil {
+		return fmt.Errorf("end expired session of %q: %w", nick, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("end expired session of %q: %w", nick, err)
+	} else if n == 0 {
+		return parley.ErrNicknameTaken(nick)
+	}
+	if stored, err = insert(); err == nil && !stored {
+		err = parley.ErrNicknameTaken(nick)
+	}
+	return err
 }
 
 const selectSession = `

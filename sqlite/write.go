@@ -21,7 +21,7 @@ import (
 // writeQueries are the statements of the writer, which Open prepares.
 var writeQueries = []string{
 	selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq,
-	deleteExpired, insertSession, updateSession, deleteSession,
+	sweepExpired, deleteExpiredNick, insertSession, updateSession, deleteSession,
 }
 
 // An op is one write waiting for the writer goroutine.
@@ -202,6 +202,8 @@ type batch struct {
 	// known is the DB's memory of committed room states, which the batch
 	// reads but never changes.
 	known *roomCache
+	// swept is set once the batch has swept expired sessions.
+	swept bool
 }
 
 // stmt returns query prepared for b's transaction. Open prepares the
