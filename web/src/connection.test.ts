@@ -672,6 +672,32 @@ describe('identity, shared by the tabs', () => {
     expect(c.sockets).toEqual([]);
   });
 
+  it('stays signed out when another tab signed out while this one was away', async () => {
+    const a = setup();
+    const wsA = await a.signIn('ana', 0);
+    const b = newTab(a);
+    b.client.start();
+    await flush();
+    const wsB = b.sock();
+    wsB.open();
+    wsB.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' }, { type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    wsB.drop(1006); // b is offline when a signs out
+    a.client.signOut();
+    expect(wsA.sent.at(-1)).toEqual({ type: 'signout' });
+
+    b.clock.advance(60_000);
+    expect(b.sockets.length).toBe(2);
+    const wsB2 = b.sock();
+    wsB2.open();
+    expect(wsB2.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana', session: 'sess-1' });
+    wsB2.push({ type: 'error', code: 'invalid_session', message: 'The session is unknown, has expired or has ended. Sign in again.' });
+    expect(b.client.getState().status).toBe('signed-out');
+    expect(b.client.getState().lastNick).toBe('ana');
+    expect(identityOf(b)).toEqual({ nick: 'ana' });
+    b.clock.advance(120_000);
+    expect(b.sockets.length).toBe(2);
+  });
+
   it('leaves alone the session another tab saved for another nickname, when resuming its own and when it ends', async () => {
     const t = setup();
     const ws = await t.signIn('ana', 0);

@@ -1146,6 +1146,12 @@ export class ChatClient {
         if (id?.nick && id.session && id.session !== this.session && sameNick(id.nick, this.wantNick)) {
           this.wantNick = id.nick;
           this.session = id.session;
+        } else if (id?.nick && !id.session && sameNick(id.nick, this.wantNick)) {
+          // Another tab signed this person out while this one was away
+          // (it kept only the nickname to suggest): stay signed out rather
+          // than sign back in with a new session.
+          this.endSession();
+          return;
         } else {
           this.releaseIdentity(this.session);
           this.session = null;
