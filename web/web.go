@@ -60,8 +60,9 @@ func newFile(name string, data []byte) *file {
 // handler serves the files of a built UI from memory. It holds no mutable
 // state, so it is safe for concurrent use.
 type handler struct {
-	files map[string]*file // by slash-separated path without a leading slash
-	index *file            // index.html, or the notice when the UI is not built
+	files  map[string]*file // by slash-separated path without a leading slash
+	index  *file            // index.html, or the notice when the UI is not built
+	notice *file            // the notice, when the UI is not built
 }
 
 // newHandler reads every file of fsys, the root of a UI build.
@@ -86,7 +87,8 @@ func newHandler(fsys fs.FS) (*handler, error) {
 	}
 	h.index = h.files["index.html"]
 	if h.index == nil {
-		h.index = newFile("index.html", []byte(notBuiltPage))
+		h.notice = newFile("index.html", []byte(notBuiltPage))
+		h.index = h.notice
 	}
 	return h, nil
 }
@@ -121,10 +123,42 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 	}
 	w.Header().Set("ETag", f.etag)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	setSecurityHeaders(w.Header(), f == h.notice)
 	// ServeContent answers If-None-Match with 304 thanks to the ETag, sets
 	// Content-Type from the name's extension, and handles HEAD and ranges.
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.data))
+}
+
+// contentSecurityPolicy lets a page of the UI load scripts, styles, images
+// and fonts from this server only, and talk to this server only (the REST
+// API and the WebSocket: 'self' covers ws: and wss: to the same host). No
+// inline script, no plugins, and no page of another site may frame it.
+// Styles the client sets through the DOM, as React does, are not inline
+// styles to CSP.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// noticePolicy is the policy of the page shown when the UI is not built:
+// no script at all, and its one inline style block, by hash.
+var noticePolicy = func() string {
+	_, style, _ := strings.Cut(notBuiltPage, "<style>")
+	style, _, _ = strings.Cut(style, "</style>")
+	sum := sha256.Sum256([]byte(style))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}()
+
+// setSecurityHeaders sets the headers that keep the UI's pages from being
+// framed, sniffed, or leaking their addresses to other sites.
+func setSecurityHeaders(h http.Header, notice bool) {
+	if notice {
+		h.Set("Content-Security-Policy", noticePolicy)
+	} else {
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
 }
 
 // notBuiltPage is what / shows when the binary was built without the UI.

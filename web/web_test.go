@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -140,5 +142,53 @@ func TestHandler(t *testing.T) {
 	}
 	if !strings.Contains(strings.ToLower(body), "<html") {
 		t.Errorf("GET /: body is not an HTML page:\n%s", body)
+	}
+}
+
+// TestSecurityHeaders: every page of the UI forbids inline script, framing
+// by other sites and content sniffing, and keeps its address from other
+// sites; the notice of an unbuilt UI allows its own style block only.
+func TestSecurityHeaders(t *testing.T) {
+	built := mustNewHandler(t, fstest.MapFS{
+		"index.html":           {Data: []byte(`<!doctype html><script src="/assets/a.js"></script>`)},
+		"assets/a.js":          {Data: []byte(`1`)},
+		"assets/missing-by-me": {Data: []byte(`x`)},
+	})
+	notBuilt := mustNewHandler(t, fstest.MapFS{".gitkeep": {}})
+	for _, tt := range []struct {
+		name   string
+		h      *handler
+		target string
+		csp    []string // parts the policy must hold
+	}{
+		{"index", built, "/", []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "connect-src 'self'"}},
+		{"asset", built, "/assets/a.js", []string{"script-src 'self'"}},
+		{"client route", built, "/rooms/general", []string{"default-src 'self'"}},
+		{"notice", notBuilt, "/", []string{"default-src 'none'", "style-src 'sha256-", "frame-ancestors 'none'"}},
+	} {
+		res, _ := get(t, tt.h, "GET", tt.target, nil)
+		csp := res.Header.Get("Content-Security-Policy")
+		for _, part := range tt.csp {
+			if !strings.Contains(csp, part) {
+				t.Errorf("%s: GET %s: Content-Security-Policy %q lacks %q", tt.name, tt.target, csp, part)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: GET %s: Content-Security-Policy %q allows inline code", tt.name, tt.target, csp)
+		}
+		for header, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"} {
+			if got := res.Header.Get(header); got != want {
+				t.Errorf("%s: GET %s: %s = %q, want %q", tt.name, tt.target, header, got, want)
+			}
+		}
+	}
+	// The notice's hash is of its style block as served.
+	_, body := get(t, notBuilt, "GET", "/", nil)
+	_, style, _ := strings.Cut(body, "<style>")
+	style, _, _ = strings.Cut(style, "</style>")
+	sum := sha256.Sum256([]byte(style))
+	res, _ := get(t, notBuilt, "GET", "/", nil)
+	if want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(res.Header.Get("Content-Security-Policy"), want) {
+		t.Errorf("notice's policy %q does not allow its style block (%s)", res.Header.Get("Content-Security-Policy"), want)
 	}
 }

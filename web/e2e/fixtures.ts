@@ -20,6 +20,16 @@ export const test = base.extend<{ server: Server }>({
   baseURL: async ({ server }, use) => {
     await use(server.url);
   },
+  // Every test's page runs under the server's Content-Security-Policy; a
+  // violation (the browser reports it as a console error) fails the test.
+  page: async ({ page }, use) => {
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await use(page);
+    expect(violations, 'Content-Security-Policy violations').toEqual([]);
+  },
 });
 
 export { expect };
