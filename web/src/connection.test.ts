@@ -955,6 +955,45 @@ describe('resuming', () => {
   });
 });
 
+describe('after the server goes away', () => {
+  it('retries about every second, not doubling, for 30 s after a 1001, then backs off again', async () => {
+    const t = setup({ random: () => 0.999 }); // the longest waits
+    const ws = await t.signIn();
+    ws.drop(1001); // the server restarts
+    const closedAt = t.clock.t;
+    const waits: number[] = [];
+    while (t.clock.t - closedAt < 40_000) {
+      const n = FakeSocket.all.length;
+      const start = t.clock.t;
+      while (FakeSocket.all.length === n) t.clock.advance(10);
+      waits.push(t.clock.t - start);
+      t.sock().drop(1006); // still down
+    }
+    const early = waits.slice(0, 20);
+    expect(Math.max(...early)).toBeLessThanOrEqual(1500);
+    expect(Math.max(...waits)).toBeGreaterThan(1500); // after the window, the backoff grows again
+    // Back up: the next attempt is welcomed, and the short waits end with it.
+    const ws2 = await t.reconnect();
+    ws2.drop(1006);
+    const n = FakeSocket.all.length;
+    t.clock.advance(749);
+    expect(FakeSocket.all.length).toBe(n); // 500 ms ± 50%: not yet, with random 0.999
+    t.clock.advance(1);
+    expect(FakeSocket.all.length).toBe(n + 1);
+  });
+
+  it('shows no one online while disconnected, until the server says again', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0, ['ana', 'bob']);
+    expect(t.room().online).toEqual(['ana', 'bob']);
+    ws.drop(1001);
+    expect(t.room().online).toEqual([]);
+    const ws2 = await t.reconnect();
+    ws2.push({ type: 'joined', room: 'general', lastSeq: 0, online: ['ana', 'carol'] });
+    expect(t.room().online).toEqual(['ana', 'carol']);
+  });
+});
+
 describe('sending', () => {
   it('goes sending → sent on ack → into the log when the message event comes', async () => {
     const t = setup();

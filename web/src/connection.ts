@@ -134,6 +134,14 @@ const GAP_RETRY = 1000;
 const BACKOFF_BASE = 500;
 const BACKOFF_MAX = 30000;
 const RATE_LIMIT_PAUSE = 5000;
+/**
+ * After the server says it is going away (1001: a restart or a deploy), it,
+ * or another replica, is usually back within seconds: for this long the
+ * waits between attempts stay short (at most RESTART_BACKOFF_MAX, ±50%)
+ * rather than doubling, so a tab is back about a second after the server.
+ */
+const RESTART_WINDOW = 30_000;
+const RESTART_BACKOFF_MAX = 1000;
 /** A ping goes out after this long without hearing from the server. */
 const PING_AFTER = 20000;
 /** The connection is given up as dead after this long without a word. */
@@ -330,6 +338,8 @@ export class ChatClient {
   /** Whether a welcome was ever received with the current nickname. */
   private welcomed = false;
   private attempt = 0;
+  /** When the server last closed with 1001 (going away), until a welcome. */
+  private goneAwayAt: number | null = null;
   private retryTimer: TimerId | null = null;
   private retryAt: number | null = null;
   private heartbeat: TimerId | null = null;
@@ -912,6 +922,11 @@ export class ChatClient {
       if (r.joined || r.joinSent) r.view = null;
       r.joined = false;
       r.joinSent = false;
+      // Who is online is unknown until the server says again (joined).
+      if (r.online.size > 0) {
+        r.online.clear();
+        r.view = null;
+      }
     }
     for (const o of this.outbox) {
       this.clearAckTimer(o);
@@ -948,7 +963,11 @@ export class ChatClient {
       this.changedAll();
       return;
     }
+    if (code === CloseCode.GoingAway && wasGreeted) this.goneAwayAt = this.d.now();
     let delay = backoffDelay(this.attempt++, this.d.random);
+    if (this.goneAwayAt !== null && this.d.now() - this.goneAwayAt < RESTART_WINDOW) {
+      delay = Math.min(delay, RESTART_BACKOFF_MAX * (0.5 + this.d.random()));
+    }
     if (code === CloseCode.RateLimited) delay = Math.max(delay, RATE_LIMIT_PAUSE);
     this.status = 'reconnecting';
     this.retryAt = this.d.now() + delay;
@@ -1046,6 +1065,7 @@ export class ChatClient {
     this.greeted = true;
     this.welcomed = true;
     this.attempt = 0;
+    this.goneAwayAt = null;
     this.nick = ev.nick;
     this.wantNick = ev.nick;
     this.lastNick = ev.nick;
