@@ -23,6 +23,9 @@ type fake struct {
 	// to drop it, seq twice to duplicate it, seq and then an earlier one
 	// held back to reorder).
 	fault func(conn int, seq int64) []int64
+	// failSends is how many sends, the first ones, the fake refuses with an
+	// internal error and does not store, as a server whose store is down.
+	failSends int
 
 	mu    sync.Mutex
 	conns int
@@ -49,7 +52,13 @@ func (c *fakeConn) write(frames ...string) {
 
 func newFake(t *testing.T, fault func(conn int, seq int64) []int64) string {
 	t.Helper()
-	f := &fake{fault: fault, rooms: make(map[string]*fakeRoom)}
+	return serveFake(t, &fake{fault: fault})
+}
+
+// serveFake serves f until t ends and returns its WebSocket address.
+func serveFake(t *testing.T, f *fake) string {
+	t.Helper()
+	f.rooms = make(map[string]*fakeRoom)
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
@@ -95,6 +104,12 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.mu.Unlock()
 		case "send":
 			f.mu.Lock()
+			if f.failSends > 0 {
+				f.failSends--
+				f.mu.Unlock()
+				c.write(fmt.Sprintf(`{"type":"error","code":"internal","message":"Something went wrong.","room":%q,"clientId":%q}`, fr.Room, fr.ClientID))
+				continue
+			}
 			rm := f.rooms[fr.Room]
 			seq := int64(len(rm.log) + 1)
 			rm.log = append(rm.log, fmt.Sprintf(`{"room":%q,"seq":%d,"type":"message","from":%q,"text":%q,"clientId":%q,"at":"2026-11-22T09:30:01.512Z"}`,

@@ -35,7 +35,10 @@ func TestMain(m *testing.M) {
 func totalsOf(r *Report) (s Step) {
 	for _, st := range r.Steps {
 		s.Sent += st.Sent
+		s.Resent += st.Resent
 		s.Acked += st.Acked
+		s.SendErrors += st.SendErrors
+		s.Unacked += st.Unacked
 		s.Expected += st.Expected
 		s.Received += st.Received
 		s.Lost += st.Lost
@@ -226,5 +229,30 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRetriesFailedSends: a send the server fails (internal) is sent again
+// with its client id, as docs/PROTOCOL.md allows, and counts as
+// acknowledged once the server takes it, not as a send error.
+func TestRetriesFailedSends(t *testing.T) {
+	url := serveFake(t, &fake{failSends: 5})
+	cfg := Config{Scenario: "rooms", URL: url, Conns: 4, RoomSize: 4, Rates: []float64{40},
+		Duration: 600 * time.Millisecond, Settle: 500 * time.Millisecond, ServerCommand: []string{"unused"},
+		WorkerCommand: func() *exec.Cmd { return nil }}
+	r, err := Run(context.Background(), cfg, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	got := totalsOf(r)
+	if got.SendErrors != 0 || got.Unacked != 0 || got.Acked != got.Sent {
+		t.Errorf("Run() sent %d, acked %d, unacked %d, send errors %d; want every send acked once retried",
+			got.Sent, got.Acked, got.Unacked, got.SendErrors)
+	}
+	if got.Resent < 5 {
+		t.Errorf("Run() resent %d, want at least the 5 failed sends", got.Resent)
+	}
+	if got.Lost+got.Duplicated+got.OutOfOrder != 0 {
+		t.Errorf("Run() lost %d, duplicated %d, out of order %d; want none", got.Lost, got.Duplicated, got.OutOfOrder)
 	}
 }

@@ -46,6 +46,7 @@ type member struct {
 	joined    bool             // guarded by mu: t is set
 	t         tracker          // guarded by mu
 	pending   map[uint64]int64 // guarded by mu: unacknowledged sends, counter → send time (Unix ns)
+	retry     []uint64         // guarded by mu: pending sends the server failed (internal, unavailable), to send again
 	ackMax    int64            // guarded by mu: highest seq acknowledged
 	foreign   int64            // guarded by mu: entries of other rooms
 	lastEntry int64            // guarded by mu: Unix ns of the last entry received
@@ -312,6 +313,13 @@ func (m *member) handle(msg []byte, now int64) {
 			m.a.count(m.a.errs, string(e.code))
 			if id, _, ok := parseClientID(e.clientID); ok {
 				if _, ok := m.pending[id]; ok {
+					if retryable(e.code) {
+						// The store failed (it may even have committed):
+						// send it again, with the same client id, as
+						// docs/PROTOCOL.md says a client may.
+						m.retry = append(m.retry, id)
+						break
+					}
 					delete(m.pending, id)
 					m.a.pending.Add(-1)
 					m.a.sendErrors.Add(1)
@@ -321,13 +329,37 @@ func (m *member) handle(msg []byte, now int64) {
 	}
 }
 
-// send sends one message if m is connected, reusing buf; ok is false when
-// it is not.
+// retryable reports whether an error event's code says the send may
+// succeed if sent again: the server failed, not the message.
+func retryable(code []byte) bool {
+	return string(code) == "internal" || string(code) == "unavailable"
+}
+
+// send sends one message if m is connected, reusing buf, after sending
+// again those the server failed; ok is false when it is not connected.
 func (m *member) send(buf []byte) (_ []byte, ok bool) {
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
 	if m.conn == nil {
 		return buf, false
+	}
+	m.mu.Lock()
+	retry := m.retry
+	m.retry = nil
+	m.mu.Unlock()
+	for _, id := range retry {
+		m.mu.Lock()
+		ts, ok := m.pending[id]
+		m.mu.Unlock()
+		if !ok {
+			continue
+		}
+		m.a.resent.Add(1)
+		buf = appendSend(buf[:0], m.room.name, id, ts, m.a.plan.Size)
+		if err := m.conn.writeMessage(buf, writeTimeout); err != nil {
+			m.conn.Close() // the reader reconnects, and resends what is pending
+			return buf, true
+		}
 	}
 	m.nextID++
 	id, now := m.nextID, time.Now()
@@ -349,6 +381,7 @@ func (m *member) send(buf []byte) (_ []byte, ok bool) {
 // original client id and text. m.wmu is held and m.conn set.
 func (m *member) resend() error {
 	m.mu.Lock()
+	m.retry = nil // all pending go again now
 	ids := make([]uint64, 0, len(m.pending))
 	for id := range m.pending {
 		ids = append(ids, id)
