@@ -55,6 +55,7 @@ func TestLayering(t *testing.T) {
 		"hub":       {"", "protocol"},
 		"httpapi":   {"", "hub", "protocol"},
 		"sqlite":    {""},
+		"redis":     nil,
 		"storetest": {""},
 		"metrics":   nil,
 		"web":       nil,
