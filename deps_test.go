@@ -55,10 +55,13 @@ func TestLayering(t *testing.T) {
 		"hub":       {"", "protocol"},
 		"httpapi":   {"", "hub", "protocol"},
 		"sqlite":    {""},
+		"redis":     nil,
 		"storetest": {""},
 		"metrics":   nil,
 		"web":       nil,
 		"loadgen":   nil,
+
+		"internal/redistest": nil,
 	}
 	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()
 	if err != nil {

@@ -21,6 +21,10 @@
 //	             → hub.Broker.Publish → every replica's hub → each local member's
 //	               bounded queue → its writer → socket
 //
+// The broker is in the process for one replica (hub.Local), or Redis
+// pub/sub for several (package redis), which may lose publications: a
+// replica fills what it missed from the store.
+//
 // The hub (package hub) encodes each entry to its wire frame (package
 // protocol) once, whatever the number of recipients, and a connection's
 // writer sends several queued frames in one WebSocket message. A member whose queue overflows is closed

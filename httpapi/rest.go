@@ -3,8 +3,12 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -17,17 +21,40 @@ func handleHealth() http.Handler {
 	})
 }
 
-// handleReady says whether the store answers, within two seconds.
-func handleReady(logger *slog.Logger, store parley.Store) http.Handler {
+// handleReady says whether the store, and every part that ready names,
+// answer, each within two seconds; all are asked at once. A 503 names the
+// parts that do not answer.
+func handleReady(logger *slog.Logger, store parley.Store, ready map[string]func(context.Context) error) http.Handler {
+	checks := maps.Clone(ready)
+	if checks == nil {
+		checks = make(map[string]func(context.Context) error)
+	}
+	checks["store"] = store.Ping
+	names := slices.Sorted(maps.Keys(checks))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := store.Ping(ctx); err != nil {
-			logger.Warn("not ready", "err", err)
-			writeError(w, r, logger, parley.Errorf(parley.Unavailable, "The store does not answer."))
-			return
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Go(func() { errs[i] = checks[name](ctx) })
 		}
-		encode(w, http.StatusOK, map[string]string{"status": "ready"})
+		wg.Wait()
+		var down []string
+		for i, err := range errs {
+			if err != nil {
+				logger.Warn("not ready", "part", names[i], "err", err)
+				down = append(down, names[i])
+			}
+		}
+		switch len(down) {
+		case 0:
+			encode(w, http.StatusOK, map[string]string{"status": "ready"})
+		case 1:
+			writeError(w, r, logger, parley.Errorf(parley.Unavailable, "Not ready: %s does not answer.", down[0]))
+		default:
+			writeError(w, r, logger, parley.Errorf(parley.Unavailable, "Not ready: %s do not answer.", strings.Join(down, ", ")))
+		}
 	})
 }
 

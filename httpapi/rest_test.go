@@ -3,15 +3,18 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/httpapi"
 )
 
 func TestHealth(t *testing.T) {
@@ -51,6 +54,60 @@ func TestReady(t *testing.T) {
 	}
 	if len(ts.errs.messages()) == 0 {
 		t.Errorf("GET /api/rooms failed, and the server logged no error")
+	}
+}
+
+// TestReadyAsksEveryPart: /api/ready asks the parts of Options.Ready as
+// well as the store, and names those that do not answer.
+func TestReadyAsksEveryPart(t *testing.T) {
+	t.Parallel()
+	var brokerErr, cacheErr atomic.Pointer[error]
+	check := func(p *atomic.Pointer[error]) func(context.Context) error {
+		return func(ctx context.Context) error {
+			if err := p.Load(); err != nil {
+				return *err
+			}
+			return ctx.Err()
+		}
+	}
+	ts := newTestServer(t, serverConfig{allowErrors: true, opts: httpapi.Options{Ready: map[string]func(context.Context) error{
+		"broker": check(&brokerErr),
+		"cache":  check(&cacheErr),
+	}}})
+	var body map[string]string
+	ts.getJSON(t, "/api/ready", http.StatusOK, &body)
+	if body["status"] != "ready" {
+		t.Errorf("GET /api/ready = %v, want status ready", body)
+	}
+
+	down := errors.New("connection refused")
+	tests := []struct {
+		broker, cache, store bool // down
+		want                 string
+	}{
+		{true, false, false, "Not ready: broker does not answer."},
+		{true, true, false, "Not ready: broker, cache do not answer."},
+		{false, false, true, "Not ready: store does not answer."},
+		{true, false, true, "Not ready: broker, store do not answer."},
+	}
+	for _, tt := range tests {
+		brokerErr.Store(nil)
+		cacheErr.Store(nil)
+		if tt.broker {
+			brokerErr.Store(&down)
+		}
+		if tt.cache {
+			cacheErr.Store(&down)
+		}
+		if tt.store {
+			ts.store.Close()
+		}
+		var e errorBody
+		ts.getJSON(t, "/api/ready", http.StatusServiceUnavailable, &e)
+		if e.Error.Code != "unavailable" || e.Error.Message != tt.want {
+			t.Errorf("GET /api/ready with broker, cache, store down: %v, %v, %v = %+v, want code unavailable and %q",
+				tt.broker, tt.cache, tt.store, e.Error, tt.want)
+		}
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // addRoutes lists the whole HTTP surface in one place.
 func addRoutes(mux *http.ServeMux, logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Handler, opts Options) {
 	get(mux, "/api/health", handleHealth())
-	get(mux, "/api/ready", handleReady(logger, store))
+	get(mux, "/api/ready", handleReady(logger, store, opts.Ready))
 	get(mux, "/api/rooms", handleListRooms(logger, store, h))
 	get(mux, "/api/rooms/{room}/messages", handleListEntries(logger, store, ""))
 	get(mux, "/api/history", handleListEntries(logger, store, parley.DefaultRoom))

@@ -11,6 +11,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -37,6 +38,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// Clock times the protocol's timers; nil means the system clock.
 	Clock Clock
+	// Ready names the parts besides the store that GET /api/ready asks
+	// whether they answer, such as "redis", each with a function that
+	// returns an error when it does not. The store is always asked.
+	Ready map[string]func(context.Context) error
 }
 
 // Observer is told about the WebSocket traffic, for metrics.

@@ -11,15 +11,27 @@ import (
 // number and its encoded wire frame into it, so each entry is encoded once
 // in the whole cluster.
 //
-// A Broker may lose publications (Redis pub/sub is at-most-once): the hub
-// notices the gap in sequence numbers and fills it from the store.
+// A Broker may lose publications (Redis pub/sub is at-most-once). The hub
+// notices a gap in sequence numbers when a later entry arrives, and fills
+// it from the store; a Broker that may have lost publications while no
+// later one comes, as when its connection has been down, says so with a
+// nil msg (see Subscribe), and the hub catches up from the store.
 type Broker interface {
-	// Publish sends msg to every subscriber of room on every replica, this
-	// one included.
+	// Publish sends msg, which is never nil, to every subscriber of room on
+	// every replica, this one included. An error means that msg may not
+	// have reached every replica; the hub publishes the room's newest entry
+	// again later.
 	Publish(ctx context.Context, room string, msg []byte) error
 	// Subscribe calls deliver for every publication to room, in the order
 	// each replica published them, until unsubscribe is called. deliver
 	// must not block for long.
+	//
+	// deliver(nil) means that publications to room may have been lost:
+	// the subscriber must catch up from the store. A Broker calls it once
+	// its subscription is in place again, as after a reconnection, or for
+	// the first time, when Subscribe returned before it was: what is
+	// published after the call is delivered, and what was published
+	// before is in the store.
 	Subscribe(room string, deliver func(msg []byte)) (unsubscribe func())
 }
 

@@ -22,6 +22,12 @@
 // number it delivered; it delivers the next one at once, holds later ones,
 // and when a gap is not filled within a moment reads the missing entries from
 // the store, where every number below a committed one is committed too.
+// A lost publication that no later one follows leaves no gap to see: a
+// broker that may have lost some, as after a reconnection, says so (see
+// [Broker]), and the room then reads its newest number from the store and
+// delivers what it lacks; and an entry whose publication failed is
+// published again, so that the other replicas see it, or the gap before
+// it.
 //
 // A client that joins with since N is subscribed first, with live entries
 // held back, then sent the entries after N from the store up to the room's
@@ -79,6 +85,12 @@ const defaultPresenceInterval = 250 * time.Millisecond
 // them, and a client that does not hold no more than this.
 const defaultQueueBytes = 512 << 10
 
+// republishWait is how long the hub waits before it publishes again an
+// entry whose publication failed (see Hub.publish): a broker that fails is
+// usually reconnecting, which takes a moment, and one attempt a second
+// for each room with such an entry costs it little.
+const republishWait = time.Second
+
 // defaultGapWait is how long a room waits for a missing publication unless
 // Options say otherwise: long enough for a publication that is only late,
 // as when several senders commit in one batch and publish in any order,
@@ -132,6 +144,17 @@ type Hub struct {
 
 	leavingMu sync.Mutex
 	leaving   map[membership]*leave // stored leaves under way; guarded by leavingMu
+
+	// unpublishedMu is taken with no other lock held.
+	unpublishedMu sync.Mutex
+	unpublished   map[string]unpublished // by room, for republish; guarded by unpublishedMu
+	republishing  bool                   // republish is scheduled; guarded by unpublishedMu
+}
+
+// unpublished is an entry whose publication failed.
+type unpublished struct {
+	seq int64
+	msg []byte // packed
 }
 
 // New returns a Hub that stores entries in store and reaches other replicas
@@ -160,7 +183,8 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 }
 
 // Run does the hub's background work until ctx is done, then returns nil:
-// leave entries when grace periods end, and gap fills from the store.
+// leave entries when grace periods end, gap fills and catch-ups from the
+// store, and publishing again what the broker failed to publish.
 //
 // At start it treats every stored member as just disconnected: a member who
 // does not come back within the grace period leaves the room. That is how a
@@ -363,10 +387,61 @@ func (h *Hub) Online(room string) int {
 }
 
 // publish sends one entry or event of room to every replica. A failure is
-// logged: members fill the gap from the store when the next entry arrives.
+// logged and fails nothing: the entry is stored, and an event is
+// ephemeral. A replica that misses an entry fills the gap from the store
+// when a later one arrives; so that one does, the room's newest entry that
+// could not be published is published again (republish).
 func (h *Hub) publish(ctx context.Context, room string, seq int64, frame []byte) {
-	if err := h.broker.Publish(ctx, room, pack(seq, frame)); err != nil {
+	msg := pack(seq, frame)
+	err := h.broker.Publish(ctx, room, msg)
+	switch {
+	case err == nil:
+	case seq <= 0:
+		h.logger.Debug("publish event", "room", room, "err", err)
+	case h.keepUnpublished(room, seq, msg):
 		h.logger.Warn("publish", "room", room, "seq", seq, "err", err)
+	default:
+		h.logger.Debug("publish", "room", room, "seq", seq, "err", err)
+	}
+}
+
+// keepUnpublished records msg, the publication of entry seq of room, for
+// republish, unless a later entry of room waits already. It reports
+// whether none of room's did.
+func (h *Hub) keepUnpublished(room string, seq int64, msg []byte) (first bool) {
+	h.unpublishedMu.Lock()
+	defer h.unpublishedMu.Unlock()
+	u, ok := h.unpublished[room]
+	if !ok || seq > u.seq {
+		if h.unpublished == nil {
+			h.unpublished = make(map[string]unpublished)
+		}
+		h.unpublished[room] = unpublished{seq, msg}
+	}
+	if !h.republishing {
+		h.republishing = true
+		h.after(republishWait, h.republish)
+	}
+	return !ok
+}
+
+// republish publishes again the newest entry of each room whose
+// publication failed. One is enough: a replica that receives it fills the
+// entries before it that it lacks from the store. What fails again waits
+// for the next round.
+func (h *Hub) republish(ctx context.Context) {
+	h.unpublishedMu.Lock()
+	waiting := h.unpublished
+	h.unpublished = nil
+	h.republishing = false
+	h.unpublishedMu.Unlock()
+	for room, u := range waiting {
+		if err := h.broker.Publish(ctx, room, u.msg); err != nil {
+			h.keepUnpublished(room, u.seq, u.msg)
+			h.logger.Debug("publish again", "room", room, "seq", u.seq, "err", err)
+			continue
+		}
+		h.logger.Info("published again", "room", room, "seq", u.seq)
 	}
 }
 

@@ -274,8 +274,14 @@ func newFixture(t *testing.T, opts Options) *fixture {
 
 func startHub(t *testing.T, store parley.Store, opts Options) *fixture {
 	t.Helper()
+	return startHubOn(t, store, NewLocal(), opts)
+}
+
+// startHubOn returns a hub on store and broker, running until the test ends.
+func startHubOn(t *testing.T, store parley.Store, broker Broker, opts Options) *fixture {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := New(store, NewLocal(), logger, opts)
+	h := New(store, broker, logger, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()

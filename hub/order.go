@@ -2,8 +2,9 @@ package hub
 
 // The order of a room's log on this replica: publications are delivered in
 // sequence, with no gap and no repeat (receive, drainLocked); a gap that a
-// lost publication leaves is filled from the store (fillGap); each entry is
-// handed to every subscriber without blocking (broadcastLocked).
+// lost publication leaves is filled from the store (fillGap), and so is
+// what the broker says it may have lost (catchUp); each entry is handed to
+// every subscriber without blocking (broadcastLocked).
 
 import (
 	"context"
@@ -12,8 +13,13 @@ import (
 	"github.com/parley-chat/parley/protocol"
 )
 
-// receive handles one publication to r from the broker.
+// receive handles one publication to r from the broker, or, when msg is
+// nil, the broker's word that publications may have been lost.
 func (h *Hub) receive(r *room, msg []byte) {
+	if msg == nil {
+		h.scheduleCatchUp(r)
+		return
+	}
 	seq, frame, ok := unpack(msg)
 	if !ok {
 		h.logger.Warn("dropping malformed publication", "room", r.name)
@@ -74,19 +80,20 @@ func (h *Hub) scheduleGapFillLocked(r *room) {
 }
 
 // fillGap reads from the store the entries r has not delivered but holds
-// later ones of, and delivers them in order.
+// later ones of, or knows to be committed (see catchUp), and delivers them
+// in order.
 func (h *Hub) fillGap(ctx context.Context, r *room) {
 	r.mu.Lock()
 	r.gapFill = false
-	from, upto := r.delivered, int64(0)
+	from, upto := r.delivered, r.known
 	for seq := range r.pending {
-		upto = max(upto, seq)
+		upto = max(upto, seq-1)
 	}
 	r.mu.Unlock()
-	if upto == 0 || from < 0 {
+	if from < 0 || upto <= from {
 		return
 	}
-	for entries, err := range h.entryPages(ctx, r.name, from, upto-1) {
+	for entries, err := range h.entryPages(ctx, r.name, from, upto) {
 		if err != nil {
 			h.logger.Error("fill gap", "room", r.name, "after", from, "err", err)
 			r.mu.Lock()
@@ -99,6 +106,56 @@ func (h *Hub) fillGap(ctx context.Context, r *room) {
 		}
 	}
 	h.logger.Debug("filled gap", "room", r.name, "upto", upto)
+}
+
+// scheduleCatchUp arranges for r to catch up from the store (catchUp),
+// unless it is about to already.
+func (h *Hub) scheduleCatchUp(r *room) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.catchUp || r.released {
+		return
+	}
+	r.catchUp = true
+	h.schedule(func(ctx context.Context) { h.catchUp(ctx, r) })
+}
+
+// catchUp reads the newest sequence number of r's log from the store and
+// delivers, from the store, the entries up to it that r has not delivered.
+// The broker has said that publications may have been lost, and if no
+// later entry is published, no gap would show them missing. When r does
+// not know its delivered number yet, acquire fills up to the number read
+// here once it does.
+func (h *Hub) catchUp(ctx context.Context, r *room) {
+	r.mu.Lock()
+	r.catchUp = false
+	released := r.released
+	r.mu.Unlock()
+	if released {
+		return
+	}
+	info, err := h.store.Room(ctx, r.name)
+	switch {
+	case parley.KindOf(err) == parley.NotFound:
+		return // no entry to miss: the first is published after the room is stored
+	case err != nil:
+		h.logger.Error("catch up", "room", r.name, "err", err)
+		r.mu.Lock()
+		if !r.catchUp && !r.released {
+			r.catchUp = true
+			h.after(h.opts.GapWait, func(ctx context.Context) { h.catchUp(ctx, r) })
+		}
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	r.known = max(r.known, info.LastSeq)
+	behind := r.delivered >= 0 && r.known > r.delivered
+	r.mu.Unlock()
+	if behind {
+		h.logger.Debug("catching up", "room", r.name, "upto", info.LastSeq)
+		h.fillGap(ctx, r)
+	}
 }
 
 // broadcastLocked hands one entry or event to every subscriber of r.

@@ -26,7 +26,9 @@ type room struct {
 	mu        sync.Mutex
 	delivered int64                // newest seq handed to subscribers
 	pending   map[int64][]byte     // publications ahead of delivered, nil until there are any
+	known     int64                // the newest seq read from the store when catching up (see catchUp)
 	gapFill   bool                 // a gap fill is scheduled
+	catchUp   bool                 // a catch-up is scheduled
 	subs      map[*Client]*sub     // the local subscribers
 	online    map[string]*presence // by folded nickname
 	// Presence changes go out at most once every PresenceInterval (see
@@ -94,6 +96,11 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 				}
 			}
 			h.drainLocked(r)
+			if r.known > r.delivered {
+				// The broker said it may have lost publications,
+				// and the store had more than the read above.
+				h.scheduleGapFillLocked(r)
+			}
 		}
 		r.mu.Unlock()
 		close(r.ready)

@@ -32,6 +32,7 @@ type config struct {
 	shutdownTimeout time.Duration
 	metrics         bool
 	pprofAddr       string
+	redisURL        string
 
 	// warnings are reported once the logger exists.
 	warnings []string
@@ -99,6 +100,8 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 		"Serve Prometheus metrics at GET /metrics; -metrics=false turns them off.")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "",
 		"TCP address for a separate listener serving Go's profiler at /debug/pprof/; empty (the default) turns it off. Keep it on localhost.")
+	fs.StringVar(&c.redisURL, "redis-url", "",
+		"Redis that carries messages between replicas: redis://[user:password@]host[:port][/db], rediss:// for TLS, or unix:///path/to/redis.sock. Empty (the default): one replica, messages carried in the process. The server starts without Redis answering, and reconnects by itself; /api/ready says whether it answers.")
 	return fs
 }
 
@@ -235,6 +238,16 @@ func (c *config) validate() error {
 	case c.sessionTTL <= 0:
 		return &settingError{"session-ttl", "must be positive"}
 	}
+	if c.redisURL != "" {
+		// The URL is not repeated: it may hold a password.
+		u, err := url.Parse(c.redisURL)
+		switch {
+		case err != nil:
+			return &settingError{"redis-url", "is not a URL such as redis://host:6379"}
+		case u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix":
+			return &settingError{"redis-url", "must start with redis://, rediss:// or unix://"}
+		}
+	}
 	for _, o := range c.allowedOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
@@ -243,6 +256,16 @@ func (c *config) validate() error {
 		}
 	}
 	return nil
+}
+
+// redactURL returns rawURL with its password, if any, replaced by xxxxx,
+// for logs; or "(unparsable)".
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }
 
 // readEnvFile returns the variables of the .env file called name, or nil

@@ -114,6 +114,7 @@ func TestConfigEverySetting(t *testing.T) {
 		"shutdown-timeout": {"3s", func(c *config) string { return c.shutdownTimeout.String() }, "3s"},
 		"metrics":          {"false", func(c *config) string { return fmt.Sprint(c.metrics) }, "false"},
 		"pprof-addr":       {"127.0.0.1:6060", func(c *config) string { return c.pprofAddr }, "127.0.0.1:6060"},
+		"redis-url":        {"redis://redis.internal:6379/0", func(c *config) string { return c.redisURL }, "redis://redis.internal:6379/0"},
 	}
 	newFlagSet("serve", new(config)).VisitAll(func(f *flag.Flag) {
 		if _, ok := settings[f.Name]; !ok {
@@ -225,6 +226,10 @@ func TestConfigErrors(t *testing.T) {
 		{"empty database", []string{"-database", ""}, nil, nil, []string{"database", "flag -database"}, ""},
 		{"postgres", nil, map[string]string{"PARLEY_DATABASE": "postgres://parley:hunter2@db/parley"}, nil,
 			[]string{"database", "not supported yet", "PARLEY_DATABASE"}, "hunter2"},
+		{"redis url scheme", nil, map[string]string{"PARLEY_REDIS_URL": "http://parley:hunter2@redis:6379"}, nil,
+			[]string{"redis-url", "redis://", "PARLEY_REDIS_URL"}, "hunter2"},
+		{"redis url unparsable", []string{"-redis-url", "redis://parley:hunter2@[::1:6379"}, nil, nil,
+			[]string{"redis-url", "flag -redis-url"}, "hunter2"},
 		{"bad origin", []string{"-allowed-origins", "https://ok.example,chat.example.com"}, nil, nil,
 			[]string{"allowed-origins", `"chat.example.com"`, "flag -allowed-origins"}, ""},
 		{"origin with path", nil, map[string]string{"PARLEY_ALLOWED_ORIGINS": "https://chat.example.com/app"}, nil,
@@ -359,14 +364,15 @@ type server struct {
 	logs   *logWatcher
 }
 
-// startServer calls run as main does, with a database file and a free port,
-// and returns once the server listens. The server is stopped at cleanup at
+// startServer calls run as main does, with a database file, a free port and
+// the extra arguments, and returns once the server listens. The server is stopped at cleanup at
 // the latest.
-func startServer(t *testing.T, database string) *server {
+func startServer(t *testing.T, database string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{cancel: cancel, done: make(chan error, 1), logs: newLogWatcher()}
 	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", database, "-log-format", "json", "-log-level", "debug"}
+	args = append(args, extra...)
 	go func() { s.done <- run(ctx, args, environment(nil), io.Discard, s.logs) }()
 	t.Cleanup(func() {
 		cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/metrics"
+	"github.com/parley-chat/parley/redis"
 	"github.com/parley-chat/parley/sqlite"
 	"github.com/parley-chat/parley/web"
 )
@@ -46,15 +48,27 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		}
 	}()
 
-	broker := hub.NewLocal()
-	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked})
-
 	api := httpapi.Options{
 		AllowedOrigins: cfg.allowedOrigins,
 		Observer:       m,
 		Guests:         cfg.guests,
 		SessionTTL:     cfg.sessionTTL,
 	}
+	var broker hub.Broker = hub.NewLocal()
+	var redisBroker *redis.Broker // nil without Redis
+	if cfg.redisURL != "" {
+		redis.SetLibraryLogger(logger)
+		redisBroker, err = redis.NewBroker(cfg.redisURL, logger)
+		if err != nil {
+			return fmt.Errorf("setting redis-url: %w", err) // without the URL
+		}
+		// Closed after Run has returned (g.Wait below).
+		defer redisBroker.Close()
+		broker = redisBroker
+		api.Ready = map[string]func(context.Context) error{"redis": redisBroker.Ping}
+	}
+	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked})
+
 	if cfg.metrics {
 		api.Metrics = m.Handler()
 		watchHub(m, h)
@@ -82,6 +96,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		"addr", ln.Addr().String(),
 		"profile", cfg.profile,
 		"database", cfg.database,
+		"redis", cmp.Or(redactURL(cfg.redisURL), "none"),
 		"guests", cfg.guests,
 		"open_files", count(files.soft),
 		"open_files_max", count(files.hard),
@@ -90,6 +105,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return h.Run(ctx) })
+	if redisBroker != nil {
+		g.Go(func() error { return redisBroker.Run(ctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve http: %w", err)
