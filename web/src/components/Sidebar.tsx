@@ -14,7 +14,8 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
 
   function join(e: FormEvent) {
     e.preventDefault();
-    const room = name.replace(/^#/, '');
+    // Spaces around the name (and a leading #) are not part of it.
+    const room = name.trim().replace(/^#/, '').trimStart();
     const problem = validateRoomName(room);
     setError(problem);
     if (problem) return;
