@@ -1,4 +1,5 @@
-import { expect, overflows, phone, screenshot, send, signIn, test } from './fixtures';
+import type { Locator } from '@playwright/test';
+import { expect, overflows, phone, screenshot, send, signIn, test, type Win } from './fixtures';
 
 test('the longest nicknames fit a phone screen', async ({ browser }) => {
   // 32 characters is the most a nickname may have, and W the widest letter.
@@ -26,4 +27,32 @@ test('the longest nicknames fit a phone screen', async ({ browser }) => {
   await expect(page.locator('.drawer')).toBeInViewport({ ratio: 1 });
   expect(await overflows(page)).toEqual([]);
   await screenshot(page, 'long-names-drawer-phone');
+});
+
+test('right-to-left text reads right to left, and characters that reorder text are shown, not obeyed', async ({ browser }) => {
+  const ana = await (await browser.newContext()).newPage();
+  const sara = await (await browser.newContext()).newPage();
+  await signIn(ana, 'ana');
+  await signIn(sara, 'سارة');
+  await send(sara, 'مرحبا بالجميع، هذا اختبار');
+  await send(ana, 'hello, Sara');
+  await send(ana, 'see invoice_\u202Etxt.exe and \u2067abc\u2069');
+
+  const direction = (l: Locator) => l.evaluate((el) => (globalThis as unknown as Win).getComputedStyle(el).direction);
+  const arabic = ana.locator('.log li.msg[data-from="سارة"]');
+  await expect(arabic.locator('.text')).toHaveAttribute('dir', 'auto');
+  expect(await direction(arabic.locator('.text'))).toBe('rtl');
+  await expect(arabic.locator('.author')).toHaveAttribute('dir', 'auto');
+  expect(await direction(arabic.locator('.author'))).toBe('rtl');
+  const english = ana.locator('.log li.msg', { hasText: 'hello, Sara' }).locator('.text');
+  await expect(english).toHaveAttribute('dir', 'auto');
+  expect(await direction(english)).toBe('ltr');
+  const person = ana.locator('.people-list .nick', { hasText: 'سارة' });
+  await expect(person).toHaveAttribute('dir', 'auto');
+  expect(await direction(person)).toBe('rtl');
+  await expect(sara.locator('.whoami strong')).toHaveAttribute('dir', 'auto');
+
+  // The override and the isolates are markers, in the order they came.
+  await expect(ana.locator('.log li.msg .text', { hasText: 'invoice_' })).toHaveText('see invoice_⟨U+202E⟩txt.exe and ⟨U+2067⟩abc⟨U+2069⟩');
+  await screenshot(ana, 'rtl-desktop');
 });

@@ -113,7 +113,7 @@ export async function seed(serverURL: string, nick: string, room: string, texts:
   ws.close(1000);
 }
 
-/** The little of the DOM that overflows reads; e2e code is type-checked without the DOM library. */
+/** The little of the DOM that the tests read in the page; e2e code is type-checked without the DOM library. */
 interface Box {
   left: number;
   right: number;
@@ -134,7 +134,7 @@ interface TextNode {
   data: string;
   parentElement: El | null;
 }
-interface Win {
+export interface Win {
   innerWidth: number;
   NodeFilter: { SHOW_TEXT: number };
   document: {
@@ -143,7 +143,7 @@ interface Win {
     createTreeWalker(root: El, what: number): { nextNode(): TextNode | null };
     createRange(): { selectNodeContents(n: TextNode): void; getBoundingClientRect(): Box };
   };
-  getComputedStyle(el: El): { display: string; visibility: string; overflowX: string };
+  getComputedStyle(el: El): { display: string; visibility: string; overflowX: string; direction: string };
 }
 
 /**

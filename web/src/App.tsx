@@ -65,7 +65,7 @@ export function App() {
           Parley
         </span>
         <span className="whoami">
-          Signed in as <strong>{state.nick}</strong>
+          Signed in as <strong dir="auto">{state.nick}</strong>
         </span>
         <button type="button" className="quiet" onClick={() => client.signOut()}>
           Sign out

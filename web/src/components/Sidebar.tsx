@@ -51,7 +51,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
                 <span className="hash" aria-hidden="true">
                   #
                 </span>
-                <span className="room-name">{r.name}</span>
+                <span className="room-name" dir="auto">{r.name}</span>
                 {r.unread > 0 && (
                   <span className="badge" data-testid="unread">
                     {r.unread}
