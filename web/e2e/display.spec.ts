@@ -1,4 +1,4 @@
-import type { Locator } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { expect, overflows, phone, screenshot, send, signIn, test, type Win } from './fixtures';
 
 test('the longest nicknames fit a phone screen', async ({ browser }) => {
@@ -55,4 +55,48 @@ test('right-to-left text reads right to left, and characters that reorder text a
   // The override and the isolates are markers, in the order they came.
   await expect(ana.locator('.log li.msg .text', { hasText: 'invoice_' })).toHaveText('see invoice_⟨U+202E⟩txt.exe and ⟨U+2067⟩abc⟨U+2069⟩');
   await screenshot(ana, 'rtl-desktop');
+});
+
+test('the theme switch chooses light or dark over the system setting, and a reload keeps the choice', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'light' });
+  const page = await context.newPage();
+  const light = 'rgb(246, 247, 249)';
+  const dark = 'rgb(21, 23, 28)';
+  const background = (p: Page) => p.locator('html').evaluate((el) => (globalThis as unknown as Win).getComputedStyle(el).backgroundColor);
+  await signIn(page, 'ana');
+  const theme = page.getByLabel('Theme');
+  await expect(theme).toHaveValue('system');
+  expect(await background(page)).toBe(light);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect.poll(() => background(page)).toBe(dark);
+
+  // Light, in a dark system.
+  await theme.selectOption('light');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await expect.poll(() => background(page)).toBe(light);
+  await page.reload();
+  await expect(page.getByLabel('Theme')).toHaveValue('light');
+  expect(await background(page)).toBe(light);
+
+  // Dark, in a light system; another tab follows.
+  await page.emulateMedia({ colorScheme: 'light' });
+  const other = await context.newPage();
+  await other.goto('/');
+  await expect(other.getByLabel('Theme')).toHaveValue('light');
+  await page.getByLabel('Theme').selectOption('dark');
+  await expect.poll(() => background(page)).toBe(dark);
+  await expect.poll(() => background(other)).toBe(dark);
+  await expect(other.getByLabel('Theme')).toHaveValue('dark');
+  await screenshot(page, 'chat-desktop-dark-chosen');
+  await page.reload();
+  await expect(page.getByLabel('Theme')).toHaveValue('dark');
+  expect(await background(page)).toBe(dark);
+
+  // Back to the system's.
+  await page.getByLabel('Theme').selectOption('system');
+  await expect(page.locator('html')).not.toHaveAttribute('data-theme');
+  await expect.poll(() => background(page)).toBe(light);
+  await page.reload();
+  await expect(page.getByLabel('Theme')).toHaveValue('system');
+  expect(await background(page)).toBe(light);
 });

@@ -143,7 +143,7 @@ export interface Win {
     createTreeWalker(root: El, what: number): { nextNode(): TextNode | null };
     createRange(): { selectNodeContents(n: TextNode): void; getBoundingClientRect(): Box };
   };
-  getComputedStyle(el: El): { display: string; visibility: string; overflowX: string; direction: string };
+  getComputedStyle(el: El): { display: string; visibility: string; overflowX: string; direction: string; backgroundColor: string };
 }
 
 /**
