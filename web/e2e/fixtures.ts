@@ -112,3 +112,88 @@ export async function seed(serverURL: string, nick: string, room: string, texts:
   }
   ws.close(1000);
 }
+
+/** The little of the DOM that the tests read in the page; e2e code is type-checked without the DOM library. */
+interface Box {
+  left: number;
+  right: number;
+  width: number;
+  height: number;
+}
+interface El {
+  tagName: string;
+  id: string;
+  classList: ArrayLike<string> & Iterable<string>;
+  textContent: string | null;
+  parentElement: El | null;
+  scrollWidth: number;
+  clientWidth: number;
+  getBoundingClientRect(): Box;
+}
+interface TextNode {
+  data: string;
+  parentElement: El | null;
+}
+export interface Win {
+  innerWidth: number;
+  NodeFilter: { SHOW_TEXT: number };
+  document: {
+    documentElement: El;
+    body: El & { querySelectorAll(selector: string): Iterable<El> };
+    createTreeWalker(root: El, what: number): { nextNode(): TextNode | null };
+    createRange(): { selectNodeContents(n: TextNode): void; getBoundingClientRect(): Box };
+  };
+  getComputedStyle(el: El): { display: string; visibility: string; overflowX: string; direction: string; backgroundColor: string };
+}
+
+/**
+ * overflows lists what sticks out of the viewport sideways: the document
+ * wider than the window, an element or a run of text whose visible part
+ * (after the clipping of its ancestors) reaches past either edge, or a box
+ * that scrolls sideways. Hidden elements (the closed drawer) do not count.
+ */
+export function overflows(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const w = globalThis as unknown as Win;
+    const doc = w.document;
+    const vw = w.innerWidth;
+    const out: string[] = [];
+    const root = doc.documentElement;
+    if (root.scrollWidth > vw) out.push(`document: scrollWidth ${root.scrollWidth} > ${vw}`);
+    const name = (el: El) =>
+      el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '') + (el.classList.length ? `.${[...el.classList].join('.')}` : '');
+    const hidden = (el: El) => {
+      const cs = w.getComputedStyle(el);
+      return cs.display === 'none' || cs.visibility === 'hidden';
+    };
+    // check reports r, clipped by every ancestor of el (el included) that clips.
+    const check = (what: string, r: Box, el: El | null) => {
+      if (r.width === 0 || r.height === 0) return;
+      let left = r.left;
+      let right = r.right;
+      for (let a = el; a && a !== root; a = a.parentElement) {
+        if (w.getComputedStyle(a).overflowX === 'visible') continue;
+        const ar = a.getBoundingClientRect();
+        left = Math.max(left, ar.left);
+        right = Math.min(right, ar.right);
+      }
+      if (right > left && (left < -0.5 || right > vw + 0.5)) out.push(`${what}: ${Math.round(left)}..${Math.round(right)} of ${vw}`);
+    };
+    for (const el of doc.body.querySelectorAll('*')) {
+      if (hidden(el)) continue;
+      check(`${name(el)} "${(el.textContent ?? '').slice(0, 40)}"`, el.getBoundingClientRect(), el.parentElement);
+      const cs = w.getComputedStyle(el);
+      if ((cs.overflowX === 'auto' || cs.overflowX === 'scroll') && el.scrollWidth > el.clientWidth) {
+        out.push(`${name(el)} scrolls sideways: scrollWidth ${el.scrollWidth} > ${el.clientWidth}`);
+      }
+    }
+    const texts = doc.createTreeWalker(doc.body, w.NodeFilter.SHOW_TEXT);
+    const range = doc.createRange();
+    for (let t = texts.nextNode(); t; t = texts.nextNode()) {
+      if (!t.parentElement || hidden(t.parentElement) || !t.data.trim()) continue;
+      range.selectNodeContents(t);
+      check(`text "${t.data.slice(0, 40)}" in ${name(t.parentElement)}`, range.getBoundingClientRect(), t.parentElement);
+    }
+    return out;
+  });
+}

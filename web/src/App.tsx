@@ -5,6 +5,7 @@ import { Sidebar } from './components/Sidebar';
 import { OnlineList } from './components/OnlineList';
 import { RoomPane } from './components/RoomPane';
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { ThemeSwitch } from './components/ThemeSwitch';
 
 export function App() {
   const state = useChatState();
@@ -65,8 +66,10 @@ export function App() {
           Parley
         </span>
         <span className="whoami">
-          Signed in as <strong>{state.nick}</strong>
+          <span className="whoami-label">Signed in as </span>
+          <strong dir="auto">{state.nick}</strong>
         </span>
+        <ThemeSwitch />
         <button type="button" className="quiet" onClick={() => client.signOut()}>
           Sign out
         </button>

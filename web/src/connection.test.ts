@@ -812,11 +812,12 @@ describe('resuming', () => {
     t.rest.add('dev', msg(1, 'carol', 'build is green'));
     const ws = await t.signIn('ana', 1);
     t.client.openRoom('dev');
-    await flush();
-    expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'dev', since: 1 });
+    expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'dev' });
     ws.push({ type: 'joined', room: 'dev', lastSeq: 1, online: ['ana'] });
     ws.push(msg(2, 'bob', 'two'), msg(3, 'bob', 'three'));
     ws.push(msg(2, 'carol', 'deploying', 'dev'));
+    await flush();
+    expect(t.seqs('dev')).toEqual([1, 2]);
 
     ws.drop(1006);
     expect(t.client.getState().status).toBe('reconnecting');
@@ -1168,13 +1169,53 @@ describe('rooms', () => {
     expect(t.room().hasOlder).toBe(false);
   });
 
-  it('joins a room that does not exist yet with since 0', async () => {
+  it('opens a new room with a join, and reads no history when joined says it has none', async () => {
     const t = setup();
     const ws = await t.signIn('ana', 0);
+    const reads = t.rest.calls.length;
     t.client.openRoom('new room');
-    await flush();
-    expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'new room', since: 0 });
+    // Its history is not asked for: the room may not exist before the join.
+    expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'new room' });
     expect(t.client.getState().current).toBe('new room');
+    expect(t.room('new room').loading).toBe(true);
+    ws.push({ type: 'joined', room: 'new room', lastSeq: 0, online: ['ana'] }, joinEntry(1, 'ana', 'new room'));
+    await flush();
+    expect(t.rest.calls.length).toBe(reads);
+    expect(t.room('new room').loading).toBe(false);
+    expect(t.room('new room').hasOlder).toBe(false);
+    expect(t.seqs('new room')).toEqual([1]);
+  });
+
+  it('opens a room that has history with a join, then reads the page below joined.lastSeq', async () => {
+    const t = setup();
+    t.rest.add('dev', msg(1, 'carol', 'one', 'dev'), msg(2, 'carol', 'two', 'dev'), msg(3, 'carol', 'three', 'dev'));
+    const ws = await t.signIn('ana', 0);
+    t.client.openRoom('dev');
+    expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'dev' });
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 3, online: ['ana', 'carol'] }, msg(4, 'carol', 'four', 'dev'));
+    await flush();
+    expect(t.rest.calls.at(-1)).toBe('http://parley.test/api/rooms/dev/messages?limit=50&before=4');
+    expect(t.seqs('dev')).toEqual([1, 2, 3, 4]);
+    expect(t.room('dev').hasOlder).toBe(false);
+    expect(t.room('dev').unread).toBe(0);
+  });
+
+  it('joins a room opened while the connection is down with the next hello, reading nothing before', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.drop(1006);
+    const reads = t.rest.calls.length;
+    t.client.openRoom('dev');
+    expect(t.client.getState().current).toBe('dev');
+    const ws2 = await t.reconnect();
+    expect(ws2.framesOf('join')).toEqual([
+      { type: 'join', room: 'general', since: 0 },
+      { type: 'join', room: 'dev' },
+    ]);
+    ws2.push({ type: 'joined', room: 'dev', lastSeq: 0, online: ['ana'] });
+    await flush();
+    expect(t.rest.calls.length).toBe(reads);
+    expect(t.room('dev').loading).toBe(false);
   });
 });
 

@@ -598,13 +598,20 @@ export class ChatClient {
     this.releaseIdentity(ended);
   }
 
-  /** openRoom joins (creating if need be) the room called name and shows it. */
+  /**
+   * openRoom joins (creating if need be) the room called name and shows it.
+   * The join goes first, without since, and the history below the
+   * joined event's lastSeq is read after it, if there is any: the room may
+   * not exist until the join creates it, and asking for the history of a
+   * room that does not exist is an error (404) in the browser's console.
+   */
   openRoom(name: string): void {
     if (!this.nick && this.status !== 'signing-in') return;
     let r = this.rooms.get(name);
     if (!r) {
       r = this.addRoom(name);
-      void this.loadInitial(r);
+      // Not connected yet, the join goes with the next hello (sendJoins).
+      if (this.ws && this.greeted) this.sendJoin(r);
     }
     this.selectRoom(name);
   }
@@ -790,7 +797,9 @@ export class ChatClient {
   /**
    * loadInitial reads the newest page of a room's history over REST, then
    * joins with since set to the newest entry it got (the order the protocol
-   * recommends, so nothing falls between the two).
+   * recommends, so nothing falls between the two). It is for rooms known to
+   * exist: general, and the rooms a tab had open before a reload, whose
+   * history shows before the connection is up.
    */
   private async loadInitial(r: RoomModel): Promise<void> {
     r.loading = true;
@@ -1092,7 +1101,9 @@ export class ChatClient {
     r.joined = true;
     r.online = new Set(ev.online ?? []);
     if (r.log.startAt(ev.lastSeq)) {
-      // Joined without since: live entries start after lastSeq; older ones come over REST.
+      // Joined without since (a room just opened, or one whose history
+      // could not be read): live entries start after lastSeq; older ones,
+      // if any, come over REST.
       r.loading = false;
       if (r.log.older) void this.loadOlder(r.name);
     }

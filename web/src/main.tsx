@@ -3,7 +3,10 @@ import { createRoot } from 'react-dom/client';
 import { ChatClient, IDENTITY_KEY } from './connection';
 import { App } from './App';
 import { ChatContext } from './useChat';
+import { THEME_KEY, applyTheme, loadTheme, localThemeStorage } from './theme';
 import './styles.css';
+
+applyTheme(document, loadTheme(localThemeStorage()));
 
 const client = new ChatClient();
 client.start();
@@ -14,6 +17,8 @@ window.addEventListener('online', () => client.reconnectNow());
 // null means the storage was cleared.)
 window.addEventListener('storage', (e) => {
   if (e.key === IDENTITY_KEY || e.key === null) client.identityChanged();
+  // Another tab chose a theme: this one shows it too.
+  if (e.key === THEME_KEY || e.key === null) applyTheme(document, loadTheme(localThemeStorage()));
 });
 
 createRoot(document.getElementById('root')!).render(

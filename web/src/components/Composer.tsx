@@ -51,6 +51,7 @@ export function Composer({ room }: { room: RoomState }) {
         id="composer"
         ref={ref}
         rows={1}
+        dir="auto"
         value={text}
         placeholder={`Message #${room.name}`}
         aria-describedby="composer-help composer-error"

@@ -179,7 +179,7 @@ export function MessageList({ room }: { room: RoomState }) {
                 return (
                   <li key={it.key} className="activity" data-seq={it.entry.seq}>
                     <span>
-                      <span className="nick">{it.entry.from}</span> {it.entry.type === 'join' ? 'joined' : 'left'}
+                      <span className="nick" dir="auto">{it.entry.from}</span> {it.entry.type === 'join' ? 'joined' : 'left'}
                     </span>{' '}
                     <Time at={it.entry.at} />
                   </li>
@@ -198,7 +198,7 @@ export function MessageList({ room }: { room: RoomState }) {
                     ) : (
                       <div className="meta">
                         <Avatar nick={it.entry.from} />
-                        <span className="author">{it.entry.from}</span> <Time at={it.entry.at} />
+                        <span className="author" dir="auto">{it.entry.from}</span> <Time at={it.entry.at} />
                       </div>
                     )}
                     <MessageText text={it.entry.text ?? ''} />
@@ -224,7 +224,7 @@ export function MessageList({ room }: { room: RoomState }) {
                     ) : (
                       <div className="meta">
                         <Avatar nick={nick ?? ''} />
-                        <span className="author">{nick}</span> <Time at={it.o.createdAt} />
+                        <span className="author" dir="auto">{nick}</span> <Time at={it.o.createdAt} />
                       </div>
                     )}
                     <MessageText text={it.o.text} />

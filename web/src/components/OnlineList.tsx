@@ -11,7 +11,7 @@ export function OnlineList({ room, me }: { room: RoomState; me: string }) {
         {room.online.map((nick) => (
           <li key={nick}>
             <span className="dot" aria-hidden="true" />
-            <span className="nick">{nick}</span>
+            <span className="nick" dir="auto">{nick}</span>
             {nick === me && <span className="you"> (you)</span>}
           </li>
         ))}

@@ -12,7 +12,7 @@ export function RoomPane({ room }: { room: RoomState }) {
           <span className="hash" aria-hidden="true">
             #
           </span>
-          {room.name}
+          <span dir="auto">{room.name}</span>
         </h1>
         <span className="room-meta">{room.online.length} online</span>
       </header>

@@ -14,7 +14,8 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
 
   function join(e: FormEvent) {
     e.preventDefault();
-    const room = name.replace(/^#/, '');
+    // Spaces around the name (and a leading #) are not part of it.
+    const room = name.trim().replace(/^#/, '').trimStart();
     const problem = validateRoomName(room);
     setError(problem);
     if (problem) return;
@@ -50,7 +51,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
                 <span className="hash" aria-hidden="true">
                   #
                 </span>
-                <span className="room-name">{r.name}</span>
+                <span className="room-name" dir="auto">{r.name}</span>
                 {r.unread > 0 && (
                   <span className="badge" data-testid="unread">
                     {r.unread}

@@ -17,11 +17,15 @@ export function SignIn() {
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    const problem = validateNick(nick);
+    // Spaces around the name are a slip of the thumb, not part of it; the
+    // ones inside stay as typed.
+    const name = nick.trim();
+    setNick(name);
+    const problem = validateNick(name);
     setLocalError(problem);
     setTouched(false);
     if (problem) return;
-    client.signIn(nick);
+    client.signIn(name);
   }
 
   return (
@@ -46,7 +50,7 @@ export function SignIn() {
           onChange={(e) => {
             setNick(e.target.value);
             setTouched(true);
-            if (localError) setLocalError(validateNick(e.target.value));
+            if (localError) setLocalError(validateNick(e.target.value.trim()));
           }}
         />
         <p id={`${id}-hint`} className="hint">
