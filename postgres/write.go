@@ -1,0 +1,638 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/parley-chat/parley"
+)
+
+// Every write goes through a writer goroutine (writer.run). A caller queues
+// an op with the writer of its room (or nickname, or token) and waits; the
+// writer takes everything queued, up to maxBatch ops, and commits it in one
+// transaction of four round trips, however many ops it holds:
+//
+//  1. BEGIN.
+//  2. One pipelined batch of statements: create the rooms that EnsureRoom
+//     asks for; then, room by room in the order of their names, lock the
+//     room's row (SELECT … FOR UPDATE) and read its last sequence number,
+//     look up which of the batch's messages the room holds already (by
+//     sender and client id), and which of the nicknames that join or leave
+//     are members.
+//  3. In Go, the ops in the order they were queued: each new entry gets the
+//     room's next number; a retry, of a message stored before or earlier in
+//     the batch, gets the original's and uses up none. Then a second
+//     pipelined batch stores every room's new entries in one INSERT, its
+//     membership changes and its new last number, and the session changes.
+//  4. COMMIT. Then each caller is told.
+//
+// The writer never waits for more ops to arrive: under load its queue
+// fills while a transaction commits, and the next transaction takes it all,
+// so batching costs no latency. The writers of a DB commit at the same time
+// on their own connections; one room's ops always go to one writer, so they
+// never wait for each other's locks.
+//
+// Between replicas, the room's row lock orders the transactions that
+// append to one room: a transaction reads the room's last number, and
+// looks for retries, only once it holds the lock, so it sees every entry
+// that a transaction committed before it. Rooms are created first and
+// locked in one order, the order of their names, by every transaction, so
+// two never wait for each other in a circle. Session changes come last,
+// and a deadlock among them (which PostgreSQL detects, failing one
+// transaction) is retried, as is a failure to reach the database before
+// anything was sent.
+
+// txTimeout bounds one write transaction, so that a database that stops
+// answering fails the writes (Internal errors, which callers retry) rather
+// than holding them, and Close, for ever.
+const txTimeout = 30 * time.Second
+
+// maxAttempts is how many times a transaction is tried when it fails in a
+// way that trying again may cure.
+const maxAttempts = 3
+
+type opKind uint8
+
+const (
+	opEnsureRoom opKind = iota
+	opAppend
+	opJoin
+	opLeave
+	opCreateSession
+	opExtendSession
+	opEndSession
+	opExec // tests: run exec in the transaction
+)
+
+// An op is one write waiting for a writer.
+type op struct {
+	kind      opKind
+	room      string        // ensure, append, join, leave
+	nick      string        // join, leave, create session
+	in        parley.Entry  // append: the message to store
+	tokenHash string        // sessions
+	ttl       time.Duration // create and extend session
+	// exec, for opExec, runs in the transaction, after everything else. It
+	// returns a *parley.Error when only its op fails; any other error fails
+	// the transaction.
+	exec func(ctx context.Context, tx pgx.Tx) error
+
+	// Results, written by the writer before done is closed.
+	out     parley.Entry  // append: the message as stored
+	dup     bool          // append
+	created *parley.Room  // ensure
+	changed *parley.Entry // join, leave: the entry stored, nil if none
+	err     error
+	done    chan struct{} // closed when the op's transaction has ended
+}
+
+// reset clears what a failed attempt at the op's transaction wrote.
+func (o *op) reset() {
+	o.out, o.dup, o.created, o.changed, o.err = o.in, false, nil, nil, nil
+}
+
+// writer is one writer goroutine and its queue.
+type writer struct {
+	db       *DB
+	maxBatch int
+
+	wake    chan struct{} // capacity 1: tells run that pending or closed changed
+	stopped chan struct{} // closed when run has returned
+
+	mu      sync.Mutex
+	pending []*op // guarded by mu; ops waiting for run, oldest first
+	closed  bool  // guarded by mu; set by close, after which nothing is queued
+
+	batches int // committed transactions; owned by run, read by tests after Close
+}
+
+func newWriter(db *DB, maxBatch int) *writer {
+	return &writer{db: db, maxBatch: maxBatch, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+}
+
+// submit queues o with the writer of key and returns its error once its
+// transaction has ended. When ctx is done before the writer takes o,
+// submit withdraws it and returns ctx's error; once taken, o completes
+// regardless.
+func (db *DB) submit(ctx context.Context, key string, o *op) error {
+	w := db.writerFor(key)
+	o.done = make(chan struct{})
+	if err := w.enqueue(ctx, o); err != nil {
+		return err
+	}
+	return w.await(ctx, o)
+}
+
+func (w *writer) enqueue(ctx context.Context, o *op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.pending = append(w.pending, o)
+	w.mu.Unlock()
+	w.signal()
+	return nil
+}
+
+func (w *writer) await(ctx context.Context, o *op) error {
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+	}
+	w.mu.Lock()
+	i := slices.Index(w.pending, o)
+	if i >= 0 {
+		w.pending = slices.Delete(w.pending, i, i+1)
+	}
+	w.mu.Unlock()
+	if i >= 0 {
+		return ctx.Err()
+	}
+	<-o.done // The writer has o in a transaction, which ends soon.
+	return o.err
+}
+
+// signal wakes run, unless a wake-up is pending already.
+func (w *writer) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close stops the writer accepting ops; run returns once it has committed
+// those queued before.
+func (w *writer) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.signal()
+}
+
+// run is the writer goroutine. It returns after close, once every op queued
+// before has committed.
+func (w *writer) run() {
+	defer close(w.stopped)
+	for {
+		<-w.wake
+		for {
+			ops, closed := w.take()
+			if len(ops) > 0 {
+				w.commit(ops)
+				continue
+			}
+			if closed {
+				return
+			}
+			break
+		}
+	}
+}
+
+// take removes and returns the oldest queued ops, at most w.maxBatch, and
+// reports whether the writer is closed.
+func (w *writer) take() (ops []*op, closed bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := min(len(w.pending), w.maxBatch)
+	ops = slices.Clone(w.pending[:n])
+	w.pending = slices.Delete(w.pending, 0, n)
+	return ops, w.closed
+}
+
+// commit runs ops in one transaction and reports to their callers. If the
+// transaction fails, every op gets the error and none of them is stored.
+func (w *writer) commit(ops []*op) {
+	start := time.Now()
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = w.commitTx(ops)
+		if err == nil || attempt == maxAttempts || !retryable(err) {
+			break
+		}
+	}
+	if err == nil {
+		w.batches++
+		w.db.observe(len(ops), time.Since(start))
+	}
+	for _, o := range ops {
+		if err != nil {
+			o.err = err
+		}
+		close(o.done)
+	}
+}
+
+// retryable reports whether a transaction that failed with err may succeed
+// if tried again from the start: nothing reached the server, or PostgreSQL
+// chose it as the victim of a deadlock or a serialization failure.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40P01" || pgErr.Code == "40001"
+	}
+	return pgconn.SafeToRetry(err)
+}
+
+func (w *writer) commitTx(ops []*op) error {
+	// The callers' contexts are not used: once an op is in a transaction,
+	// it completes, whoever gave up waiting.
+	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
+	defer cancel()
+	for _, o := range ops {
+		o.reset()
+	}
+	b := newBatch(ops, stamp(w.db.now()))
+
+	tx, err := w.db.write.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := b.lock(ctx, tx); err != nil {
+		return err
+	}
+	b.apply()
+	if err := b.store(ctx, tx); err != nil {
+		return err
+	}
+	for _, o := range ops {
+		if o.kind != opExec {
+			continue
+		}
+		err := o.exec(ctx, tx)
+		var perr *parley.Error
+		switch {
+		case errors.As(err, &perr):
+			o.err = err
+		case err != nil:
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit write: %w", err)
+	}
+	return nil
+}
+
+// A batch is the work of one write transaction.
+type batch struct {
+	ops []*op
+	// at stamps everything the batch stores: its start, to the
+	// microsecond.
+	at     time.Time
+	rooms  map[string]*roomWork // the rooms the ops touch, by name
+	names  []string             // the keys of rooms, sorted: the order of locking
+	ensure []string             // the rooms to create, sorted
+}
+
+// roomWork is what a batch reads and changes of one room.
+type roomWork struct {
+	exists    bool // the room exists: lock found its row
+	id        int64
+	createdAt time.Time
+	lastSeq   int64
+
+	// Asked of the database: the messages the batch appends, by sender and
+	// client id, and the nicknames that join or leave.
+	senders, clientIDs []string
+	nicks              []string
+
+	// stored holds the room's messages that a send of the batch may
+	// retry: those the database holds, then those the batch adds.
+	stored map[msgKey]parley.Entry
+	// member says, of each nickname in nicks, whether it is a member:
+	// first in the database, then after each op of the batch.
+	member    map[string]bool
+	wasMember map[string]bool // member before the batch
+
+	entries []*parley.Entry // new entries, in the order of their numbers
+}
+
+type msgKey struct{ from, clientID string }
+
+func newBatch(ops []*op, at time.Time) *batch {
+	b := &batch{ops: ops, at: at, rooms: map[string]*roomWork{}}
+	seenKey := map[string]map[msgKey]bool{}
+	seenNick := map[string]map[string]bool{}
+	for _, o := range ops {
+		switch o.kind {
+		case opEnsureRoom, opAppend, opJoin, opLeave:
+		default:
+			continue
+		}
+		r := b.rooms[o.room]
+		if r == nil {
+			r = &roomWork{stored: map[msgKey]parley.Entry{}, member: map[string]bool{}, wasMember: map[string]bool{}}
+			b.rooms[o.room] = r
+			b.names = append(b.names, o.room)
+			seenKey[o.room], seenNick[o.room] = map[msgKey]bool{}, map[string]bool{}
+		}
+		switch o.kind {
+		case opEnsureRoom:
+			if !slices.Contains(b.ensure, o.room) {
+				b.ensure = append(b.ensure, o.room)
+			}
+		case opAppend:
+			if k := (msgKey{o.in.From, o.in.ClientID}); !seenKey[o.room][k] {
+				seenKey[o.room][k] = true
+				r.senders, r.clientIDs = append(r.senders, k.from), append(r.clientIDs, k.clientID)
+			}
+		case opJoin, opLeave:
+			if !seenNick[o.room][o.nick] {
+				seenNick[o.room][o.nick] = true
+				r.nicks = append(r.nicks, o.nick)
+			}
+		}
+	}
+	slices.Sort(b.names)
+	slices.Sort(b.ensure)
+	return b
+}
+
+// The statements of lock.
+const (
+	insertRoom = `
+		INSERT INTO rooms (name, created_at)
+		VALUES ($1, $2)
+		ON CONFLICT (name) DO NOTHING`
+	lockRoom = `
+		SELECT id, created_at, last_seq
+		FROM rooms
+		WHERE name = $1
+		FOR UPDATE`
+	// selectMessages finds messages by sender and client id, with the
+	// partial index entries_client_id.
+	selectMessages = `
+		SELECT e.sender, e.client_id, e.seq, e.text, e.at
+		FROM entries e
+		WHERE e.room_id = (SELECT id FROM rooms WHERE name = $1)
+			AND e.kind = 'message'
+			AND (e.sender, e.client_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`
+	selectMembers = `
+		SELECT nick
+		FROM members
+		WHERE room_id = (SELECT id FROM rooms WHERE name = $1)
+			AND nick = ANY ($2::text[])`
+)
+
+// lock creates the rooms that the batch ensures, locks every room it
+// touches, in the order of their names, and reads what apply needs.
+// PostgreSQL runs each statement with a snapshot taken when it starts, so
+// the reads that follow a room's lock see every entry committed before the
+// lock was granted.
+func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
+	q := &pgx.Batch{}
+	for _, name := range b.ensure {
+		q.Queue(insertRoom, name, b.at)
+	}
+	for _, name := range b.names {
+		r := b.rooms[name]
+		q.Queue(lockRoom, name).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&r.id, &r.createdAt, &r.lastSeq)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				return nil
+			case err != nil:
+				return fmt.Errorf("lock room %q: %w", name, err)
+			}
+			r.exists = true
+			r.createdAt = r.createdAt.UTC()
+			return nil
+		})
+		if len(r.senders) > 0 {
+			q.Queue(selectMessages, name, r.senders, r.clientIDs).Query(func(rows pgx.Rows) error {
+				var k msgKey
+				var e parley.Entry
+				_, err := pgx.ForEachRow(rows, []any{&k.from, &k.clientID, &e.Seq, &e.Text, &e.At}, func() error {
+					r.stored[k] = e
+					return nil
+				})
+				if err != nil {
+					return fmt.Errorf("find messages in %q: %w", name, err)
+				}
+				return nil
+			})
+		}
+		if len(r.nicks) > 0 {
+			q.Queue(selectMembers, name, r.nicks).Query(func(rows pgx.Rows) error {
+				var nick string
+				_, err := pgx.ForEachRow(rows, []any{&nick}, func() error {
+					r.member[nick] = true
+					r.wasMember[nick] = true
+					return nil
+				})
+				if err != nil {
+					return fmt.Errorf("read members of %q: %w", name, err)
+				}
+				return nil
+			})
+		}
+	}
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("lock rooms: %w", err)
+	}
+	return nil
+}
+
+// apply makes the room ops of the batch, in the order they were queued,
+// in memory: it gives each new entry its room's next number, finds
+// retries, and follows memberships. store then writes the result.
+func (b *batch) apply() {
+	for _, o := range b.ops {
+		r := b.rooms[o.room]
+		switch o.kind {
+		case opEnsureRoom:
+			if !r.exists {
+				// Created or found by insertRoom a moment ago, so lock
+				// found it, unless someone is tampering with the table.
+				o.err = fmt.Errorf("create room %q: the room is not there after creating it", o.room)
+				continue
+			}
+			o.created = &parley.Room{Name: o.room, CreatedAt: r.createdAt, LastSeq: r.lastSeq}
+		case opAppend:
+			if !r.exists {
+				o.err = errNoRoom(o.room)
+				continue
+			}
+			k := msgKey{o.in.From, o.in.ClientID}
+			if e, ok := r.stored[k]; ok {
+				o.dup = true
+				o.out.Seq, o.out.Text, o.out.At = e.Seq, e.Text, e.At.UTC()
+				continue
+			}
+			b.add(r, &o.out)
+			r.stored[k] = o.out
+		case opJoin, opLeave:
+			if !r.exists {
+				o.err = errNoRoom(o.room)
+				continue
+			}
+			join := o.kind == opJoin
+			if r.member[o.nick] == join {
+				continue // a member already, or not one: nothing to store
+			}
+			r.member[o.nick] = join
+			e := &parley.Entry{Room: o.room, Kind: parley.KindJoin, From: o.nick}
+			if !join {
+				e.Kind = parley.KindLeave
+			}
+			b.add(r, e)
+			o.changed = e
+		}
+	}
+}
+
+// add gives e the room's next number and the batch's time, to be stored.
+func (b *batch) add(r *roomWork, e *parley.Entry) {
+	r.lastSeq++
+	e.Seq, e.At = r.lastSeq, b.at
+	r.entries = append(r.entries, e)
+}
+
+// The statements of store.
+const (
+	// insertEntries stores a room's new entries in one statement. A clash
+	// with an entry already stored would mean that the room's numbering
+	// went wrong, so it fails the transaction rather than skip a number.
+	insertEntries = `
+		INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
+		SELECT $1, e.seq, e.kind, e.sender, e.text, e.client_id, $7
+		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+			AS e (seq, kind, sender, text, client_id)`
+	insertMembers = `
+		INSERT INTO members (room_id, nick)
+		SELECT $1, unnest($2::text[])`
+	deleteMembers = `
+		DELETE FROM members
+		WHERE room_id = $1 AND nick = ANY ($2::text[])`
+	updateLastSeq = `
+		UPDATE rooms
+		SET last_seq = $2
+		WHERE id = $1`
+)
+
+// store writes what apply made, with the batch's session changes, in one
+// pipelined batch of statements.
+func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
+	q := &pgx.Batch{}
+	for _, name := range b.names {
+		r := b.rooms[name]
+		if len(r.entries) == 0 {
+			continue
+		}
+		n := len(r.entries)
+		seqs := make([]int64, 0, n)
+		kinds, senders, texts, clientIDs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		for _, e := range r.entries {
+			seqs = append(seqs, e.Seq)
+			kinds = append(kinds, string(e.Kind))
+			senders = append(senders, e.From)
+			texts = append(texts, e.Text)
+			clientIDs = append(clientIDs, e.ClientID)
+		}
+		q.Queue(insertEntries, r.id, seqs, kinds, senders, texts, clientIDs, b.at)
+		var joined, left []string
+		for _, nick := range r.nicks {
+			switch {
+			case r.member[nick] && !r.wasMember[nick]:
+				joined = append(joined, nick)
+			case !r.member[nick] && r.wasMember[nick]:
+				left = append(left, nick)
+			}
+		}
+		if len(joined) > 0 {
+			q.Queue(insertMembers, r.id, joined)
+		}
+		if len(left) > 0 {
+			q.Queue(deleteMembers, r.id, left)
+		}
+		q.Queue(updateLastSeq, r.id, r.lastSeq)
+	}
+	b.queueSessions(q)
+	if q.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// EnsureRoom returns the room named name, creating it with an empty log when
+// it does not exist. It returns Invalid for a bad name.
+func (db *DB) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
+	if err := parley.ValidateRoomName(name); err != nil {
+		return nil, err
+	}
+	o := &op{kind: opEnsureRoom, room: name}
+	if err := db.submit(ctx, name, o); err != nil {
+		return nil, err
+	}
+	return o.created, nil
+}
+
+// Append stores the message e in its room's log and sets e.Seq and e.At,
+// returning only after the transaction that stores it has committed. It
+// returns Invalid for a message that e.Validate rejects, or whose sender or
+// text holds a NUL character, which PostgreSQL cannot store, and NotFound
+// for an unknown room. When the room holds a message from e.From with
+// e.ClientID already, Append stores nothing, sets e's Seq, At and Text to
+// the stored message's, and reports dup true.
+func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error) {
+	if err := e.Validate(); err != nil {
+		return false, err
+	}
+	if !storable(e.From) || !storable(e.Text) {
+		return false, parley.Errorf(parley.Invalid, "A message and its sender's name must not contain the character U+0000.")
+	}
+	o := &op{kind: opAppend, room: e.Room, in: *e}
+	if err := db.submit(ctx, e.Room, o); err != nil {
+		return false, err
+	}
+	e.Seq, e.At, e.Text = o.out.Seq, o.out.At, o.out.Text
+	return o.dup, nil
+}
+
+// Join makes nick a member of room, appending and returning a join entry.
+// When nick is a member already it stores nothing and returns nil, nil. It
+// returns Invalid for a bad nickname and NotFound for an unknown room.
+func (db *DB) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	return db.changeMembership(ctx, opJoin, room, nick)
+}
+
+// Leave ends nick's membership of room, appending and returning a leave
+// entry. When nick is not a member it stores nothing and returns nil, nil.
+// It returns Invalid for a bad nickname and NotFound for an unknown room.
+func (db *DB) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
+	return db.changeMembership(ctx, opLeave, room, nick)
+}
+
+func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick string) (*parley.Entry, error) {
+	if err := parley.ValidateNick(nick); err != nil {
+		return nil, err
+	}
+	if !storable(room) {
+		if db.isClosed() {
+			return nil, ErrClosed
+		}
+		return nil, errNoRoom(room)
+	}
+	o := &op{kind: kind, room: room, nick: nick}
+	if err := db.submit(ctx, room, o); err != nil {
+		return nil, err
+	}
+	return o.changed, nil
+}
