@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -110,7 +111,7 @@ type writer struct {
 	pending []*op // guarded by mu; ops waiting for run, oldest first
 	closed  bool  // guarded by mu; set by close, after which nothing is queued
 
-	batches int // committed transactions; owned by run, read by tests after Close
+	batches atomic.Int64 // committed transactions, for tests
 }
 
 func newWriter(db *DB, maxBatch int) *writer {
@@ -224,7 +225,7 @@ func (w *writer) commit(ops []*op) {
 		}
 	}
 	if err == nil {
-		w.batches++
+		w.batches.Add(1)
 		w.db.observe(len(ops), time.Since(start))
 	}
 	for _, o := range ops {
