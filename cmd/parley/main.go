@@ -1,6 +1,7 @@
 // Command parley is the Parley chat server: one binary that serves the REST
 // API, the WebSocket endpoint and the embedded web UI, with its data in an
-// embedded SQLite database.
+// embedded SQLite database, or in PostgreSQL when several replicas share
+// one database.
 //
 // Usage:
 //
