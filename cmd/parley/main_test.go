@@ -497,7 +497,7 @@ func TestServePostgres(t *testing.T) {
 		if strings.Contains(logs, "hunter2") {
 			t.Errorf("the server logged the database's password:\n%s", logs)
 		}
-		if !strings.Contains(logs, `"database":"postgres://pgtest:xxxxx@/test_`) {
+		if !strings.Contains(logs, `:xxxxx@`) {
 			t.Errorf("the server did not log the database's URL with its password hidden:\n%s", logs)
 		}
 	}

@@ -22,6 +22,11 @@
 // Where PostgreSQL is not installed, NewDatabase skips the test, or fails
 // it when the environment variable CI is set: a suite that skips is not a
 // passing suite.
+//
+// When the environment variable PARLEY_TEST_POSTGRES holds the URL of a
+// running server (postgres://user:password@host/database, as a role that
+// may create databases), the tests use it instead of starting one: each
+// test's database is created there, and dropped when the test ends.
 package pgtest
 
 import (
@@ -93,8 +98,12 @@ func NewDatabase(t testing.TB) string {
 		t.Fatal("pgtest.NewDatabase: call pgtest.Main from TestMain, which stops the server when the tests end")
 	}
 	if shared.server == nil && shared.err == nil {
-		shared.server, shared.err = Start()
-		shared.missing = errors.Is(shared.err, ErrNotInstalled)
+		if u := os.Getenv("PARLEY_TEST_POSTGRES"); u != "" {
+			shared.server, shared.err = Connect(t.Context(), u)
+		} else {
+			shared.server, shared.err = Start()
+			shared.missing = errors.Is(shared.err, ErrNotInstalled)
+		}
 	}
 	switch {
 	case shared.missing && os.Getenv("CI") == "":
@@ -103,7 +112,7 @@ func NewDatabase(t testing.TB) string {
 		t.Fatalf("pgtest: %v", shared.err)
 	}
 	shared.n++
-	name := fmt.Sprintf("test_%d", shared.n)
+	name := fmt.Sprintf("test_%d_%d", os.Getpid(), shared.n)
 	u, err := shared.server.CreateDatabase(t.Context(), name)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
@@ -125,8 +134,12 @@ func NewDatabase(t testing.TB) string {
 // programs.
 var ErrNotInstalled = errors.New("PostgreSQL's server programs (initdb, postgres) are not installed")
 
-// Server is a running throw-away PostgreSQL server.
+// Server is a running PostgreSQL server that tests create databases on:
+// a throw-away one (Start), or one that runs anyway (Connect).
 type Server struct {
+	base *url.URL // of the server's database postgres; a database's URL differs in its path
+
+	// Of a throw-away server only:
 	dir  string    // the temporary directory: data/, the socket, the log
 	cmd  *exec.Cmd // the postmaster
 	done chan struct{}
@@ -200,7 +213,9 @@ func start(bin, dir string) (*Server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	s := &Server{dir: dir, cmd: cmd, done: make(chan struct{})}
+	q := url.Values{"host": {dir}, "sslmode": {"disable"}}
+	base := &url.URL{Scheme: "postgres", User: url.User(superuser), Path: "/postgres", RawQuery: q.Encode()}
+	s := &Server{base: base, dir: dir, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		cmd.Wait()
 		close(s.done)
@@ -269,10 +284,26 @@ func serverUser(dir string) (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
-// url returns the URL of the database name, reached through the socket.
+// Connect returns the server that rawURL reaches, on which tests will
+// create their databases. Stop ends the connection and leaves the server
+// running.
+func Connect(ctx context.Context, rawURL string) (*Server, error) {
+	base, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errors.New("PARLEY_TEST_POSTGRES is not a URL")
+	}
+	s := &Server{base: base}
+	if s.admin, err = pgx.Connect(ctx, rawURL); err != nil {
+		return nil, fmt.Errorf("connect to PARLEY_TEST_POSTGRES %s: %w", base.Redacted(), err)
+	}
+	return s, nil
+}
+
+// url returns the URL of the database name on the server.
 func (s *Server) url(name string) string {
-	q := url.Values{"host": {s.dir}, "sslmode": {"disable"}}
-	return (&url.URL{Scheme: "postgres", User: url.User(superuser), Path: "/" + name, RawQuery: q.Encode()}).String()
+	u := *s.base
+	u.Path = "/" + name
+	return u.String()
 }
 
 // CreateDatabase creates the database name, which must be a plain SQL
@@ -303,6 +334,9 @@ func (s *Server) Stop() error {
 		s.admin = nil
 	}
 	s.mu.Unlock()
+	if s.cmd == nil {
+		return nil
+	}
 	s.cmd.Process.Signal(syscall.SIGINT)
 	var err error
 	select {
