@@ -21,17 +21,18 @@ import (
 // transaction of four round trips, however many ops it holds:
 //
 //  1. BEGIN.
-//  2. One pipelined batch of statements: create the rooms that EnsureRoom
-//     asks for; then, room by room in the order of their names, lock the
-//     room's row (SELECT … FOR UPDATE) and read its last sequence number,
-//     look up which of the batch's messages the room holds already (by
-//     sender and client id), and which of the nicknames that join or leave
-//     are members.
-//  3. In Go, the ops in the order they were queued: each new entry gets the
+//  2. One pipelined batch of statements, each about all the batch's rooms
+//     at once: create the rooms that EnsureRoom asks for; lock the rooms'
+//     rows in the order of their names (SELECT … ORDER BY name FOR UPDATE)
+//     and read their last sequence numbers; look up which of the batch's
+//     messages the rooms hold already (by room, sender and client id), and
+//     which of the nicknames that join or leave are members.
+//  3. In Go, the ops in the order they were queued: each new entry gets its
 //     room's next number; a retry, of a message stored before or earlier in
 //     the batch, gets the original's and uses up none. Then a second
-//     pipelined batch stores every room's new entries in one INSERT, its
-//     membership changes and its new last number, and the session changes.
+//     pipelined batch stores every new entry in one INSERT, the rooms' new
+//     last numbers in one UPDATE, the membership changes, and the session
+//     changes.
 //  4. COMMIT. Then each caller is told.
 //
 // The writer never waits for more ops to arrive: under load its queue
@@ -365,89 +366,112 @@ func newBatch(ops []*op, at time.Time) *batch {
 	return b
 }
 
-// The statements of lock.
+// The statements of lock, each about every room of the batch at once.
 const (
-	insertRoom = `
+	insertRooms = `
 		INSERT INTO rooms (name, created_at)
-		VALUES ($1, $2)
+		SELECT name, $2 FROM unnest($1::text[]) AS name
+		ORDER BY name
 		ON CONFLICT (name) DO NOTHING`
-	lockRoom = `
-		SELECT id, created_at, last_seq
+	// lockRooms locks the rows in the order it returns them: the order of
+	// their names.
+	lockRooms = `
+		SELECT id, name, created_at, last_seq
 		FROM rooms
-		WHERE name = $1
+		WHERE name = ANY ($1::text[])
+		ORDER BY name
 		FOR UPDATE`
-	// selectMessages finds messages by sender and client id, one probe
-	// of the unique index entries_client_id each. (LIMIT keeps the
+	// selectMessages finds messages by room, sender and client id, one
+	// probe of the unique index entries_client_id each. (LIMIT keeps the
 	// planner from turning the probes into a join, which, on a table it
-	// thinks small, walked the room's whole log for every batch.)
+	// thinks small, walked a room's whole log for every batch.)
 	selectMessages = `
-		SELECT k.sender, k.client_id, e.seq, e.text, e.at
-		FROM unnest($2::text[], $3::text[]) AS k (sender, client_id)
+		SELECT k.room, k.sender, k.client_id, e.seq, e.text, e.at
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS k (room, sender, client_id)
 		CROSS JOIN LATERAL (
 			SELECT seq, text, at
 			FROM entries
-			WHERE room_id = (SELECT id FROM rooms WHERE name = $1)
+			WHERE room_id = (SELECT id FROM rooms WHERE name = k.room)
 				AND kind = 'message' AND sender = k.sender AND client_id = k.client_id
 			LIMIT 1) e`
+	// selectMembers finds which of the (room, nickname) pairs are
+	// memberships, one probe of the primary key each.
 	selectMembers = `
-		SELECT nick
-		FROM members
-		WHERE room_id = (SELECT id FROM rooms WHERE name = $1)
-			AND nick = ANY ($2::text[])`
+		SELECT k.room, k.nick
+		FROM unnest($1::text[], $2::text[]) AS k (room, nick)
+		CROSS JOIN LATERAL (
+			SELECT 1
+			FROM members
+			WHERE room_id = (SELECT id FROM rooms WHERE name = k.room) AND nick = k.nick
+			LIMIT 1) m`
 )
 
 // lock creates the rooms that the batch ensures, locks every room it
-// touches, in the order of their names, and reads what apply needs.
-// PostgreSQL runs each statement with a snapshot taken when it starts, so
-// the reads that follow a room's lock see every entry committed before the
-// lock was granted.
+// touches, in the order of their names, and reads what apply needs, in
+// one round trip. PostgreSQL runs each statement with a snapshot taken
+// when it starts, so the reads that follow the lock see every entry
+// committed before the lock was granted.
 func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 	q := &pgx.Batch{}
-	for _, name := range b.ensure {
-		q.Queue(insertRoom, name, b.at)
+	if len(b.ensure) > 0 {
+		q.Queue(insertRooms, b.ensure, b.at)
 	}
-	for _, name := range b.names {
-		r := b.rooms[name]
-		q.Queue(lockRoom, name).QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&r.id, &r.createdAt, &r.lastSeq)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				return nil
-			case err != nil:
-				return fmt.Errorf("lock room %q: %w", name, err)
-			}
-			r.exists = true
-			r.createdAt = r.createdAt.UTC()
+	q.Queue(lockRooms, b.names).Query(func(rows pgx.Rows) error {
+		var (
+			name string
+			r    roomWork
+		)
+		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq}, func() error {
+			w := b.rooms[name]
+			w.exists, w.id, w.createdAt, w.lastSeq = true, r.id, r.createdAt.UTC(), r.lastSeq
 			return nil
 		})
-		if len(r.senders) > 0 {
-			q.Queue(selectMessages, name, r.senders, r.clientIDs).Query(func(rows pgx.Rows) error {
-				var k msgKey
-				var e parley.Entry
-				_, err := pgx.ForEachRow(rows, []any{&k.from, &k.clientID, &e.Seq, &e.Text, &e.At}, func() error {
-					r.stored[k] = e
-					return nil
-				})
-				if err != nil {
-					return fmt.Errorf("find messages in %q: %w", name, err)
-				}
+		if err != nil {
+			return fmt.Errorf("lock rooms: %w", err)
+		}
+		return nil
+	})
+	var rooms, senders, clientIDs []string
+	var memberRooms, nicks []string
+	for _, name := range b.names {
+		r := b.rooms[name]
+		for range r.senders {
+			rooms = append(rooms, name)
+		}
+		senders, clientIDs = append(senders, r.senders...), append(clientIDs, r.clientIDs...)
+		for range r.nicks {
+			memberRooms = append(memberRooms, name)
+		}
+		nicks = append(nicks, r.nicks...)
+	}
+	if len(rooms) > 0 {
+		q.Queue(selectMessages, rooms, senders, clientIDs).Query(func(rows pgx.Rows) error {
+			var room string
+			var k msgKey
+			var e parley.Entry
+			_, err := pgx.ForEachRow(rows, []any{&room, &k.from, &k.clientID, &e.Seq, &e.Text, &e.At}, func() error {
+				b.rooms[room].stored[k] = e
 				return nil
 			})
-		}
-		if len(r.nicks) > 0 {
-			q.Queue(selectMembers, name, r.nicks).Query(func(rows pgx.Rows) error {
-				var nick string
-				_, err := pgx.ForEachRow(rows, []any{&nick}, func() error {
-					r.member[nick] = true
-					r.wasMember[nick] = true
-					return nil
-				})
-				if err != nil {
-					return fmt.Errorf("read members of %q: %w", name, err)
-				}
+			if err != nil {
+				return fmt.Errorf("find messages: %w", err)
+			}
+			return nil
+		})
+	}
+	if len(nicks) > 0 {
+		q.Queue(selectMembers, memberRooms, nicks).Query(func(rows pgx.Rows) error {
+			var room, nick string
+			_, err := pgx.ForEachRow(rows, []any{&room, &nick}, func() error {
+				r := b.rooms[room]
+				r.member[nick], r.wasMember[nick] = true, true
 				return nil
 			})
-		}
+			if err != nil {
+				return fmt.Errorf("read members: %w", err)
+			}
+			return nil
+		})
 	}
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("lock rooms: %w", err)
@@ -510,64 +534,71 @@ func (b *batch) add(r *roomWork, e *parley.Entry) {
 	r.entries = append(r.entries, e)
 }
 
-// The statements of store.
+// The statements of store, each about every room of the batch at once
+// but deleteMembers, which is rare.
 const (
-	// insertEntries stores a room's new entries in one statement. A clash
-	// with an entry already stored would mean that the room's numbering
-	// went wrong, so it fails the transaction rather than skip a number.
+	// insertEntries stores the new entries in one statement. A clash with
+	// an entry already stored would mean that a room's numbering went
+	// wrong, so it fails the transaction rather than skip a number.
 	insertEntries = `
 		INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-		SELECT $1, e.seq, e.kind, e.sender, e.text, e.client_id, $7
-		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
-			AS e (seq, kind, sender, text, client_id)`
+		SELECT e.room_id, e.seq, e.kind, e.sender, e.text, e.client_id, $7
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+			AS e (room_id, seq, kind, sender, text, client_id)`
 	insertMembers = `
 		INSERT INTO members (room_id, nick)
-		SELECT $1, unnest($2::text[])`
+		SELECT * FROM unnest($1::bigint[], $2::text[])`
 	deleteMembers = `
 		DELETE FROM members
 		WHERE room_id = $1 AND nick = ANY ($2::text[])`
-	updateLastSeq = `
+	updateLastSeqs = `
 		UPDATE rooms
-		SET last_seq = $2
-		WHERE id = $1`
+		SET last_seq = v.last_seq
+		FROM unnest($1::bigint[], $2::bigint[]) AS v (id, last_seq)
+		WHERE rooms.id = v.id`
 )
 
 // store writes what apply made, with the batch's session changes, in one
 // pipelined batch of statements.
 func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
+	var (
+		roomIDs, seqs                    []int64
+		kinds, senders, texts, clientIDs []string
+		joinedRooms                      []int64
+		joined                           []string
+		changedRooms, lastSeqs           []int64
+	)
 	q := &pgx.Batch{}
 	for _, name := range b.names {
 		r := b.rooms[name]
 		if len(r.entries) == 0 {
 			continue
 		}
-		n := len(r.entries)
-		seqs := make([]int64, 0, n)
-		kinds, senders, texts, clientIDs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 		for _, e := range r.entries {
-			seqs = append(seqs, e.Seq)
-			kinds = append(kinds, string(e.Kind))
-			senders = append(senders, e.From)
-			texts = append(texts, e.Text)
-			clientIDs = append(clientIDs, e.ClientID)
+			roomIDs, seqs = append(roomIDs, r.id), append(seqs, e.Seq)
+			kinds, senders = append(kinds, string(e.Kind)), append(senders, e.From)
+			texts, clientIDs = append(texts, e.Text), append(clientIDs, e.ClientID)
 		}
-		q.Queue(insertEntries, r.id, seqs, kinds, senders, texts, clientIDs, b.at)
-		var joined, left []string
+		var left []string
 		for _, nick := range r.nicks {
 			switch {
 			case r.member[nick] && !r.wasMember[nick]:
-				joined = append(joined, nick)
+				joinedRooms, joined = append(joinedRooms, r.id), append(joined, nick)
 			case !r.member[nick] && r.wasMember[nick]:
 				left = append(left, nick)
 			}
 		}
-		if len(joined) > 0 {
-			q.Queue(insertMembers, r.id, joined)
-		}
 		if len(left) > 0 {
 			q.Queue(deleteMembers, r.id, left)
 		}
-		q.Queue(updateLastSeq, r.id, r.lastSeq)
+		changedRooms, lastSeqs = append(changedRooms, r.id), append(lastSeqs, r.lastSeq)
+	}
+	if len(roomIDs) > 0 {
+		q.Queue(insertEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, b.at)
+		q.Queue(updateLastSeqs, changedRooms, lastSeqs)
+	}
+	if len(joined) > 0 {
+		q.Queue(insertMembers, joinedRooms, joined)
 	}
 	b.queueSessions(q)
 	if q.Len() == 0 {
