@@ -41,7 +41,11 @@ func migrateFS(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, now time.Tim
 	}
 	slices.Sort(names)
 
-	tx, err := pool.Begin(ctx)
+	// Read committed, whatever the database's default, so that the
+	// statements after the lock see what the replica that held it before
+	// committed: under repeatable read the snapshot would date from the
+	// lock's own statement, before the wait.
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/pgtest"
 	"github.com/parley-chat/parley/postgres"
@@ -18,6 +20,20 @@ import (
 // answered with its one number.
 func TestReplicasNumberGapless(t *testing.T) {
 	url := pgtest.NewDatabase(t)
+	// An operator's default isolation level must not change how the
+	// stores' transactions see each other.
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := conn.QueryRow(t.Context(), `SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `ALTER DATABASE `+name+` SET default_transaction_isolation = 'repeatable read'`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(t.Context())
 	const replicas, sendersPer, perSender = 3, 8, 30
 	stores := make([]*postgres.DB, replicas)
 	// Opening at once also races the migrations, which the advisory lock

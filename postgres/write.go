@@ -260,7 +260,10 @@ func (w *writer) commitTx(ops []*op) error {
 	}
 	b := newBatch(ops, stamp(w.db.now()))
 
-	tx, err := w.db.write.Begin(ctx)
+	// Read committed, whatever the database's default: each statement
+	// must see what was committed before it started, so that the reads
+	// after a room's lock see what the lock waited for.
+	tx, err := w.db.write.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
