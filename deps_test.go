@@ -55,12 +55,15 @@ func TestLayering(t *testing.T) {
 		"hub":       {"", "protocol"},
 		"httpapi":   {"", "hub", "protocol"},
 		"sqlite":    {""},
+		"postgres":  {""},
 		"redis":     nil,
 		"storetest": {""},
 		"metrics":   nil,
 		"web":       nil,
 		"loadgen":   nil,
 
+		// Test helpers that two packages share.
+		"internal/pgtest":    nil,
 		"internal/redistest": nil,
 	}
 	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()

@@ -6,7 +6,7 @@ import (
 )
 
 // Store keeps rooms, their logs, their members and people's sessions durably. Implementations
-// (package sqlite, and later postgres) must pass the conformance suite in
+// (packages sqlite and postgres) must pass the conformance suite in
 // package storetest, and must be safe for concurrent use.
 //
 // Methods return *Error values of kind Invalid or NotFound where stated; any

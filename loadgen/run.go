@@ -32,6 +32,11 @@ type Config struct {
 	// step after the connections are open: SIGTERM, then the same command
 	// on the same database and address.
 	RestartAfter time.Duration
+	// Database, with Spawn, is the server's -database: a PostgreSQL URL,
+	// say, on which the server finds what earlier runs left, which the run
+	// ignores, as its names are its own. Empty means a SQLite file in the
+	// server's temporary directory.
+	Database string
 
 	Conns    int       // idle, rooms, churn: connections
 	Members  int       // fanout: members of the one room
@@ -126,6 +131,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RestartAfter < 0 || c.RestartAfter > 0 && !c.Spawn {
 		return c, errors.New("--restart-after takes a positive duration, and --spawn: the generator restarts only a server it started")
 	}
+	if c.Database != "" && !c.Spawn {
+		return c, errors.New("--database takes --spawn: with --url, the server has its database already")
+	}
 	if c.RestartAfter >= c.Duration {
 		return c, fmt.Errorf("--restart-after %v: must be shorter than --duration %v, to restart within each step", c.RestartAfter, c.Duration)
 	}
@@ -186,7 +194,7 @@ func Run(ctx context.Context, cfg Config, out, progress io.Writer) (*Report, err
 
 	if cfg.Spawn {
 		b.logf("starting a server: %s", strings.Join(cfg.ServerCommand, " "))
-		srv, err := spawnServer(ctx, cfg.ServerCommand)
+		srv, err := spawnServer(ctx, cfg.ServerCommand, cfg.Database)
 		if err != nil {
 			return nil, err
 		}

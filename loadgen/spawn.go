@@ -18,9 +18,10 @@ import (
 
 // spawned is a throw-away server started for one bench run.
 type spawned struct {
-	command []string
-	dir     string
-	addr    string // host:port it listens on; the same after a restart
+	command  []string
+	dir      string
+	database string // the -database flag
+	addr     string // host:port it listens on; the same after a restart
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd     // the running process; a restart replaces it
@@ -29,15 +30,19 @@ type spawned struct {
 	slow int           // "closing slow client" warnings it logged
 }
 
-// spawnServer starts command (the parley binary and the word serve) on a
-// free loopback port with a database in a new temporary directory, and
-// waits until its log says where it listens.
-func spawnServer(ctx context.Context, command []string) (*spawned, error) {
+// spawnServer starts command (the parley binary and the word serve) in a
+// new temporary directory on a free loopback port, with database, or a
+// SQLite database in that directory when database is empty, and waits
+// until its log says where it listens.
+func spawnServer(ctx context.Context, command []string, database string) (*spawned, error) {
 	dir, err := os.MkdirTemp("", "parley-bench-")
 	if err != nil {
 		return nil, err
 	}
-	s := &spawned{command: command, dir: dir}
+	if database == "" {
+		database = filepath.Join(dir, "bench.db")
+	}
+	s := &spawned{command: command, dir: dir, database: database}
 	if err := s.start(ctx, "127.0.0.1:0"); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -50,7 +55,7 @@ func spawnServer(ctx context.Context, command []string) (*spawned, error) {
 func (s *spawned) start(ctx context.Context, addr string) error {
 	args := append(s.command[1:len(s.command):len(s.command)],
 		"-addr", addr,
-		"-database", filepath.Join(s.dir, "bench.db"),
+		"-database", s.database,
 		"-log-format", "json",
 		"-profile", "development",
 		"-guests=true",

@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite for [parley.Store]. Every store
-// (package sqlite, and later postgres) runs it from its own tests, in the
+// (packages sqlite and postgres) runs it from its own tests, in the
 // manner of testing/slogtest, so that the stores agree on every rule the
 // rest of Parley relies on: gapless sequence numbers under concurrency,
 // idempotent sends, membership entries, history pages, sessions, and

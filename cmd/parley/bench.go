@@ -52,6 +52,10 @@ Target:
                      127.0.0.1 and a free port, SQLite in a temporary
                      directory), run against it, then stop it with SIGTERM
                      and remove the directory
+  --database DB      with --spawn: the server's -database, such as a
+                     postgres:// URL, to measure the PostgreSQL store
+                     (default: SQLite in the temporary directory); runs
+                     may share one database, as their names differ
   --restart-after D  with --spawn: restart the server D into every step
                      after the connections are open (SIGTERM, then serve
                      again on the same database and address); every client
@@ -110,6 +114,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.URL, "url", "", "")
 	fs.BoolVar(&cfg.Spawn, "spawn", false, "")
 	fs.DurationVar(&cfg.RestartAfter, "restart-after", 0, "")
+	fs.StringVar(&cfg.Database, "database", "", "")
 	fs.IntVar(&cfg.Conns, "conns", 0, "")
 	fs.IntVar(&cfg.Members, "members", 0, "")
 	fs.IntVar(&cfg.RoomSize, "room-size", 0, "")

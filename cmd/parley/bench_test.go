@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parley-chat/parley/internal/pgtest"
 	"github.com/parley-chat/parley/loadgen"
 )
 
@@ -30,6 +33,7 @@ func TestBenchUsage(t *testing.T) {
 		{"stray argument", []string{"idle", "--spawn", "extra"}, "", `unexpected argument "extra"`},
 		{"restart without spawn", []string{"fanout", "--url", "ws://x/ws", "--restart-after", "1s"}, "", "only a server it started"},
 		{"restart after the step", []string{"fanout", "--spawn", "--duration", "5s", "--restart-after", "5s"}, "", "shorter than --duration"},
+		{"database without spawn", []string{"rooms", "--url", "ws://x/ws", "--database", "postgres://db/parley"}, "", "--database takes --spawn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,5 +81,44 @@ func TestBenchRestart(t *testing.T) {
 	if step.Acked == 0 || step.Received != step.Expected || step.Lost+step.Duplicated+step.OutOfOrder != 0 || step.Incomplete != 0 {
 		t.Errorf("acked %d, received %d of %d, lost %d, duplicated %d, out of order %d, members incomplete %d; want everything once",
 			step.Acked, step.Received, step.Expected, step.Lost, step.Duplicated, step.OutOfOrder, step.Incomplete)
+	}
+}
+
+// TestBenchPostgres runs the real binary's bench against a server it
+// spawns on PostgreSQL (--database), twice on one database, as runs that
+// share a database server do: the second finds the first's rooms and
+// sessions, and is not disturbed by them.
+func TestBenchPostgres(t *testing.T) {
+	bin := buildParley(t)
+	database := pgtest.NewDatabase(t)
+	for run := range 2 {
+		cmd := exec.Command(bin, "bench", "rooms", "--spawn", "--database", database,
+			"--conns", "10", "--room-size", "5", "--rate", "20", "--duration", "1s", "--json")
+		cmd.Dir = filepath.Dir(bin)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("run %d: parley bench --database: %v\n%s%s", run, err, out, stderr.String())
+		}
+		var step loadgen.Step
+		for line := range strings.Lines(string(out)) {
+			if err := json.Unmarshal([]byte(line), &step); err != nil {
+				t.Fatalf("parley bench --json wrote %q: %v", line, err)
+			}
+		}
+		if step.Acked == 0 || step.Received != step.Expected || step.Lost+step.Duplicated+step.OutOfOrder != 0 {
+			t.Errorf("run %d: acked %d, received %d of %d, lost %d, duplicated %d, out of order %d; want everything once",
+				run, step.Acked, step.Received, step.Expected, step.Lost, step.Duplicated, step.OutOfOrder)
+		}
+	}
+	conn, err := pgx.Connect(t.Context(), database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var rooms int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM rooms WHERE name LIKE 'bench-%'`).Scan(&rooms); err != nil || rooms != 4 {
+		t.Errorf("rooms of the two runs in the database = %d, %v; want 4: the runs were on PostgreSQL", rooms, err)
 	}
 }

@@ -76,7 +76,7 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.addr, "addr", ":8080",
 		"TCP address to listen on, host:port; port 0 picks a free port.")
 	fs.StringVar(&c.database, "database", "parley.db",
-		"SQLite database file, created with its migrations applied when missing. (PostgreSQL URLs are not supported yet.)")
+		"SQLite database file, created when missing; or a PostgreSQL URL, postgres://user:password@host:port/database (postgresql:// too), for several replicas sharing one database. Migrations are applied at start either way. Logs show the URL with its password hidden.")
 	fs.Var(&enumValue{&c.logFormat, logFormats}, "log-format",
 		"Log format: text or json. Logs go to standard error.")
 	c.logLevel = "info"
@@ -228,9 +228,9 @@ func (c *config) validate() error {
 		return &settingError{"addr", "must not be empty"}
 	case c.database == "":
 		return &settingError{"database", "must not be empty"}
-	case strings.HasPrefix(c.database, "postgres://") || strings.HasPrefix(c.database, "postgresql://"):
+	case isPostgres(c.database) && !validURL(c.database):
 		// The URL is not repeated: it may hold a password.
-		return &settingError{"database", "PostgreSQL is not supported yet; give the path of a SQLite database file, such as parley.db"}
+		return &settingError{"database", "is not a valid PostgreSQL URL such as postgres://user:password@host:5432/parley"}
 	case c.grace < 0:
 		return &settingError{"grace", "must not be negative"}
 	case c.shutdownTimeout <= 0:
@@ -264,6 +264,34 @@ func redactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "(unparsable)"
+	}
+	return u.Redacted()
+}
+
+// isPostgres reports whether database names a PostgreSQL database rather
+// than a SQLite file.
+func isPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+func validURL(s string) bool {
+	_, err := url.Parse(s)
+	return err == nil
+}
+
+// redactDatabase returns database as it may be logged: a PostgreSQL URL's
+// password, in its user part or its query, replaced by xxxxx.
+func redactDatabase(database string) string {
+	if !isPostgres(database) {
+		return database
+	}
+	u, err := url.Parse(database)
+	if err != nil {
+		return "(a PostgreSQL URL that does not parse)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

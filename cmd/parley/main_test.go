@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +22,12 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/parley-chat/parley/internal/pgtest"
 	"github.com/parley-chat/parley/protocol"
 )
+
+// TestMain stops the PostgreSQL server that the tests on PostgreSQL start.
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // inDir makes a fresh directory the working directory for the rest of the
 // test and writes files (name → content) into it.
@@ -224,8 +229,8 @@ func TestConfigErrors(t *testing.T) {
 		{"zero shutdown timeout", nil, nil, map[string]string{".env": "PARLEY_SHUTDOWN_TIMEOUT=0s\n"},
 			[]string{"shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT in .env"}, ""},
 		{"empty database", []string{"-database", ""}, nil, nil, []string{"database", "flag -database"}, ""},
-		{"postgres", nil, map[string]string{"PARLEY_DATABASE": "postgres://parley:hunter2@db/parley"}, nil,
-			[]string{"database", "not supported yet", "PARLEY_DATABASE"}, "hunter2"},
+		{"bad postgres URL", nil, map[string]string{"PARLEY_DATABASE": "postgres://parley:hunter2@%zz/parley"}, nil,
+			[]string{"database", "not a valid PostgreSQL URL", "PARLEY_DATABASE"}, "hunter2"},
 		{"redis url scheme", nil, map[string]string{"PARLEY_REDIS_URL": "http://parley:hunter2@redis:6379"}, nil,
 			[]string{"redis-url", "redis://", "PARLEY_REDIS_URL"}, "hunter2"},
 		{"redis url unparsable", []string{"-redis-url", "redis://parley:hunter2@[::1:6379"}, nil, nil,
@@ -477,8 +482,73 @@ func TestServe(t *testing.T) {
 		t.Skip("starts the whole server twice")
 	}
 	dir := inDir(t, nil)
-	database := filepath.Join(dir, "parley.db")
+	serveAndRestart(t, filepath.Join(dir, "parley.db"))
+}
 
+// TestServePostgres is TestServe on PostgreSQL, with a password in the URL,
+// which the server must never log.
+func TestServePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server twice")
+	}
+	inDir(t, nil)
+	u, err := url.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test server trusts its socket's clients, and ignores passwords.
+	u.User = url.UserPassword(u.User.Username(), "hunter2")
+	for _, s := range serveAndRestart(t, u.String()) {
+		logs := s.logs.String()
+		if strings.Contains(logs, "hunter2") {
+			t.Errorf("the server logged the database's password:\n%s", logs)
+		}
+		if !strings.Contains(logs, `:xxxxx@`) {
+			t.Errorf("the server did not log the database's URL with its password hidden:\n%s", logs)
+		}
+	}
+	if err := run(t.Context(), []string{"migrate", "-database", u.String()}, environment(nil), io.Discard, io.Discard); err != nil {
+		t.Errorf("run(migrate -database %s) = %v, want nil", u.Redacted(), err)
+	}
+}
+
+// TestPostgresUnreachable checks that a server that cannot reach its
+// database stops with an error that does not show the password.
+func TestPostgresUnreachable(t *testing.T) {
+	inDir(t, nil)
+	var stderr bytes.Buffer
+	database := "postgres://parley:hunter2@127.0.0.1:1/parley?connect_timeout=5"
+	for _, command := range []string{"serve", "migrate"} {
+		err := run(t.Context(), []string{command, "-addr", "127.0.0.1:0", "-database", database}, environment(nil), io.Discard, &stderr)
+		if err == nil {
+			t.Fatalf("run(%s -database %s) = nil, want an error", command, database)
+		}
+		if strings.Contains(err.Error(), "hunter2") || strings.Contains(stderr.String(), "hunter2") {
+			t.Errorf("run(%s) = %q, logging %q; want neither to show the password", command, err, stderr.String())
+		}
+	}
+}
+
+func TestRedactDatabase(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"parley.db", "parley.db"},
+		{"/var/lib/parley/postgres:x.db", "/var/lib/parley/postgres:x.db"},
+		{"postgres://parley:hunter2@db:5432/parley?sslmode=require", "postgres://parley:xxxxx@db:5432/parley?sslmode=require"},
+		{"postgresql://parley@db/parley", "postgresql://parley@db/parley"},
+		{"postgres://db/parley?user=parley&password=hunter2", "postgres://db/parley?password=xxxxx&user=parley"},
+		{"postgres://parley:hunter2@%zz/parley", "(a PostgreSQL URL that does not parse)"},
+	} {
+		if got := redactDatabase(tt.in); got != tt.want {
+			t.Errorf("redactDatabase(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// serveAndRestart runs the server as main does, stores a message over the
+// WebSocket protocol, shuts down, and finds the message again after a
+// restart on the same database. It returns both servers, stopped.
+func serveAndRestart(t *testing.T, database string) []*server {
+	t.Helper()
 	s := startServer(t, database)
 	conn, _, err := websocket.DefaultDialer.DialContext(t.Context(), "ws://"+s.addr+"/ws", nil)
 	if err != nil {
@@ -514,6 +584,7 @@ func TestServe(t *testing.T) {
 	}
 	s.stop(t)
 
+	first := s
 	s = startServer(t, database)
 	url := "http://" + s.addr + "/api/rooms/general/messages"
 	res, err := http.Get(url)
@@ -544,6 +615,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("GET %s = %+v, want room general with the message acknowledged as seq %d", url, page, ack.Seq)
 	}
 	s.stop(t)
+	return []*server{first, s}
 }
 
 // checkMetrics scrapes url after one connection has sent one message and

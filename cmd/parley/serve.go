@@ -14,9 +14,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/metrics"
+	"github.com/parley-chat/parley/postgres"
 	"github.com/parley-chat/parley/redis"
 	"github.com/parley-chat/parley/sqlite"
 	"github.com/parley-chat/parley/web"
@@ -33,9 +35,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 	}
 
 	m := metrics.New()
-	store, err := sqlite.Open(ctx, cfg.database, sqlite.WithCommitObserver(m.Committed))
+	store, err := openStore(ctx, cfg.database, m.Committed)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer func() {
 		// Close waits for pending appends, so everything acknowledged is
@@ -95,7 +97,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 	logger.Info("listening",
 		"addr", ln.Addr().String(),
 		"profile", cfg.profile,
-		"database", cfg.database,
+		"database", redactDatabase(cfg.database),
 		"redis", cmp.Or(redactURL(cfg.redisURL), "none"),
 		"guests", cfg.guests,
 		"open_files", count(files.soft),
@@ -182,17 +184,43 @@ func drain(logger *slog.Logger, srv *http.Server, h *hub.Hub, timeout time.Durat
 	return errors.Join(errs...)
 }
 
+// openStore opens the store that database names: a PostgreSQL database for
+// a postgres:// or postgresql:// URL, else a SQLite database file. Either
+// applies its migrations. observe, if not nil, hears of every commit. The
+// error never repeats a URL's password.
+func openStore(ctx context.Context, database string, observe func(size int, d time.Duration)) (parley.Store, error) {
+	var store parley.Store
+	var err error
+	if isPostgres(database) {
+		var opts []postgres.Option
+		if observe != nil {
+			opts = append(opts, postgres.WithCommitObserver(observe))
+		}
+		store, err = postgres.Open(ctx, database, opts...)
+	} else {
+		var opts []sqlite.Option
+		if observe != nil {
+			opts = append(opts, sqlite.WithCommitObserver(observe))
+		}
+		store, err = sqlite.Open(ctx, database, opts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, nil
+}
+
 // migrate opens the store, which applies any missing migrations, and closes
 // it again.
 func migrate(ctx context.Context, cfg *config, logger *slog.Logger) error {
-	store, err := sqlite.Open(ctx, cfg.database)
+	store, err := openStore(ctx, cfg.database, nil)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
-	logger.Info("database is up to date", "database", cfg.database)
+	logger.Info("database is up to date", "database", redactDatabase(cfg.database))
 	return nil
 }
 

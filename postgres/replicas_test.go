@@ -1,0 +1,161 @@
+package postgres_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/pgtest"
+	"github.com/parley-chat/parley/postgres"
+)
+
+// TestReplicasNumberGapless has three stores on one database, as three
+// replicas of Parley would be, append to one room at once, and send some
+// messages twice at the same moment through two different stores, as a
+// client retrying through another replica does. The room's numbers must be
+// exactly 1 to N, each message stored once, and every send of one message
+// answered with its one number.
+func TestReplicasNumberGapless(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	// An operator's default isolation level must not change how the
+	// stores' transactions see each other.
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := conn.QueryRow(t.Context(), `SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `ALTER DATABASE `+name+` SET default_transaction_isolation = 'repeatable read'`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(t.Context())
+	const replicas, sendersPer, perSender = 3, 8, 30
+	stores := make([]*postgres.DB, replicas)
+	// Opening at once also races the migrations, which the advisory lock
+	// orders.
+	var wg sync.WaitGroup
+	errs := make([]error, replicas)
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(t.Context(), url) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open(replica %d) = %v", i, err)
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+	const room = "busy"
+	if _, err := stores[0].EnsureRoom(t.Context(), room); err != nil {
+		t.Fatal(err)
+	}
+
+	type send struct {
+		replica int
+		e       parley.Entry
+		dup     bool
+		err     error
+	}
+	var mu sync.Mutex
+	var sends []*send
+	do := func(replica int, e parley.Entry) {
+		s := &send{replica: replica, e: e}
+		s.dup, s.err = stores[replica].Append(t.Context(), &s.e)
+		mu.Lock()
+		sends = append(sends, s)
+		mu.Unlock()
+	}
+	for r := range replicas {
+		for g := range sendersPer {
+			wg.Go(func() {
+				from := fmt.Sprintf("sender-%d-%d", r, g)
+				for i := range perSender {
+					e := parley.Entry{Room: room, Kind: parley.KindMessage, From: from, ClientID: fmt.Sprint(i), Text: fmt.Sprintf("message %d", i)}
+					if i%3 != 0 {
+						do(r, e)
+						continue
+					}
+					// Every third message is sent through this replica and
+					// the next at the same moment.
+					var both sync.WaitGroup
+					both.Go(func() { do(r, e) })
+					both.Go(func() {
+						retry := e
+						retry.Text = "retried " + e.Text
+						do((r+1)%replicas, retry)
+					})
+					both.Wait()
+				}
+			})
+		}
+	}
+	wg.Wait()
+
+	// Every replica sees the same log.
+	var stored []*parley.Entry
+	for i, s := range stores {
+		var all []*parley.Entry
+		page := parley.Page{Limit: parley.MaxPageSize, Oldest: true}
+		for {
+			got, err := s.Entries(t.Context(), room, page)
+			if err != nil {
+				t.Fatalf("replica %d: Entries(%+v) = %v", i, page, err)
+			}
+			if len(got) == 0 {
+				break
+			}
+			all = append(all, got...)
+			page.After = got[len(got)-1].Seq
+		}
+		if i == 0 {
+			stored = all
+		} else if len(all) != len(stored) {
+			t.Errorf("replica %d: Entries() = %d entries, replica 0 read %d", i, len(all), len(stored))
+		}
+		r, err := s.Room(t.Context(), room)
+		if err != nil || r.LastSeq != int64(replicas*sendersPer*perSender) {
+			t.Errorf("replica %d: Room(%q) = %+v, %v; want LastSeq %d", i, room, r, err, replicas*sendersPer*perSender)
+		}
+	}
+
+	const want = replicas * sendersPer * perSender
+	if len(stored) != want {
+		t.Fatalf("Entries(%q) = %d entries, want %d: one per client id", room, len(stored), want)
+	}
+	byKey := map[string]*parley.Entry{}
+	for i, e := range stored {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("Entries(%q)[%d].Seq = %d, want %d: numbers must be gapless and unique", room, i, e.Seq, i+1)
+		}
+		k := e.From + "/" + e.ClientID
+		if byKey[k] != nil {
+			t.Errorf("message %s is stored twice, as %d and %d", k, byKey[k].Seq, e.Seq)
+		}
+		byKey[k] = e
+	}
+	originals := map[string]int{}
+	for _, s := range sends {
+		k := s.e.From + "/" + s.e.ClientID
+		if s.err != nil {
+			t.Errorf("replica %d: Append(%s) = %v", s.replica, k, s.err)
+			continue
+		}
+		got := byKey[k]
+		if got == nil || got.Seq != s.e.Seq || got.Text != s.e.Text || !got.At.Equal(s.e.At) {
+			t.Errorf("replica %d: Append(%s) = Seq %d %q at %v, but the store holds %+v", s.replica, k, s.e.Seq, s.e.Text, s.e.At, got)
+		}
+		if !s.dup {
+			originals[k]++
+		}
+	}
+	for k, e := range byKey {
+		if originals[k] != 1 {
+			t.Errorf("sends of %s (Seq %d) reported dup false %d times, want once", k, e.Seq, originals[k])
+		}
+	}
+}
