@@ -140,6 +140,7 @@ type Server struct {
 	base *url.URL // of the server's database postgres; a database's URL differs in its path
 
 	// Of a throw-away server only:
+	bin  string    // the directory of PostgreSQL's programs
 	dir  string    // the temporary directory: data/, the socket, the log
 	cmd  *exec.Cmd // the postmaster
 	done chan struct{}
@@ -191,17 +192,27 @@ func start(bin, dir string) (*Server, error) {
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
 
-	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
+	s := &Server{bin: bin, dir: dir}
+	if err := s.run(ctx, cred); err != nil {
 		return nil, err
+	}
+	return s, nil
+}
+
+// run starts the postmaster on s.dir and waits until it accepts
+// connections.
+func (s *Server) run(ctx context.Context, cred *syscall.Credential) error {
+	logFile, err := os.OpenFile(filepath.Join(s.dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
 	}
 	defer logFile.Close()
 	if cred != nil {
 		os.Chown(logFile.Name(), int(cred.Uid), int(cred.Gid))
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.dir, "data"),
 		"-c", "listen_addresses=", // no TCP at all
-		"-c", "unix_socket_directories="+dir,
+		"-c", "unix_socket_directories="+s.dir,
 		"-c", "shared_buffers=16MB",
 		"-c", "max_connections=200",
 		// fsync stays on: the stores' tests are about durability.
@@ -211,31 +222,60 @@ func start(bin, dir string) (*Server, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	stopWithParent(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
-	q := url.Values{"host": {dir}, "sslmode": {"disable"}}
-	base := &url.URL{Scheme: "postgres", User: url.User(superuser), Path: "/postgres", RawQuery: q.Encode()}
-	s := &Server{base: base, dir: dir, cmd: cmd, done: make(chan struct{})}
+	q := url.Values{"host": {s.dir}, "sslmode": {"disable"}}
+	s.base = &url.URL{Scheme: "postgres", User: url.User(superuser), Path: "/postgres", RawQuery: q.Encode()}
+	s.cmd, s.done = cmd, make(chan struct{})
+	done := s.done
 	go func() {
 		cmd.Wait()
-		close(s.done)
+		close(done)
 	}()
 
 	// Connect until the server accepts connections.
 	for {
-		s.admin, err = pgx.Connect(ctx, s.url("postgres"))
+		admin, err := pgx.Connect(ctx, s.url("postgres"))
 		if err == nil {
-			return s, nil
+			s.mu.Lock()
+			s.admin = admin
+			s.mu.Unlock()
+			return nil
 		}
 		select {
-		case <-s.done:
-			return nil, fmt.Errorf("postgres exited at start: %v\n%s", cmd.ProcessState, s.log())
+		case <-done:
+			return fmt.Errorf("postgres exited at start: %v\n%s", cmd.ProcessState, s.log())
 		case <-ctx.Done():
 			s.Stop()
-			return nil, fmt.Errorf("postgres did not accept connections within %v: %v\n%s", startTimeout, err, s.log())
+			return fmt.Errorf("postgres did not accept connections within %v: %v\n%s", startTimeout, err, s.log())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// Restart ends the server as a crash would (an immediate shutdown: no
+// checkpoint, connections cut), then starts it again on the same data,
+// which it recovers from its write-ahead log, and returns once it accepts
+// connections. For tests of what clients see when the database goes away.
+func (s *Server) Restart() error {
+	if s.cmd == nil {
+		return errors.New("pgtest: only a server that Start started can be restarted")
+	}
+	s.mu.Lock()
+	if s.admin != nil {
+		s.admin.Close(context.Background())
+		s.admin = nil
+	}
+	s.mu.Unlock()
+	s.cmd.Process.Signal(syscall.SIGQUIT)
+	<-s.done
+	cred, err := serverUser(s.dir)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	return s.run(ctx, cred)
 }
 
 // findBin returns the directory of the newest PostgreSQL's server programs.

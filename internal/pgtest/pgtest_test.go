@@ -2,6 +2,8 @@ package pgtest_test
 
 import (
 	"context"
+	"errors"
+	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -40,5 +42,49 @@ func TestNewDatabase(t *testing.T) {
 	var n int
 	if err := other.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tablename = 't'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("table t in the second database: count = %d, %v; want 0", n, err)
+	}
+}
+
+// TestRestart: a server restarted as after a crash keeps what was
+// committed, and takes connections again.
+func TestRestart(t *testing.T) {
+	s, err := pgtest.Start()
+	if errors.Is(err, pgtest.ErrNotInstalled) {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	ctx := t.Context()
+	url, err := s.CreateDatabase(ctx, "restarted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE t (x int); INSERT INTO t VALUES (42)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatalf("Restart() = %v", err)
+	}
+	if err := conn.Ping(ctx); err == nil {
+		t.Error("a connection made before Restart still answers, want it cut")
+	}
+	conn.Close(context.Background())
+	conn, err = pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect after Restart: %v", err)
+	}
+	defer conn.Close(context.Background())
+	var x int
+	if err := conn.QueryRow(ctx, `SELECT x FROM t`).Scan(&x); err != nil || x != 42 {
+		t.Errorf("SELECT x after Restart = %d, %v; want 42", x, err)
 	}
 }
