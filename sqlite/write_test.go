@@ -350,6 +350,13 @@ func TestDatabaseFailures(t *testing.T) {
 	}
 	ctx := t.Context()
 	e := message("ana", "c-2", "hello")
+	token, err := db.CreateSession(ctx, "ana", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateSession(ctx, "gone", -time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	calls := []struct {
 		name   string
 		damage string
@@ -369,6 +376,12 @@ func TestDatabaseFailures(t *testing.T) {
 		{"EnsureRoom", `CREATE TRIGGER no_rooms BEFORE INSERT ON rooms BEGIN SELECT RAISE(ABORT, 'no'); END`, func() error { _, err := db.EnsureRoom(ctx, "new"); return err }, `DROP TRIGGER no_rooms`},
 		{"Append", `CREATE TRIGGER no_entries BEFORE INSERT ON entries BEGIN SELECT RAISE(ABORT, 'no'); END`, func() error { _, err := db.Append(ctx, &e); return err }, `DROP TRIGGER no_entries`},
 		{"Append", `CREATE TRIGGER no_updates BEFORE UPDATE ON rooms BEGIN SELECT RAISE(ABORT, 'no'); END`, func() error { _, err := db.Append(ctx, &e); return err }, `DROP TRIGGER no_updates`},
+		{"CreateSession", `ALTER TABLE sessions RENAME TO broken`, func() error { _, err := db.CreateSession(ctx, "bob", time.Hour); return err }, `ALTER TABLE broken RENAME TO sessions`},
+		{"CreateSession", `CREATE TRIGGER no_sessions BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'no'); END`, func() error { _, err := db.CreateSession(ctx, "bob", time.Hour); return err }, `DROP TRIGGER no_sessions`},
+		{"CreateSession in place of an expired one", `CREATE TRIGGER keep_sessions BEFORE DELETE ON sessions BEGIN SELECT RAISE(ABORT, 'no'); END`, func() error { _, err := db.CreateSession(ctx, "gone", time.Hour); return err }, `DROP TRIGGER keep_sessions`},
+		{"Session", `ALTER TABLE sessions RENAME TO broken`, func() error { _, err := db.Session(ctx, token); return err }, `ALTER TABLE broken RENAME TO sessions`},
+		{"ExtendSession", `ALTER TABLE sessions RENAME TO broken`, func() error { return db.ExtendSession(ctx, token, time.Hour) }, `ALTER TABLE broken RENAME TO sessions`},
+		{"EndSession", `ALTER TABLE sessions RENAME TO broken`, func() error { return db.EndSession(ctx, token) }, `ALTER TABLE broken RENAME TO sessions`},
 	}
 	for _, c := range calls {
 		exec(c.damage)
@@ -387,6 +400,12 @@ func TestDatabaseFailures(t *testing.T) {
 	}
 	if _, err := db.Room(ctx, "new"); parley.KindOf(err) != parley.NotFound {
 		t.Errorf("Room(%q) = %v, want NotFound", "new", err)
+	}
+	if got, err := db.Session(ctx, token); err != nil || got.Nick != "ana" {
+		t.Errorf("Session() after the failures = %+v, %v; want ana's session, unchanged", got, err)
+	}
+	if _, err := db.CreateSession(ctx, "bob", time.Hour); err != nil {
+		t.Errorf("CreateSession(bob) after the failures = %v, want a session: none was stored", err)
 	}
 }
 
