@@ -200,20 +200,18 @@ func (h *Hub) announceWaiting(ctx context.Context, r *room) {
 }
 
 // onlineElsewhere returns which of keys are online in room on another
-// replica, as the roster says; none that it fails to say.
+// replica, as the roster says; none when it fails.
 func (h *Hub) onlineElsewhere(ctx context.Context, room string, keys []string) map[string]bool {
-	var elsewhere map[string]bool
-	for _, key := range keys {
-		there, err := h.roster.Elsewhere(ctx, room, key)
-		if err != nil {
-			h.logger.Debug("ask the roster", "room", room, "err", err)
-		}
-		if there {
-			if elsewhere == nil {
-				elsewhere = make(map[string]bool)
-			}
-			elsewhere[key] = true
-		}
+	if len(keys) == 0 {
+		return nil
+	}
+	there, err := h.roster.Elsewhere(ctx, room, keys...)
+	if err != nil {
+		h.logger.Debug("ask the roster; announcing them offline", "room", room, "err", err)
+	}
+	elsewhere := make(map[string]bool, len(there))
+	for _, key := range there {
+		elsewhere[key] = true
 	}
 	return elsewhere
 }
@@ -278,7 +276,7 @@ func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
 	if err != nil {
 		h.logger.Debug("ask the roster after restart; ending the membership", "room", room, "nick", nick, "err", err)
 	}
-	if elsewhere {
+	if len(elsewhere) > 0 {
 		return
 	}
 	h.storeLeave(ctx, room, nick)

@@ -34,9 +34,9 @@ type Roster interface {
 	// person at once, one is told that the other has them, or neither
 	// is.
 	Remove(ctx context.Context, room, key string) (elsewhere bool, err error)
-	// Elsewhere reports whether the person key is online in room on a
-	// replica other than this one.
-	Elsewhere(ctx context.Context, room, key string) (bool, error)
+	// Elsewhere returns those of the people keys who are online in room
+	// on a replica other than this one, in one step.
+	Elsewhere(ctx context.Context, room string, keys ...string) ([]string, error)
 	// Online returns the nicknames of the people online in room on any
 	// replica, this one included, each person once, in any order.
 	Online(ctx context.Context, room string) ([]string, error)
@@ -97,9 +97,9 @@ func (l *LocalRoster) Remove(_ context.Context, room, key string) (bool, error) 
 	return false, nil
 }
 
-// Elsewhere reports false: there is no other replica.
-func (l *LocalRoster) Elsewhere(context.Context, string, string) (bool, error) {
-	return false, nil
+// Elsewhere returns nobody: there is no other replica.
+func (l *LocalRoster) Elsewhere(context.Context, string, ...string) ([]string, error) {
+	return nil, nil
 }
 
 // Online returns the nicknames of the people added to room and not

@@ -146,13 +146,19 @@ func (r *netRoster) Remove(_ context.Context, room, key string) (bool, error) {
 	return n.elsewhereLocked(room, key, r.id), nil
 }
 
-func (r *netRoster) Elsewhere(_ context.Context, room, key string) (bool, error) {
+func (r *netRoster) Elsewhere(_ context.Context, room string, keys ...string) ([]string, error) {
 	if err := r.called("Elsewhere"); err != nil {
-		return false, err
+		return nil, err
 	}
 	r.net.mu.Lock()
 	defer r.net.mu.Unlock()
-	return r.net.elsewhereLocked(room, key, r.id), nil
+	var there []string
+	for _, key := range keys {
+		if r.net.elsewhereLocked(room, key, r.id) {
+			there = append(there, key)
+		}
+	}
+	return there, nil
 }
 
 func (r *netRoster) Online(_ context.Context, room string) ([]string, error) {

@@ -204,17 +204,24 @@ func (ro *Roster) Remove(ctx context.Context, room, key string) (elsewhere bool,
 	return n == 1, nil
 }
 
-// Elsewhere reports whether the person key is online in room on another
-// replica.
-func (ro *Roster) Elsewhere(ctx context.Context, room, key string) (bool, error) {
+// Elsewhere returns those of the people keys who are online in room on
+// another replica, in one round trip.
+func (ro *Roster) Elsewhere(ctx context.Context, room string, keys ...string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, rosterCallTimeout)
 	defer cancel()
-	keys := []string{roomKey(onlinePrefix, room), replicasKey}
-	n, err := elsewhereScript.Run(ctx, ro.client, keys, ro.replica, key).Int()
-	if err != nil {
-		return false, fmt.Errorf("ask roster: %w", err)
+	args := make([]any, 0, 1+len(keys))
+	args = append(args, ro.replica)
+	for _, key := range keys {
+		args = append(args, key)
 	}
-	return n == 1, nil
+	there, err := elsewhereScript.Run(ctx, ro.client, []string{roomKey(onlinePrefix, room), replicasKey}, args...).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("ask roster: %w", err)
+	}
+	return there, nil
 }
 
 // Online returns the nicknames of the people online in room on any
@@ -424,18 +431,33 @@ local function now_ms()
 	return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- elsewhere reports whether key has a live entry in the room whose online
--- set is online, of a live replica other than me.
-local function elsewhere(online, replicas, me, key, now)
+-- others returns the live replicas but me.
+local function others(replicas, me, now)
+	local out = {}
 	for _, r in ipairs(redis.call('ZRANGEBYSCORE', replicas, '(' .. now, '+inf')) do
 		if r ~= me then
-			local s = redis.call('ZSCORE', online, r .. ' ' .. key)
-			if s and tonumber(s) > now then
-				return true
-			end
+			table.insert(out, r)
+		end
+	end
+	return out
+end
+
+-- has reports whether key has a live entry, in the room whose online set
+-- is online, of one of replicas.
+local function has(online, replicas, key, now)
+	for _, r in ipairs(replicas) do
+		local s = redis.call('ZSCORE', online, r .. ' ' .. key)
+		if s and tonumber(s) > now then
+			return true
 		end
 	end
 	return false
+end
+
+-- elsewhere reports whether key has a live entry in the room whose online
+-- set is online, of a live replica other than me.
+local function elsewhere(online, replicas, me, key, now)
+	return has(online, others(replicas, me, now), key, now)
 end
 
 -- keep makes the room's keys, and the replicas set, last lifetime ms more.
@@ -479,13 +501,18 @@ return 0
 `)
 
 // elsewhereScript: KEYS[1] the room's online set, KEYS[2] the replicas
-// set; ARGV[2] the person's key. It returns 1 when the person is online
+// set; ARGV[2] and on, people's keys. It returns those of the keys online
 // on another replica.
 var elsewhereScript = goredis.NewScript(rosterLib + `
-if elsewhere(KEYS[1], KEYS[2], ARGV[1], ARGV[2], now_ms()) then
-	return 1
+local now = now_ms()
+local replicas = others(KEYS[2], ARGV[1], now)
+local out = {}
+for i = 2, #ARGV do
+	if has(KEYS[1], replicas, ARGV[i], now) then
+		table.insert(out, ARGV[i])
+	end
 end
-return 0
+return out
 `)
 
 // onlineScript: KEYS[1] the room's online set, KEYS[2] its nicks hash. It

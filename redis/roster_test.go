@@ -154,7 +154,7 @@ func mustElsewhere(t *testing.T, ro *rosterReplica, room, key string) bool {
 	if err != nil {
 		t.Fatalf("Elsewhere(%q, %q) = %v", room, key, err)
 	}
-	return elsewhere
+	return slices.Equal(elsewhere, []string{key})
 }
 
 // online returns who ro says is online in room, sorted and joined.
@@ -187,6 +187,12 @@ func TestRosterTwoReplicas(t *testing.T) {
 	}
 	mustAdd(t, b, "general", "bob", "bob")
 	mustAdd(t, b, "other room", "carol", "carol")
+	if got, err := a.Elsewhere(context.Background(), "general", "ana", "bob", "carol", "dan"); err != nil || !slices.Equal(got, []string{"ana", "bob"}) {
+		t.Errorf("Elsewhere(general, ana, bob, carol, dan) on a = %q, %v; want ana and bob, on b: carol is in another room, dan nowhere", got, err)
+	}
+	if got, err := a.Elsewhere(context.Background(), "general"); err != nil || got != nil {
+		t.Errorf("Elsewhere(general) of nobody = %q, %v; want nil, nil", got, err)
+	}
 	for _, ro := range []*rosterReplica{a, b} {
 		if got := online(t, ro, "general"); got != "Ana bob" && got != "ana bob" {
 			t.Errorf("Online(general) = %q, want ana once, and bob", got)
