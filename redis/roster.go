@@ -32,7 +32,7 @@ const (
 	// rosterCallTimeout bounds one call of Add, Remove, Elsewhere or Online.
 	rosterCallTimeout = time.Second
 	// keyLifetime is how long a room's roster keys stay in Redis after
-	// the last write to them, and how long an entry taken off as expired
+	// the last Add or heartbeat that wrote to them, and how long an entry taken off as expired
 	// is remembered: long enough that a replica which next has the room
 	// finds the expired entries of one that died, and a replica cut off
 	// from Redis finds that its people were taken off.
@@ -94,7 +94,7 @@ type rosterRoom struct {
 
 	people   map[string]string // nick by key, of the people online here; guarded by Roster.mu
 	watchers []*rosterWatcher  // never changed once stored; guarded by Roster.mu
-	refs     int               // calls and heartbeats under way; guarded by Roster.mu
+	refs     int               // watches, and calls and heartbeats under way; guarded by Roster.mu
 }
 
 type rosterWatcher struct{ changed func(gone, back []string) }
