@@ -46,6 +46,13 @@
 // offline nor made to leave. When a replica dies, the roster lets its
 // entries expire, and one of the replicas that have the room takes its
 // people offline, as at the end of a grace period (see Roster.Watch).
+//
+// On one replica, a join waits for a leave of the same person under way
+// (see startLeave). Across replicas nothing orders them: when a person's
+// last connection on one replica goes just as they join on another, the
+// first may store their leave after the second found them a member, and
+// stored no join. They stay online, but the log says they left, and they
+// are a member again at their next join.
 package hub
 
 import (
