@@ -74,7 +74,7 @@ func handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.H
 		}
 		resp := response{Rooms: make([]room, len(rooms))}
 		for i, rm := range rooms {
-			resp.Rooms[i] = room{rm, h.Online(rm.Name)}
+			resp.Rooms[i] = room{rm, h.Online(r.Context(), rm.Name)}
 		}
 		encode(w, http.StatusOK, resp)
 	})

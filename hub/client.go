@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"sort"
 	"sync"
 	"time"
 
@@ -160,9 +159,12 @@ func (c *Client) Reply(ctx context.Context, frame []byte) error {
 
 // Join subscribes c to the room named name, creating the room if needed.
 // With since set, the client is sent the entries after *since first. The
-// client receives, through its Conn's Write, the joined event, then the
-// replay; live entries follow through Take. It returns Invalid for a bad
-// name or since, and Conflict when c is in the room already.
+// client receives, through its Conn's Write, the joined event, which
+// lists who is online in the room on any replica, then the replay; live
+// entries follow through Take. A person who comes online in the room is
+// announced, unless they are online on another replica already, and
+// becomes a member. It returns Invalid for a bad name or since, and
+// Conflict when c is in the room already.
 func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	h := c.h
 	if err := parley.ValidateRoomName(name); err != nil {
@@ -214,13 +216,22 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		p.away = nil
 	}
 	p.conns++
-	online := make([]string, 0, len(r.online))
-	for _, p := range r.online {
-		online = append(online, p.nick)
-	}
 	r.mu.Unlock()
 	c.rooms[name] = r
-	sort.Strings(online)
+
+	elsewhere := false
+	if cameOnline {
+		// A leave of theirs under way here takes them off the roster:
+		// they go on it again after.
+		if err := h.waitLeaves(ctx, name, key); err != nil {
+			return err
+		}
+		var err error
+		if elsewhere, err = h.roster.Add(ctx, name, key, c.nick); err != nil {
+			h.logger.Debug("add to the roster; announcing them online", "room", name, "nick", c.nick, "err", err)
+		}
+	}
+	online := h.online(ctx, name)
 
 	from := upto
 	if since != nil {
@@ -233,17 +244,10 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		return err
 	}
 	if cameOnline {
-		h.announce(ctx, r, key, c.nick)
-		if err := h.waitLeaves(ctx, name, key); err != nil {
-			return err
+		if !elsewhere {
+			h.announce(ctx, r, key, c.nick)
 		}
-		e, err := h.store.Join(ctx, name, c.nick)
-		if err != nil {
-			return err
-		}
-		if e != nil {
-			h.publishEntry(ctx, e)
-		}
+		return h.storeJoin(ctx, name, key, c.nick)
 	}
 	return nil
 }

@@ -33,6 +33,26 @@
 // held back, then sent the entries after N from the store up to the room's
 // delivered number, then the held-back entries: nothing is missed or sent
 // twice even while others keep sending.
+//
+// # Presence on several replicas
+//
+// Each hub keeps who is online in each room on its own replica: their
+// connections, and the grace period after the last one goes. It tells a
+// [Roster], shared by the replicas, when a person comes online in a room
+// here and when they go, and asks it who is online anywhere: a joined
+// event lists everyone online in the room on any replica, a person who
+// comes online on a second replica is not announced again, and one who
+// goes from one replica while online on another is neither announced
+// offline nor made to leave. When a replica dies, the roster lets its
+// entries expire, and one of the replicas that have the room takes its
+// people offline, as at the end of a grace period (see Roster.Watch).
+//
+// On one replica, a join waits for a leave of the same person under way
+// (see startLeave). Across replicas nothing orders them: when a person's
+// last connection on one replica goes just as they join on another, the
+// first may store their leave after the second found them a member, and
+// stored no join. They stay online, but the log says they left, and they
+// are a member again at their next join.
 package hub
 
 import (
@@ -68,6 +88,11 @@ type Options struct {
 	// sooner waits, and goes out with the others of the interval in one
 	// event.
 	PresenceInterval time.Duration
+	// Roster is who is online in each room on every replica; nil means
+	// a LocalRoster, for a server that runs as one replica. With a
+	// shared one, joined events list, and presence events and leave
+	// entries follow, who is online in the whole cluster (see Roster).
+	Roster Roster
 }
 
 // defaultPresenceInterval spaces a room's presence events unless Options
@@ -118,6 +143,7 @@ const (
 type Hub struct {
 	store  parley.Store // static after New
 	broker Broker       // static after New
+	roster Roster       // static after New
 	logger *slog.Logger // static after New
 	opts   Options      // static after New
 
@@ -169,9 +195,13 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 	if opts.PresenceInterval <= 0 {
 		opts.PresenceInterval = defaultPresenceInterval
 	}
+	if opts.Roster == nil {
+		opts.Roster = NewLocalRoster()
+	}
 	return &Hub{
 		store:     store,
 		broker:    broker,
+		roster:    opts.Roster,
 		logger:    logger,
 		opts:      opts,
 		wake:      make(chan struct{}, 1),
@@ -187,8 +217,9 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 // store, and publishing again what the broker failed to publish.
 //
 // At start it treats every stored member as just disconnected: a member who
-// does not come back within the grace period leaves the room. That is how a
-// restart ends the memberships of guests who went away while it was down.
+// does not come back within the grace period, to this replica or to
+// another (see Roster), leaves the room. That is how a restart ends the
+// memberships of guests who went away while it was down.
 func (h *Hub) Run(ctx context.Context) error {
 	members, err := h.store.Members(ctx)
 	if err != nil {
@@ -375,15 +406,9 @@ func (h *Hub) Stats() Stats {
 	}
 }
 
-// Online returns how many people are online in room on this replica.
-func (h *Hub) Online(room string) int {
-	r := h.localRoom(room)
-	if r == nil {
-		return 0
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.online)
+// Online returns how many people are online in room, on any replica.
+func (h *Hub) Online(ctx context.Context, room string) int {
+	return len(h.online(ctx, room))
 }
 
 // publish sends one entry or event of room to every replica. A failure is

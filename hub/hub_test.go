@@ -930,19 +930,19 @@ func TestPresenceAndGrace(t *testing.T) {
 		mustJoin(t, bob, "general", nil)
 		advance(defaultPresenceInterval) // bob's online waits for the end of the interval ana's started
 		pa.next(t, "bob online", isPresence("bob", true))
-		if n := f.hub.Online("general"); n != 2 {
+		if n := f.hub.Online(context.Background(), "general"); n != 2 {
 			t.Errorf("Online() = %d, want 2", n)
 		}
 		bob.Disconnect()
 		isLeave := func(e event) bool { return e.Type == "leave" && e.From == "bob" }
 		advance(serverGrace - time.Nanosecond)
 		pa.none(t, "about bob leaving within the grace", func(e event) bool { return isPresence("bob", false)(e) || isLeave(e) })
-		if n := f.hub.Online("general"); n != 2 {
+		if n := f.hub.Online(context.Background(), "general"); n != 2 {
 			t.Errorf("Online() within grace = %d, want 2", n)
 		}
 		advance(time.Nanosecond)
 		pa.all(t, "bob offline and his leave entry", isPresence("bob", false), isLeave)
-		if n := f.hub.Online("general"); n != 1 {
+		if n := f.hub.Online(context.Background(), "general"); n != 1 {
 			t.Errorf("Online() after grace = %d, want 1", n)
 		}
 	})
@@ -1131,7 +1131,7 @@ func TestOnePersonManyConnections(t *testing.T) {
 		pb.next(t, "ana online", isPresence("ana", true))
 		tab2, p2 := f.connect(t, "ana")
 		mustJoin(t, tab2, "general", nil)
-		if n := f.hub.Online("general"); n != 2 {
+		if n := f.hub.Online(context.Background(), "general"); n != 2 {
 			t.Errorf("Online() with ana in two tabs = %d, want 2", n)
 		}
 		tab1.Disconnect()

@@ -1,10 +1,14 @@
 package hub
 
 // Presence: who is online in a room on this replica, the grace period after
-// a person's last connection goes, and the spaced presence events (announce).
+// a person's last connection goes, the spaced presence events (announce),
+// and the roster of who is online on every replica (see Roster): a person
+// goes offline, and leaves the room, only when their last connection on
+// the last replica that has them goes.
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -48,7 +52,9 @@ func (h *Hub) unsubscribe(ctx context.Context, r *room, c *Client, grace time.Du
 
 // goAway takes p offline in r and ends their membership, unless they came
 // back meanwhile, or came back and went again since the departure that
-// left counts: then a later grace period decides.
+// left counts: then a later grace period decides. When they are online on
+// another replica, the roster keeps them online there, and nothing is
+// announced or stored.
 func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence, left int) {
 	r.mu.Lock()
 	gone := r.online[key] == p && p.conns == 0 && p.left == left
@@ -63,20 +69,95 @@ func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence, left
 		return
 	}
 	defer done()
-	h.announce(ctx, r, key, p.nick)
-	if e, err := h.store.Leave(ctx, r.name, p.nick); err != nil {
-		h.logger.Error("leave room", "room", r.name, "nick", p.nick, "err", err)
+	elsewhere, err := h.roster.Remove(ctx, r.name, key)
+	if err != nil {
+		h.logger.Debug("remove from the roster; taking them offline", "room", r.name, "nick", p.nick, "err", err)
+	}
+	if !elsewhere {
+		h.announce(ctx, r, key, p.nick)
+		h.storeLeave(ctx, r.name, p.nick)
+	}
+	h.releaseIfIdle(r)
+}
+
+// storeLeave ends nick's membership of room and publishes the leave entry.
+func (h *Hub) storeLeave(ctx context.Context, room, nick string) {
+	if e, err := h.store.Leave(ctx, room, nick); err != nil {
+		h.logger.Error("leave room", "room", room, "nick", nick, "err", err)
 	} else if e != nil {
 		h.publishEntry(ctx, e)
 	}
+}
+
+// storeJoin makes nick a member of room, unless a leave of theirs is
+// under way (see startLeave): then it waits for it first. It publishes
+// the join entry, if any.
+func (h *Hub) storeJoin(ctx context.Context, room, key, nick string) error {
+	if err := h.waitLeaves(ctx, room, key); err != nil {
+		return err
+	}
+	e, err := h.store.Join(ctx, room, nick)
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		h.publishEntry(ctx, e)
+	}
+	return nil
+}
+
+// rosterChanged handles what the roster says of people of r who changed
+// replica without a word (see Roster.Watch): those gone went offline, as
+// at the end of a grace period, unless they are online here; those back
+// are online again, if they still are here.
+func (h *Hub) rosterChanged(ctx context.Context, r *room, gone, back []string) {
+	for _, nick := range gone {
+		key := parley.NickKey(nick)
+		// Under way before the look: a join that comes online after it waits.
+		done := h.startLeave(r.name, key)
+		if !h.onlineHere(r.name, key) {
+			h.logger.Info("offline: their replica stopped", "room", r.name, "nick", nick)
+			h.announce(ctx, r, key, nick)
+			h.storeLeave(ctx, r.name, nick)
+		}
+		done()
+	}
+	for _, nick := range back {
+		key := parley.NickKey(nick)
+		if err := h.waitLeaves(ctx, r.name, key); err != nil {
+			return
+		}
+		if !h.onlineHere(r.name, key) {
+			continue // gone since: their leave is stored, or their grace decides
+		}
+		h.logger.Info("online again: back on the roster", "room", r.name, "nick", nick)
+		h.announce(ctx, r, key, nick)
+		if err := h.storeJoin(ctx, r.name, key, nick); err != nil {
+			h.logger.Error("join room again", "room", r.name, "nick", nick, "err", err)
+		}
+	}
 	h.releaseIfIdle(r)
+}
+
+// onlineHere reports whether key is online in room on this replica:
+// connected, or within grace.
+func (h *Hub) onlineHere(room, key string) bool {
+	r := h.localRoom(room)
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, here := r.online[key]
+	return here
 }
 
 // announce tells r's members that the presence of nick (folded: key)
 // changed: at once, unless the room's last announcement went out less than
 // PresenceInterval ago; then, with every other change of the interval, in
 // one event when it ends. An event says what each presence is when it goes
-// out, so a change undone within the interval is announced as no change.
+// out, on any replica, so a change undone within the interval, here or
+// elsewhere, is announced as no change.
 func (h *Hub) announce(ctx context.Context, r *room, key, nick string) {
 	r.mu.Lock()
 	if r.unannounced == nil {
@@ -99,52 +180,106 @@ func (h *Hub) announceWaiting(ctx context.Context, r *room) {
 	changed := r.unannounced
 	r.unannounced = nil
 	r.announcing = len(changed) > 0
-	var frame []byte
-	if r.announcing {
-		frame = r.presenceLocked(changed)
+	var away []string // not online here
+	for key := range changed {
+		if r.online[key] == nil {
+			away = append(away, key)
+		}
 	}
 	r.mu.Unlock()
-	if frame == nil {
+	if len(changed) == 0 {
 		h.releaseIfIdle(r)
 		return
 	}
+	elsewhere := h.onlineElsewhere(ctx, r.name, away)
+	r.mu.Lock()
+	frame := r.presenceLocked(changed, elsewhere)
+	r.mu.Unlock()
 	h.publish(ctx, r.name, seqEvent, frame)
 	h.after(h.opts.PresenceInterval, func(ctx context.Context) { h.announceWaiting(ctx, r) })
 }
 
+// onlineElsewhere returns which of keys are online in room on another
+// replica, as the roster says; none when it fails.
+func (h *Hub) onlineElsewhere(ctx context.Context, room string, keys []string) map[string]bool {
+	if len(keys) == 0 {
+		return nil
+	}
+	there, err := h.roster.Elsewhere(ctx, room, keys...)
+	if err != nil {
+		h.logger.Debug("ask the roster; announcing them offline", "room", room, "err", err)
+	}
+	elsewhere := make(map[string]bool, len(there))
+	for _, key := range there {
+		elsewhere[key] = true
+	}
+	return elsewhere
+}
+
 // presenceLocked encodes the presence now of the people in changed
-// (nickname by folded nickname). r.mu is held.
-func (r *room) presenceLocked(changed map[string]string) []byte {
+// (nickname by folded nickname): online when they are online here, or
+// in elsewhere. r.mu is held.
+func (r *room) presenceLocked(changed map[string]string, elsewhere map[string]bool) []byte {
 	var online, offline []string
 	for key, nick := range changed {
-		if p := r.online[key]; p != nil {
+		switch p := r.online[key]; {
+		case p != nil:
 			online = append(online, p.nick)
-		} else {
+		case elsewhere[key]:
+			online = append(online, nick)
+		default:
 			offline = append(offline, nick)
 		}
 	}
 	return protocol.Presence(r.name, online, offline)
 }
 
-// leaveIfAway ends nick's membership of room unless they are online in it
-// on this replica.
+// online returns the nicknames of the people online in room on any
+// replica, sorted, each person once: those online here, with the
+// nickname they have here, and those the roster names besides, which
+// are all when it fails.
+func (h *Hub) online(ctx context.Context, room string) []string {
+	seen := make(map[string]bool)
+	var nicks []string
+	if r := h.localRoom(room); r != nil {
+		r.mu.Lock()
+		for key, p := range r.online {
+			seen[key] = true
+			nicks = append(nicks, p.nick)
+		}
+		r.mu.Unlock()
+	}
+	all, err := h.roster.Online(ctx, room)
+	if err != nil {
+		h.logger.Debug("ask the roster who is online; answering for this replica", "room", room, "err", err)
+	}
+	for _, nick := range all {
+		if key := parley.NickKey(nick); !seen[key] {
+			seen[key] = true
+			nicks = append(nicks, nick)
+		}
+	}
+	sort.Strings(nicks)
+	return nicks
+}
+
+// leaveIfAway ends nick's membership of room unless they are online in it,
+// on this replica or on another.
 func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
 	key := parley.NickKey(nick)
 	// Under way before the look: a join that comes online after it waits.
 	defer h.startLeave(room, key)()
-	if r := h.localRoom(room); r != nil {
-		r.mu.Lock()
-		_, here := r.online[key]
-		r.mu.Unlock()
-		if here {
-			return
-		}
+	if h.onlineHere(room, key) {
+		return
 	}
-	if e, err := h.store.Leave(ctx, room, nick); err != nil {
-		h.logger.Error("leave room after restart", "room", room, "nick", nick, "err", err)
-	} else if e != nil {
-		h.publishEntry(ctx, e)
+	elsewhere, err := h.roster.Elsewhere(ctx, room, key)
+	if err != nil {
+		h.logger.Debug("ask the roster after restart; ending the membership", "room", room, "nick", nick, "err", err)
 	}
+	if len(elsewhere) > 0 {
+		return
+	}
+	h.storeLeave(ctx, room, nick)
 }
 
 // A membership is a person's, by folded nickname, in a room.

@@ -1,8 +1,9 @@
 package hub
 
 // A room here is a room with members on this replica: its local state
-// (room), how it starts from the store and the broker (acquire), when it is
-// dropped (releaseIfIdle), and how a join is admitted (admit).
+// (room), how it starts from the store, the broker and the roster
+// (acquire), when it is dropped (releaseIfIdle), and how a join is
+// admitted (admit).
 
 import (
 	"context"
@@ -22,6 +23,7 @@ type room struct {
 	name        string
 	ready       chan struct{} // closed once delivered is known
 	unsubscribe func()        // from the broker; static after acquire
+	unwatch     func()        // from the roster; static after acquire
 
 	mu        sync.Mutex
 	delivered int64                // newest seq handed to subscribers
@@ -54,9 +56,10 @@ type pending struct {
 }
 
 // acquire returns the room named name, creating its local state, with a
-// broker subscription, when it has none. It waits until the room knows the
-// newest sequence number that local subscribers have been given, which is
-// 0, with missing set, for a room the store does not have yet.
+// broker subscription and a roster watch, when it has none. It waits
+// until the room knows the newest sequence number that local subscribers
+// have been given, which is 0, with missing set, for a room the store
+// does not have yet.
 func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 	h.mu.Lock()
 	r := h.rooms[name]
@@ -77,6 +80,9 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 		// Subscribe before reading the newest number: an entry committed
 		// after the read is published after it, so it reaches this room.
 		r.unsubscribe = h.broker.Subscribe(name, func(msg []byte) { h.receive(r, msg) })
+		r.unwatch = h.roster.Watch(name, func(gone, back []string) {
+			h.schedule(func(ctx context.Context) { h.rosterChanged(ctx, r, gone, back) })
+		})
 		info, err := h.store.Room(ctx, name)
 		if parley.KindOf(err) == parley.NotFound {
 			// Whoever joins creates it; what another replica appends
@@ -111,6 +117,7 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 			}
 			h.mu.Unlock()
 			r.unsubscribe()
+			r.unwatch()
 		}
 	}
 	select {
@@ -137,6 +144,7 @@ func (h *Hub) releaseIfIdle(r *room) {
 	if idle {
 		<-r.ready
 		r.unsubscribe()
+		r.unwatch()
 	}
 }
 

@@ -78,6 +78,27 @@ type subscriber struct{ deliver func(msg []byte) }
 // no I/O: [Broker.Run] connects. Its errors never repeat the URL, which may
 // hold a password.
 func NewBroker(rawURL string, logger *slog.Logger) (*Broker, error) {
+	client, err := newClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Broker{
+		client: client,
+		pubsub: client.Subscribe(context.Background()), // no channels: no I/O
+		logger: logger,
+		addr:   client.Options().Addr,
+		origin: randomID() + " ",
+
+		idleTimeout: idleTimeout,
+		pongTimeout: pongTimeout,
+		changed:     make(chan struct{}, 1),
+		channels:    make(map[string]*channel),
+	}, nil
+}
+
+// newClient returns a go-redis client for the Redis server at rawURL (see
+// NewBroker). It does no I/O, and its errors never repeat the URL.
+func newClient(rawURL string) (*goredis.Client, error) {
 	opts, err := goredis.ParseURL(rawURL)
 	if err != nil {
 		var ue *url.Error
@@ -89,7 +110,7 @@ func NewBroker(rawURL string, logger *slog.Logger) (*Broker, error) {
 	// Maintenance notifications are for Redis Enterprise and Cloud; their
 	// handshake would only fail on other servers.
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	// Let Publish's context bound the socket's reads and writes too.
+	// Let each call's context bound the socket's reads and writes too.
 	opts.ContextTimeoutEnabled = true
 	// One dial an attempt: Run waits between its attempts itself, and a
 	// Publish while Redis is down fails at once rather than when its time
@@ -97,21 +118,15 @@ func NewBroker(rawURL string, logger *slog.Logger) (*Broker, error) {
 	if opts.DialerRetries == 0 {
 		opts.DialerRetries = 1
 	}
-	var origin [8]byte
-	crand.Read(origin[:])
-	client := goredis.NewClient(opts)
-	return &Broker{
-		client: client,
-		pubsub: client.Subscribe(context.Background()), // no channels: no I/O
-		logger: logger,
-		addr:   opts.Addr,
-		origin: hex.EncodeToString(origin[:]) + " ",
+	return goredis.NewClient(opts), nil
+}
 
-		idleTimeout: idleTimeout,
-		pongTimeout: pongTimeout,
-		changed:     make(chan struct{}, 1),
-		channels:    make(map[string]*channel),
-	}, nil
+// randomID returns 16 random hex digits, which tell one replica's broker
+// or roster from another's.
+func randomID() string {
+	var id [8]byte
+	crand.Read(id[:])
+	return hex.EncodeToString(id[:])
 }
 
 // SetLibraryLogger sends what go-redis itself logs to logger, at level
@@ -368,10 +383,18 @@ func (b *Broker) receiveMessage(m *goredis.Message) {
 // channelName returns the Redis channel of room: channelPrefix, then the
 // name with every byte but ASCII letters, digits and -._~ percent-encoded.
 func channelName(room string) string {
+	return roomKey(channelPrefix, room)
+}
+
+// roomKey returns prefix, then the name of room with every byte but ASCII
+// letters, digits and -._~ percent-encoded: a room's name may hold any
+// printable character, and the key or channel then holds no space, no ':'
+// that could meet another namespace, and no glob character.
+func roomKey(prefix, room string) string {
 	const digits = "0123456789ABCDEF"
 	var sb strings.Builder
-	sb.Grow(len(channelPrefix) + len(room))
-	sb.WriteString(channelPrefix)
+	sb.Grow(len(prefix) + len(room))
+	sb.WriteString(prefix)
 	for i := range len(room) {
 		c := room[i]
 		switch {

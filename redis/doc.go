@@ -1,8 +1,11 @@
-// Package redis carries the hub's publications between replicas over Redis
-// pub/sub. [Broker] satisfies hub.Broker without importing package hub:
-// cmd/parley passes it to hub.New, which is the compile-time check. It
-// adapts Redis to the hub's contract and knows nothing of rooms but their
-// names, nor of what a publication holds.
+// Package redis shares what the hub's replicas must share through Redis:
+// [Broker] carries the hub's publications between replicas over Redis
+// pub/sub, and [Roster] keeps who is online in each room on every
+// replica. They satisfy hub.Broker and hub.Roster without importing
+// package hub: cmd/parley passes them to hub.New, which is the
+// compile-time check. The package adapts Redis to the hub's contracts and
+// knows nothing of rooms but their names, of people but their folded and
+// shown nicknames, nor of what a publication holds.
 //
 // # Channels
 //
@@ -42,6 +45,51 @@
 // broker knows its own echo: the hub would drop a repeated entry by its
 // sequence number, but not a repeated presence event or typing notice,
 // which have none.
+//
+// # The roster
+//
+// Who is online where is kept in four kinds of keys, each room's named as
+// its channel is (see roomKey), and every entry is a replica's: its
+// random id, 16 hex digits, a space, then the person's folded nickname.
+//
+//   - parley:online:ROOM, a sorted set: each entry of the room, scored by
+//     when it expires, in milliseconds since 1970 by Redis's own clock.
+//     An entry whose time has come is expired: every read ignores it.
+//   - parley:nicks:ROOM, a hash: each entry's nickname as shown.
+//   - parley:swept:ROOM, a sorted set: the entries taken off as expired,
+//     scored by when, so that their replica learns it; kept a day.
+//   - parley:replicas, a sorted set: each replica's id, scored by when it
+//     expires; it says which replicas to look at for "elsewhere".
+//
+// Every command is a Lua script, which runs in one step, with Redis's
+// time: the replicas' clocks need not agree. A script touches a room's
+// keys and parley:replicas together, so the roster needs one Redis
+// server (with replicas of its own or not), not Redis Cluster. Add and Remove write the
+// entry and answer whether another live replica has the person, in the
+// same step, so that of two replicas whose last connections of a person
+// go at once, exactly one finds them online nowhere else.
+//
+// [Roster.Run] beats every Heartbeat (5 s by default): it sets every
+// entry of this replica to expire TTL (15 s by default) later, and, in
+// each room that its hub watches, takes off the expired entries of every
+// replica. Exactly one replica's script removes each, and it is told
+// which people it took off who have no live entry left: they are gone,
+// and its hub announces them offline and stores their leaves. So the
+// people of a replica that is killed leave the roster's answers within
+// TTL of its last heartbeat, and are taken offline within TTL plus
+// Heartbeat (20 s by default), provided a live replica has the room. A
+// room that no live replica has keeps their entries, and the people
+// their memberships, until a replica next has the room (within the day
+// the keys live) or restarts (see hub.Hub.Run). A heartbeat that puts
+// back an entry that was taken off as expired, because this replica
+// could not reach Redis for longer than TTL, tells its hub that the
+// person is back; one that puts back an entry that Redis lost, as in a
+// restart, says nothing.
+//
+// A failed Add is repaired by the next heartbeat; the entry of a failed
+// Remove expires. Run logs when a heartbeat fails, and when one works
+// again. The roster has a connection pool of its own, apart from the
+// broker's.
 //
 // # Connection
 //

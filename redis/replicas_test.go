@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,17 +20,19 @@ import (
 // one store, each with a Broker of its own on one Redis: the whole path of
 // a message from one replica's client to another's.
 
-// hubReplica is one replica: a hub and its broker, running until the test
-// ends.
+// hubReplica is one replica: a hub, its broker and its roster, running
+// until the test ends.
 type hubReplica struct {
 	hub    *hub.Hub
 	broker *replica
+	roster *rosterReplica
 }
 
 func startHubReplica(t *testing.T, store parley.Store, url string) *hubReplica {
 	t.Helper()
 	b := startBroker(t, url, nil)
-	h := hub.New(store, b.Broker, slog.New(b.logs), hub.Options{Grace: time.Minute})
+	ro := startRoster(t, url)
+	h := hub.New(store, b.Broker, slog.New(b.logs), hub.Options{Grace: time.Minute, Roster: ro.Roster})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
@@ -40,7 +43,7 @@ func startHubReplica(t *testing.T, store parley.Store, url string) *hubReplica {
 			t.Errorf("Hub.Run() = %v, want nil", err)
 		}
 	})
-	return &hubReplica{hub: h, broker: b}
+	return &hubReplica{hub: h, broker: b, roster: ro}
 }
 
 // member is a client connected to a replica: it decodes every event the
@@ -112,6 +115,24 @@ func (r *hubReplica) connect(t *testing.T, nick string) *member {
 		t.Fatalf("%s: Join(general) = %v", nick, err)
 	}
 	return m
+}
+
+// await returns the member's next event that match accepts; the events
+// it skips are gone.
+func (m *member) await(t *testing.T, what string, match func(protocol.Event) bool) protocol.Event {
+	t.Helper()
+	timeout := time.After(waitTimeout)
+	for {
+		select {
+		case e := <-m.events:
+			if match(e) {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("%s: no event %s within %v", m.c.Nick(), what, waitTimeout)
+			return protocol.Event{}
+		}
+	}
 }
 
 // entry returns the member's next log entry; other events are skipped.
@@ -219,4 +240,38 @@ func TestTwoReplicas(t *testing.T) {
 	send("after", 20)
 	check(bob, &bobLast, sent)
 	check(ana, &anaLast, sent)
+}
+
+// TestTwoReplicasPresence: with a roster on Redis, a replica's joined
+// event lists the people of both, and when a replica stops beating, the
+// other takes its people offline and stores their leaves once the TTL is
+// over.
+func TestTwoReplicasPresence(t *testing.T) {
+	srv := redistest.Start(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open() = %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	a := startHubReplica(t, store, srv.URL())
+	b := startHubReplica(t, store, srv.URL())
+	bob := a.connect(t, "bob")
+	carol := b.connect(t, "carol")
+	joined := carol.await(t, "joined", func(e protocol.Event) bool { return e.Type == "joined" })
+	if got := fmt.Sprint(joined.Online); got != "[bob carol]" {
+		t.Errorf("carol's joined.online = %s, want [bob carol]", got)
+	}
+	if n := a.hub.Online(context.Background(), "general"); n != 2 {
+		t.Errorf("Online() on bob's replica = %d, want 2", n)
+	}
+
+	b.roster.stop() // b stops beating, as if killed
+	start := time.Now()
+	bob.await(t, "carol offline", func(e protocol.Event) bool {
+		return e.Type == "offline" && e.Nick == "carol" || e.Type == "presence" && slices.Contains(e.Offline, "carol")
+	})
+	if elapsed := time.Since(start); elapsed < testTTL-testHeartbeat {
+		t.Errorf("carol went offline %v after her replica stopped beating, before her entry expired", elapsed)
+	}
+	bob.await(t, "carol's leave", func(e protocol.Event) bool { return e.Type == "leave" && e.From == "carol" })
 }

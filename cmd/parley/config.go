@@ -16,6 +16,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/redis"
 )
 
 // config holds every setting of serve and migrate, resolved.
@@ -33,6 +34,8 @@ type config struct {
 	metrics         bool
 	pprofAddr       string
 	redisURL        string
+	presenceTTL     time.Duration
+	presenceBeat    time.Duration
 
 	// warnings are reported once the logger exists.
 	warnings []string
@@ -101,7 +104,13 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "",
 		"TCP address for a separate listener serving Go's profiler at /debug/pprof/; empty (the default) turns it off. Keep it on localhost.")
 	fs.StringVar(&c.redisURL, "redis-url", "",
-		"Redis that carries messages between replicas: redis://[user:password@]host[:port][/db], rediss:// for TLS, or unix:///path/to/redis.sock. Empty (the default): one replica, messages carried in the process. The server starts without Redis answering, and reconnects by itself; /api/ready says whether it answers.")
+		"Redis that carries messages between replicas, and keeps who is online on each: redis://[user:password@]host[:port][/db], rediss:// for TLS, or unix:///path/to/redis.sock. Empty (the default): one replica, messages carried in the process. The server starts without Redis answering, and reconnects by itself; /api/ready says whether it answers.")
+	c.presenceTTL = redis.DefaultTTL
+	fs.Var((*durationValue)(&c.presenceTTL), "presence-ttl",
+		"With -redis-url: how long a replica's people stay online after its last heartbeat, so that those of a replica that dies go offline, and leave their rooms, within this plus -presence-heartbeat.")
+	c.presenceBeat = redis.DefaultHeartbeat
+	fs.Var((*durationValue)(&c.presenceBeat), "presence-heartbeat",
+		"With -redis-url: how often a replica tells Redis that its people are still online, and takes offline the people of replicas that stopped; at most half of -presence-ttl.")
 	return fs
 }
 
@@ -237,6 +246,12 @@ func (c *config) validate() error {
 		return &settingError{"shutdown-timeout", "must be positive"}
 	case c.sessionTTL <= 0:
 		return &settingError{"session-ttl", "must be positive"}
+	case c.presenceTTL <= 0:
+		return &settingError{"presence-ttl", "must be positive"}
+	case c.presenceBeat <= 0:
+		return &settingError{"presence-heartbeat", "must be positive"}
+	case c.presenceBeat > c.presenceTTL/2:
+		return &settingError{"presence-heartbeat", fmt.Sprintf("must be at most half of presence-ttl (%v), so that one late heartbeat takes nobody offline", c.presenceTTL)}
 	}
 	if c.redisURL != "" {
 		// The URL is not repeated: it may hold a password.

@@ -1,7 +1,8 @@
 // Command parley is the Parley chat server: one binary that serves the REST
 // API, the WebSocket endpoint and the embedded web UI, with its data in an
 // embedded SQLite database or in PostgreSQL, and, given a Redis
-// (-redis-url), carries messages between replicas through it.
+// (-redis-url), carries messages between replicas through it and shares who
+// is online.
 //
 // Usage:
 //

@@ -107,19 +107,21 @@ func TestConfigEverySetting(t *testing.T) {
 		got   func(*config) string
 		want  string
 	}{
-		"profile":          {"Staging", func(c *config) string { return c.profile }, "staging"},
-		"addr":             {"127.0.0.1:9000", func(c *config) string { return c.addr }, "127.0.0.1:9000"},
-		"database":         {"/var/lib/parley/chat.db", func(c *config) string { return c.database }, "/var/lib/parley/chat.db"},
-		"log-format":       {"json", func(c *config) string { return c.logFormat }, "json"},
-		"log-level":        {"DEBUG", func(c *config) string { return c.slogLevel().String() }, "DEBUG"},
-		"guests":           {"false", func(c *config) string { return fmt.Sprint(c.guests) }, "false"},
-		"grace":            {"1m30s", func(c *config) string { return c.grace.String() }, "1m30s"},
-		"session-ttl":      {"168h", func(c *config) string { return c.sessionTTL.String() }, "168h0m0s"},
-		"allowed-origins":  {"https://a.example, http://localhost:5173,", func(c *config) string { return strings.Join(c.allowedOrigins, " ") }, "https://a.example http://localhost:5173"},
-		"shutdown-timeout": {"3s", func(c *config) string { return c.shutdownTimeout.String() }, "3s"},
-		"metrics":          {"false", func(c *config) string { return fmt.Sprint(c.metrics) }, "false"},
-		"pprof-addr":       {"127.0.0.1:6060", func(c *config) string { return c.pprofAddr }, "127.0.0.1:6060"},
-		"redis-url":        {"redis://redis.internal:6379/0", func(c *config) string { return c.redisURL }, "redis://redis.internal:6379/0"},
+		"profile":            {"Staging", func(c *config) string { return c.profile }, "staging"},
+		"addr":               {"127.0.0.1:9000", func(c *config) string { return c.addr }, "127.0.0.1:9000"},
+		"database":           {"/var/lib/parley/chat.db", func(c *config) string { return c.database }, "/var/lib/parley/chat.db"},
+		"log-format":         {"json", func(c *config) string { return c.logFormat }, "json"},
+		"log-level":          {"DEBUG", func(c *config) string { return c.slogLevel().String() }, "DEBUG"},
+		"guests":             {"false", func(c *config) string { return fmt.Sprint(c.guests) }, "false"},
+		"grace":              {"1m30s", func(c *config) string { return c.grace.String() }, "1m30s"},
+		"session-ttl":        {"168h", func(c *config) string { return c.sessionTTL.String() }, "168h0m0s"},
+		"allowed-origins":    {"https://a.example, http://localhost:5173,", func(c *config) string { return strings.Join(c.allowedOrigins, " ") }, "https://a.example http://localhost:5173"},
+		"shutdown-timeout":   {"3s", func(c *config) string { return c.shutdownTimeout.String() }, "3s"},
+		"metrics":            {"false", func(c *config) string { return fmt.Sprint(c.metrics) }, "false"},
+		"pprof-addr":         {"127.0.0.1:6060", func(c *config) string { return c.pprofAddr }, "127.0.0.1:6060"},
+		"redis-url":          {"redis://redis.internal:6379/0", func(c *config) string { return c.redisURL }, "redis://redis.internal:6379/0"},
+		"presence-ttl":       {"30s", func(c *config) string { return c.presenceTTL.String() }, "30s"},
+		"presence-heartbeat": {"2s", func(c *config) string { return c.presenceBeat.String() }, "2s"},
 	}
 	newFlagSet("serve", new(config)).VisitAll(func(f *flag.Flag) {
 		if _, ok := settings[f.Name]; !ok {
@@ -156,6 +158,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := config{
 		profile: "development", addr: ":8080", database: "parley.db", logFormat: "text", logLevel: "info",
 		guests: true, grace: 15 * time.Second, sessionTTL: 30 * 24 * time.Hour, shutdownTimeout: 10 * time.Second, metrics: true,
+		presenceTTL: 15 * time.Second, presenceBeat: 5 * time.Second,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("parseConfig(nil) = %+v, want %+v", *c, want)
@@ -235,6 +238,11 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"redis-url", "redis://", "PARLEY_REDIS_URL"}, "hunter2"},
 		{"redis url unparsable", []string{"-redis-url", "redis://parley:hunter2@[::1:6379"}, nil, nil,
 			[]string{"redis-url", "flag -redis-url"}, "hunter2"},
+		{"zero presence ttl", []string{"-presence-ttl=0s"}, nil, nil, []string{"presence-ttl", "positive", "flag -presence-ttl"}, ""},
+		{"zero presence heartbeat", nil, map[string]string{"PARLEY_PRESENCE_HEARTBEAT": "0s"}, nil,
+			[]string{"presence-heartbeat", "positive", "PARLEY_PRESENCE_HEARTBEAT"}, ""},
+		{"presence heartbeat too slow", []string{"-presence-ttl=8s", "-presence-heartbeat=5s"}, nil, nil,
+			[]string{"presence-heartbeat", "half of presence-ttl (8s)", "flag -presence-heartbeat"}, ""},
 		{"bad origin", []string{"-allowed-origins", "https://ok.example,chat.example.com"}, nil, nil,
 			[]string{"allowed-origins", `"chat.example.com"`, "flag -allowed-origins"}, ""},
 		{"origin with path", nil, map[string]string{"PARLEY_ALLOWED_ORIGINS": "https://chat.example.com/app"}, nil,

@@ -148,3 +148,38 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestServeReplicasShareRoster: two servers on one database and one Redis
+// tell their clients who is online on both.
+func TestServeReplicasShareRoster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Redis and two whole servers")
+	}
+	redis := redistest.Start(t)
+	dir := inDir(t, nil)
+	db := filepath.Join(dir, "parley.db")
+	var servers []*server
+	for range 2 {
+		servers = append(servers, startServer(t, db, "-redis-url", redis.URL(), "-presence-ttl", "3s", "-presence-heartbeat", "1s"))
+	}
+	join := func(s *server, nick string) (*websocket.Conn, event) {
+		t.Helper()
+		conn, _, err := websocket.DefaultDialer.DialContext(t.Context(), "ws://"+s.addr+"/ws", nil)
+		if err != nil {
+			t.Fatalf("dial ws://%s/ws: %v", s.addr, err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		send(t, conn, fmt.Sprintf(`{"type":"hello","v":1,"nick":%q}`, nick))
+		readUntil(t, conn, "welcome", func(e event) bool { return e.Type == "welcome" })
+		send(t, conn, `{"type":"join","room":"general"}`)
+		return conn, readUntil(t, conn, "joined", func(e event) bool { return e.Type == "joined" })
+	}
+	join(servers[0], "ana")
+	_, joined := join(servers[1], "bob")
+	if got := fmt.Sprint(joined.Online); got != "[ana bob]" {
+		t.Errorf("bob's joined.online on the second replica = %s, want [ana bob]", got)
+	}
+	for _, s := range servers {
+		s.stop(t)
+	}
+}

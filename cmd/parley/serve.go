@@ -57,7 +57,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		SessionTTL:     cfg.sessionTTL,
 	}
 	var broker hub.Broker = hub.NewLocal()
+	var roster hub.Roster         // nil: the hub's own, for one replica
 	var redisBroker *redis.Broker // nil without Redis
+	var redisRoster *redis.Roster // nil without Redis
 	if cfg.redisURL != "" {
 		redis.SetLibraryLogger(logger)
 		redisBroker, err = redis.NewBroker(cfg.redisURL, logger)
@@ -68,8 +70,14 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		defer redisBroker.Close()
 		broker = redisBroker
 		api.Ready = map[string]func(context.Context) error{"redis": redisBroker.Ping}
+		redisRoster, err = redis.NewRoster(cfg.redisURL, logger, redis.RosterOptions{TTL: cfg.presenceTTL, Heartbeat: cfg.presenceBeat})
+		if err != nil {
+			return fmt.Errorf("setting redis-url: %w", err) // without the URL
+		}
+		defer redisRoster.Close()
+		roster = redisRoster
 	}
-	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked})
+	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked, Roster: roster})
 
 	if cfg.metrics {
 		api.Metrics = m.Handler()
@@ -109,6 +117,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 	g.Go(func() error { return h.Run(ctx) })
 	if redisBroker != nil {
 		g.Go(func() error { return redisBroker.Run(ctx) })
+		g.Go(func() error { return redisRoster.Run(ctx) })
 	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
