@@ -3,10 +3,13 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,9 +27,10 @@ import (
 // after a crash. The generator speaks the protocol as clients do: it
 // reconnects, resumes each room from the last entry it has, and sends
 // again what was not acknowledged, or what the server failed, with the
-// same client ids. Afterwards nothing acknowledged is lost, repeated or out
-// of order for any member, and each room's log in the store is gapless
-// with every client id once.
+// same client ids. Once everyone is back, the live replicas agree on who is
+// online in every room. Afterwards nothing acknowledged is lost, repeated
+// or out of order for any member, and each room's log in the store is
+// gapless with every client id once.
 func TestReplicasSurviveFailures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a cluster for about a minute")
@@ -74,6 +78,12 @@ func TestReplicasSurviveFailures(t *testing.T) {
 		{8 * time.Second, "kill -9 a replica", func() error { replicas[0].kill(); return nil }},
 		{13 * time.Second, "restart Redis", func() error { rd.Restart(); return nil }},
 		{18 * time.Second, "restart PostgreSQL", pg.Restart},
+		// Every member is back by now: the live replicas must agree that
+		// each room has its ten people online, wherever they are
+		// connected (the dead replica's entries expire meanwhile).
+		{21 * time.Second, "compare presence on the live replicas", func() error {
+			return presenceAgrees(replicas[1:], cfg.RoomSize, 15*time.Second)
+		}},
 	}
 	start := time.Now()
 	for _, step := range timeline {
@@ -123,6 +133,66 @@ func TestReplicasSurviveFailures(t *testing.T) {
 		t.Errorf("no client reconnected: the replica's death reached no one")
 	}
 	checkLogs(t, database)
+}
+
+// presenceAgrees waits, up to wait, until every replica's GET /api/rooms
+// says that every room of the generator has want people online.
+func presenceAgrees(replicas []*replica, want int, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	var last []string
+	for {
+		last = last[:0]
+		ok := true
+		for _, r := range replicas {
+			online, err := onlineByRoom(r.addr)
+			if err != nil {
+				return err
+			}
+			rooms := 0
+			for name, n := range online {
+				if name == "general" {
+					continue
+				}
+				rooms++
+				if n != want {
+					ok = false
+				}
+			}
+			ok = ok && rooms > 0
+			last = append(last, fmt.Sprintf("%s: %v", r.addr, online))
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the replicas did not agree on %d online in every room within %v:\n%s", want, wait, strings.Join(last, "\n"))
+		}
+		time.Sleep(200 * time.Millisecond) // between polls; bounded by the deadline
+	}
+}
+
+// onlineByRoom returns how many people a replica says are online in each
+// room.
+func onlineByRoom(addr string) (map[string]int, error) {
+	res, err := http.Get("http://" + addr + "/api/rooms")
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var body struct {
+		Rooms []struct {
+			Name   string `json:"name"`
+			Online int    `json:"online"`
+		} `json:"rooms"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("GET /api/rooms of %s: %w", addr, err)
+	}
+	online := make(map[string]int)
+	for _, r := range body.Rooms {
+		online[r.Name] = r.Online
+	}
+	return online, nil
 }
 
 // checkLogs reads every room's log from the store: sequence numbers 1..N
