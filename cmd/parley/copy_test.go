@@ -476,3 +476,93 @@ func TestVerifyManyDifferences(t *testing.T) {
 		t.Errorf("verify() of 16 differences = %v, want 10 of them and 6 more", err)
 	}
 }
+
+// BenchmarkMigrateCopy copies and verifies a store of 50,000 log entries
+// (one room of 40,000, a hundred of 100), a hundred members and a thousand
+// sessions, from SQLite to PostgreSQL and back.
+func BenchmarkMigrateCopy(b *testing.B) {
+	ctx := b.Context()
+	dir := b.TempDir()
+	laptop := filepath.Join(dir, "laptop.db")
+	src, err := sqlite.Open(ctx, laptop)
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rooms := []*parley.Room{{Name: "big", CreatedAt: at}}
+	for i := range 100 {
+		rooms = append(rooms, &parley.Room{Name: fmt.Sprintf("room %03d", i), CreatedAt: at})
+	}
+	if err := src.ImportRooms(ctx, rooms); err != nil {
+		b.Fatal(err)
+	}
+	text := strings.Repeat("a message of a hundred bytes. ", 4)[:100]
+	var entries []*parley.Entry
+	var total int64
+	add := func(room string, n int) {
+		for seq := range int64(n) {
+			entries = append(entries, &parley.Entry{Room: room, Seq: seq + 1, Kind: parley.KindMessage,
+				From: fmt.Sprintf("user%d", seq%50), ClientID: fmt.Sprintf("c-%d", seq), Text: text, At: at.Add(time.Duration(seq) * time.Second)})
+			if len(entries) == 1000 {
+				if err := src.ImportEntries(ctx, entries); err != nil {
+					b.Fatal(err)
+				}
+				entries = entries[:0]
+			}
+		}
+		total += int64(n)
+	}
+	add("big", 40000)
+	for _, r := range rooms[1:] {
+		add(r.Name, 100)
+	}
+	var members []parley.Member
+	for i := range 100 {
+		members = append(members, parley.Member{Room: rooms[i].Name, Nick: "ana"})
+	}
+	var sessions []parley.StoredSession
+	for i := range 1000 {
+		sessions = append(sessions, parley.StoredSession{TokenHash: parley.HashToken(fmt.Sprint(i)),
+			Session: parley.Session{Nick: fmt.Sprintf("user%d", i), CreatedAt: at, ExpiresAt: at.Add(time.Hour)}})
+	}
+	if err := errors.Join(src.ImportEntries(ctx, entries), src.ImportMembers(ctx, members), src.ImportSessions(ctx, sessions), src.Close()); err != nil {
+		b.Fatal(err)
+	}
+
+	// The time up to the verification, of all runs.
+	var copying time.Duration
+	timed := func() copyOptions {
+		start := time.Now()
+		return copyOptions{beforeVerify: func(context.Context) error {
+			copying += time.Since(start)
+			return nil
+		}}
+	}
+	report := func(b *testing.B) {
+		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+		b.ReportMetric(copying.Seconds()/float64(b.N), "s-to-verify/op")
+		copying = 0
+	}
+	var pg string
+	parent := b // whose databases live until both directions are done
+	b.Run("sqlite-to-postgres", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			pg = pgtest.NewDatabase(parent)
+			b.StartTimer()
+			if err := migrateCopy(ctx, []string{"-from", laptop, "-to", pg}, io.Discard, timed()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b)
+	})
+	b.Run("postgres-to-sqlite", func(b *testing.B) {
+		for b.Loop() {
+			back := filepath.Join(b.TempDir(), "back.db")
+			if err := migrateCopy(ctx, []string{"-from", pg, "-to", back}, io.Discard, timed()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b)
+	})
+}
