@@ -17,8 +17,9 @@
 // file .env.<profile> or .env in the working directory, in that order of
 // precedence; `parley serve -help` lists them with their defaults.
 //
-// This package only reads the settings and wires the other packages
-// together; it is the only one that sees them all.
+// This package reads the settings and wires the other packages together;
+// it is the only one that sees them all, and so the one that copies one
+// store into another of the other kind (copy.go).
 package main
 
 import (
