@@ -396,6 +396,30 @@ func TestMigrateCopyVerifyFails(t *testing.T) {
 	}
 }
 
+// TestMigrateCopyFailsMidway: PostgreSQL cannot hold a text with U+0000,
+// which SQLite can; the copy stops at that entry's transaction and says
+// that the target holds part of the copy.
+func TestMigrateCopyFailsMidway(t *testing.T) {
+	dir := inDir(t, nil)
+	ctx := t.Context()
+	from := filepath.Join(dir, "laptop.db")
+	fillLaptop(t, from, 3)
+	db := mustOpenSQLite(t, from)
+	e := parley.Entry{Room: "dev", Kind: parley.KindMessage, From: "Ana", ClientID: "nul", Text: "a\x00b"}
+	if _, err := db.Append(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	to := newPostgres(t)
+	err := run(ctx, []string{"migrate", "copy", "-from", from, "-to", to, "-batch", "2"}, environment(nil), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "the target may hold part of the copy") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("run(migrate copy) of a text PostgreSQL cannot hold = %v, want an error that says the target holds part of the copy", err)
+	}
+	if got := contentsOf(t, mustOpenPostgres(t, to)); len(got.Rooms) != 4 || len(got.Entries["dev"]) == 0 {
+		t.Errorf("the target after a failed copy holds %+v, want the rooms and the entries before the one that failed", got)
+	}
+}
+
 // TestVerify compares a copy with its source after changing one thing of
 // the copy at a time, and checks that verify names it.
 func TestVerify(t *testing.T) {
