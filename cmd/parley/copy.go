@@ -270,9 +270,12 @@ func copyStores(ctx context.Context, src copySource, dst copyTarget, batch int) 
 		if len(pending) == 0 {
 			return nil
 		}
-		err := dst.ImportEntries(ctx, pending)
+		first, last := pending[0], pending[len(pending)-1]
+		if err := dst.ImportEntries(ctx, pending); err != nil {
+			return fmt.Errorf("copy entries %d of %q to %d of %q: %w", first.Seq, first.Room, last.Seq, last.Room, err)
+		}
 		pending = make([]*parley.Entry, 0, batch)
-		return err
+		return nil
 	}
 	for _, r := range rooms {
 		err := eachEntryPage(ctx, src, r.Name, func(page []*parley.Entry) error {
