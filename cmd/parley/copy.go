@@ -114,8 +114,12 @@ func migrateCopy(ctx context.Context, args []string, stdout io.Writer, opts copy
 	}
 	defer dst.Close()
 
-	if err := checkEmpty(ctx, dst); err != nil {
-		return fmt.Errorf("migrate copy: the target %s is not empty: %w; copy only into a new database (a new SQLite file, or a PostgreSQL database just created)", toName, err)
+	found, err := notEmpty(ctx, dst)
+	switch {
+	case err != nil:
+		return fmt.Errorf("migrate copy: target %s: %w", toName, err)
+	case found != "":
+		return fmt.Errorf("migrate copy: the target %s is not empty: it holds %s; copy only into a new database (a new SQLite file, or a PostgreSQL database just created)", toName, found)
 	}
 	fmt.Fprintf(stdout, "copying %s to %s\n", fromName, toName)
 	if err := copyStores(ctx, src, dst, *batch); err != nil {
@@ -189,13 +193,13 @@ func openCopyStore(ctx context.Context, database string) (copyStore, error) {
 	return sqlite.Open(ctx, database)
 }
 
-// checkEmpty returns an error that says what s holds when it holds more
-// than a store that has just been migrated: the empty room
-// parley.DefaultRoom.
-func checkEmpty(ctx context.Context, s copySource) error {
+// notEmpty says what s holds, such as "2 log entries, 1 session", when it
+// holds more than a store that has just been migrated: the empty room
+// parley.DefaultRoom. It returns "" for such a store.
+func notEmpty(ctx context.Context, s copySource) (string, error) {
 	rooms, err := s.Rooms(ctx)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("read rooms: %w", err)
 	}
 	var found, others []string
 	var entries int64
@@ -216,7 +220,7 @@ func checkEmpty(ctx context.Context, s copySource) error {
 	}
 	members, err := s.Members(ctx)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("read members: %w", err)
 	}
 	if len(members) > 0 {
 		found = append(found, plural(len(members), "membership"))
@@ -227,15 +231,12 @@ func checkEmpty(ctx context.Context, s copySource) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if sessions > 0 {
 		found = append(found, plural(sessions, "session"))
 	}
-	if len(found) > 0 {
-		return fmt.Errorf("it holds %s", strings.Join(found, ", "))
-	}
-	return nil
+	return strings.Join(found, ", "), nil
 }
 
 // plural returns "1 room", "2 rooms", "3 log entries".
