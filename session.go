@@ -24,6 +24,15 @@ type Session struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// StoredSession is a session as a store keeps it: under the hash of its
+// token (HashToken), since only the session's holder knows the token.
+// Copying one store into another (parley migrate copy) moves sessions in
+// this form, so that their holders stay signed in.
+type StoredSession struct {
+	TokenHash string
+	Session
+}
+
 // NickKey returns the form of nick under which nicknames are unique:
 // "Ana" and "ana" are one name.
 func NickKey(nick string) string {

@@ -70,7 +70,7 @@ const (
 	opCreateSession
 	opExtendSession
 	opEndSession
-	opExec // tests: run exec in the transaction
+	opExec // run exec in the transaction: imports (copy.go), and tests
 )
 
 // An op is one write waiting for a writer.

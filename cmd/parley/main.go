@@ -8,6 +8,8 @@
 //
 //	parley [serve] [flags]   serve the chat (the default command)
 //	parley migrate [flags]   apply the database migrations and exit
+//	parley migrate copy -from DB -to DB
+//	                         copy a database into a new one, and verify
 //	parley bench SCENARIO    measure a server under load
 //	parley version           print the version and exit
 //	parley help [command]    print help
@@ -16,8 +18,9 @@
 // file .env.<profile> or .env in the working directory, in that order of
 // precedence; `parley serve -help` lists them with their defaults.
 //
-// This package only reads the settings and wires the other packages
-// together; it is the only one that sees them all.
+// This package reads the settings and wires the other packages together;
+// it is the only one that sees them all, and so the one that copies one
+// store into another of the other kind (copy.go).
 package main
 
 import (
@@ -58,7 +61,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		command, args = args[0], args[1:]
 	}
 
+	if command == "migrate" && len(args) > 0 && args[0] == "copy" {
+		command, args = "migrate copy", args[1:]
+	}
+
 	switch command {
+	case "migrate copy":
+		return migrateCopy(ctx, args, stdout, copyOptions{})
 	case "serve", "migrate":
 		cfg, err := parseConfig(command, args, getenv)
 		if errors.Is(err, flag.ErrHelp) {
@@ -90,6 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			help(stdout)
 		case len(args) == 1 && (args[0] == "serve" || args[0] == "migrate"):
 			commandHelp(stdout, args[0])
+		case len(args) == 2 && args[0] == "migrate" && args[1] == "copy":
+			copyHelp(stdout)
 		case len(args) == 1 && args[0] == "bench":
 			return bench(ctx, []string{"-help"}, stdout, stderr)
 		case len(args) == 1 && (args[0] == "version" || args[0] == "help"):
@@ -125,6 +136,10 @@ func help(w io.Writer) {
 Usage:
   parley [serve] [flags]   serve the chat (the default command)
   parley migrate [flags]   apply the database migrations and exit
+  parley migrate copy -from DB -to DB
+                           copy everything a database holds into a new one,
+                           SQLite to PostgreSQL or back, and verify the copy
+                           (parley help migrate copy)
   parley bench SCENARIO    measure a server under load (parley help bench)
   parley version           print the version and exit
   parley help [command]    print this help, or a command's settings
@@ -149,6 +164,10 @@ the web UI, until SIGINT or SIGTERM, then drain and exit.
 Open the database, apply any migrations it lacks, and exit. serve does the
 same at start; migrate lets a deployment do it as a step of its own. Only
 -database and the logging settings matter.
+
+parley migrate copy -from DB -to DB copies everything one database holds
+into a new one, such as a SQLite file into PostgreSQL, and verifies the
+copy; parley help migrate copy says more.
 
 `)
 	}

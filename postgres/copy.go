@@ -1,0 +1,286 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parley-chat/parley"
+)
+
+// The methods below, beyond parley.Store, let `parley migrate copy` move a
+// whole store into another as it is: sessions under their token hashes,
+// rooms with their creation times, entries with their sequence numbers and
+// times. A copy reads the source with Rooms, Entries, Members and Sessions,
+// and writes the target, which must be empty, with the Import methods, a
+// transaction of the caller's size each, in a few round trips whatever its
+// size. The imports go through the writers, like every write, and lock the
+// rows of the rooms they add to, so a replica appending meanwhile cannot
+// make a room's numbering go wrong: one of the two fails.
+//
+// Each Import method either stores all it is given or nothing; a
+// *parley.Error says what was wrong with the input (an unknown room, a log
+// out of order) before anything was stored.
+
+// Sessions returns at most limit of the sessions that the DB holds, expired
+// ones included, as stored: those whose token hash sorts after after, in
+// the order of their token hashes (in the column's collation). To read them
+// all, start with after "" and pass the last hash of each page, until a
+// page is empty. It returns Invalid for a limit below 1.
+func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.StoredSession, error) {
+	if limit < 1 {
+		return nil, parley.Errorf(parley.Invalid, "limit must be at least 1.")
+	}
+	if db.isClosed() {
+		return nil, ErrClosed
+	}
+	rows, _ := db.read.Query(ctx, `
+		SELECT token_hash, nick, created_at, expires_at
+		FROM sessions
+		WHERE token_hash > $1
+		ORDER BY token_hash
+		LIMIT $2`, after, limit)
+	sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.StoredSession, error) {
+		var s parley.StoredSession
+		err := row.Scan(&s.TokenHash, &s.Nick, &s.CreatedAt, &s.ExpiresAt)
+		s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.ExpiresAt.UTC()
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	if sessions == nil {
+		sessions = []parley.StoredSession{}
+	}
+	return sessions, nil
+}
+
+// importRooms creates rooms with the creation times given, or gives those
+// times to rooms that exist with empty logs, as parley.DefaultRoom does in
+// every store.
+const importRooms = `
+	INSERT INTO rooms (name, created_at)
+	SELECT * FROM unnest($1::text[], $2::timestamptz[])
+	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at
+	WHERE rooms.last_seq = 0`
+
+// ImportRooms creates rooms with their names and creation times (to the
+// microsecond) and empty logs, in one transaction; their LastSeq is
+// ignored: ImportEntries advances it. A room that exists already with an
+// empty log takes the creation time given. It returns Invalid for a bad
+// name, and an error, storing nothing, when a room exists already with
+// entries.
+func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
+	if db.isClosed() {
+		return ErrClosed
+	}
+	if len(rooms) == 0 {
+		return nil
+	}
+	names := make([]string, len(rooms))
+	times := make([]time.Time, len(rooms))
+	for i, r := range rooms {
+		if err := parley.ValidateRoomName(r.Name); err != nil {
+			return err
+		}
+		names[i], times[i] = r.Name, stamp(r.CreatedAt)
+	}
+	return db.importTx(ctx, names[0], func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, importRooms, names, times)
+		if err != nil {
+			return fmt.Errorf("import rooms: %w", err)
+		}
+		if n := tag.RowsAffected(); n != int64(len(rooms)) {
+			return fmt.Errorf("import rooms: %d of the %d rooms exist already, with entries", int64(len(rooms))-n, len(rooms))
+		}
+		return nil
+	})
+}
+
+// lockImportRooms locks the rows of the rooms that an import adds to, in
+// the order of their names, as the writers do.
+const lockImportRooms = `
+	SELECT id, name, last_seq
+	FROM rooms
+	WHERE name = ANY ($1::text[])
+	ORDER BY name
+	FOR UPDATE`
+
+// importEntries stores entries with the numbers and times given.
+const importEntries = `
+	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
+	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`
+
+// ImportEntries stores entries as they are (room, sequence number, kind,
+// sender, text, client id, time to the microsecond) at the end of their
+// rooms' logs, in one transaction, and advances each room's LastSeq to its
+// last entry's number. It returns NotFound for an unknown room and Invalid
+// when a room's entries are not in ascending order of number after its
+// LastSeq, storing nothing; and an error, storing nothing, when an entry
+// clashes with one stored (a message whose client id its sender used
+// already in the room) or holds text that PostgreSQL cannot (U+0000).
+func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error {
+	if db.isClosed() {
+		return ErrClosed
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if !storable(e.Room) {
+			return errNoRoom(e.Room)
+		}
+		if !seen[e.Room] {
+			seen[e.Room] = true
+			names = append(names, e.Room)
+		}
+	}
+	return db.importTx(ctx, entries[0].Room, func(ctx context.Context, tx pgx.Tx) error {
+		type room struct{ id, lastSeq int64 }
+		rooms := map[string]*room{}
+		var (
+			name string
+			r    room
+		)
+		rows, _ := tx.Query(ctx, lockImportRooms, names)
+		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.lastSeq}, func() error {
+			rooms[name] = &room{r.id, r.lastSeq}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("import entries: lock rooms: %w", err)
+		}
+		// Check everything before storing anything: an op's *parley.Error
+		// must leave the database as it was.
+		last := map[string]int64{}
+		for _, e := range entries {
+			r := rooms[e.Room]
+			if r == nil {
+				return errNoRoom(e.Room)
+			}
+			prev, ok := last[e.Room]
+			if !ok {
+				prev = r.lastSeq
+			}
+			if e.Seq <= prev {
+				return parley.Errorf(parley.Invalid, "Entry %d of room %q does not follow entry %d.", e.Seq, e.Room, prev)
+			}
+			last[e.Room] = e.Seq
+		}
+
+		n := len(entries)
+		roomIDs, seqs := make([]int64, n), make([]int64, n)
+		kinds, senders, texts, clientIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ats := make([]time.Time, n)
+		for i, e := range entries {
+			roomIDs[i], seqs[i] = rooms[e.Room].id, e.Seq
+			kinds[i], senders[i], texts[i], clientIDs[i] = string(e.Kind), e.From, e.Text, e.ClientID
+			ats[i] = stamp(e.At)
+		}
+		var changed, lastSeqs []int64
+		for _, name := range names {
+			changed, lastSeqs = append(changed, rooms[name].id), append(lastSeqs, last[name])
+		}
+		q := &pgx.Batch{}
+		q.Queue(importEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, ats)
+		q.Queue(updateLastSeqs, changed, lastSeqs)
+		if err := tx.SendBatch(ctx, q).Close(); err != nil {
+			return fmt.Errorf("import entries: %w", err)
+		}
+		return nil
+	})
+}
+
+// importMembers stores memberships of rooms given by name.
+const importMembers = `
+	INSERT INTO members (room_id, nick)
+	SELECT rooms.id, m.nick
+	FROM unnest($1::text[], $2::text[]) AS m (room, nick)
+	JOIN rooms ON rooms.name = m.room`
+
+// ImportMembers stores memberships, in one transaction, without log
+// entries: the logs hold the joins already. It returns NotFound for an
+// unknown room, storing nothing, and an error, storing nothing, for a
+// membership stored already.
+func (db *DB) ImportMembers(ctx context.Context, members []parley.Member) error {
+	if db.isClosed() {
+		return ErrClosed
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	rooms, nicks := make([]string, len(members)), make([]string, len(members))
+	for i, m := range members {
+		if !storable(m.Room) {
+			return errNoRoom(m.Room)
+		}
+		rooms[i], nicks[i] = m.Room, m.Nick
+	}
+	return db.importTx(ctx, rooms[0], func(ctx context.Context, tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT name FROM rooms WHERE name = ANY ($1::text[])`, rooms)
+		found := map[string]bool{}
+		var name string
+		if _, err := pgx.ForEachRow(rows, []any{&name}, func() error { found[name] = true; return nil }); err != nil {
+			return fmt.Errorf("import members: %w", err)
+		}
+		for _, name := range rooms {
+			if !found[name] {
+				return errNoRoom(name)
+			}
+		}
+		tag, err := tx.Exec(ctx, importMembers, rooms, nicks)
+		if err != nil {
+			return fmt.Errorf("import members: %w", err)
+		}
+		if n := tag.RowsAffected(); n != int64(len(members)) {
+			// Only if a room was deleted since the query above.
+			return fmt.Errorf("import members: %d of the %d memberships name no room", int64(len(members))-n, len(members))
+		}
+		return nil
+	})
+}
+
+const importSessions = `
+	INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])`
+
+// ImportSessions stores sessions as they are (token hash, nickname, times
+// to the microsecond), expired or not, in one transaction, so that whoever
+// holds their tokens stays signed in. It returns an error, storing nothing,
+// when a session clashes with one stored: the same token hash, or a
+// nickname with the same parley.NickKey.
+func (db *DB) ImportSessions(ctx context.Context, sessions []parley.StoredSession) error {
+	if db.isClosed() {
+		return ErrClosed
+	}
+	if len(sessions) == 0 {
+		return nil
+	}
+	n := len(sessions)
+	hashes, nicks, keys := make([]string, n), make([]string, n), make([]string, n)
+	created, expires := make([]time.Time, n), make([]time.Time, n)
+	for i, s := range sessions {
+		if s.TokenHash == "" {
+			return parley.Errorf(parley.Invalid, "A session needs its token's hash.")
+		}
+		hashes[i], nicks[i], keys[i] = s.TokenHash, s.Nick, parley.NickKey(s.Nick)
+		created[i], expires[i] = stamp(s.CreatedAt), stamp(s.ExpiresAt)
+	}
+	return db.importTx(ctx, hashes[0], func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, importSessions, hashes, nicks, keys, created, expires); err != nil {
+			return fmt.Errorf("import sessions: %w", err)
+		}
+		return nil
+	})
+}
+
+// importTx runs exec in a transaction of the writer of key, and returns
+// once it has committed or failed. exec returns a *parley.Error only when
+// it has changed nothing: the transaction commits what other ops of it did.
+func (db *DB) importTx(ctx context.Context, key string, exec func(context.Context, pgx.Tx) error) error {
+	return db.submit(ctx, key, &op{kind: opExec, exec: exec})
+}
