@@ -69,6 +69,9 @@ func NewServer(logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Hand
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = parley.DefaultSessionTTL
 	}
+	// Errors are logged at a bounded rate: a failing store must not
+	// bury its first error under one line for every frame.
+	logger = slog.New(throttle(logger.Handler(), opts.Clock))
 	mux := http.NewServeMux()
 	addRoutes(mux, logger, store, h, ui, opts)
 	return mux

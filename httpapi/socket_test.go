@@ -1334,3 +1334,41 @@ func TestLongReplayPage(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsAreLoggedAtABoundedRate: a store that fails every write makes
+// every send fail, but the log gets a burst of lines, then one a second,
+// the first of which says how many were dropped.
+func TestErrorsAreLoggedAtABoundedRate(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	ts := newTestServer(t, serverConfig{allowErrors: true, opts: httpapi.Options{Clock: clock}})
+	ana := mustGreet(t, ts, "ana")
+	ana.joinLive("general")
+	if err := ts.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	failed := func() []string {
+		var lines []string
+		for _, m := range ts.errs.messages() {
+			if strings.HasPrefix(m, "frame failed") {
+				lines = append(lines, m)
+			}
+		}
+		return lines
+	}
+	const sends = 30 // within the frame rate's burst
+	for i := range sends {
+		ana.writeJSON(map[string]any{"type": "send", "room": "general", "clientId": fmt.Sprint("c-", i), "text": "hi"})
+		ana.waitFor("the send's error", func(e event) bool { return e.Type == "error" && e.ClientID == fmt.Sprint("c-", i) })
+	}
+	if got := failed(); len(got) != 10 {
+		t.Fatalf("%d failed sends logged %d lines, want the burst of 10:\n%s", sends, len(got), strings.Join(got, "\n"))
+	}
+	clock.Advance(time.Second)
+	ana.writeJSON(map[string]any{"type": "send", "room": "general", "clientId": "later", "text": "hi"})
+	ana.waitFor("the send's error", func(e event) bool { return e.Type == "error" && e.ClientID == "later" })
+	got := failed()
+	if len(got) != 11 || !strings.Contains(got[10], "dropped_before=20") {
+		t.Errorf("a second later, the log holds %d lines, the last %q; want 11, the last saying dropped_before=20", len(got), got[len(got)-1])
+	}
+}
