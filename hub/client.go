@@ -224,11 +224,21 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		// A leave of theirs under way here takes them off the roster:
 		// they go on it again after.
 		if err := h.waitLeaves(ctx, name, key); err != nil {
+			h.undoJoin(ctx, r, c, cameOnline)
 			return err
 		}
 		var err error
 		if elsewhere, err = h.roster.Add(ctx, name, key, c.nick); err != nil {
 			h.logger.Debug("add to the roster; announcing them online", "room", name, "nick", c.nick, "err", err)
+		}
+		// The membership is stored before anyone is told of the join, so
+		// that a join the store refuses changes nothing: the client gets
+		// an error, and no joined event, replay or presence. The join
+		// entry, published now, is held back for this client with the
+		// other live entries and follows its replay.
+		if err := h.storeJoin(ctx, name, key, c.nick); err != nil {
+			h.undoJoin(ctx, r, c, cameOnline)
+			return err
 		}
 	}
 	online := h.online(ctx, name)
@@ -243,13 +253,31 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if err := c.replay(ctx, r, s, from, upto); err != nil {
 		return err
 	}
-	if cameOnline {
-		if !elsewhere {
-			h.announce(ctx, r, key, c.nick)
-		}
-		return h.storeJoin(ctx, name, key, c.nick)
+	if cameOnline && !elsewhere {
+		h.announce(ctx, r, key, c.nick)
 	}
 	return nil
+}
+
+// undoJoin takes c back out of r, when its join failed before anyone was
+// told of it: no joined event, no presence event, no stored membership.
+func (h *Hub) undoJoin(ctx context.Context, r *room, c *Client, cameOnline bool) {
+	r.mu.Lock()
+	delete(r.subs, c)
+	p := r.online[c.key]
+	p.conns--
+	gone := cameOnline && p.conns == 0
+	if gone {
+		delete(r.online, c.key)
+	}
+	r.mu.Unlock()
+	delete(c.rooms, r.name)
+	if gone {
+		if _, err := h.roster.Remove(ctx, r.name, c.key); err != nil {
+			h.logger.Debug("remove from the roster after a failed join", "room", r.name, "nick", c.nick, "err", err)
+		}
+	}
+	h.releaseIfIdle(r)
 }
 
 // Leave unsubscribes c from the room named name. When c was the person's
