@@ -70,6 +70,10 @@ type DB struct {
 	pending []*op // guarded by mu; writes waiting for the writer, oldest first
 	closed  bool  // guarded by mu; set by Close, after which nothing is queued
 
+	// writeFailed is set when the last transaction failed as a whole (a
+	// full disk, say), and cleared by the next that commits.
+	writeFailed atomic.Bool
+
 	batches atomic.Int64 // committed transactions, for benchmarks
 	ops     atomic.Int64 // writes in committed transactions, for benchmarks
 }
@@ -255,12 +259,26 @@ func (db *DB) isClosed() bool {
 }
 
 // Ping reports whether the database answers.
+//
+// After a write transaction has failed, Ping also writes (a row rewritten
+// as it is, through the writer) and reports whether that commits: a store
+// that answers reads but cannot write, on a full disk, is not ready.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.isClosed() {
 		return ErrClosed
 	}
 	if err := db.read.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	if !db.writeFailed.Load() {
+		return nil
+	}
+	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
+		_, err := b.exec(ctx, probeWrite, parley.DefaultRoom)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite cannot write: %w", err)
 	}
 	return nil
 }

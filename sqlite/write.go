@@ -19,7 +19,16 @@ import (
 // it all, so batching costs no latency.
 
 // writeQueries are the statements of the writer, which Open prepares.
+// probeWrite rewrites a row as it is: a write that changes nothing, but
+// that the database must be able to write (to its write-ahead log) to
+// commit. Ping runs it after a failed transaction.
+const probeWrite = `
+	UPDATE rooms
+	SET last_seq = last_seq
+	WHERE name = ?`
+
 var writeQueries = []string{
+	probeWrite,
 	selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq,
 	sweepExpired, deleteExpiredNick, insertSession, updateSession, deleteSession,
 }
@@ -124,6 +133,7 @@ func (db *DB) take() (ops []*op, closed bool) {
 func (db *DB) commit(ops []*op) {
 	start := time.Now()
 	err := db.commitTx(ops)
+	db.writeFailed.Store(err != nil)
 	if err == nil {
 		db.batches.Add(1)
 		db.ops.Add(int64(len(ops)))

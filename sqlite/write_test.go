@@ -529,3 +529,42 @@ func TestNumberingSurvivesForgetting(t *testing.T) {
 		}
 	}
 }
+
+// TestPingAfterFailedWrite: a store whose writes fail (here a trigger
+// stands in for a full disk) is not ready, though it reads; it is ready
+// again once it can write.
+func TestPingAfterFailedWrite(t *testing.T) {
+	path := tempPath(t)
+	db := mustOpen(t, path)
+	ctx := t.Context()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping() = %v", err)
+	}
+	other, err := openPool(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, `CREATE TRIGGER full BEFORE UPDATE ON rooms BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	e := message("ana", "c-1", "hello")
+	if _, err := db.Append(ctx, &e); err == nil {
+		t.Fatal("Append() = nil with writes failing")
+	}
+	if _, err := db.Room(ctx, parley.DefaultRoom); err != nil {
+		t.Fatalf("Room() = %v: reads still work", err)
+	}
+	if err := db.Ping(ctx); err == nil {
+		t.Error("Ping() = nil while every write fails, want an error")
+	}
+	if _, err := other.ExecContext(ctx, `DROP TRIGGER full`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping() = %v once writes work again, want nil", err)
+	}
+	if e := mustAppend(t, db, message("ana", "c-1", "hello")); e.Seq != 1 {
+		t.Errorf("Append() after the failure = seq %d, want 1", e.Seq)
+	}
+}
