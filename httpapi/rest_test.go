@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -337,5 +338,44 @@ func TestUI(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || string(body) != "ui "+path {
 			t.Errorf("GET %s = %d %q, want the UI's answer", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestResponsesHaveAWriteDeadline: a client that asks for a large answer
+// and never reads it does not hold the handler once the write timeout has
+// passed.
+func TestResponsesHaveAWriteDeadline(t *testing.T) {
+	t.Parallel()
+	const buffer = 8 << 10
+	ts := newTestServer(t, serverConfig{writeBuffer: buffer, opts: httpapi.Options{WriteTimeout: 200 * time.Millisecond}})
+	text := strings.Repeat("x", parley.MaxTextBytes)
+	for i := range parley.MaxPageSize {
+		ts.mustAppend(t, parley.DefaultRoom, "ana", fmt.Sprint("c-", i), text)
+	}
+	// A client with a small receive buffer that sends its request and
+	// reads nothing: the page of about 800 KB cannot be written to it.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(buffer)
+	fmt.Fprintf(conn, "GET /api/rooms/general/messages?limit=%d HTTP/1.1\r\nHost: x\r\n\r\n", parley.MaxPageSize)
+	// The first byte of the answer says the handler is writing it; then
+	// the client reads no more.
+	conn.SetReadDeadline(time.Now().Add(waitTime))
+	if _, err := conn.Read(make([]byte, 1)); err != nil {
+		t.Fatalf("read the first byte of the answer: %v", err)
+	}
+
+	done := make(chan struct{})
+	go func() {
+		ts.handlers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(waitTime):
+		t.Fatalf("the handler still writes to a client that does not read, %v after a write timeout of 200ms", waitTime)
 	}
 }
