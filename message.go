@@ -121,3 +121,11 @@ func (p Page) Validate() error {
 	}
 	return nil
 }
+
+// ValidateRoomPage reports whether limit can bound a page of rooms.
+func ValidateRoomPage(limit int) error {
+	if limit < 1 || limit > MaxPageSize {
+		return CodeErrorf(Invalid, CodeInvalidPage, "limit must be between 1 and %d.", MaxPageSize)
+	}
+	return nil
+}

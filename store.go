@@ -19,8 +19,11 @@ type Store interface {
 	// Room returns the room named name, or NotFound.
 	Room(ctx context.Context, name string) (*Room, error)
 
-	// Rooms returns every room, ordered by name.
-	Rooms(ctx context.Context) ([]*Room, error)
+	// Rooms returns a page of the rooms, ordered by name (byte-wise, as Go
+	// compares strings): those whose names come after after ("" for the
+	// first page), at most limit of them. It returns Invalid for a limit
+	// outside 1 to MaxPageSize.
+	Rooms(ctx context.Context, after string, limit int) ([]*Room, error)
 
 	// Append durably stores the message e in its room's log, which must
 	// exist (NotFound otherwise), and sets e.Seq and e.At. It returns only

@@ -65,9 +65,16 @@ func handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.H
 	}
 	type response struct {
 		Rooms []room `json:"rooms"`
+		// Next, when set, is the after of the next page: there may be more.
+		Next string `json:"next,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rooms, err := store.Rooms(r.Context())
+		limit, err := parseLimit(r)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		rooms, err := store.Rooms(r.Context(), r.URL.Query().Get("after"), limit)
 		if err != nil {
 			writeError(w, r, logger, err)
 			return
@@ -75,6 +82,9 @@ func handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.H
 		resp := response{Rooms: make([]room, len(rooms))}
 		for i, rm := range rooms {
 			resp.Rooms[i] = room{rm, h.Online(r.Context(), rm.Name)}
+		}
+		if len(rooms) == limit {
+			resp.Next = rooms[len(rooms)-1].Name
 		}
 		encode(w, http.StatusOK, resp)
 	})
@@ -134,14 +144,25 @@ func parsePage(r *http.Request) (parley.Page, error) {
 	}
 	// Given after, even after=0, the page catches up from it.
 	p.Oldest = q.Has("after")
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return p, parley.CodeErrorf(parley.Invalid, parley.CodeInvalidPage, "limit must be a whole number.")
-		}
-		p.Limit = n
+	var err error
+	if p.Limit, err = parseLimit(r); err != nil {
+		return p, err
 	}
 	return p, p.Validate()
+}
+
+// parseLimit reads limit from the query string: parley.DefaultPageSize
+// when it is not there.
+func parseLimit(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return parley.DefaultPageSize, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, parley.CodeErrorf(parley.Invalid, parley.CodeInvalidPage, "limit must be a whole number.")
+	}
+	return n, nil
 }
 
 func handleNotFound() http.Handler {

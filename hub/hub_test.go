@@ -502,7 +502,7 @@ func TestSendErrors(t *testing.T) {
 			}
 		})
 	}
-	rooms, _ := f.store.Rooms(ctx)
+	rooms, _ := f.store.Rooms(ctx, "", parley.MaxPageSize)
 	for _, r := range rooms {
 		if r.Name == "general" && r.LastSeq != 1 { // ana's join only
 			t.Errorf("general has %d entries after refused sends, want 1", r.LastSeq)

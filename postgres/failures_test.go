@@ -63,7 +63,7 @@ func TestDatabaseFailures(t *testing.T) {
 		{"Leave", `ALTER TABLE members RENAME TO broken`, func() error { _, err := db.Leave(ctx, parley.DefaultRoom, "ana"); return err }, `ALTER TABLE broken RENAME TO members`},
 		{"Members", `ALTER TABLE members RENAME TO broken`, func() error { _, err := db.Members(ctx); return err }, `ALTER TABLE broken RENAME TO members`},
 		{"Room", `ALTER TABLE rooms RENAME TO broken`, func() error { _, err := db.Room(ctx, parley.DefaultRoom); return err }, `ALTER TABLE broken RENAME TO rooms`},
-		{"Rooms", `ALTER TABLE rooms RENAME TO broken`, func() error { _, err := db.Rooms(ctx); return err }, `ALTER TABLE broken RENAME TO rooms`},
+		{"Rooms", `ALTER TABLE rooms RENAME TO broken`, func() error { _, err := db.Rooms(ctx, "", parley.MaxPageSize); return err }, `ALTER TABLE broken RENAME TO rooms`},
 		{"EnsureRoom", `ALTER TABLE rooms RENAME TO broken`, func() error { _, err := db.EnsureRoom(ctx, "new"); return err }, `ALTER TABLE broken RENAME TO rooms`},
 		{"Entries of a room", `ALTER TABLE rooms RENAME TO broken`, func() error { _, err := db.Entries(ctx, parley.DefaultRoom, parley.Page{Limit: 1}); return err }, `ALTER TABLE broken RENAME TO rooms`},
 		{"Append to a room", `ALTER TABLE rooms RENAME COLUMN last_seq TO broken`, appendCall, `ALTER TABLE rooms RENAME COLUMN broken TO last_seq`},
@@ -106,7 +106,7 @@ func TestConnectionLost(t *testing.T) {
 	url := newDatabase(t)
 	db := mustOpen(t, url, WithWriters(1))
 	mustAppend(t, db, message("ana", "c-1", "hello"))
-	if _, err := db.Rooms(t.Context()); err != nil {
+	if _, err := db.Rooms(t.Context(), "", parley.MaxPageSize); err != nil {
 		t.Fatal(err)
 	}
 	other := admin(t, url)
@@ -121,7 +121,7 @@ func TestConnectionLost(t *testing.T) {
 
 	for i, call := range []func() error{
 		func() error { e := message("ana", "c-2", "hello"); _, err := db.Append(t.Context(), &e); return err },
-		func() error { _, err := db.Rooms(t.Context()); return err },
+		func() error { _, err := db.Rooms(t.Context(), "", parley.MaxPageSize); return err },
 	} {
 		// The pool may find out that a connection is gone only by using it.
 		if err := call(); err != nil && parley.KindOf(err) != parley.Internal {

@@ -226,16 +226,22 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	return r, nil
 }
 
-// Rooms returns every room, ordered by name (byte-wise, as Go compares
-// strings: the column's collation is "C").
-func (db *DB) Rooms(ctx context.Context) ([]*parley.Room, error) {
+// Rooms returns the rooms whose names come after after, at most limit,
+// ordered by name (byte-wise, as Go compares strings: the column's
+// collation is "C").
+func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
+	if err := parley.ValidateRoomPage(limit); err != nil {
+		return nil, err
+	}
 	if db.isClosed() {
 		return nil, ErrClosed
 	}
 	rows, _ := db.read.Query(ctx, `
 		SELECT name, created_at, last_seq
 		FROM rooms
-		ORDER BY name`)
+		WHERE name > $1
+		ORDER BY name
+		LIMIT $2`, after, limit)
 	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*parley.Room, error) {
 		r := &parley.Room{}
 		err := row.Scan(&r.Name, &r.CreatedAt, &r.LastSeq)

@@ -307,7 +307,7 @@ func TestClosed(t *testing.T) {
 		"Append":        func() error { _, err := db.Append(ctx, &e); return err },
 		"EnsureRoom":    func() error { _, err := db.EnsureRoom(ctx, "new"); return err },
 		"Room":          func() error { _, err := db.Room(ctx, parley.DefaultRoom); return err },
-		"Rooms":         func() error { _, err := db.Rooms(ctx); return err },
+		"Rooms":         func() error { _, err := db.Rooms(ctx, "", parley.MaxPageSize); return err },
 		"Join":          func() error { _, err := db.Join(ctx, parley.DefaultRoom, "ana"); return err },
 		"Join nowhere":  func() error { _, err := db.Join(ctx, "bad\xff", "ana"); return err },
 		"Leave":         func() error { _, err := db.Leave(ctx, parley.DefaultRoom, "ana"); return err },

@@ -101,7 +101,7 @@ func TestImport(t *testing.T) {
 		t.Fatalf("ImportSessions() = %v", err)
 	}
 
-	gotRooms, err := db.Rooms(ctx)
+	gotRooms, err := db.Rooms(ctx, "", parley.MaxPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestImportRefuses(t *testing.T) {
 			if err == nil || parley.KindOf(err) != tt.wantKind {
 				t.Fatalf("import = %v, want an error of kind %v", err, tt.wantKind)
 			}
-			rooms, _ := db.Rooms(ctx)
+			rooms, _ := db.Rooms(ctx, "", parley.MaxPageSize)
 			members, _ := db.Members(ctx)
 			sessions, _ := db.Sessions(ctx, "", 10)
 			if len(rooms) != 2 || rooms[0].LastSeq != 1 || rooms[1].LastSeq != 1 || len(members) != 1 || len(sessions) != 1 {

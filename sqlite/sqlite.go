@@ -328,16 +328,21 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	return r, nil
 }
 
-// Rooms returns every room, ordered by name (byte-wise, as Go compares
-// strings).
-func (db *DB) Rooms(ctx context.Context) ([]*parley.Room, error) {
+// Rooms returns the rooms whose names come after after, at most limit,
+// ordered by name (byte-wise, as Go compares strings).
+func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
+	if err := parley.ValidateRoomPage(limit); err != nil {
+		return nil, err
+	}
 	if db.isClosed() {
 		return nil, ErrClosed
 	}
 	rows, err := db.read.QueryContext(ctx, `
 		SELECT name, created_at, last_seq
 		FROM rooms
-		ORDER BY name`)
+		WHERE name > ?
+		ORDER BY name
+		LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list rooms: %w", err)
 	}

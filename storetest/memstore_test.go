@@ -110,19 +110,24 @@ func (s *memStore) Room(ctx context.Context, name string) (*parley.Room, error) 
 	return &room, nil
 }
 
-func (s *memStore) Rooms(ctx context.Context) ([]*parley.Room, error) {
+func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
+	if err := parley.ValidateRoomPage(limit); err != nil {
+		return nil, err
+	}
 	unlock, err := s.lock()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	var rooms []*parley.Room
+	rooms := []*parley.Room{}
 	for _, r := range s.db.rooms {
-		room := r.room
-		rooms = append(rooms, &room)
+		if r.room.Name > after {
+			room := r.room
+			rooms = append(rooms, &room)
+		}
 	}
 	slices.SortFunc(rooms, func(a, b *parley.Room) int { return strings.Compare(a.Name, b.Name) })
-	return rooms, nil
+	return rooms[:min(len(rooms), limit)], nil
 }
 
 func (s *memStore) Append(ctx context.Context, e *parley.Entry) (bool, error) {

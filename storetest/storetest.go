@@ -72,6 +72,7 @@ var checks = []check{
 	{"EnsureRoomInvalid", testEnsureRoomInvalid},
 	{"RoomNotFound", testRoomNotFound},
 	{"Rooms", testRooms},
+	{"RoomsPaged", testRoomsPaged},
 	{"Append", testAppend},
 	{"AppendConcurrent", testAppendConcurrent},
 	{"AppendDuplicate", testAppendDuplicate},
@@ -217,6 +218,48 @@ func testRooms(t testing.TB, open OpenFunc) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Rooms() = %v, want %v", got, want)
+	}
+}
+
+// testRoomsPaged reads the rooms in pages: each page starts after the
+// name it is given, holds at most its limit, and a bad limit is Invalid.
+func testRoomsPaged(t testing.TB, open OpenFunc) {
+	s := mustOpen(t, open)
+	ctx := t.Context()
+	names := []string{"B", "a", "a b", "b", "c", "é", parley.DefaultRoom}
+	for _, name := range names {
+		mustEnsureRoom(t, s, name)
+	}
+	slices.Sort(names)
+	var got []string
+	after := ""
+	for range len(names) {
+		page, err := s.Rooms(ctx, after, 3)
+		if err != nil {
+			t.Fatalf("Rooms(%q, 3) = %v", after, err)
+		}
+		if len(page) > 3 {
+			t.Fatalf("Rooms(%q, 3) = %d rooms, want at most 3", after, len(page))
+		}
+		got = append(got, roomNames(page)...)
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1].Name
+	}
+	if !slices.Equal(got, names) {
+		t.Errorf("Rooms() in pages of 3 = %q, want %q", got, names)
+	}
+	if page, err := s.Rooms(ctx, "b", 2); err != nil || !slices.Equal(roomNames(page), []string{"c", parley.DefaultRoom}) {
+		t.Errorf("Rooms(%q, 2) = %q, %v; want [c %s]", "b", roomNames(page), err, parley.DefaultRoom)
+	}
+	if page, err := s.Rooms(ctx, "é", 10); err != nil || len(page) != 0 {
+		t.Errorf("Rooms(%q, 10) = %q, %v; want none", "é", roomNames(page), err)
+	}
+	for _, limit := range []int{0, -1, parley.MaxPageSize + 1} {
+		if _, err := s.Rooms(ctx, "", limit); parley.KindOf(err) != parley.Invalid {
+			t.Errorf("Rooms(\"\", %d) = %v, want Invalid", limit, err)
+		}
 	}
 }
 
@@ -736,7 +779,7 @@ func testClosed(t testing.TB, open OpenFunc) {
 		"Append":        func() error { _, err := s.Append(ctx, e); return err },
 		"EnsureRoom":    func() error { _, err := s.EnsureRoom(ctx, "new"); return err },
 		"Room":          func() error { _, err := s.Room(ctx, parley.DefaultRoom); return err },
-		"Rooms":         func() error { _, err := s.Rooms(ctx); return err },
+		"Rooms":         func() error { _, err := s.Rooms(ctx, "", 10); return err },
 		"Join":          func() error { _, err := s.Join(ctx, parley.DefaultRoom, "ana"); return err },
 		"Leave":         func() error { _, err := s.Leave(ctx, parley.DefaultRoom, "ana"); return err },
 		"Members":       func() error { _, err := s.Members(ctx); return err },
@@ -865,13 +908,22 @@ func mustEnsureRoom(t testing.TB, s parley.Store, name string) *parley.Room {
 	return r
 }
 
+// mustRooms returns every room, reading them a page at a time.
 func mustRooms(t testing.TB, s parley.Store) []*parley.Room {
 	t.Helper()
-	rooms, err := s.Rooms(t.Context())
-	if err != nil {
-		t.Fatalf("Rooms() = %v", err)
+	var rooms []*parley.Room
+	after := ""
+	for {
+		page, err := s.Rooms(t.Context(), after, parley.MaxPageSize)
+		if err != nil {
+			t.Fatalf("Rooms(%q) = %v", after, err)
+		}
+		rooms = append(rooms, page...)
+		if len(page) < parley.MaxPageSize {
+			return rooms
+		}
+		after = page[len(page)-1].Name
 	}
-	return rooms
 }
 
 // mustAppend appends a new message and returns it as stored.

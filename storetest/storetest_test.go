@@ -122,7 +122,7 @@ var mutants = []mutant{
 				Store:         s,
 				ensureRoom:    func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
 				room:          func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
-				rooms:         func(context.Context) ([]*parley.Room, error) { return nil, errBroken },
+				rooms:         func(context.Context, string, int) ([]*parley.Room, error) { return nil, errBroken },
 				append:        func(context.Context, *parley.Entry) (bool, error) { return false, errBroken },
 				join:          func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
 				leave:         func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
@@ -136,7 +136,7 @@ var mutants = []mutant{
 			}
 		},
 		caughtBy: []string{
-			"DefaultRoom", "EnsureRoom", "EnsureRoomConcurrent", "EnsureRoomInvalid", "RoomNotFound", "Rooms",
+			"DefaultRoom", "EnsureRoom", "EnsureRoomConcurrent", "EnsureRoomInvalid", "RoomNotFound", "Rooms", "RoomsPaged",
 			"Append", "AppendConcurrent", "AppendDuplicate", "AppendDuplicateConcurrent", "AppendUnknownRoom",
 			"AppendInvalid", "AppendCancelled", "JoinLeave", "JoinLeaveErrors", "JoinConcurrent", "Members",
 			"Entries", "EntriesEmptyRoom", "EntriesErrors", "Ping", "Reopen", "CloseWhileAppending",
@@ -183,8 +183,8 @@ var mutants = []mutant{
 	{
 		name: "rooms come unsorted",
 		wrap: func(s parley.Store) broken {
-			return broken{Store: s, rooms: func(ctx context.Context) ([]*parley.Room, error) {
-				rooms, err := s.Rooms(ctx)
+			return broken{Store: s, rooms: func(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
+				rooms, err := s.Rooms(ctx, after, limit)
 				slices.Reverse(rooms)
 				return rooms, err
 			}}
@@ -203,8 +203,8 @@ var mutants = []mutant{
 					}
 					return r, err
 				},
-				rooms: func(ctx context.Context) ([]*parley.Room, error) {
-					rooms, err := s.Rooms(ctx)
+				rooms: func(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
+					rooms, err := s.Rooms(ctx, after, limit)
 					for _, r := range rooms {
 						r.LastSeq = 0
 					}
@@ -615,11 +615,11 @@ var mutants = []mutant{
 					}
 					return s.Room(ctx, name)
 				},
-				rooms: func(ctx context.Context) ([]*parley.Room, error) {
+				rooms: func(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
 					if closed.Load() {
 						return nil, errBroken
 					}
-					return s.Rooms(ctx)
+					return s.Rooms(ctx, after, limit)
 				},
 				members: func(ctx context.Context) ([]parley.Member, error) {
 					if closed.Load() {
@@ -666,6 +666,15 @@ var mutants = []mutant{
 			return broken{Store: s, close: func() error { return nil }}
 		},
 		caughtBy: []string{"Closed"},
+	},
+	{
+		name: "rooms ignore the page",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, rooms: func(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
+				return s.Rooms(ctx, "", parley.MaxPageSize)
+			}}
+		},
+		caughtBy: []string{"RoomsPaged"},
 	},
 	{
 		name: "sessions never expire",
@@ -732,7 +741,7 @@ type broken struct {
 	parley.Store
 	ensureRoom func(ctx context.Context, name string) (*parley.Room, error)
 	room       func(ctx context.Context, name string) (*parley.Room, error)
-	rooms      func(ctx context.Context) ([]*parley.Room, error)
+	rooms      func(ctx context.Context, after string, limit int) ([]*parley.Room, error)
 	append     func(ctx context.Context, e *parley.Entry) (bool, error)
 	join       func(ctx context.Context, room, nick string) (*parley.Entry, error)
 	leave      func(ctx context.Context, room, nick string) (*parley.Entry, error)
@@ -761,11 +770,11 @@ func (b broken) Room(ctx context.Context, name string) (*parley.Room, error) {
 	return b.Store.Room(ctx, name)
 }
 
-func (b broken) Rooms(ctx context.Context) ([]*parley.Room, error) {
+func (b broken) Rooms(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
 	if b.rooms != nil {
-		return b.rooms(ctx)
+		return b.rooms(ctx, after, limit)
 	}
-	return b.Store.Rooms(ctx)
+	return b.Store.Rooms(ctx, after, limit)
 }
 
 func (b broken) Append(ctx context.Context, e *parley.Entry) (bool, error) {

@@ -29,7 +29,7 @@ import (
 // copySource is what a copy reads of a store, at either end: the source
 // to copy it, the target to check that it is empty, both to verify.
 type copySource interface {
-	Rooms(ctx context.Context) ([]*parley.Room, error)
+	Rooms(ctx context.Context, after string, limit int) ([]*parley.Room, error)
 	Entries(ctx context.Context, room string, p parley.Page) ([]*parley.Entry, error)
 	Members(ctx context.Context) ([]parley.Member, error)
 	Sessions(ctx context.Context, after string, limit int) ([]parley.StoredSession, error)
@@ -193,11 +193,28 @@ func openCopyStore(ctx context.Context, database string) (copyStore, error) {
 	return sqlite.Open(ctx, database)
 }
 
+// allRooms reads every room of s, a page at a time.
+func allRooms(ctx context.Context, s copySource) ([]*parley.Room, error) {
+	var rooms []*parley.Room
+	after := ""
+	for {
+		page, err := s.Rooms(ctx, after, parley.MaxPageSize)
+		if err != nil {
+			return nil, err
+		}
+		rooms = append(rooms, page...)
+		if len(page) < parley.MaxPageSize {
+			return rooms, nil
+		}
+		after = page[len(page)-1].Name
+	}
+}
+
 // notEmpty says what s holds, such as "2 log entries, 1 session", when it
 // holds more than a store that has just been migrated: the empty room
 // parley.DefaultRoom. It returns "" for such a store.
 func notEmpty(ctx context.Context, s copySource) (string, error) {
-	rooms, err := s.Rooms(ctx)
+	rooms, err := allRooms(ctx, s)
 	if err != nil {
 		return "", fmt.Errorf("read rooms: %w", err)
 	}
@@ -256,7 +273,7 @@ func plural[N int | int64](n N, noun string) string {
 // page at a time, so that it holds at most one transaction's worth of
 // entries, whatever their number.
 func copyStores(ctx context.Context, src copySource, dst copyTarget, batch int) error {
-	rooms, err := src.Rooms(ctx)
+	rooms, err := allRooms(ctx, src)
 	if err != nil {
 		return fmt.Errorf("read rooms: %w", err)
 	}
@@ -403,7 +420,7 @@ func appendFields(b []byte, fields ...any) []byte {
 // digestOf reads everything s holds and sums it up. Times count to the
 // millisecond, which both stores keep.
 func digestOf(ctx context.Context, s copySource) (*digest, error) {
-	rooms, err := s.Rooms(ctx)
+	rooms, err := allRooms(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("read rooms: %w", err)
 	}

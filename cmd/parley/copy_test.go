@@ -121,7 +121,7 @@ func contentsOf(t *testing.T, s copySource) contents {
 	ctx := t.Context()
 	var c contents
 	var err error
-	if c.Rooms, err = s.Rooms(ctx); err != nil {
+	if c.Rooms, err = s.Rooms(ctx, "", parley.MaxPageSize); err != nil {
 		t.Fatal(err)
 	}
 	c.Entries = map[string][]*parley.Entry{}

@@ -52,9 +52,12 @@ export interface PageQuery {
   after?: number;
 }
 
-/** fetchRooms lists the rooms of the server. */
+/**
+ * fetchRooms lists the rooms of the server: the first page of GET
+ * /api/rooms, at most 200 of them, by name; enough to suggest names.
+ */
 export async function fetchRooms(fetchFn: FetchFn, base = ''): Promise<Room[]> {
-  const body = await getJSON<{ rooms: Room[] | null }>(fetchFn, `${base}/api/rooms`);
+  const body = await getJSON<{ rooms: Room[] | null }>(fetchFn, `${base}/api/rooms?limit=200`);
   return body.rooms ?? [];
 }
 
