@@ -257,3 +257,40 @@ func TestExpiredSessionsAreSwept(t *testing.T) {
 		t.Errorf("sessions table holds %d rows after 10 expired and 1 live session, want 1", n)
 	}
 }
+
+// TestPingAfterFailedWrite: a database whose writes fail (here a trigger
+// stands in for a full disk) is not ready, though it reads; it is ready
+// again once it can write.
+func TestPingAfterFailedWrite(t *testing.T) {
+	url := newDatabase(t)
+	db := mustOpen(t, url, WithWriters(1))
+	ctx := t.Context()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping() = %v", err)
+	}
+	other := admin(t, url)
+	if _, err := other.Exec(ctx, `
+		CREATE FUNCTION full_disk() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql;
+		CREATE TRIGGER no_writes BEFORE UPDATE ON rooms FOR EACH ROW EXECUTE FUNCTION full_disk()`); err != nil {
+		t.Fatal(err)
+	}
+	e := message("ana", "c-1", "hello")
+	if _, err := db.Append(ctx, &e); err == nil {
+		t.Fatal("Append() = nil with writes failing")
+	}
+	if _, err := db.Room(ctx, parley.DefaultRoom); err != nil {
+		t.Fatalf("Room() = %v: reads still work", err)
+	}
+	if err := db.Ping(ctx); err == nil {
+		t.Error("Ping() = nil while every write fails, want an error")
+	}
+	if _, err := other.Exec(ctx, `DROP TRIGGER no_writes ON rooms`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping() = %v once writes work again, want nil", err)
+	}
+	if e := mustAppend(t, db, message("ana", "c-1", "hello")); e.Seq != 1 {
+		t.Errorf("Append() after the failure = seq %d, want 1", e.Seq)
+	}
+}

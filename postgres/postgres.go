@@ -35,6 +35,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -69,6 +70,10 @@ type DB struct {
 	now     func() time.Time                // static after Open
 	observe func(size int, d time.Duration) // static after Open
 	writers []*writer                       // static after Open
+
+	// writeFailed is set when a writer's last transaction failed as a
+	// whole, and cleared by the next that commits.
+	writeFailed atomic.Bool
 
 	mu     sync.Mutex
 	closed bool // guarded by mu; set by Close, after which nothing is queued
@@ -185,12 +190,27 @@ func (db *DB) isClosed() bool {
 }
 
 // Ping reports whether the database answers.
+//
+// After a write transaction has failed, Ping also writes (a row rewritten
+// as it is, through a writer) and reports whether that commits: a database
+// that answers reads but cannot write (a full disk, a read-only standby)
+// is not ready.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.isClosed() {
 		return ErrClosed
 	}
 	if err := db.read.Ping(ctx); err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
+	}
+	if !db.writeFailed.Load() {
+		return nil
+	}
+	err := db.importTx(ctx, parley.DefaultRoom, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE rooms SET last_seq = last_seq WHERE name = $1`, parley.DefaultRoom)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres cannot write: %w", err)
 	}
 	return nil
 }

@@ -226,6 +226,7 @@ func (w *writer) commit(ops []*op) {
 			break
 		}
 	}
+	w.db.writeFailed.Store(err != nil)
 	if err == nil {
 		w.batches.Add(1)
 		w.ops.Add(int64(len(ops)))
