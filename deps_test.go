@@ -63,6 +63,7 @@ func TestLayering(t *testing.T) {
 		"loadgen":   nil,
 
 		// Test helpers that two packages share.
+		"internal/copytest":  {""},
 		"internal/pgtest":    nil,
 		"internal/redistest": nil,
 	}

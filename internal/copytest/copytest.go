@@ -1,0 +1,284 @@
+// Package copytest holds the checks of what a store offers beyond
+// parley.Store for parley migrate copy: listing sessions as stored, and
+// importing rooms, entries, members and sessions as they were. The sqlite
+// and postgres packages run them from their tests, so that the two stores,
+// at either end of a copy, keep the same rules.
+package copytest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parley-chat/parley"
+)
+
+// Store is a store that a copy reads as stored and fills as it was.
+type Store interface {
+	parley.Store
+	Sessions(ctx context.Context, after string, limit int) ([]parley.StoredSession, error)
+	ImportRooms(ctx context.Context, rooms []*parley.Room) error
+	ImportEntries(ctx context.Context, entries []*parley.Entry) error
+	ImportMembers(ctx context.Context, members []parley.Member) error
+	ImportSessions(ctx context.Context, sessions []parley.StoredSession) error
+}
+
+// Open opens a store on a new, freshly migrated database of its own, with
+// now as its clock, and closes it when the test ends. A store may keep
+// times to the millisecond: the checks use no finer times.
+type Open func(t *testing.T, now func() time.Time) Store
+
+// Run runs the checks as subtests of t.
+func Run(t *testing.T, open Open) {
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("Import", func(t *testing.T) { testImport(t, open) })
+	t.Run("ImportRefuses", func(t *testing.T) { testImportRefuses(t, open) })
+}
+
+// testSessions lists sessions as stored, expired ones included, a page at
+// a time.
+func testSessions(t *testing.T, open Open) {
+	clock := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	db := open(t, func() time.Time { return clock })
+	ctx := t.Context()
+	want := map[string]parley.StoredSession{}
+	for i, nick := range []string{"Ana", "bob", "cy", "dee"} {
+		ttl := time.Duration(i+1) * time.Hour
+		token, err := db.CreateSession(ctx, nick, ttl)
+		if err != nil {
+			t.Fatalf("CreateSession(%q) = %v", nick, err)
+		}
+		hash := parley.HashToken(token)
+		want[hash] = parley.StoredSession{TokenHash: hash, Session: parley.Session{Nick: nick, CreatedAt: clock, ExpiresAt: clock.Add(ttl)}}
+	}
+	clock = clock.Add(90 * time.Minute) // Ana's has expired; it is listed all the same
+
+	got := map[string]parley.StoredSession{}
+	after := ""
+	for pages := 0; ; pages++ {
+		page, err := db.Sessions(ctx, after, 3)
+		if err != nil {
+			t.Fatalf("Sessions(%q, 3) = %v", after, err)
+		}
+		if len(page) == 0 {
+			if pages != 2 {
+				t.Errorf("Sessions() of 4 sessions by 3 = %d pages before an empty one, want 2", pages)
+			}
+			break
+		}
+		for _, s := range page {
+			if s.TokenHash <= after {
+				t.Errorf("Sessions(%q, 3) = %q, out of order", after, s.TokenHash)
+			}
+			after = s.TokenHash
+			got[s.TokenHash] = s
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Sessions() differ from the sessions created (-want +got):\n%s", diff)
+	}
+	if _, err := db.Sessions(ctx, "", 0); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("Sessions(\"\", 0) = %v, want Invalid", err)
+	}
+}
+
+// testImport imports rooms, entries, members and sessions into a store
+// and reads them back through parley.Store, which goes on from them.
+func testImport(t *testing.T, open Open) {
+	db := open(t, time.Now)
+	ctx := t.Context()
+	// The writer remembers the room it has used, with its creation time,
+	// which the import replaces.
+	if _, err := db.EnsureRoom(ctx, parley.DefaultRoom); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
+	rooms := []*parley.Room{{Name: parley.DefaultRoom, CreatedAt: t0}, {Name: "dev", CreatedAt: t0.Add(time.Minute), LastSeq: 99}}
+	if err := db.ImportRooms(ctx, rooms); err != nil {
+		t.Fatalf("ImportRooms() = %v", err)
+	}
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	general := []*parley.Entry{
+		{Room: parley.DefaultRoom, Seq: 1, Kind: parley.KindJoin, From: "ana", At: at(2)},
+		{Room: parley.DefaultRoom, Seq: 2, Kind: parley.KindMessage, From: "ana", Text: "hello", ClientID: "c-1", At: at(3)},
+		{Room: parley.DefaultRoom, Seq: 3, Kind: parley.KindLeave, From: "ana", At: at(4)},
+	}
+	dev := []*parley.Entry{
+		{Room: "dev", Seq: 1, Kind: parley.KindJoin, From: "bob", At: at(5)},
+		{Room: "dev", Seq: 2, Kind: parley.KindMessage, From: "bob", Text: "build is green", ClientID: "b-1", At: at(6)},
+	}
+	// Two transactions, the second going on from the first.
+	for _, batch := range [][]*parley.Entry{{general[0], dev[0], general[1]}, {general[2], dev[1]}} {
+		if err := db.ImportEntries(ctx, batch); err != nil {
+			t.Fatalf("ImportEntries() = %v", err)
+		}
+	}
+	members := []parley.Member{{Room: "dev", Nick: "bob"}}
+	if err := db.ImportMembers(ctx, members); err != nil {
+		t.Fatalf("ImportMembers() = %v", err)
+	}
+	token := parley.NewToken()
+	sessions := []parley.StoredSession{
+		{TokenHash: parley.HashToken(token), Session: parley.Session{Nick: "Ana", CreatedAt: at(1), ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()}},
+		{TokenHash: parley.HashToken("gone"), Session: parley.Session{Nick: "old", CreatedAt: at(1), ExpiresAt: at(2)}},
+	}
+	if err := db.ImportSessions(ctx, sessions); err != nil {
+		t.Fatalf("ImportSessions() = %v", err)
+	}
+
+	gotRooms, err := db.Rooms(ctx, "", parley.MaxPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRooms := []*parley.Room{{Name: "dev", CreatedAt: at(1), LastSeq: 2}, {Name: parley.DefaultRoom, CreatedAt: t0, LastSeq: 3}}
+	if diff := cmp.Diff(wantRooms, gotRooms); diff != "" {
+		t.Errorf("Rooms() after ImportRooms (-want +got):\n%s", diff)
+	}
+	if r, err := db.EnsureRoom(ctx, parley.DefaultRoom); err != nil || !r.CreatedAt.Equal(t0) || r.LastSeq != 3 {
+		t.Errorf("EnsureRoom(%q) = %+v, %v; want the imported room", parley.DefaultRoom, r, err)
+	}
+	for room, want := range map[string][]*parley.Entry{parley.DefaultRoom: general, "dev": dev} {
+		got, err := db.Entries(ctx, room, parley.Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Entries(%q) after ImportEntries (-want +got):\n%s", room, diff)
+		}
+	}
+	if got, err := db.Members(ctx); err != nil || !cmp.Equal(got, members) {
+		t.Errorf("Members() = %v, %v; want %v", got, err, members)
+	}
+	gotSessions, err := db.Sessions(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sessions, gotSessions, cmp.Transformer("byHash", func(s []parley.StoredSession) map[string]parley.StoredSession {
+		m := map[string]parley.StoredSession{}
+		for _, x := range s {
+			m[x.TokenHash] = x
+		}
+		return m
+	})); diff != "" {
+		t.Errorf("Sessions() after ImportSessions (-want +got):\n%s", diff)
+	}
+
+	// The store goes on from what it imported.
+	if s, err := db.Session(ctx, token); err != nil || s.Nick != "Ana" {
+		t.Errorf("Session(imported token) = %+v, %v; want Ana's", s, err)
+	}
+	if _, err := db.Session(ctx, "gone"); parley.KindOf(err) != parley.Unauthenticated {
+		t.Errorf("Session(expired imported token) = %v, want Unauthenticated", err)
+	}
+	if _, err := db.CreateSession(ctx, "ana", time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
+		t.Errorf("CreateSession(\"ana\") = %v, want nickname_taken: the imported session holds Ana", err)
+	}
+	retry := parley.Entry{Room: parley.DefaultRoom, Kind: parley.KindMessage, From: "ana", ClientID: "c-1", Text: "hello again"}
+	if dup, err := db.Append(ctx, &retry); err != nil || !dup || retry.Seq != 2 || retry.Text != "hello" || !retry.At.Equal(at(3)) {
+		t.Errorf("Append(retry of imported c-1) = %v, %v, %+v; want dup of entry 2", dup, err, retry)
+	}
+	next := parley.Entry{Room: parley.DefaultRoom, Kind: parley.KindMessage, From: "ana", ClientID: "c-2", Text: "back"}
+	if _, err := db.Append(ctx, &next); err != nil || next.Seq != 4 {
+		t.Errorf("Append() after import = seq %d, %v; want 4", next.Seq, err)
+	}
+	if e, err := db.Join(ctx, "dev", "bob"); err != nil || e != nil {
+		t.Errorf("Join(dev, bob) = %+v, %v; want nil, nil: bob's membership was imported", e, err)
+	}
+	if e, err := db.Join(ctx, "dev", "cy"); err != nil || e == nil || e.Seq != 3 {
+		t.Errorf("Join(dev, cy) = %+v, %v; want entry 3", e, err)
+	}
+}
+
+// testImportRefuses: an import that cannot be made stores nothing at all.
+func testImportRefuses(t *testing.T, open Open) {
+	db := open(t, time.Now)
+	ctx := t.Context()
+	first := parley.Entry{Room: parley.DefaultRoom, Kind: parley.KindMessage, From: "ana", ClientID: "c-1", Text: "hello"}
+	if _, err := db.Append(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.EnsureRoom(ctx, "empty"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Join(ctx, "empty", "ana"); err != nil { // entry 1 of empty
+		t.Fatal(err)
+	}
+	if _, err := db.CreateSession(ctx, "ana", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	entry := func(room string, seq int64, clientID string) *parley.Entry {
+		return &parley.Entry{Room: room, Seq: seq, Kind: parley.KindMessage, From: "ana", Text: "x", ClientID: clientID, At: at}
+	}
+	session := func(hash, nick string) parley.StoredSession {
+		return parley.StoredSession{TokenHash: hash, Session: parley.Session{Nick: nick, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}}
+	}
+	tests := []struct {
+		name     string
+		call     func() error
+		wantKind parley.Kind
+	}{
+		{"room with entries", func() error {
+			return db.ImportRooms(ctx, []*parley.Room{{Name: "new", CreatedAt: at}, {Name: parley.DefaultRoom, CreatedAt: at}})
+		}, parley.Internal},
+		{"bad room name", func() error { return db.ImportRooms(ctx, []*parley.Room{{Name: " "}}) }, parley.Invalid},
+		{"entry of unknown room", func() error {
+			return db.ImportEntries(ctx, []*parley.Entry{entry("empty", 2, "x-1"), entry("nowhere", 1, "x-2")})
+		}, parley.NotFound},
+		{"entry before the room's last", func() error {
+			return db.ImportEntries(ctx, []*parley.Entry{entry("empty", 2, "x-1"), entry(parley.DefaultRoom, 1, "x-2")})
+		}, parley.Invalid},
+		{"entries out of order", func() error {
+			return db.ImportEntries(ctx, []*parley.Entry{entry("empty", 3, "x-1"), entry("empty", 2, "x-2")})
+		}, parley.Invalid},
+		{"client id used", func() error {
+			return db.ImportEntries(ctx, []*parley.Entry{entry("empty", 2, "x-1"), entry(parley.DefaultRoom, 2, "c-1")})
+		}, parley.Internal},
+		{"bad kind", func() error {
+			e := entry("empty", 2, "")
+			e.Kind = "edit"
+			return db.ImportEntries(ctx, []*parley.Entry{e})
+		}, parley.Internal},
+		{"member of unknown room", func() error {
+			return db.ImportMembers(ctx, []parley.Member{{Room: "empty", Nick: "bob"}, {Room: "nowhere", Nick: "bob"}})
+		}, parley.NotFound},
+		{"member already", func() error {
+			return db.ImportMembers(ctx, []parley.Member{{Room: parley.DefaultRoom, Nick: "bob"}, {Room: "empty", Nick: "ana"}})
+		}, parley.Internal},
+		{"nickname held", func() error {
+			return db.ImportSessions(ctx, []parley.StoredSession{session("h-1", "bob"), session("h-2", "ANA")})
+		}, parley.Internal},
+		{"no token hash", func() error { return db.ImportSessions(ctx, []parley.StoredSession{session("", "bob")}) }, parley.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil || parley.KindOf(err) != tt.wantKind {
+				t.Fatalf("import = %v, want an error of kind %v", err, tt.wantKind)
+			}
+			rooms, _ := db.Rooms(ctx, "", parley.MaxPageSize)
+			members, _ := db.Members(ctx)
+			sessions, _ := db.Sessions(ctx, "", 10)
+			if len(rooms) != 2 || rooms[0].LastSeq != 1 || rooms[1].LastSeq != 1 || len(members) != 1 || len(sessions) != 1 {
+				t.Errorf("after a failed import: rooms %v, members %v, sessions %v; want what was there before", rooms, members, sessions)
+			}
+		})
+	}
+
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"Sessions":       func() error { _, err := db.Sessions(ctx, "", 1); return err },
+		"ImportRooms":    func() error { return db.ImportRooms(ctx, nil) },
+		"ImportEntries":  func() error { return db.ImportEntries(ctx, nil) },
+		"ImportMembers":  func() error { return db.ImportMembers(ctx, nil) },
+		"ImportSessions": func() error { return db.ImportSessions(ctx, nil) },
+	} {
+		if err := call(); err == nil {
+			t.Errorf("%s() after Close = nil, want an error", name)
+		}
+	}
+}
