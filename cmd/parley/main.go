@@ -10,6 +10,7 @@
 //	parley migrate [flags]   apply the database migrations and exit
 //	parley migrate copy -from DB -to DB
 //	                         copy a database into a new one, and verify
+//	parley backup FILE       copy a SQLite database, while it serves, into FILE
 //	parley bench SCENARIO    measure a server under load
 //	parley version           print the version and exit
 //	parley help [command]    print help
@@ -37,18 +38,19 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "parley: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-// run runs the command that args name, with the environment variables that
-// getenv returns, writing output for people to stdout and logs to stderr.
+// run runs the command that args name, with the environment environ
+// ("KEY=value" strings, as os.Environ returns them), writing output for
+// people to stdout and logs to stderr.
 // It returns when the command is done, or, for serve, once SIGINT or SIGTERM
 // has been received (or ctx is done) and the server has drained; a drained
 // server returns nil.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Once shutdown has begun, a second signal ends the process at once.
@@ -68,8 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch command {
 	case "migrate copy":
 		return migrateCopy(ctx, args, stdout, copyOptions{})
-	case "serve", "migrate":
-		cfg, err := parseConfig(command, args, getenv)
+	case "serve", "migrate", "backup":
+		cfg, err := parseConfig(command, args, environ)
 		if errors.Is(err, flag.ErrHelp) {
 			commandHelp(stdout, command)
 			return nil
@@ -81,8 +83,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for _, w := range cfg.warnings {
 			logger.Warn(w)
 		}
-		if command == "migrate" {
+		switch command {
+		case "migrate":
 			return migrate(ctx, cfg, logger)
+		case "backup":
+			return backup(ctx, cfg, stdout)
 		}
 		return serve(ctx, cfg, logger)
 	case "bench":
@@ -97,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch {
 		case len(args) == 0:
 			help(stdout)
-		case len(args) == 1 && (args[0] == "serve" || args[0] == "migrate"):
+		case len(args) == 1 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "backup"):
 			commandHelp(stdout, args[0])
 		case len(args) == 2 && args[0] == "migrate" && args[1] == "copy":
 			copyHelp(stdout)
@@ -140,6 +145,8 @@ Usage:
                            copy everything a database holds into a new one,
                            SQLite to PostgreSQL or back, and verify the copy
                            (parley help migrate copy)
+  parley backup FILE       copy the SQLite database, even while a server uses
+                           it, into the new file FILE (parley help backup)
   parley bench SCENARIO    measure a server under load (parley help bench)
   parley version           print the version and exit
   parley help [command]    print this help, or a command's settings
@@ -148,7 +155,7 @@ Usage:
 	settingsHelp(w, "serve")
 }
 
-// commandHelp writes the help of serve or migrate to w.
+// commandHelp writes the help of serve, migrate or backup to w.
 func commandHelp(w io.Writer, command string) {
 	switch command {
 	case "serve":
@@ -168,6 +175,20 @@ same at start; migrate lets a deployment do it as a step of its own. Only
 parley migrate copy -from DB -to DB copies everything one database holds
 into a new one, such as a SQLite file into PostgreSQL, and verifies the
 copy; parley help migrate copy says more.
+
+`)
+	case "backup":
+		fmt.Fprint(w, `Usage: parley backup [flags] FILE
+
+Copy the SQLite database that -database names into FILE, a new file: a
+consistent copy of one moment (SQLite's VACUUM INTO), safe to take while
+a server runs on the database, which keeps serving meanwhile. The copy is
+checked (PRAGMA integrity_check) before the command reports it. FILE must
+not exist. The database is not migrated: a backup taken before an upgrade
+is the database as the old version left it. To restore, stop the server
+and put the copy in place of the database file (and remove the old file's
+-wal and -shm beside it). For PostgreSQL, use pg_dump. Only -database and
+the logging settings matter.
 
 `)
 	}
