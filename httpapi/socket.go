@@ -43,7 +43,7 @@ func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Opt
 		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
-		CheckOrigin:     checkOrigin(opts.AllowedOrigins),
+		CheckOrigin:     checkOrigin(opts.AllowedOrigins, opts.PublicURL),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hj := &hijacker{ResponseWriter: w}
@@ -54,7 +54,7 @@ func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Opt
 		conn.SetReadLimit(maxFrameBytes)
 		s := &socket{
 			conn: conn, nc: hj.conn, br: hj.br,
-			logger: logger, store: store, hub: h, opts: opts, obs: opts.Observer,
+			logger: logger, store: store, hub: h, opts: opts, obs: opts.Observer, addr: ClientAddr(r),
 			limiter: rate.NewLimiter(frameRate, frameBurst),
 		}
 		if s.hello() == nil {
@@ -69,8 +69,10 @@ func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Opt
 }
 
 // checkOrigin allows requests without an Origin (programs), from the
-// server's own origin, and from the allowed ones.
-func checkOrigin(allowed []string) func(r *http.Request) bool {
+// server's own origin, and from the allowed ones. The server's own origin
+// is public's scheme and host when public is set, else any page of the
+// host the request names.
+func checkOrigin(allowed []string, public *url.URL) func(r *http.Request) bool {
 	return func(r *http.Request) bool {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -80,7 +82,12 @@ func checkOrigin(allowed []string) func(r *http.Request) bool {
 		if err != nil {
 			return false
 		}
-		if strings.EqualFold(u.Host, r.Host) {
+		switch {
+		case public != nil:
+			if strings.EqualFold(u.Scheme, public.Scheme) && canonicalHost(public.Scheme, u.Host) == canonicalHost(public.Scheme, public.Host) {
+				return true
+			}
+		case strings.EqualFold(u.Host, r.Host):
 			return true
 		}
 		for _, a := range allowed {
@@ -228,7 +235,7 @@ func (s *socket) forget(token string, created bool) {
 		return
 	}
 	if err := s.store.EndSession(context.Background(), token); err != nil {
-		s.logger.Error("end unused session", "err", err)
+		s.logger.Error("end unused session", "client", s.addr, "err", err)
 	}
 }
 
@@ -307,7 +314,7 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) (
 // errorEvent turns err into an error event, logging internal errors.
 func (s *socket) errorEvent(err error, room, clientID string) []byte {
 	if parley.KindOf(err) == parley.Internal {
-		s.logger.Error("frame failed", "room", room, "clientId", clientID, "err", err)
+		s.logger.Error("frame failed", "room", room, "clientId", clientID, "client", s.addr, "err", err)
 	}
 	s.obs.Rejected(parley.CodeOf(err))
 	return protocol.Error(err, room, clientID)

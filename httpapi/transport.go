@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -108,6 +109,7 @@ type socket struct {
 	hub       *hub.Hub
 	opts      *Options
 	obs       Observer
+	addr      netip.Addr    // the client's (ClientAddr), for logs; static
 	token     string        // the session's, once hello succeeded; reader only
 	limiter   *rate.Limiter // used by the reader only
 	strikes   int           // rate-limited frames in a row; reader only
