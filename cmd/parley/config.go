@@ -328,7 +328,7 @@ func (c *config) validate() error {
 		}
 	}
 	switch {
-	case c.metricsAddr != "" && c.metricsAddr == c.addr:
+	case c.metricsAddr != "" && c.metricsAddr == c.addr && !strings.HasSuffix(c.addr, ":0"):
 		return &settingError{"metrics-addr", "must differ from addr; leave it empty (-metrics-addr=) to serve /metrics on the main listener"}
 	case (c.tlsCert == "") != (c.tlsKey == ""):
 		set, unset := "tls-cert", "tls-key"

@@ -437,6 +437,25 @@ type logWatcher struct {
 	buf       bytes.Buffer // guarded by mu
 	partial   []byte       // guarded by mu
 	listening chan string  // gets the bound address, once
+	// line is the "listening" line; set before the address is sent on
+	// listening.
+	line listeningLine
+}
+
+// listeningLine is what the "listening" log line says.
+type listeningLine struct {
+	Msg       string `json:"msg"`
+	Addr      string `json:"addr"`
+	Scheme    string `json:"scheme"`
+	PublicURL string `json:"public_url"`
+	Metrics   string `json:"metrics"`
+}
+
+// listeningLine returns the "listening" line, once it has been logged.
+func (w *logWatcher) listeningLine() listeningLine {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.line
 }
 
 func newLogWatcher() *logWatcher { return &logWatcher{listening: make(chan string, 1)} }
@@ -453,11 +472,9 @@ func (w *logWatcher) Write(p []byte) (int, error) {
 		}
 		line := w.partial[:i]
 		w.partial = w.partial[i+1:]
-		var rec struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
+		var rec listeningLine
 		if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+			w.line = rec
 			select {
 			case w.listening <- rec.Addr:
 			default:
@@ -475,6 +492,8 @@ func (w *logWatcher) String() string {
 // server is one call of run, serving on a free port.
 type server struct {
 	addr   string // host:port
+	scheme string // http or https, as the "listening" line says
+	client *http.Client
 	cancel context.CancelFunc
 	done   chan error // gets run's result
 	logs   *logWatcher
@@ -485,8 +504,15 @@ type server struct {
 // the latest.
 func startServer(t *testing.T, database string, extra ...string) *server {
 	t.Helper()
+	return startServerClient(t, database, http.DefaultClient, extra...)
+}
+
+// startServerClient is startServer with the client that checks, at start,
+// that the server answers.
+func startServerClient(t *testing.T, database string, client *http.Client, extra ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{cancel: cancel, done: make(chan error, 1), logs: newLogWatcher()}
+	s := &server{cancel: cancel, done: make(chan error, 1), logs: newLogWatcher(), client: client}
 	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", database, "-log-format", "json", "-log-level", "debug"}
 	args = append(args, extra...)
 	go func() { s.done <- run(ctx, args, environment(nil), io.Discard, s.logs) }()
@@ -508,6 +534,7 @@ func startServer(t *testing.T, database string, extra ...string) *server {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("run(%q) did not log \"listening\" within 30s", args)
 	}
+	s.scheme = s.logs.listeningLine().Scheme
 	s.waitHealthy(t)
 	return s
 }
@@ -515,10 +542,10 @@ func startServer(t *testing.T, database string, extra ...string) *server {
 // waitHealthy polls /api/health until it answers {"status":"ok"}.
 func (s *server) waitHealthy(t *testing.T) {
 	t.Helper()
-	url := "http://" + s.addr + "/api/health"
+	url := s.scheme + "://" + s.addr + "/api/health"
 	var last string
 	for range 100 {
-		res, err := http.Get(url)
+		res, err := s.client.Get(url)
 		if err == nil {
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
