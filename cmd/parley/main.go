@@ -200,6 +200,9 @@ func settingsHelp(w io.Writer, command string) {
 file .env.<profile>, the file .env (both in the working directory, holding
 lines such as PARLEY_ADDR=:9000), its default. The profile itself comes only
 from -profile or PARLEY_PROFILE. Durations look like 15s, 500ms or 1m30s.
+A PARLEY_ variable that names no setting is reported at start with the
+nearest one; PARLEY_TEST_*, PARLEY_E2E_* and PARLEY_DEV_* (read by the
+tests and the web client's tools) are left alone.
 
 `)
 	usage(w, newFlagSet(command, new(config)))
