@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -119,5 +120,32 @@ func TestOriginWithPublicURL(t *testing.T) {
 	}
 	if status, _ := getHost(t, ts, "evil.example", "/api/rooms"); status != http.StatusOK {
 		t.Errorf("GET /api/rooms for another host without OnlyPublicHost: %d, want 200", status)
+	}
+}
+
+// TestErrorLogNamesTheClient: an internal error is logged with the client's
+// address, taken from X-Forwarded-For when a trusted proxy sent it.
+func TestErrorLogNamesTheClient(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverConfig{allowErrors: true, opts: httpapi.Options{
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+	}})
+	ts.store.Close()
+	req, err := http.NewRequest(http.MethodGet, ts.URL+"/api/rooms", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Forwarded-For", "198.51.100.66, 203.0.113.9")
+	resp, err := ts.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("GET /api/rooms with the store closed: %d, want 500", resp.StatusCode)
+	}
+	msgs := strings.Join(ts.errs.messages(), "\n")
+	if !strings.Contains(msgs, "request failed") || !strings.Contains(msgs, "client=203.0.113.9") {
+		t.Errorf("the server logged %q, want \"request failed\" with client=203.0.113.9", msgs)
 	}
 }
