@@ -7,10 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -463,5 +466,87 @@ func TestEmbeddedEncodings(t *testing.T) {
 	}
 	if compressed == 0 {
 		t.Error("the build holds no precompressed file")
+	}
+}
+
+// TestManifest holds the web app manifest to what makes Parley installable
+// as an app: valid JSON with a name, a start URL, standalone display,
+// colours, and PNG icons of 192 and 512 pixels, one maskable. Its icons are
+// checked in the build, when there is one, as the PNGs they claim to be.
+func TestManifest(t *testing.T) {
+	raw, err := os.ReadFile("public/manifest.webmanifest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Name            string `json:"name"`
+		ShortName       string `json:"short_name"`
+		StartURL        string `json:"start_url"`
+		Display         string `json:"display"`
+		ThemeColor      string `json:"theme_color"`
+		BackgroundColor string `json:"background_color"`
+		Icons           []struct {
+			Src, Sizes, Type, Purpose string
+		} `json:"icons"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("manifest.webmanifest is not valid JSON: %v", err)
+	}
+	if m.Name != "Parley" || m.ShortName == "" || m.StartURL != "/" || m.Display != "standalone" {
+		t.Errorf("manifest: name %q, short_name %q, start_url %q, display %q; want Parley, some, /, standalone", m.Name, m.ShortName, m.StartURL, m.Display)
+	}
+	colour := regexp.MustCompile(`^#[0-9a-f]{6}$`)
+	if !colour.MatchString(m.ThemeColor) || !colour.MatchString(m.BackgroundColor) {
+		t.Errorf("manifest: theme_color %q, background_color %q; want #rrggbb", m.ThemeColor, m.BackgroundColor)
+	}
+	have := map[string]bool{}
+	for _, icon := range m.Icons {
+		if icon.Type == "image/png" {
+			have[icon.Sizes+" "+icon.Purpose] = true
+		}
+	}
+	for _, want := range []string{"192x192 any", "512x512 any", "512x512 maskable"} {
+		if !have[want] {
+			t.Errorf("manifest: no PNG icon %s among %+v", want, m.Icons)
+		}
+	}
+
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(sub, "index.html"); err != nil {
+		t.Skip("the UI is not built (npm run build in web/): its icons are not checked")
+	}
+	h := Handler()
+	for _, icon := range m.Icons {
+		res, body := get(t, h, "GET", icon.Src, nil)
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != icon.Type {
+			t.Errorf("GET %s: status %d, Content-Type %q; want 200, %s", icon.Src, res.StatusCode, res.Header.Get("Content-Type"), icon.Type)
+			continue
+		}
+		if icon.Type != "image/png" {
+			continue
+		}
+		img, err := png.DecodeConfig(strings.NewReader(body))
+		if got := fmt.Sprintf("%dx%d", img.Width, img.Height); err != nil || got != icon.Sizes {
+			t.Errorf("GET %s: a PNG of %s (%v), want %s", icon.Src, got, err, icon.Sizes)
+		}
+	}
+	res, body := get(t, h, "GET", "/manifest.webmanifest", nil)
+	if res.StatusCode != http.StatusOK || body != string(raw) || res.Header.Get("Content-Type") != "application/manifest+json" {
+		t.Errorf("GET /manifest.webmanifest: status %d, Content-Type %q; want 200, application/manifest+json and public/manifest.webmanifest",
+			res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	_, page := get(t, h, "GET", "/", nil)
+	for _, want := range []string{`rel="manifest" href="/manifest.webmanifest"`, `name="theme-color"`, `href="/favicon.ico"`, `href="/icon.svg"`, `href="/apple-touch-icon.png"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("index.html lacks %s", want)
+		}
+	}
+	for _, target := range []string{"/favicon.ico", "/apple-touch-icon.png", "/robots.txt"} {
+		if res, _ := get(t, h, "GET", target, nil); res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: status = %d, want 200", target, res.StatusCode)
+		}
 	}
 }
