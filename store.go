@@ -118,7 +118,7 @@ type AccountUpdate struct {
 	DisplayName  *string
 	PasswordHash *string // a new HashPassword
 	Admin        *bool
-	Active       *bool // false deactivates the account, true reactivates it
+	Active       *bool  // false deactivates the account, true reactivates it
 	Keep         string // the ID of a session to keep when sessions end
 }
 

@@ -16,8 +16,8 @@ import (
 // it outlives the stores that open it.
 type memDB struct {
 	mu       sync.Mutex
-	rooms    map[string]*memRoom    // guarded by mu
-	members  map[parley.Member]bool // guarded by mu
+	rooms    map[string]*memRoom        // guarded by mu
+	members  map[parley.Member]bool     // guarded by mu
 	sessions map[string]*memSession     // by token hash; guarded by mu
 	accounts map[string]*parley.Account // by NickKey; guarded by mu
 
