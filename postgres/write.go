@@ -70,17 +70,26 @@ const (
 	opCreateSession
 	opExtendSession
 	opEndSession
+	opCreateAccount
+	opUpdateAccount
+	opCreateAccountSession
+	opEndAccountSession
 	opExec // run exec in the transaction: imports (copy.go), and tests
 )
 
 // An op is one write waiting for a writer.
 type op struct {
 	kind      opKind
-	room      string        // ensure, append, join, leave
-	nick      string        // join, leave, create session
-	in        parley.Entry  // append: the message to store
-	tokenHash string        // sessions
-	ttl       time.Duration // create and extend session
+	room      string               // ensure, append, join, leave
+	nick      string               // join, leave, create session
+	in        parley.Entry         // append: the message to store
+	tokenHash string               // sessions
+	ttl       time.Duration        // create and extend session
+	key       string               // accounts: the NickKey of the account's name
+	account   *parley.Account      // create account
+	update    parley.AccountUpdate // update account
+	sessKind  parley.SessionKind   // create account session
+	label     string               // create account session
 	// exec, for opExec, runs in the transaction, after everything else. It
 	// returns a *parley.Error when only its op fails; any other error fails
 	// the transaction.
@@ -91,13 +100,15 @@ type op struct {
 	dup     bool          // append
 	created *parley.Room  // ensure
 	changed *parley.Entry // join, leave: the entry stored, nil if none
+	at      time.Time     // create account: when it was stored
+	ended   []string      // update account: the IDs of the live sessions ended
 	err     error
 	done    chan struct{} // closed when the op's transaction has ended
 }
 
 // reset clears what a failed attempt at the op's transaction wrote.
 func (o *op) reset() {
-	o.out, o.dup, o.created, o.changed, o.err = o.in, false, nil, nil, nil
+	o.out, o.dup, o.created, o.changed, o.at, o.ended, o.err = o.in, false, nil, nil, time.Time{}, nil, nil
 }
 
 // writer is one writer goroutine and its queue.
