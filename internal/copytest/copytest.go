@@ -51,7 +51,7 @@ func testSessions(t *testing.T, open Open) {
 			t.Fatalf("CreateSession(%q) = %v", nick, err)
 		}
 		hash := parley.HashToken(token)
-		want[hash] = parley.StoredSession{TokenHash: hash, Session: parley.Session{Nick: nick, CreatedAt: clock, ExpiresAt: clock.Add(ttl)}}
+		want[hash] = parley.StoredSession{TokenHash: hash, Session: parley.Session{ID: hash, Nick: nick, Kind: parley.SessionGuest, CreatedAt: clock, ExpiresAt: clock.Add(ttl)}}
 	}
 	clock = clock.Add(90 * time.Minute) // Ana's has expired; it is listed all the same
 
@@ -121,8 +121,8 @@ func testImport(t *testing.T, open Open) {
 	}
 	token := parley.NewToken()
 	sessions := []parley.StoredSession{
-		{TokenHash: parley.HashToken(token), Session: parley.Session{Nick: "Ana", CreatedAt: at(1), ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()}},
-		{TokenHash: parley.HashToken("gone"), Session: parley.Session{Nick: "old", CreatedAt: at(1), ExpiresAt: at(2)}},
+		{TokenHash: parley.HashToken(token), Session: parley.Session{ID: parley.HashToken(token), Nick: "Ana", Kind: parley.SessionGuest, CreatedAt: at(1), ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()}},
+		{TokenHash: parley.HashToken("gone"), Session: parley.Session{ID: parley.HashToken("gone"), Nick: "old", Kind: parley.SessionGuest, CreatedAt: at(1), ExpiresAt: at(2)}},
 	}
 	if err := db.ImportSessions(ctx, sessions); err != nil {
 		t.Fatalf("ImportSessions() = %v", err)
