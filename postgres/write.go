@@ -16,7 +16,7 @@ import (
 )
 
 // Every write goes through a writer goroutine (writer.run). A caller queues
-// an op with the writer of its room (or nickname, or token) and waits; the
+// an op with the writer of its room (or name's key, or token) and waits; the
 // writer takes everything queued, up to maxBatch ops, and commits it in one
 // transaction of four round trips, however many ops it holds:
 //
@@ -32,7 +32,7 @@ import (
 //     the batch, gets the original's and uses up none. Then a second
 //     pipelined batch stores every new entry in one INSERT, the rooms' new
 //     last numbers in one UPDATE, the membership changes, and the session
-//     changes.
+//     and account changes, after the locks on the names they claim.
 //  4. COMMIT. Then each caller is told.
 //
 // The writer never waits for more ops to arrive: under load its queue
@@ -46,8 +46,9 @@ import (
 // looks for retries, only once it holds the lock, so it sees every entry
 // that a transaction committed before it. Rooms are created first and
 // locked in one order, the order of their names, by every transaction, so
-// two never wait for each other in a circle. Session changes come last,
-// and a deadlock among them (which PostgreSQL detects, failing one
+// two never wait for each other in a circle. Session and account changes
+// come last, after the advisory locks on the names claimed, taken in one
+// order too (session.go), and a deadlock among them (which PostgreSQL detects, failing one
 // transaction) is retried, as is a failure to reach the database before
 // anything was sent.
 
