@@ -76,7 +76,7 @@ func SessionLabel(label string) string {
 // Copying one store into another (parley migrate copy) moves sessions in
 // this form, so that their holders stay signed in.
 type StoredSession struct {
-	TokenHash string
+	TokenHash string // equal to Session.ID
 	Session
 }
 

@@ -2,6 +2,7 @@ package parley
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -58,7 +59,8 @@ type Store interface {
 
 	// Session returns the session of token, with Admin set from its
 	// account. It returns Unauthenticated (invalid_session) when the store
-	// has no such session, or it has expired.
+	// has no such session, it has expired, or it is of an account that is
+	// deactivated.
 	Session(ctx context.Context, token string) (*Session, error)
 
 	// ExtendSession makes token's session last ttl from now. It returns
@@ -85,7 +87,9 @@ type Store interface {
 	HasAccounts(ctx context.Context) (bool, error)
 
 	// UpdateAccount changes the account named name (NotFound if none):
-	// what u sets. Changing the password or deactivating the account ends
+	// what u sets, which must be valid (AccountUpdate.Validate; Invalid
+	// otherwise). Deactivating an account deactivated already keeps the
+	// time it was first deactivated. Changing the password or deactivating the account ends
 	// its sessions but the one whose ID is u.Keep, and returns the IDs of
 	// the sessions it ended, whose connections the caller closes.
 	UpdateAccount(ctx context.Context, name string, u AccountUpdate) (ended []string, err error)
@@ -93,12 +97,13 @@ type Store interface {
 	// CreateAccountSession starts a session of kind SessionAccount or
 	// SessionToken, labelled label, for the active account named name,
 	// that lasts ttl, and returns its token. It returns NotFound when there
-	// is no such account or it is deactivated.
+	// is no such account or it is deactivated, and Invalid for another
+	// kind.
 	CreateAccountSession(ctx context.Context, name string, kind SessionKind, label string, ttl time.Duration) (token string, err error)
 
 	// AccountSessions returns the sessions of the account named name that
 	// have not expired, the newest first (those made in one millisecond
-	// in any order).
+	// in any order); their Admin is not set.
 	AccountSessions(ctx context.Context, name string) ([]*Session, error)
 
 	// EndAccountSession ends the session whose ID is id if it is one of
@@ -120,6 +125,20 @@ type AccountUpdate struct {
 	Admin        *bool
 	Active       *bool  // false deactivates the account, true reactivates it
 	Keep         string // the ID of a session to keep when sessions end
+}
+
+// Validate reports whether u can be applied: a display name by
+// ValidateDisplayName, a password hash of HashPassword's form.
+func (u AccountUpdate) Validate() error {
+	if u.DisplayName != nil {
+		if err := ValidateDisplayName(*u.DisplayName); err != nil {
+			return err
+		}
+	}
+	if u.PasswordHash != nil && !strings.HasPrefix(*u.PasswordHash, "$argon2id$") {
+		return Errorf(Invalid, "A password must be stored as an argon2id hash.")
+	}
+	return nil
 }
 
 // Member says that Nick is a member of Room.

@@ -119,10 +119,8 @@ func (db *DB) HasAccounts(ctx context.Context) (bool, error) {
 // UpdateAccount changes the account named name as u says, and returns the
 // IDs of the sessions that the change ended.
 func (db *DB) UpdateAccount(ctx context.Context, name string, u parley.AccountUpdate) ([]string, error) {
-	if u.DisplayName != nil {
-		if err := parley.ValidateDisplayName(*u.DisplayName); err != nil {
-			return nil, err
-		}
+	if err := u.Validate(); err != nil {
+		return nil, err
 	}
 	var ended []string
 	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
@@ -152,12 +150,17 @@ func (db *DB) UpdateAccount(ctx context.Context, name string, u parley.AccountUp
 		if u.PasswordHash != nil {
 			err, end = errors.Join(err, set("password_hash", *u.PasswordHash)), true
 		}
-		if u.Active != nil {
-			var deactivated any // NULL
-			if !*u.Active {
-				deactivated, end = b.at.UnixMilli(), true
+		if u.Active != nil && *u.Active {
+			err = errors.Join(err, set("deactivated_at", nil))
+		}
+		if u.Active != nil && !*u.Active {
+			end = true
+			if _, uerr := b.exec(ctx, `
+				UPDATE accounts
+				SET deactivated_at = coalesce(deactivated_at, ?)
+				WHERE name_key = ?`, b.at.UnixMilli(), key); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("deactivate account %q: %w", name, uerr))
 			}
-			err = errors.Join(err, set("deactivated_at", deactivated))
 		}
 		if err != nil || !end {
 			return err

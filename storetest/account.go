@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -231,6 +232,14 @@ func testAccountUpdate(t testing.TB, open OpenFunc) {
 	if _, err := s.CreateAccountSession(ctx, "ana", parley.SessionAccount, "", time.Hour); parley.KindOf(err) != parley.NotFound {
 		t.Errorf("CreateAccountSession(deactivated ana) = %v, want NotFound", err)
 	}
+	first, _ := s.Account(ctx, "ana")
+	nextMillisecond() // stores keep milliseconds
+	if _, err := s.UpdateAccount(ctx, "ana", parley.AccountUpdate{Active: &off}); err != nil {
+		t.Errorf("UpdateAccount(deactivate again) = %v", err)
+	}
+	if again, _ := s.Account(ctx, "ana"); first == nil || again == nil || !again.Deactivated.Equal(first.Deactivated) {
+		t.Errorf("Account(ana).Deactivated after deactivating twice = %+v, want the first time, %+v", again, first)
+	}
 	if _, err := s.CreateSession(ctx, "ana", time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
 		t.Errorf("CreateSession(ana) beside deactivated account = %v, want nickname_taken: the name stays hers", err)
 	}
@@ -247,6 +256,10 @@ func testAccountUpdate(t testing.TB, open OpenFunc) {
 
 	if _, err := s.UpdateAccount(ctx, "nobody", parley.AccountUpdate{Admin: &admin}); parley.KindOf(err) != parley.NotFound {
 		t.Errorf("UpdateAccount(nobody) = %v, want NotFound", err)
+	}
+	plain := "password"
+	if _, err := s.UpdateAccount(ctx, "bob", parley.AccountUpdate{PasswordHash: &plain}); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("UpdateAccount(a password not hashed) = %v, want Invalid", err)
 	}
 	bad := " x"
 	if _, err := s.UpdateAccount(ctx, "bob", parley.AccountUpdate{DisplayName: &bad}); parley.KindOf(err) != parley.Invalid {
@@ -321,4 +334,13 @@ func mustCreateAccountSession(t testing.TB, s parley.Store, name string, kind pa
 		t.Fatalf("CreateAccountSession(%q, %s) = %v", name, kind, err)
 	}
 	return token
+}
+
+// nextMillisecond returns once the clock has passed into a millisecond
+// after the one current when it was called, so that what a store stamps
+// next has another time.
+func nextMillisecond() {
+	for start := time.Now().Truncate(time.Millisecond); !time.Now().Truncate(time.Millisecond).After(start); {
+		runtime.Gosched()
+	}
 }

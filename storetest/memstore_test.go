@@ -417,10 +417,8 @@ func (s *memStore) HasAccounts(ctx context.Context) (bool, error) {
 }
 
 func (s *memStore) UpdateAccount(ctx context.Context, name string, u parley.AccountUpdate) ([]string, error) {
-	if u.DisplayName != nil {
-		if err := parley.ValidateDisplayName(*u.DisplayName); err != nil {
-			return nil, err
-		}
+	if err := u.Validate(); err != nil {
+		return nil, err
 	}
 	unlock, err := s.lock()
 	if err != nil {
@@ -446,7 +444,10 @@ func (s *memStore) UpdateAccount(ctx context.Context, name string, u parley.Acco
 		if *u.Active {
 			a.Deactivated = time.Time{}
 		} else {
-			a.Deactivated, end = memNow(), true
+			if a.Deactivated.IsZero() {
+				a.Deactivated = memNow()
+			}
+			end = true
 		}
 	}
 	ended := []string{}
