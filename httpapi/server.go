@@ -50,6 +50,14 @@ type Options struct {
 	// Guests allows hello with a bare nickname, which starts a guest
 	// session.
 	Guests bool
+	// Signup lets anyone make an account. Without it, only the first
+	// account of a server is made on the web (it is an admin's); the
+	// operator makes the others (parley user add).
+	Signup bool
+	// PasswordParams are the costs of new password hashes; zero means
+	// parley.DefaultPasswordParams.
+	PasswordParams parley.PasswordParams
+
 	// SessionTTL is how long a session lasts after the last hello that
 	// used it; zero means parley.DefaultSessionTTL.
 	SessionTTL time.Duration
@@ -88,6 +96,9 @@ func NewServer(logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Hand
 	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = parley.DefaultSessionTTL
+	}
+	if opts.PasswordParams == (parley.PasswordParams{}) {
+		opts.PasswordParams = parley.DefaultPasswordParams
 	}
 	// Errors are logged at a bounded rate: a failing store must not
 	// bury its first error under one line for every frame.

@@ -42,6 +42,9 @@ type Client struct {
 	nick string // as the person's session has it; static after Connect
 	key  string // parley.NickKey(nick); static after Connect
 	conn Conn   // static after Connect
+	// session is the ID of the session the client said hello with, or
+	// empty; static after Connect.
+	session string
 
 	// queue holds the frames fanned out to the client, oldest first. The
 	// hub appends without ever blocking, and wakes conn when the queue

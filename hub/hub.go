@@ -57,6 +57,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -228,6 +229,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	for _, m := range members {
 		h.after(h.opts.Grace, func(ctx context.Context) { h.leaveIfAway(ctx, m.Room, m.Nick) })
 	}
+	defer h.broker.Subscribe(sessionsChannel, h.receiveSessions)()
 	for {
 		select {
 		case <-ctx.Done():
@@ -271,18 +273,25 @@ func (h *Hub) after(d time.Duration, task func(context.Context)) *time.Timer {
 // devices; presence counts them once. Connect returns Unavailable while the
 // hub is closing.
 func (h *Hub) Connect(nick string, conn Conn) (*Client, error) {
+	return h.ConnectSession(nick, "", conn)
+}
+
+// ConnectSession is Connect for a connection made with the session whose
+// ID is session, which EndSessions closes.
+func (h *Hub) ConnectSession(nick, session string, conn Conn) (*Client, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return nil, parley.Errorf(parley.Unavailable, "The server is shutting down; try again in a moment.")
 	}
 	c := &Client{
-		h:     h,
-		nick:  nick,
-		key:   parley.NickKey(nick),
-		conn:  conn,
-		done:  make(chan struct{}),
-		rooms: make(map[string]*room),
+		h:       h,
+		nick:    nick,
+		key:     parley.NickKey(nick),
+		session: session,
+		conn:    conn,
+		done:    make(chan struct{}),
+		rooms:   make(map[string]*room),
 	}
 	h.conns[c] = true
 	h.clients.Add(1)
@@ -316,15 +325,74 @@ func (c *Client) Disconnect() {
 	h.clients.Done()
 }
 
-// SignOut closes every connection of the person called nick with
-// protocol.CloseNormal: the person's session has ended. As each connection's reader
-// disconnects it, the person leaves their rooms at once, with no grace.
+// SignOut closes every connection of the person called nick on this
+// replica with protocol.CloseNormal: the person's session has ended. As
+// each connection's reader disconnects it, the person leaves their rooms
+// at once, with no grace. EndSessions does the same for the connections
+// of given sessions, on every replica.
 func (h *Hub) SignOut(nick string) {
 	key := parley.NickKey(nick)
+	h.closeWhere(func(c *Client) bool { return c.key == key })
+}
+
+// sessionsChannel is the broker channel on which replicas tell each other
+// of ended sessions. No room has its name: room names are printable.
+const sessionsChannel = "\x00sessions"
+
+// EndSessions closes, on every replica, every connection of the sessions
+// whose IDs are ids (see ConnectSession), with protocol.CloseNormal, as
+// SignOut does: the sessions have ended in the store (a sign-out, a
+// revocation, a new password, a deactivated account), and their holders
+// must not stay connected anywhere. The connections here close at once;
+// other replicas' once the broker carries the news. An error says that it
+// may not have reached every replica.
+func (h *Hub) EndSessions(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	h.closeSessions(ids)
+	return PublishEndedSessions(ctx, h.broker, ids...)
+}
+
+// PublishEndedSessions tells the hubs of every replica that shares broker
+// that the sessions whose IDs are ids have ended, as Hub.EndSessions does,
+// for a program without a hub of its own, such as an administrative
+// command.
+func PublishEndedSessions(ctx context.Context, broker Broker, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	msg, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	return broker.Publish(ctx, sessionsChannel, msg)
+}
+
+// receiveSessions handles a publication on sessionsChannel.
+func (h *Hub) receiveSessions(msg []byte) {
+	var ids []string
+	if msg == nil || json.Unmarshal(msg, &ids) != nil {
+		return // nil: news may have been lost, and cannot be read back
+	}
+	h.closeSessions(ids)
+}
+
+func (h *Hub) closeSessions(ids []string) {
+	end := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		end[id] = true
+	}
+	h.closeWhere(func(c *Client) bool { return c.session != "" && end[c.session] })
+}
+
+// closeWhere closes with protocol.CloseNormal every client that match
+// selects.
+func (h *Hub) closeWhere(match func(c *Client) bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.conns {
-		if c.key == key {
+		if match(c) {
 			c.close(protocol.CloseNormal)
 		}
 	}

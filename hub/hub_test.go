@@ -1182,6 +1182,60 @@ func TestSignOut(t *testing.T) {
 	})
 }
 
+// TestEndSessions ends sessions on two replicas that share a broker: the
+// connections of the sessions ended close on both, and no other.
+func TestEndSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		broker := NewLocal()
+		replicas := []*fixture{startHubOn(t, store, broker, Options{}), startHubOn(t, store, broker, Options{})}
+		synctest.Wait() // both replicas subscribed
+		type conn struct {
+			session string
+			probe   *probe
+		}
+		var conns []conn
+		for _, f := range replicas {
+			for _, session := range []string{"laptop", "phone", ""} {
+				p := newProbe()
+				c, err := f.hub.ConnectSession("ana", session, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.start(t, c)
+				t.Cleanup(c.Disconnect)
+				conns = append(conns, conn{session, p})
+			}
+		}
+		if err := replicas[0].hub.EndSessions(context.Background(), "laptop", "unknown"); err != nil {
+			t.Fatalf("EndSessions() = %v", err)
+		}
+		if err := replicas[1].hub.EndSessions(context.Background()); err != nil {
+			t.Fatalf("EndSessions() of nothing = %v", err)
+		}
+		for i, c := range conns {
+			if got := closed(c.probe.c); got != (c.session == "laptop") {
+				t.Errorf("replica %d, session %q: closed = %v after EndSessions(laptop)", i/3, c.session, got)
+			} else if got {
+				if code := c.probe.closeCode(t); code != protocol.CloseNormal {
+					t.Errorf("replica %d: close code = %d, want %d", i/3, code, protocol.CloseNormal)
+				}
+			}
+		}
+		broker.Publish(context.Background(), sessionsChannel, []byte("not json"))
+		broker.Publish(context.Background(), sessionsChannel, nil)
+		for _, c := range conns {
+			if c.session == "phone" && closed(c.probe.c) {
+				t.Errorf("a bad publication closed the phone's connection")
+			}
+		}
+	})
+}
+
 func TestTypingIsRateLimited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t, Options{Grace: serverGrace})

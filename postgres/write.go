@@ -16,7 +16,7 @@ import (
 )
 
 // Every write goes through a writer goroutine (writer.run). A caller queues
-// an op with the writer of its room (or nickname, or token) and waits; the
+// an op with the writer of its room (or name's key, or token) and waits; the
 // writer takes everything queued, up to maxBatch ops, and commits it in one
 // transaction of four round trips, however many ops it holds:
 //
@@ -32,7 +32,7 @@ import (
 //     the batch, gets the original's and uses up none. Then a second
 //     pipelined batch stores every new entry in one INSERT, the rooms' new
 //     last numbers in one UPDATE, the membership changes, and the session
-//     changes.
+//     and account changes, after the locks on the names they claim.
 //  4. COMMIT. Then each caller is told.
 //
 // The writer never waits for more ops to arrive: under load its queue
@@ -46,8 +46,9 @@ import (
 // looks for retries, only once it holds the lock, so it sees every entry
 // that a transaction committed before it. Rooms are created first and
 // locked in one order, the order of their names, by every transaction, so
-// two never wait for each other in a circle. Session changes come last,
-// and a deadlock among them (which PostgreSQL detects, failing one
+// two never wait for each other in a circle. Session and account changes
+// come last, after the advisory locks on the names claimed, taken in one
+// order too (session.go), and a deadlock among them (which PostgreSQL detects, failing one
 // transaction) is retried, as is a failure to reach the database before
 // anything was sent.
 
@@ -70,17 +71,26 @@ const (
 	opCreateSession
 	opExtendSession
 	opEndSession
+	opCreateAccount
+	opUpdateAccount
+	opCreateAccountSession
+	opEndAccountSession
 	opExec // run exec in the transaction: imports (copy.go), and tests
 )
 
 // An op is one write waiting for a writer.
 type op struct {
 	kind      opKind
-	room      string        // ensure, append, join, leave
-	nick      string        // join, leave, create session
-	in        parley.Entry  // append: the message to store
-	tokenHash string        // sessions
-	ttl       time.Duration // create and extend session
+	room      string               // ensure, append, join, leave
+	nick      string               // join, leave, create session
+	in        parley.Entry         // append: the message to store
+	tokenHash string               // sessions
+	ttl       time.Duration        // create and extend session
+	key       string               // accounts: the NickKey of the account's name
+	account   *parley.Account      // create account
+	update    parley.AccountUpdate // update account
+	sessKind  parley.SessionKind   // create account session
+	label     string               // create account session
 	// exec, for opExec, runs in the transaction, after everything else. It
 	// returns a *parley.Error when only its op fails; any other error fails
 	// the transaction.
@@ -91,13 +101,15 @@ type op struct {
 	dup     bool          // append
 	created *parley.Room  // ensure
 	changed *parley.Entry // join, leave: the entry stored, nil if none
+	at      time.Time     // create account: when it was stored
+	ended   []string      // update account: the IDs of the live sessions ended
 	err     error
 	done    chan struct{} // closed when the op's transaction has ended
 }
 
 // reset clears what a failed attempt at the op's transaction wrote.
 func (o *op) reset() {
-	o.out, o.dup, o.created, o.changed, o.err = o.in, false, nil, nil, nil
+	o.out, o.dup, o.created, o.changed, o.at, o.ended, o.err = o.in, false, nil, nil, time.Time{}, nil, nil
 }
 
 // writer is one writer goroutine and its queue.

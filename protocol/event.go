@@ -48,7 +48,8 @@ type (
 		Type    string `json:"type"`
 		V       int    `json:"v"`
 		Nick    string `json:"nick"`
-		Session string `json:"session"`
+		Kind    string `json:"kind"`
+		Session string `json:"session,omitempty"`
 		Limits  Limits `json:"limits"`
 	}
 	joined struct {
@@ -93,9 +94,13 @@ type (
 	}
 )
 
-// Welcome answers a successful hello.
-func Welcome(nick, session string, limits Limits) []byte {
-	return mustMarshal(welcome{Type: EventWelcome, V: Version, Nick: nick, Session: session, Limits: limits})
+// Welcome answers a successful hello of the person called nick, with a
+// session of kind (parley.SessionKind): session is its token when the
+// hello made it or presented it, and empty when the hello used the
+// upgrade request's cookie or bearer token, which the client knows, or
+// must not read.
+func Welcome(nick, kind, session string, limits Limits) []byte {
+	return mustMarshal(welcome{Type: EventWelcome, V: Version, Nick: nick, Kind: kind, Session: session, Limits: limits})
 }
 
 // Joined answers a join, before its replay. online is sorted.
@@ -194,6 +199,7 @@ type Event struct {
 	ClientID string `json:"clientId"`
 	// welcome's.
 	V       int     `json:"v"`
+	Kind    string  `json:"kind"`
 	Session string  `json:"session"`
 	Limits  *Limits `json:"limits"`
 	Nick    string  `json:"nick"` // also online's and offline's

@@ -23,8 +23,8 @@ func TestEventsRoundTrip(t *testing.T) {
 		frame []byte
 		want  protocol.Event
 	}{
-		{"welcome", protocol.Welcome("ana", "s3cret", limits),
-			protocol.Event{Type: "welcome", V: protocol.Version, Nick: "ana", Session: "s3cret", Limits: &limits}},
+		{"welcome", protocol.Welcome("ana", "guest", "s3cret", limits),
+			protocol.Event{Type: "welcome", V: protocol.Version, Nick: "ana", Kind: "guest", Session: "s3cret", Limits: &limits}},
 		{"joined", protocol.Joined("general", 41, []string{"ana", "bob"}),
 			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, Online: []string{"ana", "bob"}}},
 		{"left", protocol.Left("general"), protocol.Event{Type: "left", Room: "general"}},

@@ -31,6 +31,7 @@ var writeQueries = []string{
 	probeWrite,
 	selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq,
 	sweepExpired, deleteExpiredNick, insertSession, updateSession, deleteSession,
+	selectAccountKey, selectGuestKey, insertAccount, selectEnded, deleteAccountSessions, deleteAccountSession,
 }
 
 // An op is one write waiting for the writer goroutine.

@@ -97,6 +97,12 @@ var checks = []check{
 	{"SessionExpiry", testSessionExpiry},
 	{"SessionConcurrent", testSessionConcurrent},
 	{"SessionReopen", testSessionReopen},
+	{"Account", testAccount},
+	{"AccountNamespace", testAccountNamespace},
+	{"AccountSessions", testAccountSessions},
+	{"AccountUpdate", testAccountUpdate},
+	{"AccountConcurrent", testAccountConcurrent},
+	{"AccountReopen", testAccountReopen},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {

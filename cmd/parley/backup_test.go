@@ -37,7 +37,7 @@ func TestBackupCommand(t *testing.T) {
 
 	var stdout bytes.Buffer
 	env := []string{"PARLEY_DATABASE=" + database}
-	if err := run(t.Context(), []string{"backup", "copy.db"}, env, &stdout, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"backup", "copy.db"}, env, nil, &stdout, io.Discard); err != nil {
 		t.Fatalf("run(backup copy.db) with PARLEY_DATABASE = %v", err)
 	}
 	if want := "backed up " + database + " to copy.db"; !strings.Contains(stdout.String(), want) {
@@ -61,7 +61,7 @@ func TestBackupCommand(t *testing.T) {
 	}
 
 	// A flag may follow the file, as it may precede it.
-	if err := run(t.Context(), []string{"backup", "copy2.db", "-database", database}, nil, io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"backup", "copy2.db", "-database", database}, nil, nil, io.Discard, io.Discard); err != nil {
 		t.Errorf("run(backup copy2.db -database ...) = %v", err)
 	}
 }
@@ -69,10 +69,10 @@ func TestBackupCommand(t *testing.T) {
 func TestBackupCommandRefuses(t *testing.T) {
 	dir := inDir(t, nil)
 	database := filepath.Join(dir, "parley.db")
-	if err := run(t.Context(), []string{"migrate", "-database", database}, nil, io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate", "-database", database}, nil, nil, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(t.Context(), []string{"backup", "-database", database, "copy.db"}, nil, io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"backup", "-database", database, "copy.db"}, nil, nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("run(backup) = %v", err)
 	}
 	for _, tt := range []struct {
@@ -85,13 +85,13 @@ func TestBackupCommandRefuses(t *testing.T) {
 		{[]string{"backup", "-database", "postgres://parley:hunter2@db/parley", "a.db"}, "pg_dump"},
 		{[]string{"backup", "-database", filepath.Join(dir, "missing.db"), "a.db"}, "no such file"},
 	} {
-		err := run(t.Context(), tt.args, nil, io.Discard, io.Discard)
+		err := run(t.Context(), tt.args, nil, nil, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("run(%q) = %v, want an error containing %q (and no password)", tt.args, err, tt.want)
 		}
 	}
 	var stdout bytes.Buffer
-	if err := run(t.Context(), []string{"help", "backup"}, nil, &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "Usage: parley backup [flags] FILE") {
+	if err := run(t.Context(), []string{"help", "backup"}, nil, nil, &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "Usage: parley backup [flags] FILE") {
 		t.Errorf("run(help backup) = %v, printing %q; want backup's help", err, stdout.String())
 	}
 }

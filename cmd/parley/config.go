@@ -28,6 +28,7 @@ type config struct {
 	logFormat       string
 	logLevel        string
 	guests          bool
+	signup          bool
 	grace           time.Duration
 	sessionTTL      time.Duration
 	allowedOrigins  []string
@@ -102,7 +103,10 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 	fs.Var(&enumValue{&c.logLevel, logLevels}, "log-level",
 		"Least important logs to write: debug, info, warn or error.")
 	fs.Var((*boolValue)(&c.guests), "guests",
-		"Allow guests to chat with just a nickname; -guests=false forbids it.")
+		"Allow guests to chat with just a nickname; -guests=false forbids it, and only accounts may enter.")
+	c.signup = true
+	fs.Var((*boolValue)(&c.signup), "signup",
+		"Let anyone make an account on the sign-in page; -signup=false keeps that to the first account (an admin's), and the operator makes the others with 'parley user add'.")
 	c.grace = 15 * time.Second
 	fs.Var((*durationValue)(&c.grace), "grace",
 		"How long someone stays online in a room, and a member of it, after their last connection drops.")

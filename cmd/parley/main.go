@@ -34,11 +34,12 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "parley: %v\n", err)
 		os.Exit(1)
 	}
@@ -50,7 +51,7 @@ func main() {
 // It returns when the command is done, or, for serve, once SIGINT or SIGTERM
 // has been received (or ctx is done) and the server has drained; a drained
 // server returns nil.
-func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Once shutdown has begun, a second signal ends the process at once.
@@ -65,6 +66,17 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 
 	if command == "migrate" && len(args) > 0 && args[0] == "copy" {
 		command, args = "migrate copy", args[1:]
+	}
+	if (command == "user" || command == "token") && len(args) > 0 {
+		if _, ok := accountCommands[command+" "+args[0]]; ok {
+			command, args = command+" "+args[0], args[1:]
+		}
+	}
+	if _, ok := accountCommands[command]; ok {
+		return accountCommand(ctx, command, args, environ, stdin, stdout, stderr)
+	}
+	if command == "user" || command == "token" {
+		return fmt.Errorf("parley %s needs a subcommand (run 'parley help')", strings.Join(append([]string{command}, args...), " "))
 	}
 
 	switch command {
@@ -106,6 +118,8 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 			commandHelp(stdout, args[0])
 		case len(args) == 2 && args[0] == "migrate" && args[1] == "copy":
 			copyHelp(stdout)
+		case len(args) == 2 && accountCommands[args[0]+" "+args[1]] != "":
+			accountHelp(stdout, args[0]+" "+args[1])
 		case len(args) == 1 && args[0] == "bench":
 			return bench(ctx, []string{"-help"}, stdout, stderr)
 		case len(args) == 1 && (args[0] == "version" || args[0] == "help"):
@@ -147,6 +161,13 @@ Usage:
                            (parley help migrate copy)
   parley backup FILE       copy the SQLite database, even while a server uses
                            it, into the new file FILE (parley help backup)
+  parley user add [-admin] NAME
+                           make an account; the password is read from
+                           standard input (parley help user add)
+  parley user reset-password NAME | deactivate NAME | activate NAME
+                           change an account, ending its sessions
+  parley token create [-label L] [-expires-in D] NAME
+                           make a bearer token for a bot or a script
   parley bench SCENARIO    measure a server under load (parley help bench)
   parley version           print the version and exit
   parley help [command]    print this help, or a command's settings

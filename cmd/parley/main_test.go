@@ -118,6 +118,7 @@ func TestConfigEverySetting(t *testing.T) {
 		"log-format":         {"json", func(c *config) string { return c.logFormat }, "json"},
 		"log-level":          {"DEBUG", func(c *config) string { return c.slogLevel().String() }, "DEBUG"},
 		"guests":             {"false", func(c *config) string { return fmt.Sprint(c.guests) }, "false"},
+		"signup":             {"false", func(c *config) string { return fmt.Sprint(c.signup) }, "false"},
 		"grace":              {"1m30s", func(c *config) string { return c.grace.String() }, "1m30s"},
 		"session-ttl":        {"168h", func(c *config) string { return c.sessionTTL.String() }, "168h0m0s"},
 		"allowed-origins":    {"https://a.example, http://localhost:5173,", func(c *config) string { return strings.Join(c.allowedOrigins, " ") }, "https://a.example http://localhost:5173"},
@@ -181,7 +182,7 @@ func TestConfigDefaults(t *testing.T) {
 	c := mustParseConfig(t, nil, nil)
 	want := config{
 		profile: "development", addr: ":8080", database: "parley.db", logFormat: "text", logLevel: "info",
-		guests: true, grace: 15 * time.Second, sessionTTL: 30 * 24 * time.Hour, shutdownTimeout: 10 * time.Second, metrics: true,
+		guests: true, signup: true, grace: 15 * time.Second, sessionTTL: 30 * 24 * time.Hour, shutdownTimeout: 10 * time.Second, metrics: true,
 		presenceTTL: 15 * time.Second, presenceBeat: 5 * time.Second,
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -260,7 +261,7 @@ func TestConfigWarnings(t *testing.T) {
 func TestUnknownVariableLogged(t *testing.T) {
 	dir := inDir(t, nil)
 	var stderr bytes.Buffer
-	err := run(t.Context(), []string{"migrate", "-database", filepath.Join(dir, "p.db")}, []string{"PARLEY_ADRR=:9000"}, io.Discard, &stderr)
+	err := run(t.Context(), []string{"migrate", "-database", filepath.Join(dir, "p.db")}, []string{"PARLEY_ADRR=:9000"}, nil, io.Discard, &stderr)
 	if err != nil {
 		t.Fatalf("run(migrate) = %v", err)
 	}
@@ -367,7 +368,7 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("parseConfig(%q) = %q, want an error without %q", tt.args, err, tt.notWant)
 			}
 			// run stops with the same error, before doing anything else.
-			err = run(t.Context(), append([]string{"serve"}, tt.args...), environment(tt.env), io.Discard, io.Discard)
+			err = run(t.Context(), append([]string{"serve"}, tt.args...), environment(tt.env), nil, io.Discard, io.Discard)
 			if err == nil {
 				t.Errorf("run(serve %q) = nil, want an error", tt.args)
 			}
@@ -379,7 +380,7 @@ func TestHelp(t *testing.T) {
 	inDir(t, nil)
 	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"help"}, {"help", "serve"}, {"-help"}, {"migrate", "-help"}} {
 		var stdout bytes.Buffer
-		if err := run(t.Context(), args, environment(nil), &stdout, io.Discard); err != nil {
+		if err := run(t.Context(), args, environment(nil), nil, &stdout, io.Discard); err != nil {
 			t.Fatalf("run(%q) = %v, want nil", args, err)
 		}
 		help := stdout.String()
@@ -406,14 +407,14 @@ func TestHelp(t *testing.T) {
 func TestCommands(t *testing.T) {
 	inDir(t, nil)
 	var stdout bytes.Buffer
-	if err := run(t.Context(), []string{"version"}, environment(nil), &stdout, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"version"}, environment(nil), nil, &stdout, io.Discard); err != nil {
 		t.Fatalf("run(version) = %v, want nil", err)
 	}
 	if !strings.HasPrefix(stdout.String(), "parley ") {
 		t.Errorf("run(version) printed %q, want parley and a version", stdout.String())
 	}
 	for _, args := range [][]string{{"serverr"}, {"-nope"}, {"version", "now"}, {"help", "nope"}} {
-		if err := run(t.Context(), args, environment(nil), io.Discard, io.Discard); err == nil {
+		if err := run(t.Context(), args, environment(nil), nil, io.Discard, io.Discard); err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
 		}
 	}
@@ -422,7 +423,7 @@ func TestCommands(t *testing.T) {
 func TestMigrate(t *testing.T) {
 	dir := inDir(t, nil)
 	db := filepath.Join(dir, "migrated.db")
-	if err := run(t.Context(), []string{"migrate", "-database", db}, environment(nil), io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate", "-database", db}, environment(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("run(migrate -database %s) = %v, want nil", db, err)
 	}
 	if _, err := os.Stat(db); err != nil {
@@ -515,7 +516,7 @@ func startServerClient(t *testing.T, database string, client *http.Client, extra
 	s := &server{cancel: cancel, done: make(chan error, 1), logs: newLogWatcher(), client: client}
 	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", database, "-log-format", "json", "-log-level", "debug"}
 	args = append(args, extra...)
-	go func() { s.done <- run(ctx, args, environment(nil), io.Discard, s.logs) }()
+	go func() { s.done <- run(ctx, args, environment(nil), nil, io.Discard, s.logs) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -645,7 +646,7 @@ func TestServePostgres(t *testing.T) {
 			t.Errorf("the server did not log the database's URL with its password hidden:\n%s", logs)
 		}
 	}
-	if err := run(t.Context(), []string{"migrate", "-database", u.String()}, environment(nil), io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate", "-database", u.String()}, environment(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Errorf("run(migrate -database %s) = %v, want nil", u.Redacted(), err)
 	}
 }
@@ -657,7 +658,7 @@ func TestPostgresUnreachable(t *testing.T) {
 	var stderr bytes.Buffer
 	database := "postgres://parley:hunter2@127.0.0.1:1/parley?connect_timeout=5"
 	for _, command := range []string{"serve", "migrate"} {
-		err := run(t.Context(), []string{command, "-addr", "127.0.0.1:0", "-database", database}, environment(nil), io.Discard, &stderr)
+		err := run(t.Context(), []string{command, "-addr", "127.0.0.1:0", "-database", database}, environment(nil), nil, io.Discard, &stderr)
 		if err == nil {
 			t.Fatalf("run(%s -database %s) = nil, want an error", command, database)
 		}
@@ -880,7 +881,7 @@ func TestDrainTimeout(t *testing.T) {
 	done := make(chan error, 1)
 	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", filepath.Join(t.TempDir(), "parley.db"),
 		"-log-format", "json", "-shutdown-timeout", "200ms"}
-	go func() { done <- run(ctx, args, environment(nil), io.Discard, logs) }()
+	go func() { done <- run(ctx, args, environment(nil), nil, io.Discard, logs) }()
 	var addr string
 	select {
 	case addr = <-logs.listening:

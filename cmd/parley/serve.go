@@ -67,6 +67,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		AllowedOrigins: cfg.allowedOrigins,
 		Observer:       m,
 		Guests:         cfg.guests,
+		Signup:         cfg.signup,
 		SessionTTL:     cfg.sessionTTL,
 		TrustedProxies: cfg.trustedProxies,
 		Secure:         cfg.secure(),
@@ -156,10 +157,13 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		"database", redactDatabase(cfg.database),
 		"redis", cmp.Or(redactURL(cfg.redisURL), "none"),
 		"guests", cfg.guests,
+		"signup", cfg.signup,
 		"open_files", count(files.soft),
 		"open_files_max", count(files.hard),
 		"connections_max_approx", files.connections(),
 	)
+
+	welcomeFirstVisitor(ctx, logger, store, cfg, scheme+"://"+ln.Addr().String())
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return h.Run(ctx) })
@@ -190,6 +194,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		g.Go(func() error { return servePprof(ctx, logger, cfg.pprofAddr) })
 	}
 	return g.Wait()
+}
+
+// welcomeFirstVisitor says, on a server without accounts, how the first
+// person gets in: whoever signs up first becomes its admin, or the
+// operator makes the admin with parley user add.
+func welcomeFirstVisitor(ctx context.Context, logger *slog.Logger, store parley.Store, cfg *config, listening string) {
+	has, err := store.HasAccounts(ctx)
+	if err != nil || has {
+		return
+	}
+	url := cmp.Or(cfg.publicURL, listening)
+	logger.Warn("no account yet: the first person to sign up at " + url + " becomes the admin; or make the admin now with: parley user add -admin NAME")
 }
 
 // watchHub exposes the hub's counters as metrics.

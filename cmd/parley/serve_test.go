@@ -186,7 +186,7 @@ func TestTLSBadPair(t *testing.T) {
 	dir := inDir(t, nil)
 	certFile, _, _ := selfSigned(t, dir)
 	err := run(t.Context(), []string{"serve", "-addr", "127.0.0.1:0", "-database", filepath.Join(dir, "p.db"),
-		"-tls-cert", certFile, "-tls-key", filepath.Join(dir, "missing.pem")}, nil, io.Discard, io.Discard)
+		"-tls-cert", certFile, "-tls-key", filepath.Join(dir, "missing.pem")}, nil, nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "tls-cert and tls-key") || !strings.Contains(err.Error(), "missing.pem") {
 		t.Errorf("run(serve) with a missing key = %v, want an error naming tls-cert and tls-key and the file", err)
 	}
