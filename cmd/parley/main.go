@@ -11,6 +11,11 @@
 //	parley migrate copy -from DB -to DB
 //	                         copy a database into a new one, and verify
 //	parley backup FILE       copy a SQLite database, while it serves, into FILE
+//	parley user add [-admin] NAME
+//	                         make an account (password on standard input)
+//	parley user reset-password|deactivate|activate NAME
+//	                         change an account, ending its sessions
+//	parley token create NAME make a bearer token for a bot or a script
 //	parley bench SCENARIO    measure a server under load
 //	parley version           print the version and exit
 //	parley help [command]    print help
