@@ -24,6 +24,7 @@ type Step struct {
 	Connect         *Latency         `json:"connectMs,omitempty"`
 	Senders         int              `json:"senders,omitempty"`
 	TargetRate      float64          `json:"targetMsgsPerSec,omitempty"`
+	Pacing          string           `json:"pacing,omitempty"` // how the sends were spread in time
 	Seconds         float64          `json:"seconds"`
 	Sent            int64            `json:"sent"`
 	Resent          int64            `json:"resent,omitempty"`
@@ -117,6 +118,9 @@ func (s *Step) write(w io.Writer) {
 	if s.Senders > 0 || s.Sent > 0 {
 		row("messages", "target %g/s from %d members; sent %d (%.0f/s), acked %d (%.0f/s), errors %d, unacked %d, resent %d",
 			s.TargetRate, s.Senders, s.Sent, s.SendRate, s.Acked, s.AckRate, s.SendErrors, s.Unacked, s.Resent)
+		if s.Pacing != "" {
+			row("pacing", "%s", s.Pacing)
+		}
 		row("send→ack", "%s", s.Ack)
 		row("send→deliver", "%s", s.Deliver)
 	}

@@ -33,6 +33,9 @@ func TestBenchUsage(t *testing.T) {
 		{"stray argument", []string{"idle", "--spawn", "extra"}, "", `unexpected argument "extra"`},
 		{"restart without spawn", []string{"fanout", "--url", "ws://x/ws", "--restart-after", "1s"}, "", "only a server it started"},
 		{"restart after the step", []string{"fanout", "--spawn", "--duration", "5s", "--restart-after", "5s"}, "", "shorter than --duration"},
+		{"unknown arrival", []string{"rooms", "--spawn", "--arrival", "uniform"}, "", "even or poisson"},
+		{"burst and poisson", []string{"rooms", "--spawn", "--arrival", "poisson", "--burst", "4"}, "", "give one of them"},
+		{"negative burst", []string{"rooms", "--spawn", "--burst", "-1"}, "", "must be positive"},
 		{"database without spawn", []string{"rooms", "--url", "ws://x/ws", "--database", "postgres://db/parley"}, "", "--database takes --spawn"},
 	}
 	for _, tt := range tests {
