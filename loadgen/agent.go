@@ -102,6 +102,12 @@ type result struct {
 	SendEnd    int64            `json:"sendEnd"`
 	LastEntry  int64            `json:"lastEntry"` // Unix ns of the last entry received
 	CPU        float64          `json:"cpuSeconds"`
+	// Of the members that lost their connection during the step: when the
+	// last joined again, and when the last had every entry up to its
+	// joined's lastSeq (Unix ns); how many never did.
+	LastBack    int64 `json:"lastBack,omitempty"`
+	LastResumed int64 `json:"lastResumed,omitempty"`
+	NotResumed  int   `json:"notResumed,omitempty"`
 }
 
 // totals are the cumulative counts that a step's result is the difference of.
@@ -435,6 +441,13 @@ func (a *agent) settle(ctx context.Context, final map[string]int64, timeout time
 		cur.foreign += m.foreign
 		cur.messages += m.messages
 		res.LastEntry = max(res.LastEntry, m.lastEntry)
+		if m.backAt >= a.sendStart.Load() {
+			res.LastBack = max(res.LastBack, m.backAt)
+			res.LastResumed = max(res.LastResumed, m.resumedAt)
+			if m.resumedAt == 0 {
+				res.NotResumed++
+			}
+		}
 		m.mu.Unlock()
 	}
 	cur.sent, cur.resent, cur.acked, cur.sendErrors = a.sent.Load(), a.resent.Load(), a.acked.Load(), a.sendErrors.Load()

@@ -56,7 +56,13 @@ type Step struct {
 	ServerRSSPerConn *float64 `json:"serverBytesPerConn,omitempty"`
 	SlowClosesLogged int      `json:"slowClosesLogged,omitempty"` // --spawn only: "closing slow client" log lines so far
 	ServerRestarts   int      `json:"serverRestarts,omitempty"`   // --restart-after only: restarts during the step
-	GeneratorCPU     float64  `json:"generatorCores"`
+	// With --restart-after: seconds from the restarted server listening
+	// to the last member joined again, and to the last member having every
+	// entry up to its joined's lastSeq; how many members never did.
+	BackSeconds    *float64 `json:"backSeconds,omitempty"`
+	ResumedSeconds *float64 `json:"resumedSeconds,omitempty"`
+	NotResumed     int      `json:"notResumed,omitempty"`
+	GeneratorCPU   float64  `json:"generatorCores"`
 	// HostCPU is the cores busy on the generator's machine, every process
 	// included: beyond server and generator, what else took the machine.
 	HostCPU *float64 `json:"hostCores,omitempty"`
@@ -153,6 +159,10 @@ func (s *Step) write(w io.Writer) {
 	restarted := ""
 	if s.ServerRestarts > 0 {
 		restarted = fmt.Sprintf("; restarted %d time(s) during the step", s.ServerRestarts)
+	}
+	if s.ServerRestarts > 0 {
+		row("after restart", "last member back %ss and caught up %ss after the server listened again; %d never caught up",
+			fmtOpt(s.BackSeconds, "%.2f"), fmtOpt(s.ResumedSeconds, "%.2f"), s.NotResumed)
 	}
 	row("server", "CPU %s cores, RSS %s MB%s%s", fmtOpt(s.ServerCPU, "%.2f"), fmtOpt(mb(s.ServerRSS), "%.1f"), perConn, restarted)
 	if s.SlowClosesLogged > 0 {

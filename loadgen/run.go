@@ -321,7 +321,8 @@ type bench struct {
 	runners  []runner
 	local    *agent // the agent when there is one process
 	report   Report
-	conns    int // connections open
+	listened time.Time // when the restarted server listened again
+	conns    int       // connections open
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -466,6 +467,19 @@ func (b *bench) load(ctx context.Context, name string, st step) (Step, error) {
 	if restarted != nil {
 		s.ServerRestarts = 1
 		s.ServerCPU = nil // the new process counts from its start
+		var back, resumed int64
+		for _, r := range results {
+			back, resumed = max(back, r.LastBack), max(resumed, r.LastResumed)
+			s.NotResumed += r.NotResumed
+		}
+		if back > 0 {
+			v := time.Unix(0, back).Sub(b.listened).Seconds()
+			s.BackSeconds = &v
+		}
+		if resumed > 0 && s.NotResumed == 0 {
+			v := time.Unix(0, resumed).Sub(b.listened).Seconds()
+			s.ResumedSeconds = &v
+		}
 	}
 	return s, nil
 }
@@ -486,6 +500,7 @@ func (b *bench) restartAfter(ctx context.Context) <-chan error {
 			done <- fmt.Errorf("restart the server: %w", err)
 			return
 		}
+		b.listened = time.Now()
 		b.logf("server listening again on %s", b.srv.addr)
 		done <- nil
 	}()

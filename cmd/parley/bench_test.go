@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,6 +86,17 @@ func TestBenchRestart(t *testing.T) {
 		t.Errorf("acked %d, received %d of %d, lost %d, duplicated %d, out of order %d, members incomplete %d; want everything once",
 			step.Acked, step.Received, step.Expected, step.Lost, step.Duplicated, step.OutOfOrder, step.Incomplete)
 	}
+	if step.BackSeconds == nil || step.ResumedSeconds == nil || *step.ResumedSeconds < *step.BackSeconds || step.NotResumed != 0 {
+		t.Errorf("back %v s, caught up %v s after the restart, %d never: want both, in that order, and every member",
+			fmtPtr(step.BackSeconds), fmtPtr(step.ResumedSeconds), step.NotResumed)
+	}
+}
+
+func fmtPtr(v *float64) string {
+	if v == nil {
+		return "nil"
+	}
+	return strconv.FormatFloat(*v, 'f', 3, 64)
 }
 
 // TestBenchPostgres runs the real binary's bench against a server it
