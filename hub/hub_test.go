@@ -1321,6 +1321,11 @@ func TestLargeRoom(t *testing.T) {
 		carol.Disconnect()
 		advance(defaultPresenceInterval)
 		pa.next(t, "carol's message", isMessage("hello"))
+		// Small again: the next presence event lists everyone online.
+		whole := pa.next(t, "the whole presence", isType("online", "offline", "presence"))
+		if whole.Type != "presence" || !slices.Equal(whole.Online, []string{"ana", "bob"}) || !slices.Equal(whole.Offline, []string{"carol"}) || whole.OnlineCount != 2 {
+			t.Errorf("ana got %+v; want a presence event with online [ana bob], offline [carol], onlineCount 2", whole)
+		}
 		pa.none(t, "a leave entry of carol's", isMembership)
 		bob.Disconnect()
 		leave := pa.next(t, "bob's leave entry", isMembership)

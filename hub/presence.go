@@ -8,6 +8,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -205,12 +206,27 @@ func (h *Hub) announceWaiting(ctx context.Context, r *room) {
 		h.releaseIfIdle(r)
 		return
 	}
+	r.mu.Lock()
+	wasLarge := r.wasLarge
+	r.wasLarge = large
+	r.mu.Unlock()
 	var frame []byte
-	if large {
+	switch {
+	case large:
 		// Names would make each change cost a delivery to every member.
 		_, count := h.online(ctx, r.name)
 		frame = protocol.PresenceCount(r.name, count)
-	} else {
+	case wasLarge:
+		// Small again: members know a count, not who; tell them everyone.
+		online, _ := h.online(ctx, r.name)
+		var offline []string
+		for key, nick := range changed {
+			if !slices.ContainsFunc(online, func(n string) bool { return parley.NickKey(n) == key }) {
+				offline = append(offline, nick)
+			}
+		}
+		frame = protocol.PresenceAll(r.name, online, offline)
+	default:
 		elsewhere := h.onlineElsewhere(ctx, r.name, away)
 		r.mu.Lock()
 		frame = r.presenceLocked(changed, elsewhere)

@@ -149,6 +149,14 @@ func sorted(s []string) []string {
 	return s
 }
 
+// PresenceAll tells who is online in a room that was large (see
+// PresenceCount) and is no longer: online lists everyone online, offline
+// those who went. It is always a presence event, even for one person, so
+// that a client knows the list is whole.
+func PresenceAll(room string, online, offline []string) []byte {
+	return mustMarshal(presenceCount{Type: EventPresence, Room: room, Online: sorted(online), Offline: sorted(offline), OnlineCount: len(online)})
+}
+
 // PresenceCount tells how many people are online in a large room, where
 // presence events name nobody: a presence event with both lists empty.
 func PresenceCount(room string, count int) []byte {

@@ -42,6 +42,8 @@ func TestEventsRoundTrip(t *testing.T) {
 			protocol.Event{Type: "presence", Room: "general", Online: []string{}, Offline: []string{}}},
 		{"presence of a large room", protocol.PresenceCount("general", 4981),
 			protocol.Event{Type: "presence", Room: "general", Online: []string{}, Offline: []string{}, OnlineCount: 4981}},
+		{"presence of a room small again", protocol.PresenceAll("general", []string{"bob", "ana"}, []string{"carol"}),
+			protocol.Event{Type: "presence", Room: "general", Online: []string{"ana", "bob"}, Offline: []string{"carol"}, OnlineCount: 2}},
 		{"typing", protocol.Typing("general", "bob"), protocol.Event{Type: "typing", Room: "general", From: "bob"}},
 		{"error", protocol.Error(parley.CodeErrorf(parley.Invalid, parley.CodeEmptyMessage, "Message text is empty."), "general", "c-1"),
 			protocol.Event{Type: "error", Code: "empty_message", Message: "Message text is empty.", Room: "general", ClientID: "c-1"}},
