@@ -13,9 +13,45 @@ import (
 // Methods return *Error values of kind Invalid or NotFound where stated; any
 // other error is Internal.
 type Store interface {
-	// EnsureRoom returns the room named name, creating it with an empty log
-	// when it does not exist. It returns Invalid for a bad name.
+	// EnsureRoom returns the room named name, creating it, public, with an
+	// empty log when it does not exist. It returns Invalid for a bad name,
+	// and NotFound for a server-made name (ServerMade) that no room has:
+	// only CreateRoom makes those.
 	EnsureRoom(ctx context.Context, name string) (*Room, error)
+
+	// CreateRoom stores the new private or direct room r, named by the
+	// server (NewPrivateRoomName, DirectRoomName), with the accounts that
+	// may see it: members, by name, each a RoleMember, and a private
+	// room's r.Owner, a RoleOwner. It sets r.CreatedAt, and the names in r
+	// and members to the accounts' own. It returns Invalid for a bad room,
+	// NotFound when a name has no active account, and Conflict
+	// (room_exists) when the room exists: for a direct room, the room of
+	// the same people.
+	CreateRoom(ctx context.Context, r *Room, members []string) error
+
+	// Role returns what the person named name is in room: RoleOwner,
+	// RoleMember, or "" when they may not see it by membership (as in a
+	// public room). It returns NotFound when there is no room.
+	Role(ctx context.Context, room, name string) (Role, error)
+
+	// SetRole makes the account named name a RoleMember of the private
+	// room room, or, with role "", removes them. It returns NotFound for
+	// no room or no active account (when adding), and Invalid for a room
+	// that is not private, another role, or the owner.
+	SetRole(ctx context.Context, room, name string, role Role) error
+
+	// RoomMembers returns who may see the private or direct room room,
+	// ordered by NickKey; none for a public room. NotFound for no room.
+	RoomMembers(ctx context.Context, room string) ([]RoomMember, error)
+
+	// VisibleRooms returns a page of the rooms that the person named
+	// viewer may see, ordered by name as Rooms orders them: the public
+	// rooms, and the private and direct rooms viewer is a member of.
+	VisibleRooms(ctx context.Context, viewer, after string, limit int) ([]*Room, error)
+
+	// UpdateRoom changes the title or topic of room, as u says. It returns
+	// NotFound for no room and Invalid for a bad update.
+	UpdateRoom(ctx context.Context, room string, u RoomUpdate) error
 
 	// Room returns the room named name, or NotFound.
 	Room(ctx context.Context, name string) (*Room, error)

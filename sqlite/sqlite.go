@@ -288,7 +288,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // the pool prepares them once, when it first runs them.
 const (
 	selectRoom = `
-		SELECT created_at, last_seq
+		SELECT created_at, last_seq, kind, title, topic, owner
 		FROM rooms
 		WHERE name = ?`
 	selectRoomID = `SELECT id FROM rooms WHERE name = ?`
@@ -318,7 +318,7 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	}
 	var createdAt int64
 	r := &parley.Room{Name: name}
-	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq)
+	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errNoRoom(name)
@@ -339,11 +339,16 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 		return nil, ErrClosed
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT name, created_at, last_seq
+		SELECT name, created_at, last_seq, kind, title, topic, owner
 		FROM rooms
 		WHERE name > ?
 		ORDER BY name
 		LIMIT ?`, after, limit)
+	return scanRooms(rows, err)
+}
+
+// scanRooms reads the rooms that a query of their columns returned.
+func scanRooms(rows *sql.Rows, err error) ([]*parley.Room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list rooms: %w", err)
 	}
@@ -352,7 +357,7 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 	for rows.Next() {
 		var createdAt int64
 		r := &parley.Room{}
-		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq); err != nil {
+		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner); err != nil {
 			return nil, fmt.Errorf("list rooms: %w", err)
 		}
 		r.CreatedAt = fromMillis(createdAt)

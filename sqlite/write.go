@@ -325,16 +325,26 @@ const insertRoom = `
 	VALUES (?, ?)
 	ON CONFLICT (name) DO NOTHING`
 
-// ensureRoom returns the room named name, creating it when needed.
+// ensureRoom returns the room named name, creating it when needed, unless
+// its name is a server-made one.
 func (b *batch) ensureRoom(ctx context.Context, name string) (*parley.Room, error) {
-	if _, err := b.exec(ctx, insertRoom, name, b.at.UnixMilli()); err != nil {
-		return nil, fmt.Errorf("create room %q: %w", name, err)
+	if !parley.ServerMade(name) {
+		if _, err := b.exec(ctx, insertRoom, name, b.at.UnixMilli()); err != nil {
+			return nil, fmt.Errorf("create room %q: %w", name, err)
+		}
 	}
 	r, err := b.room(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return &parley.Room{Name: name, CreatedAt: r.createdAt, LastSeq: r.lastSeq}, nil
+	room := &parley.Room{Name: name, CreatedAt: r.createdAt, LastSeq: r.lastSeq}
+	if err := b.queryRow(ctx, []any{&room.Kind, &room.Title, &room.Topic, &room.Owner}, `
+		SELECT kind, title, topic, owner
+		FROM rooms
+		WHERE id = ?`, r.id); err != nil {
+		return nil, fmt.Errorf("read room %q: %w", name, err)
+	}
+	return room, nil
 }
 
 // selectMessage finds a message by its client id, with the partial index

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ type memRoom struct {
 	room     parley.Room
 	log      []*parley.Entry
 	messages map[[2]string]*parley.Entry // by sender and client id
+	access   map[string]parley.RoomMember // by NickKey
 }
 
 func newMemDB() *memDB {
@@ -57,7 +59,7 @@ func (db *memDB) open() OpenFunc {
 }
 
 func (db *memDB) addRoom(name string) *memRoom {
-	r := &memRoom{room: parley.Room{Name: name, CreatedAt: memNow()}, messages: map[[2]string]*parley.Entry{}}
+	r := &memRoom{room: parley.Room{Name: name, Kind: parley.RoomPublic, CreatedAt: memNow()}, messages: map[[2]string]*parley.Entry{}, access: map[string]parley.RoomMember{}}
 	db.rooms[name] = r
 	return r
 }
@@ -102,6 +104,9 @@ func (s *memStore) EnsureRoom(ctx context.Context, name string) (*parley.Room, e
 	}
 	defer unlock()
 	r := s.db.rooms[name]
+	if r == nil && parley.ServerMade(name) {
+		return nil, parley.Errorf(parley.NotFound, "There is no room named %q.", name)
+	}
 	if r == nil {
 		r = s.db.addRoom(name)
 	}
@@ -518,5 +523,149 @@ func (s *memStore) EndAccountSession(ctx context.Context, name, id string) error
 		return parley.Errorf(parley.NotFound, "There is no such session.")
 	}
 	delete(s.db.sessions, id)
+	return nil
+}
+
+func (s *memStore) CreateRoom(ctx context.Context, r *parley.Room, members []string) error {
+	switch {
+	case r.Kind == parley.RoomPrivate && (!strings.HasPrefix(r.Name, "~") || r.Owner == ""),
+		r.Kind == parley.RoomDirect && !strings.HasPrefix(r.Name, "@"),
+		r.Kind != parley.RoomPrivate && r.Kind != parley.RoomDirect:
+		return parley.Errorf(parley.Invalid, "Not a private or direct room: %+v.", r)
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if s.db.rooms[r.Name] != nil {
+		return parley.CodeErrorf(parley.Conflict, "room_exists", "The room exists.")
+	}
+	access := map[string]parley.RoomMember{}
+	add := func(name string, role parley.Role) (string, error) {
+		a := s.db.accounts[s.db.key(name)]
+		if a == nil || !a.Deactivated.IsZero() {
+			return "", parley.ErrNoAccount(name)
+		}
+		access[s.db.key(name)] = parley.RoomMember{Room: r.Name, Name: a.Name, Role: role}
+		return a.Name, nil
+	}
+	if r.Owner != "" {
+		if r.Owner, err = add(r.Owner, parley.RoleOwner); err != nil {
+			return err
+		}
+	}
+	for i, m := range members {
+		if _, ok := access[s.db.key(m)]; ok {
+			continue
+		}
+		if members[i], err = add(m, parley.RoleMember); err != nil {
+			return err
+		}
+	}
+	room := s.db.addRoom(r.Name)
+	r.CreatedAt = room.room.CreatedAt
+	room.room = *r
+	room.access = access
+	return nil
+}
+
+func (s *memStore) Role(ctx context.Context, room, name string) (parley.Role, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return "", err
+	}
+	return r.access[s.db.key(name)].Role, nil
+}
+
+func (s *memStore) SetRole(ctx context.Context, room, name string, role parley.Role) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return err
+	}
+	key := s.db.key(name)
+	if r.room.Kind != parley.RoomPrivate || (role != "" && role != parley.RoleMember) || r.access[key].Role == parley.RoleOwner {
+		return parley.Errorf(parley.Invalid, "Only members of private rooms come and go.")
+	}
+	if role == "" {
+		delete(r.access, key)
+		return nil
+	}
+	a := s.db.accounts[key]
+	if a == nil || !a.Deactivated.IsZero() {
+		return parley.ErrNoAccount(name)
+	}
+	r.access[key] = parley.RoomMember{Room: room, Name: a.Name, Role: role}
+	return nil
+}
+
+func (s *memStore) RoomMembers(ctx context.Context, room string) ([]parley.RoomMember, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return nil, err
+	}
+	members := []parley.RoomMember{}
+	for _, key := range slices.Sorted(maps.Keys(r.access)) {
+		members = append(members, r.access[key])
+	}
+	return members, nil
+}
+
+func (s *memStore) VisibleRooms(ctx context.Context, viewer, after string, limit int) ([]*parley.Room, error) {
+	all, err := s.Rooms(ctx, after, parley.MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rooms := []*parley.Room{}
+	for _, r := range all {
+		if _, member := s.db.rooms[r.Name].access[s.db.key(viewer)]; r.Kind == parley.RoomPublic || (viewer != "" && member) {
+			rooms = append(rooms, r)
+		}
+		if len(rooms) == limit {
+			break
+		}
+	}
+	return rooms, nil
+}
+
+func (s *memStore) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return err
+	}
+	if u.Title != nil {
+		r.room.Title = *u.Title
+	}
+	if u.Topic != nil {
+		r.room.Topic = *u.Topic
+	}
 	return nil
 }

@@ -104,6 +104,8 @@ var checks = []check{
 	{"AccountUpdate", testAccountUpdate},
 	{"AccountConcurrent", testAccountConcurrent},
 	{"AccountReopen", testAccountReopen},
+	{"PrivateRoom", testPrivateRoom},
+	{"DirectRoom", testDirectRoom},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {

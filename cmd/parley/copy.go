@@ -35,6 +35,7 @@ type copySource interface {
 	Members(ctx context.Context) ([]parley.Member, error)
 	Sessions(ctx context.Context, after string, limit int) ([]parley.StoredSession, error)
 	Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error)
+	RoomMembers(ctx context.Context, room string) ([]parley.RoomMember, error)
 }
 
 // copyTarget is a store that a copy fills, a transaction per call.
@@ -45,6 +46,7 @@ type copyTarget interface {
 	ImportMembers(ctx context.Context, members []parley.Member) error
 	ImportSessions(ctx context.Context, sessions []parley.StoredSession) error
 	ImportAccounts(ctx context.Context, accounts []*parley.Account) error
+	ImportRoomMembers(ctx context.Context, members []parley.RoomMember) error
 }
 
 // copyStore is a store opened for a copy, as its source or its target.
@@ -343,6 +345,18 @@ func copyStores(ctx context.Context, src copySource, dst copyTarget, batch int) 
 	if err != nil {
 		return err
 	}
+	for _, r := range rooms {
+		if r.Kind == "" || r.Kind == parley.RoomPublic {
+			continue
+		}
+		access, err := src.RoomMembers(ctx, r.Name)
+		if err != nil {
+			return fmt.Errorf("read the members of %q: %w", r.Name, err)
+		}
+		if err := dst.ImportRoomMembers(ctx, access); err != nil {
+			return err
+		}
+	}
 	return eachSessionPage(ctx, src, batch, func(page []parley.StoredSession) error {
 		return dst.ImportSessions(ctx, page)
 	})
@@ -467,6 +481,16 @@ func digestOf(ctx context.Context, s copySource) (*digest, error) {
 	for _, r := range rooms {
 		rd := roomDigest{name: r.Name, createdAt: r.CreatedAt.UnixMilli(), lastSeq: r.LastSeq}
 		h := sha256.New()
+		h.Write(appendFields(nil, string(r.Kind), r.Title, r.Topic, r.Owner))
+		if r.Kind == parley.RoomPrivate || r.Kind == parley.RoomDirect {
+			access, err := s.RoomMembers(ctx, r.Name)
+			if err != nil {
+				return nil, fmt.Errorf("read the members of %q: %w", r.Name, err)
+			}
+			for _, m := range access {
+				h.Write(appendFields(nil, m.Name, string(m.Role)))
+			}
+		}
 		err := eachEntryPage(ctx, s, r.Name, func(page []*parley.Entry) error {
 			for _, e := range page {
 				buf = appendFields(buf[:0], e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli())

@@ -26,6 +26,7 @@ type Store interface {
 	ImportSessions(ctx context.Context, sessions []parley.StoredSession) error
 	Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error)
 	ImportAccounts(ctx context.Context, accounts []*parley.Account) error
+	ImportRoomMembers(ctx context.Context, members []parley.RoomMember) error
 }
 
 // Open opens a store on a new, freshly migrated database of its own, with
@@ -180,7 +181,9 @@ func testImport(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
-	rooms := []*parley.Room{{Name: parley.DefaultRoom, CreatedAt: t0}, {Name: "dev", CreatedAt: t0.Add(time.Minute), LastSeq: 99}}
+	secret := parley.NewPrivateRoomName()
+	rooms := []*parley.Room{{Name: parley.DefaultRoom, CreatedAt: t0}, {Name: "dev", CreatedAt: t0.Add(time.Minute), LastSeq: 99},
+		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Owner: "bo", CreatedAt: t0}}
 	if err := db.ImportRooms(ctx, rooms); err != nil {
 		t.Fatalf("ImportRooms() = %v", err)
 	}
@@ -222,7 +225,8 @@ func testImport(t *testing.T, open Open) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRooms := []*parley.Room{{Name: "dev", CreatedAt: at(1), LastSeq: 2}, {Name: parley.DefaultRoom, CreatedAt: t0, LastSeq: 3}}
+	wantRooms := []*parley.Room{{Name: "dev", Kind: parley.RoomPublic, CreatedAt: at(1), LastSeq: 2}, {Name: parley.DefaultRoom, Kind: parley.RoomPublic, CreatedAt: t0, LastSeq: 3},
+		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Owner: "bo", CreatedAt: t0}}
 	if diff := cmp.Diff(wantRooms, gotRooms); diff != "" {
 		t.Errorf("Rooms() after ImportRooms (-want +got):\n%s", diff)
 	}
@@ -240,6 +244,16 @@ func testImport(t *testing.T, open Open) {
 	}
 	if got, err := db.Members(ctx); err != nil || !cmp.Equal(got, members) {
 		t.Errorf("Members() = %v, %v; want %v", got, err, members)
+	}
+	access := []parley.RoomMember{{Room: secret, Name: "bo", Role: parley.RoleOwner}, {Room: secret, Name: "Ana", Role: parley.RoleMember}}
+	if err := db.ImportRoomMembers(ctx, access); err != nil {
+		t.Fatalf("ImportRoomMembers() = %v", err)
+	}
+	if got, err := db.RoomMembers(ctx, secret); err != nil || !cmp.Equal(got, []parley.RoomMember{access[1], access[0]}) {
+		t.Errorf("RoomMembers(private) after ImportRoomMembers = %v, %v; want %v", got, err, access)
+	}
+	if err := db.ImportRoomMembers(ctx, []parley.RoomMember{{Room: "nowhere", Name: "x", Role: parley.RoleMember}}); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("ImportRoomMembers(unknown room) = %v, want NotFound", err)
 	}
 	gotSessions, err := db.Sessions(ctx, "", 10)
 	if err != nil {
