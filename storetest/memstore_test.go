@@ -43,7 +43,7 @@ type memSession struct {
 type memRoom struct {
 	room     parley.Room
 	log      []*parley.Entry
-	messages map[[2]string]*parley.Entry // by sender and client id
+	messages map[[2]string]*parley.Entry  // by sender and client id
 	access   map[string]parley.RoomMember // by NickKey
 }
 
