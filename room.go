@@ -83,6 +83,12 @@ type RoomMember struct {
 	Role Role   `json:"role"`
 }
 
+// ErrNoRoom is the answer for a room that does not exist, and for one that
+// the person who asks may not see: the two answer alike.
+func ErrNoRoom(name string) error {
+	return Errorf(NotFound, "There is no room named %q.", name)
+}
+
 // ServerMade reports whether name is of the kind of names the server makes
 // for private and direct rooms, which no join creates.
 func ServerMade(name string) bool {

@@ -188,6 +188,12 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		if r, err = h.acquire(ctx, name); err != nil {
 			return err
 		}
+		// Whether nick may see the room comes first: until then, nothing
+		// may tell whether it exists.
+		if err := h.mayJoin(ctx, r, c.nick); err != nil {
+			h.releaseIfIdle(r)
+			return err
+		}
 		if err := h.admit(ctx, r, since); err != nil {
 			h.releaseIfIdle(r)
 			return err

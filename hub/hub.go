@@ -249,6 +249,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		h.after(h.opts.Grace, func(ctx context.Context) { h.leaveIfAway(ctx, m.Room, m.Nick) })
 	}
 	defer h.broker.Subscribe(sessionsChannel, h.receiveSessions)()
+	defer h.broker.Subscribe(evictChannel, h.receiveEviction)()
 	for {
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ package hub
 // admitted (admit).
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -21,6 +22,9 @@ import (
 // before, and never held while calling the store or the broker.
 type room struct {
 	name        string
+	// kind is the room's, read when it is acquired (public for a room
+	// the store does not have yet); static once ready is closed.
+	kind        parley.RoomKind
 	ready       chan struct{} // closed once delivered is known
 	unsubscribe func()        // from the broker; static after acquire
 	unwatch     func()        // from the roster; static after acquire
@@ -96,6 +100,7 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 			r.err = err
 			r.released = true
 		} else {
+			r.kind = cmp.Or(info.Kind, parley.RoomPublic)
 			r.delivered = info.LastSeq
 			for seq := range r.pending {
 				if seq <= r.delivered {

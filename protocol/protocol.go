@@ -24,12 +24,13 @@ const (
 	CloseTooSlow         = 4000 // The outbound queue overflowed: reconnect and resume.
 	CloseRateLimited     = 4001 // The client kept sending after rate_limited errors.
 	CloseNoHello         = 4002 // No hello within the time allowed.
+	CloseAccessChanged   = 4003 // The person may no longer see a room they are in: reconnect and resume.
 )
 
 // CloseCodes lists every close code the server sends.
 var CloseCodes = []int{
 	CloseNormal, CloseGoingAway, CloseUnsupportedData, CloseTooBig,
-	CloseTooSlow, CloseRateLimited, CloseNoHello,
+	CloseTooSlow, CloseRateLimited, CloseNoHello, CloseAccessChanged,
 }
 
 // Error codes that only the WebSocket protocol gives; the others come from
