@@ -21,7 +21,7 @@ import (
 // subs and of each presence in online. It is taken after Hub.mu, never
 // before, and never held while calling the store or the broker.
 type room struct {
-	name        string
+	name string
 	// kind is the room's, read when it is acquired (public for a room
 	// the store does not have yet); static once ready is closed.
 	kind        parley.RoomKind
