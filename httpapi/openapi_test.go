@@ -155,6 +155,26 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 			{url: "/api/account/password", body: map[string]string{"current": "wrong", "new": "12345678"}, header: bob},
 			{url: "/api/account/password", body: map[string]string{"current": "battery staple", "new": "new battery"}, header: bob},
 		}},
+		{"POST /api/rooms", []request{
+			{url: "/api/rooms", body: map[string]string{"name": "dev", "topic": "builds"}, header: admin},
+			{url: "/api/rooms", body: map[string]string{"name": "dev"}, header: admin},
+			{url: "/api/rooms", body: map[string]string{"kind": "private", "title": "Plans"}, header: admin},
+			{url: "/api/rooms", body: map[string]string{"name": "~x"}, header: admin},
+		}},
+		{"GET /api/rooms/{room}", []request{{url: "/api/rooms/general", header: admin}, {url: "/api/rooms/nope"}}},
+		{"PATCH /api/rooms/{room}", []request{
+			{url: "/api/rooms/general", body: map[string]string{"topic": "Hello"}, header: admin},
+			{url: "/api/rooms/general", body: map[string]string{"topic": "Mine"}, header: bob},
+			{url: "/api/rooms/nope", body: map[string]string{"topic": "x"}, header: admin},
+		}},
+		{"GET /api/rooms/{room}/members", []request{{url: "/api/rooms/general/members"}, {url: "/api/rooms/~nope/members"}}},
+		{"PUT /api/rooms/{room}/members/{name}", []request{{url: "/api/rooms/general/members/bob", header: admin}, {url: "/api/rooms/~nope/members/bob", header: admin}}},
+		{"DELETE /api/rooms/{room}/members/{name}", []request{{url: "/api/rooms/~nope/members/bob", header: admin}}},
+		{"POST /api/direct", []request{
+			{url: "/api/direct", body: map[string]any{"names": []string{"bob"}}, header: admin},
+			{url: "/api/direct", body: map[string]any{"names": []string{"bob"}}, header: admin},
+			{url: "/api/direct", body: map[string]any{"names": []string{}}, header: admin},
+		}},
 		{"DELETE /api/sessions/{id}", []request{
 			{url: "/api/sessions/nope", header: bob},
 			{url: "/api/sessions/current", header: bob},

@@ -52,7 +52,7 @@ var ErrorCodes = []string{
 	CodeBadJSON, parley.CodeInvalidUTF8, CodeUnknownType, CodeHelloRequired,
 	CodeAlreadyGreeted, CodeUnsupportedVersion, parley.CodeInvalidNick,
 	parley.CodeNicknameTaken, parley.CodeInvalidSession, CodeGuestsDisabled,
-	parley.CodeInvalidRoom, CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
+	parley.CodeInvalidRoom, parley.NotFound.String(), CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
 	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong,
 	parley.TooMany.String(), parley.Internal.String(),
 }
