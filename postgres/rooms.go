@@ -107,8 +107,24 @@ const (
 // NotFound when a name has no active account, and Conflict (room_exists)
 // when the room exists.
 func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) error {
-	if err := validNewRoom(r); err != nil {
+	o, made, err := newCreateRoom(r, members)
+	if err != nil {
 		return err
+	}
+	if err := db.submit(ctx, r.Name, o); err != nil {
+		return err
+	}
+	made()
+	return nil
+}
+
+// newCreateRoom returns the op of CreateRoom(r, members), and made, which
+// sets r and members as CreateRoom does once the op has succeeded. It
+// returns what CreateRoom does for a room or members it refuses before
+// queueing.
+func newCreateRoom(r *parley.Room, members []string) (o *op, made func(), err error) {
+	if err := validNewRoom(r); err != nil {
+		return nil, nil, err
 	}
 	// The people, the owner first, each once: their keys, and the names
 	// they were asked for by.
@@ -133,18 +149,18 @@ func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) 
 	}
 	if r.Owner != "" {
 		if err := add(r.Owner, parley.RoleOwner); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	for _, m := range members {
 		if err := add(m, parley.RoleMember); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 
-	var made parley.Room
+	var room parley.Room
 	names := make([]string, len(members))
-	o := &op{kind: opExec}
+	o = &op{kind: opExec}
 	o.exec = func(ctx context.Context, tx pgx.Tx) error {
 		var exists bool
 		active := map[string]string{} // the accounts' names by key
@@ -172,13 +188,13 @@ func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) 
 			}
 			accessNames[i], roles[i] = name, string(g.role)
 		}
-		made = *r
-		made.Owner, made.CreatedAt = "", o.at
+		room = *r
+		room.Owner, room.CreatedAt = "", o.at
 		if r.Owner != "" {
-			made.Owner = active[parley.NickKey(r.Owner)]
+			room.Owner = active[parley.NickKey(r.Owner)]
 		}
 		var id int64
-		err := tx.QueryRow(ctx, insertMadeRoom, made.Name, made.CreatedAt, string(made.Kind), made.Title, made.Topic, made.Owner).Scan(&id)
+		err := tx.QueryRow(ctx, insertMadeRoom, room.Name, room.CreatedAt, string(room.Kind), room.Title, room.Topic, room.Owner).Scan(&id)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			// Made by another replica since the look above.
@@ -194,12 +210,10 @@ func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) 
 		}
 		return nil
 	}
-	if err := db.submit(ctx, r.Name, o); err != nil {
-		return err
-	}
-	*r = made
-	copy(members, names)
-	return nil
+	return o, func() {
+		*r = room
+		copy(members, names)
+	}, nil
 }
 
 // Role returns what the person named name is in room: parley.RoleOwner,
