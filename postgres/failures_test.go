@@ -112,7 +112,7 @@ func TestDatabaseFailures(t *testing.T) {
 		{"EndAccountSession", `ALTER TABLE sessions RENAME TO broken`, func() error { return db.EndAccountSession(ctx, "zoe", parley.HashToken(zoes)) }, `ALTER TABLE broken RENAME TO sessions`},
 		{"CreateRoom", `ALTER TABLE room_access RENAME TO broken`, createRoom, `ALTER TABLE broken RENAME TO room_access`},
 		{"CreateRoom", `ALTER TABLE accounts RENAME TO broken`, createRoom, `ALTER TABLE broken RENAME TO accounts`},
-		{"CreateRoom", `ALTER TABLE rooms RENAME COLUMN topic TO broken`, createRoom, `ALTER TABLE rooms RENAME COLUMN broken TO topic`},
+		{"CreateRoom", `CREATE TRIGGER refuse BEFORE INSERT ON rooms FOR EACH ROW EXECUTE FUNCTION refuse()`, createRoom, `DROP TRIGGER refuse ON rooms`},
 		{"Role", `ALTER TABLE room_access RENAME TO broken`, func() error { _, err := db.Role(ctx, private, "zoe"); return err }, `ALTER TABLE broken RENAME TO room_access`},
 		{"SetRole", `ALTER TABLE room_access RENAME TO broken`, func() error { return db.SetRole(ctx, private, "zoe", "") }, `ALTER TABLE broken RENAME TO room_access`},
 		{"SetRole", `CREATE TRIGGER refuse BEFORE INSERT ON room_access FOR EACH ROW EXECUTE FUNCTION refuse()`, func() error {
@@ -123,10 +123,10 @@ func TestDatabaseFailures(t *testing.T) {
 		}, `DROP TRIGGER refuse ON room_access`},
 		{"RoomMembers", `ALTER TABLE room_access RENAME TO broken`, func() error { _, err := db.RoomMembers(ctx, private); return err }, `ALTER TABLE broken RENAME TO room_access`},
 		{"VisibleRooms", `ALTER TABLE room_access RENAME TO broken`, func() error { _, err := db.VisibleRooms(ctx, "zoe", "", 10); return err }, `ALTER TABLE broken RENAME TO room_access`},
-		{"UpdateRoom", `ALTER TABLE rooms RENAME COLUMN topic TO broken`, func() error {
+		{"UpdateRoom", `CREATE TRIGGER refuse BEFORE UPDATE ON rooms FOR EACH ROW EXECUTE FUNCTION refuse()`, func() error {
 			topic := "new"
 			return db.UpdateRoom(ctx, private, parley.RoomUpdate{Topic: &topic})
-		}, `ALTER TABLE rooms RENAME COLUMN broken TO topic`},
+		}, `DROP TRIGGER refuse ON rooms`},
 		{"Append", `CREATE TRIGGER no_entries BEFORE INSERT ON entries FOR EACH ROW EXECUTE FUNCTION refuse()`, appendCall, `DROP TRIGGER no_entries ON entries`},
 		{"Append", `CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON entries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()`, appendCall, `DROP TRIGGER at_commit ON entries`},
 		{"EnsureRoom", `CREATE TRIGGER hide_rooms BEFORE INSERT ON rooms FOR EACH ROW EXECUTE FUNCTION skip()`, func() error { _, err := db.EnsureRoom(ctx, "new"); return err }, `DROP TRIGGER hide_rooms ON rooms`},

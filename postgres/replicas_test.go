@@ -275,7 +275,9 @@ func TestReplicasMakeRoomsOnce(t *testing.T) {
 		}
 		// In the order of their keys, which are not their names ("user0"
 		// is keyed as "usero").
-		slices.SortFunc(want, func(a, b parley.RoomMember) int { return strings.Compare(parley.NickKey(a.Name), parley.NickKey(b.Name)) })
+		slices.SortFunc(want, func(a, b parley.RoomMember) int {
+			return strings.Compare(parley.NickKey(a.Name), parley.NickKey(b.Name))
+		})
 		if members, err := stores[n%replicas].RoomMembers(t.Context(), names[n]); err != nil || !slices.Equal(members, want) {
 			t.Errorf("RoomMembers(room %d) = %v, %v; want %v", n, members, err, want)
 		}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley"
@@ -131,5 +132,42 @@ func TestRoomMembersOfPublicRoom(t *testing.T) {
 	db := mustOpen(t, newDatabase(t))
 	if members, err := db.RoomMembers(t.Context(), parley.DefaultRoom); err != nil || members == nil || len(members) != 0 {
 		t.Errorf("RoomMembers(public) = %#v, %v; want none, not nil", members, err)
+	}
+}
+
+// TestRoomChanges checks what storetest leaves: a member added twice is
+// one member, removing who is not a member changes nothing, and bad input
+// is refused before it is queued.
+func TestRoomChanges(t *testing.T) {
+	db := mustOpen(t, newDatabase(t))
+	ctx := t.Context()
+	mustCreateAccounts(t, db, "ana", "bob")
+	private := parley.NewPrivateRoomName()
+	if err := db.CreateRoom(ctx, &parley.Room{Name: private, Kind: parley.RoomPrivate, Owner: "ana"}, []string{"ana"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, change := range []struct {
+		who  string
+		role parley.Role
+	}{{"bob", parley.RoleMember}, {"BOB", parley.RoleMember}, {"cy", ""}} {
+		if err := db.SetRole(ctx, private, change.who, change.role); err != nil {
+			t.Errorf("SetRole(%s, %q) = %v", change.who, change.role, err)
+		}
+	}
+	if members, err := db.RoomMembers(ctx, private); err != nil || !slices.Equal(members, []parley.RoomMember{
+		{Room: private, Name: "ana", Role: parley.RoleOwner}, {Room: private, Name: "bob", Role: parley.RoleMember}}) {
+		t.Errorf("RoomMembers() = %v, %v; want ana, the owner, and bob once", members, err)
+	}
+	long := strings.Repeat("x", parley.MaxRoomTitleLen+1)
+	for _, bad := range []*parley.Room{
+		{Name: "~" + strings.Repeat("x", parley.MaxRoomNameLen), Kind: parley.RoomPrivate, Owner: "ana"},
+		{Name: parley.NewPrivateRoomName(), Kind: parley.RoomPrivate, Owner: "ana", Title: long},
+	} {
+		if err := db.CreateRoom(ctx, bad, nil); parley.KindOf(err) != parley.Invalid {
+			t.Errorf("CreateRoom(%+v) = %v, want Invalid", bad, err)
+		}
+	}
+	if _, err := db.VisibleRooms(ctx, "ana", "", 0); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("VisibleRooms(limit 0) = %v, want Invalid", err)
 	}
 }
