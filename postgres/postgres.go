@@ -23,7 +23,9 @@
 // Account names and guests' nicknames are one namespace across replicas
 // too: a transaction that claims a name, as a guest's session or an
 // account, holds an advisory lock on the name's key while it looks for the
-// name's holder and stores its claim (session.go).
+// name's holder and stores its claim (session.go). A private or direct
+// room is made once, however many replicas ask for it at once, and an
+// account joins one only while it is active (rooms.go).
 //
 // It owns the SQL and the schema (migrations/*.sql, embedded, applied at
 // Open under an advisory lock) and nothing else: it knows no HTTP, hub or
