@@ -75,14 +75,17 @@ const (
 	opUpdateAccount
 	opCreateAccountSession
 	opEndAccountSession
-	opExec // run exec in the transaction: imports (copy.go), and tests
+	// opExec runs exec in the transaction: the changes of private and
+	// direct rooms (rooms.go), imports (copy.go), and tests. With room
+	// set, the room's row is locked, with the batch's others, first.
+	opExec
 )
 
 // An op is one write waiting for a writer.
 type op struct {
 	kind      opKind
 	quiet     bool                 // join, leave: change the membership, append no entry
-	room      string               // ensure, append, join, leave
+	room      string               // ensure, append, join, leave; exec: the room to lock, if any
 	nick      string               // join, leave, create session
 	in        parley.Entry         // append: the message to store
 	tokenHash string               // sessions
@@ -102,7 +105,7 @@ type op struct {
 	dup     bool          // append
 	created *parley.Room  // ensure
 	changed *parley.Entry // join, leave: the entry stored, nil if none
-	at      time.Time     // create account: when it was stored
+	at      time.Time     // create account: when it was stored; exec: the batch's time, set before exec runs
 	ended   []string      // update account: the IDs of the live sessions ended
 	err     error
 	done    chan struct{} // closed when the op's transaction has ended
@@ -293,6 +296,7 @@ func (w *writer) commitTx(ops []*op) error {
 		if o.kind != opExec {
 			continue
 		}
+		o.at = b.at
 		err := o.exec(ctx, tx)
 		var perr *parley.Error
 		switch {
@@ -325,6 +329,9 @@ type roomWork struct {
 	id        int64
 	createdAt time.Time
 	lastSeq   int64
+	// What EnsureRoom returns of the room beside.
+	kind                parley.RoomKind
+	title, topic, owner string
 
 	// Asked of the database: the messages the batch appends, by sender and
 	// client id, and the nicknames that join or leave.
@@ -351,6 +358,10 @@ func newBatch(ops []*op, at time.Time) *batch {
 	for _, o := range ops {
 		switch o.kind {
 		case opEnsureRoom, opAppend, opJoin, opLeave:
+		case opExec:
+			if o.room == "" {
+				continue
+			}
 		default:
 			continue
 		}
@@ -363,7 +374,8 @@ func newBatch(ops []*op, at time.Time) *batch {
 		}
 		switch o.kind {
 		case opEnsureRoom:
-			if !slices.Contains(b.ensure, o.room) {
+			// Only CreateRoom makes the rooms of server-made names.
+			if !parley.ServerMade(o.room) && !slices.Contains(b.ensure, o.room) {
 				b.ensure = append(b.ensure, o.room)
 			}
 		case opAppend:
@@ -393,7 +405,7 @@ const (
 	// lockRooms locks the rows in the order it returns them: the order of
 	// their names.
 	lockRooms = `
-		SELECT id, name, created_at, last_seq
+		SELECT id, name, created_at, last_seq, kind, title, topic, owner
 		FROM rooms
 		WHERE name = ANY ($1::text[])
 		ORDER BY name
@@ -438,9 +450,10 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 			name string
 			r    roomWork
 		)
-		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq, &r.kind, &r.title, &r.topic, &r.owner}, func() error {
 			w := b.rooms[name]
 			w.exists, w.id, w.createdAt, w.lastSeq = true, r.id, r.createdAt.UTC(), r.lastSeq
+			w.kind, w.title, w.topic, w.owner = r.kind, r.title, r.topic, r.owner
 			return nil
 		})
 		if err != nil {
@@ -504,13 +517,18 @@ func (b *batch) apply() {
 		r := b.rooms[o.room]
 		switch o.kind {
 		case opEnsureRoom:
-			if !r.exists {
+			switch {
+			case !r.exists && parley.ServerMade(o.room):
+				o.err = errNoRoom(o.room)
+				continue
+			case !r.exists:
 				// Created or found by insertRoom a moment ago, so lock
 				// found it, unless someone is tampering with the table.
 				o.err = fmt.Errorf("create room %q: the room is not there after creating it", o.room)
 				continue
 			}
-			o.created = &parley.Room{Name: o.room, CreatedAt: r.createdAt, LastSeq: r.lastSeq}
+			o.created = &parley.Room{Name: o.room, Kind: r.kind, Title: r.title, Topic: r.topic, Owner: r.owner,
+				CreatedAt: r.createdAt, LastSeq: r.lastSeq}
 		case opAppend:
 			if !r.exists {
 				o.err = errNoRoom(o.room)
@@ -630,8 +648,10 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// EnsureRoom returns the room named name, creating it with an empty log when
-// it does not exist. It returns Invalid for a bad name.
+// EnsureRoom returns the room named name, creating it, public, with an
+// empty log when it does not exist. It returns Invalid for a bad name, and
+// NotFound for a server-made name (parley.ServerMade) that no room has:
+// only CreateRoom makes those.
 func (db *DB) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
 	if err := parley.ValidateRoomName(name); err != nil {
 		return nil, err
