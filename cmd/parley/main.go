@@ -11,6 +11,8 @@
 //	parley migrate copy -from DB -to DB
 //	                         copy a database into a new one, and verify
 //	parley bench SCENARIO    measure a server under load
+//	parley health [-url URL] ask a running server whether it is alive,
+//	                         for container health checks
 //	parley version           print the version and exit
 //	parley help [command]    print help
 //
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, logger)
 	case "bench":
 		return bench(ctx, args, stdout, stderr)
+	case "health":
+		return health(ctx, args, getenv, stdout)
 	case "version":
 		if len(args) > 0 {
 			return fmt.Errorf("version takes no arguments")
@@ -103,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			copyHelp(stdout)
 		case len(args) == 1 && args[0] == "bench":
 			return bench(ctx, []string{"-help"}, stdout, stderr)
+		case len(args) == 1 && args[0] == "health":
+			fmt.Fprint(stdout, healthHelp)
 		case len(args) == 1 && (args[0] == "version" || args[0] == "help"):
 			help(stdout)
 		default:
@@ -141,6 +147,8 @@ Usage:
                            SQLite to PostgreSQL or back, and verify the copy
                            (parley help migrate copy)
   parley bench SCENARIO    measure a server under load (parley help bench)
+  parley health [-url URL] ask a running server's /api/health; exit 0 when
+                           it answers 200, 1 otherwise (parley help health)
   parley version           print the version and exit
   parley help [command]    print this help, or a command's settings
 
