@@ -44,8 +44,17 @@ RUN mkdir -p /rootfs/data /rootfs/etc/ssl/certs \
 FROM scratch AS prebuilt
 COPY bin/image/ /rootfs/
 
+# The stage the final one copies from. (WORKDIR gives it an instruction of
+# its own: podman 4.3 fails to clean up after a stage that is a mere alias.)
 FROM ${BINARY_FROM} AS binary
 WORKDIR /rootfs
+
+# The frontend of compose.yaml: nginx serving the built client, and passing
+# /api and /ws to the backends (deploy/frontend.conf). Built only when asked
+# for (--target frontend).
+FROM nginx:1.28-alpine AS frontend
+COPY deploy/frontend.conf /etc/nginx/conf.d/default.conf
+COPY --from=web /src/web/dist/ /usr/share/nginx/html/
 
 FROM scratch
 ARG VERSION=devel
