@@ -5,12 +5,13 @@
 #   docker run -p 8080:8080 -v parley-data:/data parley
 #
 # Stages: web (Node builds the client into web/dist), build (Go builds a
-# static binary that embeds it), and the final, unnamed stage, which takes
-# the binary from the stage that BINARY_FROM names. By default that is
-# build. make image-test sets BINARY_FROM=prebuilt, which takes a binary
-# built on the host (bin/image/, laid out as the build stage's /rootfs), so
-# that the very stage shipped is the one tested, on machines that cannot
-# pull the Node and Go images.
+# static binary that embeds it), frontend (compose.yaml's nginx, built only
+# when asked for), and the final, unnamed stage, which takes the binary
+# from the stage that BINARY_FROM names. By default that is build. make
+# image-test sets BINARY_FROM=prebuilt, which takes a binary built on the
+# host (bin/image/, laid out as the build stage's /rootfs), so that the
+# very stage shipped is the one tested, on machines that cannot pull the
+# Node and Go images.
 
 ARG BINARY_FROM=build
 

@@ -216,7 +216,7 @@ func (p *podman) start(image, volume string) *container {
 			logs := p.logs(c.name)
 			p.t.Logf("logs of container %s:\n%s", c.name, logs)
 		}
-		if _, err := p.try(time.Minute, "rm", "--force", "--time", "0", c.name); err != nil {
+		if _, err := p.try(time.Minute, "rm", "--force", "--ignore", "--time", "0", c.name); err != nil {
 			p.t.Error(err)
 		}
 	})
