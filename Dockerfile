@@ -13,6 +13,8 @@
 # very stage shipped is the one tested, on machines that cannot pull the
 # Node and Go images.
 
+# podman (4.3) decides which stages to build before it reads this default:
+# with podman, pass --build-arg BINARY_FROM=build (make image does).
 ARG BINARY_FROM=build
 
 FROM node:22-bookworm-slim AS web

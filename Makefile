@@ -77,13 +77,14 @@ web-test:
 
 # The container image, built from the Dockerfile: the web client, then the
 # static binary, then the final stage that holds it alone. podman needs the
-# docker format for HEALTHCHECK.
+# docker format for HEALTHCHECK, and BINARY_FROM given (it chooses the
+# stages to build before it reads the ARG's default).
 image:
 	@if [ -z "$(CONTAINER)" ]; then \
 		echo "make image needs docker (with its engine running) or podman"; exit 1; \
 	fi
 	@echo "building $(IMAGE) with $(CONTAINER)"
-	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--format docker) --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--format docker) --build-arg BINARY_FROM=build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 	@echo "$(IMAGE) (built with $(CONTAINER)): $$($(CONTAINER) image inspect --format '{{.Size}}' $(IMAGE)) bytes"
 
 # The image test: the Dockerfile's final stage with a static binary built
