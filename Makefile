@@ -4,7 +4,8 @@
 #   make run     build the web client (when web/package.json exists) and the
 #                binary, then serve on http://localhost:8080
 #   make test    gofmt, go vet, staticcheck, go test -race, the web tests,
-#                the deployment files' checks and the container image's test
+#                the deployment files' checks and the container image's test;
+#                first it checks that the tools they need are installed
 #   make image   build the container image (docker when its engine answers,
 #                else podman)
 
@@ -28,7 +29,7 @@ CONTAINER ?= $(shell if docker info >/dev/null 2>&1; then echo docker; elif comm
 # podman as root on machines without systemd (these, and CI).
 PODMAN := podman --runtime runc --cgroup-manager cgroupfs
 
-.PHONY: run build web test web-test bench fuzz clean image image-test deploy-check
+.PHONY: run build web test check-prereqs web-test bench fuzz clean image image-test deploy-check
 
 run: build
 	./bin/parley serve
@@ -44,7 +45,7 @@ web:
 		echo "web/package.json does not exist yet: skipping the web client build"; \
 	fi
 
-test: $(STATICCHECK)
+test: check-prereqs $(STATICCHECK)
 	@echo "gofmt -l"
 	@unformatted="$$(gofmt -l $(GO_FILES))"; \
 	if [ -n "$$unformatted" ]; then \
@@ -64,6 +65,36 @@ test: $(STATICCHECK)
 	fi
 	$(MAKE) deploy-check
 	$(MAKE) image-test
+
+# The browser the end-to-end tests drive: PARLEY_E2E_CHROMIUM when set, else
+# Debian's /usr/bin/chromium, else a chromium on the PATH.
+CHROMIUM := $(or $(PARLEY_E2E_CHROMIUM),$(wildcard /usr/bin/chromium),$(shell command -v chromium 2>/dev/null))
+ifneq ($(CHROMIUM),)
+export PARLEY_E2E_CHROMIUM := $(CHROMIUM)
+endif
+
+# check-prereqs stops `make test` at once, naming what is missing, rather
+# than after minutes of tests. `make run` needs only go, node and npm.
+check-prereqs:
+	@missing=""; \
+	command -v $(GO) >/dev/null 2>&1 || missing="$$missing\n  go        Go 1.26 (see go.mod), e.g. in /usr/local/go, on the PATH"; \
+	command -v gcc >/dev/null 2>&1 || missing="$$missing\n  gcc       for go test -race (cgo): apt-get install gcc"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing\n  node      Node.js 20.19 or later: apt-get install nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing\n  npm       apt-get install npm"; \
+	[ -n "$(CHROMIUM)" ] && [ -x "$(CHROMIUM)" ] || missing="$$missing\n  chromium  the browser tests drive it (never downloaded): apt-get install chromium, or set PARLEY_E2E_CHROMIUM"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing\n  redis-server  the Redis tests start their own: apt-get install redis-server"; \
+	command -v nginx >/dev/null 2>&1 || missing="$$missing\n  nginx     the cluster test balances replicas with it: apt-get install nginx"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing\n  initdb    PostgreSQL's server, under /usr/lib/postgresql/*/bin: apt-get install postgresql"; \
+	if [ -n "$$CI" ]; then \
+		command -v podman >/dev/null 2>&1 || missing="$$missing\n  podman    make image-test runs the image with it (skipped without it, but not in CI): apt-get install podman runc"; \
+		command -v runc >/dev/null 2>&1 || missing="$$missing\n  runc      podman's runtime here: apt-get install runc"; \
+		command -v docker-compose >/dev/null 2>&1 || missing="$$missing\n  docker-compose  make deploy-check checks the Compose files with it: apt-get install docker-compose"; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+		printf "make test needs these, which are missing:$$missing\n" >&2; \
+		printf "On Debian, as root, bash .ci/run installs them all (then runs make test).\n" >&2; \
+		exit 1; \
+	fi
 
 # The web client's unit tests (Vitest), then its end-to-end tests (Playwright
 # in Debian's Chromium, against a parley built from this tree).

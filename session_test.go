@@ -36,13 +36,21 @@ func TestHashToken(t *testing.T) {
 }
 
 func TestNickKey(t *testing.T) {
-	for _, same := range [][2]string{{"Ana", "ana"}, {"ÉVA", "éva"}, {"Zoë 日本", "zoë 日本"}} {
+	for _, same := range [][2]string{
+		{"Ana", "ana"}, {"ÉVA", "éva"}, {"Zoë 日本", "zoë 日本"},
+		{"alice", "\u0430lice"}, // a Cyrillic а
+		{"paypal", "pAypal"}, {"bob", "b0b"}, {"mallory", "rnallory"},
+		{"straße", "STRASSE"}, {"ﬁle", "file"}, // full case folding, NFKC
+		{"Ｂｏｂ", "bob"}, // fullwidth
+	} {
 		if parley.NickKey(same[0]) != parley.NickKey(same[1]) {
 			t.Errorf("NickKey(%q) != NickKey(%q), want one name", same[0], same[1])
 		}
 	}
-	if parley.NickKey("ana") == parley.NickKey("anna") {
-		t.Error(`NickKey("ana") == NickKey("anna")`)
+	for _, other := range [][2]string{{"ana", "anna"}, {"alice", "alicia"}, {"日本", "日木"}, {"bob", "bobby"}} {
+		if parley.NickKey(other[0]) == parley.NickKey(other[1]) {
+			t.Errorf("NickKey(%q) == NickKey(%q), want two names", other[0], other[1])
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package parley
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,15 @@ type Store interface {
 	// entry. When nick is not a member it stores nothing and returns nil, nil.
 	Leave(ctx context.Context, room, nick string) (*Entry, error)
 
+	// AddMember makes nick a member of room, as Join does, but appends no
+	// entry: for rooms too large to tell everyone of every arrival. It
+	// reports whether nick was not a member before.
+	AddMember(ctx context.Context, room, nick string) (added bool, err error)
+
+	// RemoveMember ends nick's membership of room, as Leave does, but
+	// appends no entry. It reports whether nick was a member.
+	RemoveMember(ctx context.Context, room, nick string) (removed bool, err error)
+
 	// Members returns the members of every room.
 	Members(ctx context.Context) ([]Member, error)
 
@@ -49,16 +59,17 @@ type Store interface {
 	// Invalid for a bad page.
 	Entries(ctx context.Context, room string, p Page) ([]*Entry, error)
 
-	// CreateSession starts a session for nick that lasts ttl, and returns
+	// CreateSession starts a guest's session for nick that lasts ttl, and returns
 	// its token, which the store keeps only hashed (HashToken). It returns
-	// Invalid for a bad nickname, and Conflict (nickname_taken) when a
-	// session that has not expired holds a nickname with the same NickKey;
-	// an expired one is ended to make room.
+	// Invalid for a bad nickname, and Conflict (nickname_taken) when an
+	// account, or a guest's session that has not expired, holds a name with
+	// the same NickKey; an expired one is ended to make room.
 	CreateSession(ctx context.Context, nick string, ttl time.Duration) (token string, err error)
 
-	// Session returns the session of token. It returns Unauthenticated
-	// (invalid_session) when the store has no such session, or it has
-	// expired.
+	// Session returns the session of token, with Admin set from its
+	// account. It returns Unauthenticated (invalid_session) when the store
+	// has no such session, it has expired, or it is of an account that is
+	// deactivated.
 	Session(ctx context.Context, token string) (*Session, error)
 
 	// ExtendSession makes token's session last ttl from now. It returns
@@ -69,11 +80,74 @@ type Store interface {
 	// anyone. Ending a session the store does not have does nothing.
 	EndSession(ctx context.Context, token string) error
 
+	// CreateAccount stores the new account a (Account.Validate) and sets
+	// a.CreatedAt. It returns Invalid for a bad account, and Conflict
+	// (nickname_taken) when an account, or a guest's session that has not
+	// expired, holds a name with the same NickKey.
+	CreateAccount(ctx context.Context, a *Account) error
+
+	// Account returns the account whose name has name's NickKey, or
+	// NotFound.
+	Account(ctx context.Context, name string) (*Account, error)
+
+	// HasAccounts reports whether the store holds any account, active or
+	// not: a server without one lets its first visitor make the first
+	// admin.
+	HasAccounts(ctx context.Context) (bool, error)
+
+	// UpdateAccount changes the account named name (NotFound if none):
+	// what u sets, which must be valid (AccountUpdate.Validate; Invalid
+	// otherwise). Deactivating an account deactivated already keeps the
+	// time it was first deactivated. Changing the password or deactivating the account ends
+	// its sessions but the one whose ID is u.Keep, and returns the IDs of
+	// the sessions it ended, whose connections the caller closes.
+	UpdateAccount(ctx context.Context, name string, u AccountUpdate) (ended []string, err error)
+
+	// CreateAccountSession starts a session of kind SessionAccount or
+	// SessionToken, labelled label, for the active account named name,
+	// that lasts ttl, and returns its token. It returns NotFound when there
+	// is no such account or it is deactivated, and Invalid for another
+	// kind.
+	CreateAccountSession(ctx context.Context, name string, kind SessionKind, label string, ttl time.Duration) (token string, err error)
+
+	// AccountSessions returns the sessions of the account named name that
+	// have not expired, the newest first (those made in one millisecond
+	// in any order); their Admin is not set.
+	AccountSessions(ctx context.Context, name string) ([]*Session, error)
+
+	// EndAccountSession ends the session whose ID is id if it is one of
+	// the account name's, and returns NotFound otherwise.
+	EndAccountSession(ctx context.Context, name, id string) error
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 
 	// Close waits for pending appends to commit, then releases the store.
 	Close() error
+}
+
+// AccountUpdate says what UpdateAccount changes: each field that is not
+// nil.
+type AccountUpdate struct {
+	DisplayName  *string
+	PasswordHash *string // a new HashPassword
+	Admin        *bool
+	Active       *bool  // false deactivates the account, true reactivates it
+	Keep         string // the ID of a session to keep when sessions end
+}
+
+// Validate reports whether u can be applied: a display name by
+// ValidateDisplayName, a password hash of HashPassword's form.
+func (u AccountUpdate) Validate() error {
+	if u.DisplayName != nil {
+		if err := ValidateDisplayName(*u.DisplayName); err != nil {
+			return err
+		}
+	}
+	if u.PasswordHash != nil && !strings.HasPrefix(*u.PasswordHash, "$argon2id$") {
+		return Errorf(Invalid, "A password must be stored as an argon2id hash.")
+	}
+	return nil
 }
 
 // Member says that Nick is a member of Room.

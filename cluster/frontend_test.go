@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,9 +72,16 @@ func TestFrontend(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
 	os.Chmod(root, 0o755)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`console.log("parley")`))
+	zw.Close()
 	files := map[string]string{
-		"index.html":         `<!doctype html><title>Parley</title><script type="module" src="/assets/app-1a2b.js"></script>`,
-		"assets/app-1a2b.js": `console.log("parley")`,
+		"index.html":            `<!doctype html><title>Parley</title><script type="module" src="/assets/app-1a2b.js"></script>`,
+		"assets/app-1a2b.js":    `console.log("parley")`,
+		"assets/app-1a2b.js.gz": gz.String(),
+		"robots.txt":            "User-agent: *\nDisallow: /api/\n",
+		"manifest.webmanifest":  `{"name":"Parley"}`,
 	}
 	for name, content := range files {
 		path := filepath.Join(root, name)
@@ -96,6 +105,8 @@ func TestFrontend(t *testing.T) {
 		{"/", files["index.html"], "no-cache", "text/html"},
 		{"/general", files["index.html"], "no-cache", "text/html"}, // a room's address: the app page
 		{"/assets/app-1a2b.js", files["assets/app-1a2b.js"], "public, max-age=31536000, immutable", "javascript"},
+		{"/robots.txt", files["robots.txt"], "no-cache", "text/plain"},
+		{"/manifest.webmanifest", files["manifest.webmanifest"], "no-cache", "application/manifest+json"},
 	} {
 		res, body := get(t, base+tt.path)
 		if res.StatusCode != http.StatusOK || body != tt.body {
@@ -116,8 +127,26 @@ func TestFrontend(t *testing.T) {
 			}
 		}
 	}
-	if res, body := get(t, base+"/assets/gone-9z9z.js"); res.StatusCode != http.StatusNotFound {
-		t.Errorf("GET a missing asset through the frontend = %s %q, want 404", res.Status, body)
+	// Missing files are 404s, never the app page, and are not cached.
+	for _, path := range []string{"/assets/gone-9z9z.js", "/favicon.ico", "/rooms/general/photo.png"} {
+		res, body := get(t, base+path)
+		if res.StatusCode != http.StatusNotFound || res.Header.Get("Cache-Control") != "no-cache" {
+			t.Errorf("GET %s (missing) through the frontend = %s, Cache-Control %q, %q; want 404, no-cache",
+				path, res.Status, res.Header.Get("Cache-Control"), body)
+		}
+	}
+	// A precompressed asset goes to a browser that takes gzip as it is.
+	req, _ := http.NewRequest(http.MethodGet, base+"/assets/app-1a2b.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") || string(body) != gz.String() {
+		t.Errorf("GET /assets/app-1a2b.js with Accept-Encoding gzip through the frontend: Content-Encoding %q, Vary %q, %d bytes; want the .gz file's %d bytes, gzip, Vary: Accept-Encoding",
+			res.Header.Get("Content-Encoding"), res.Header.Get("Vary"), len(body), gz.Len())
 	}
 	if res, body := get(t, base+"/api/rooms"); res.StatusCode != http.StatusOK || !strings.Contains(body, `"general"`) {
 		t.Errorf("GET /api/rooms through the frontend = %s %q, want 200 and the room general", res.Status, body)

@@ -34,7 +34,7 @@ var statusOf = map[parley.Kind]int{
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	kind := parley.KindOf(err)
 	if kind == parley.Internal {
-		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "client", ClientAddr(r), "err", err)
 	}
 	writeJSONError(w, statusOf[kind], parley.CodeOf(err), parley.MessageOf(err))
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parley-chat/parley/httpapi"
 )
 
 // openAPI is the part of docs/openapi.json the test checks.
@@ -53,12 +55,21 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each route as "METHOD path", from get(mux, path, …) and
+	// methods(mux, path, map[string]http.Handler{"METHOD": …, …}).
 	var served, documented []string
 	for _, m := range regexp.MustCompile(`get\(mux, "(/api/[^"]+)"`).FindAllSubmatch(routes, -1) {
-		served = append(served, string(m[1]))
+		served = append(served, "GET "+string(m[1]))
 	}
-	for path := range doc.Paths {
-		documented = append(documented, path)
+	for _, m := range regexp.MustCompile(`methods\(mux, "(/api/[^"]+)", map\[string\]http.Handler\{(.*)\}\)`).FindAllSubmatch(routes, -1) {
+		for _, method := range regexp.MustCompile(`"([A-Z]+)":`).FindAllSubmatch(m[2], -1) {
+			served = append(served, string(method[1])+" "+string(m[1]))
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
 	}
 	slices.Sort(served)
 	slices.Sort(documented)
@@ -66,10 +77,12 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 		t.Errorf("routes.go serves %v; docs/openapi.json documents %v", served, documented)
 	}
 
-	ts := newTestServer(t, serverConfig{})
+	ts := newTestServer(t, serverConfig{opts: httpapi.Options{PasswordParams: cheapPasswords, Signup: true}})
 	ana := mustGreet(t, ts, "ana")
 	ana.joinLive("general")
 	ana.send("general", "a-1", "hello")
+	admin := ts.signUp(t, "root", "correct horse")
+	bob := ts.signUp(t, "bob", "battery staple")
 
 	// check verifies that v, decoded JSON, has the required fields of the
 	// schema named name, recursively through arrays of objects.
@@ -82,12 +95,12 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
-			t.Errorf("GET %s: %v is not an object (%s)", path, v, name)
+			t.Errorf("%s: %v is not an object (%s)", path, v, name)
 			return
 		}
 		for _, field := range schema.Required {
 			if _, ok := obj[field]; !ok {
-				t.Errorf("GET %s: %s lacks required field %q: %v", path, name, field, obj)
+				t.Errorf("%s: %s lacks required field %q: %v", path, name, field, obj)
 			}
 		}
 		for field, prop := range schema.Properties {
@@ -100,25 +113,86 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 		}
 	}
 
-	requests := map[string][]string{
-		"/api/rooms/{room}/messages": {"/api/rooms/general/messages", "/api/rooms/nope/messages", "/api/rooms/general/messages?limit=0"},
-		"/api/history":               {"/api/history?after=0", "/api/history?before=x"},
+	// The requests made of each documented operation, in this order; a
+	// GET without any is made of its path as it is, signed in as an admin.
+	type request struct {
+		url    string
+		body   any
+		header http.Header
 	}
-	for path, ops := range doc.Paths {
-		op, ok := ops["get"]
+	signedOut := http.Header{}
+	requests := []struct {
+		op   string
+		reqs []request
+	}{
+		{"GET /api/rooms/{room}/messages", []request{{url: "/api/rooms/general/messages"}, {url: "/api/rooms/nope/messages"}, {url: "/api/rooms/general/messages?limit=0"}}},
+		{"GET /api/history", []request{{url: "/api/history?after=0"}, {url: "/api/history?before=x"}}},
+		{"GET /api/account", []request{{url: "/api/account", header: admin}, {url: "/api/account", header: signedOut}}},
+		{"GET /api/sessions", []request{{url: "/api/sessions", header: admin}, {url: "/api/sessions", header: signedOut}}},
+		{"POST /api/accounts", []request{
+			{url: "/api/accounts", body: map[string]string{"name": "cy", "password": "12345678"}},
+			{url: "/api/accounts", body: map[string]string{"name": "cy", "password": "12345678"}},
+			{url: "/api/accounts", body: map[string]string{"name": "dee", "password": "1"}},
+		}},
+		{"POST /api/sessions", []request{
+			{url: "/api/sessions", body: map[string]string{"name": "bob", "password": "battery staple"}},
+			{url: "/api/sessions", body: map[string]string{"name": "bob", "password": "wrong"}},
+			{url: "/api/sessions", body: map[string]string{"name": "bob", "password": "battery staple"}, header: http.Header{"Origin": {"https://evil.example"}}},
+		}},
+		{"PATCH /api/account", []request{
+			{url: "/api/account", body: map[string]string{"displayName": "Bob B."}, header: bob},
+			{url: "/api/account", body: map[string]string{"displayName": " "}, header: bob},
+		}},
+		{"PATCH /api/accounts/{name}", []request{
+			{url: "/api/accounts/bob", body: map[string]bool{"admin": true}, header: admin},
+			{url: "/api/accounts/nobody", body: map[string]bool{"admin": true}, header: admin},
+		}},
+		{"POST /api/tokens", []request{
+			{url: "/api/tokens", body: map[string]string{"label": "bot"}, header: bob},
+			{url: "/api/tokens", body: map[string]string{"expiresIn": "never"}, header: bob},
+		}},
+		{"POST /api/account/password", []request{
+			{url: "/api/account/password", body: map[string]string{"current": "wrong", "new": "12345678"}, header: bob},
+			{url: "/api/account/password", body: map[string]string{"current": "battery staple", "new": "new battery"}, header: bob},
+		}},
+		{"DELETE /api/sessions/{id}", []request{
+			{url: "/api/sessions/nope", header: bob},
+			{url: "/api/sessions/current", header: bob},
+			{url: "/api/sessions/current", header: bob},
+		}},
+	}
+	sampled := map[string]bool{}
+	for _, r := range requests {
+		sampled[r.op] = true
+	}
+	for _, op := range documented {
+		if !sampled[op] && strings.HasPrefix(op, "GET ") {
+			requests = append(requests, struct {
+				op   string
+				reqs []request
+			}{op, []request{{url: strings.TrimPrefix(op, "GET "), header: admin}}})
+		} else if !sampled[op] {
+			t.Errorf("%s has no sample request in this test", op)
+		}
+	}
+	for _, r := range requests {
+		method, path, _ := strings.Cut(r.op, " ")
+		op, ok := doc.Paths[path][strings.ToLower(method)]
 		if !ok {
-			t.Errorf("docs/openapi.json: %s has no get", path)
+			t.Errorf("docs/openapi.json does not document %s", r.op)
 			continue
 		}
-		urls := requests[path]
-		if urls == nil {
-			urls = []string{path}
-		}
-		for _, url := range urls {
-			resp, body := ts.get(t, http.MethodGet, url)
+		for _, req := range r.reqs {
+			resp, body := ts.call(t, method, req.url, req.body, req.header)
 			documented, ok := op.Responses[strconv.Itoa(resp.StatusCode)]
 			if !ok {
-				t.Errorf("GET %s = %d, which docs/openapi.json does not list for %s", url, resp.StatusCode, path)
+				t.Errorf("%s %s = %d %s, which docs/openapi.json does not list for %s", method, req.url, resp.StatusCode, body, path)
+				continue
+			}
+			if len(body) == 0 {
+				if len(documented.Content) > 0 {
+					t.Errorf("%s %s = %d with no body, but docs/openapi.json documents one", method, req.url, resp.StatusCode)
+				}
 				continue
 			}
 			schema := documented.Content["application/json"].Schema.name()
@@ -127,10 +201,10 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 			}
 			var v any
 			if err := json.Unmarshal(body, &v); err != nil {
-				t.Errorf("GET %s: %v", url, err)
+				t.Errorf("%s %s: %v", method, req.url, err)
 				continue
 			}
-			check(url, schema, v)
+			check(method+" "+req.url, schema, v)
 		}
 	}
 }

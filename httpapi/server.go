@@ -14,6 +14,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -25,6 +27,21 @@ type Options struct {
 	// AllowedOrigins lists extra origins (scheme://host[:port]) whose pages
 	// may open the WebSocket; the server's own origin is always allowed.
 	AllowedOrigins []string
+	// PublicURL, when set, is where people reach the server
+	// (scheme://host[:port], such as https://chat.example.com), which may
+	// be behind a proxy: the server's own origin is then its scheme and
+	// host, whatever Host a request names.
+	PublicURL *url.URL
+	// OnlyPublicHost refuses requests for another host than PublicURL's
+	// with 421 and the code wrong_host, except GET /api/health and
+	// /api/ready, which probes send to the server's own address.
+	OnlyPublicHost bool
+	// TrustedProxies are the addresses of the reverse proxies whose
+	// X-Forwarded-For is believed; see ClientAddr.
+	TrustedProxies []netip.Prefix
+	// Secure says that browsers reach the server over HTTPS (it serves
+	// TLS, or PublicURL is https): cookies must carry Secure.
+	Secure bool
 	// Observer receives observations of the WebSocket traffic; nil
 	// records nothing.
 	Observer Observer
@@ -33,6 +50,14 @@ type Options struct {
 	// Guests allows hello with a bare nickname, which starts a guest
 	// session.
 	Guests bool
+	// Signup lets anyone make an account. Without it, only the first
+	// account of a server is made on the web (it is an admin's); the
+	// operator makes the others (parley user add).
+	Signup bool
+	// PasswordParams are the costs of new password hashes; zero means
+	// parley.DefaultPasswordParams.
+	PasswordParams parley.PasswordParams
+
 	// SessionTTL is how long a session lasts after the last hello that
 	// used it; zero means parley.DefaultSessionTTL.
 	SessionTTL time.Duration
@@ -72,6 +97,9 @@ func NewServer(logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Hand
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = parley.DefaultSessionTTL
 	}
+	if opts.PasswordParams == (parley.PasswordParams{}) {
+		opts.PasswordParams = parley.DefaultPasswordParams
+	}
 	// Errors are logged at a bounded rate: a failing store must not
 	// bury its first error under one line for every frame.
 	logger = slog.New(throttle(logger.Handler(), opts.Clock))
@@ -80,7 +108,11 @@ func NewServer(logger *slog.Logger, store parley.Store, h *hub.Hub, ui http.Hand
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, logger, store, h, ui, opts)
-	return writeDeadline(opts.WriteTimeout, mux)
+	var handler http.Handler = mux
+	if opts.PublicURL != nil && opts.OnlyPublicHost {
+		handler = onlyHost(opts.PublicURL, handler)
+	}
+	return writeDeadline(opts.WriteTimeout, withClientAddr(opts.TrustedProxies, handler))
 }
 
 // writeDeadline gives every response but the WebSocket's d to be written,

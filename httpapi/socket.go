@@ -37,13 +37,13 @@ const (
 // handler itself waits for hello; then the connection moves to a reader
 // goroutine of its own, and the handler returns (transport.go tells the
 // connection's whole life).
-func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Options) http.Handler {
+func handleSocket(logger *slog.Logger, a *auth, h *hub.Hub, opts *Options) http.Handler {
 	upgrader := websocket.Upgrader{
 		// Zero: the library reads through the buffer hijacker supplies.
 		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBuffers,
-		CheckOrigin:     checkOrigin(opts.AllowedOrigins),
+		CheckOrigin:     checkOrigin(opts.AllowedOrigins, opts.PublicURL),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hj := &hijacker{ResponseWriter: w}
@@ -54,10 +54,10 @@ func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Opt
 		conn.SetReadLimit(maxFrameBytes)
 		s := &socket{
 			conn: conn, nc: hj.conn, br: hj.br,
-			logger: logger, store: store, hub: h, opts: opts, obs: opts.Observer,
+			logger: logger, store: a.store, auth: a, hub: h, opts: opts, obs: opts.Observer, addr: ClientAddr(r),
 			limiter: rate.NewLimiter(frameRate, frameBurst),
 		}
-		if s.hello() == nil {
+		if s.hello(r) == nil {
 			conn.Close()
 			return
 		}
@@ -69,8 +69,10 @@ func handleSocket(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Opt
 }
 
 // checkOrigin allows requests without an Origin (programs), from the
-// server's own origin, and from the allowed ones.
-func checkOrigin(allowed []string) func(r *http.Request) bool {
+// server's own origin, and from the allowed ones. The server's own origin
+// is public's scheme and host when public is set, else any page of the
+// host the request names.
+func checkOrigin(allowed []string, public *url.URL) func(r *http.Request) bool {
 	return func(r *http.Request) bool {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -80,7 +82,12 @@ func checkOrigin(allowed []string) func(r *http.Request) bool {
 		if err != nil {
 			return false
 		}
-		if strings.EqualFold(u.Host, r.Host) {
+		switch {
+		case public != nil:
+			if strings.EqualFold(u.Scheme, public.Scheme) && canonicalHost(public.Scheme, u.Host) == canonicalHost(public.Scheme, public.Host) {
+				return true
+			}
+		case strings.EqualFold(u.Host, r.Host):
 			return true
 		}
 		for _, a := range allowed {
@@ -133,7 +140,7 @@ func (s *socket) next() (*protocol.Frame, error, bool) {
 // writes. It returns nil when the connection ended first: the client left,
 // took longer than helloTimeout (close 4002), or the server began to shut
 // down (close 1001).
-func (s *socket) hello() *hub.Client {
+func (s *socket) hello(r *http.Request) *hub.Client {
 	stop := s.watchHello()
 	defer stop()
 	reply := func(event []byte) bool {
@@ -146,7 +153,8 @@ func (s *socket) hello() *hub.Client {
 			return nil
 		}
 		var c *hub.Client
-		var token string
+		var session *parley.Session
+		var token, shown string
 		var created bool
 		err := ferr
 		switch {
@@ -156,10 +164,9 @@ func (s *socket) hello() *hub.Client {
 		case f.V != protocol.Version:
 			err = parley.CodeErrorf(parley.Invalid, protocol.CodeUnsupportedVersion, "This server speaks protocol version %d.", protocol.Version)
 		default:
-			var nick string
-			nick, token, created, err = identify(ctx, s.store, s.opts, f)
+			session, token, shown, created, err = s.auth.identify(ctx, r, f)
 			if err == nil {
-				c, err = s.hub.Connect(nick, s)
+				c, err = s.hub.ConnectSession(session.Nick, session.ID, s)
 			}
 			if parley.KindOf(err) == parley.Unavailable {
 				s.forget(token, created)
@@ -182,7 +189,7 @@ func (s *socket) hello() *hub.Client {
 			s.Wake()
 		default:
 		}
-		if !reply(protocol.Welcome(c.Nick(), token, protocol.Limits{
+		if !reply(protocol.Welcome(c.Nick(), string(session.Kind), shown, protocol.Limits{
 			MaxTextBytes: parley.MaxTextBytes, MaxFrameBytes: maxFrameBytes,
 			MaxNickLength: parley.MaxNickLen, MaxRoomLength: parley.MaxRoomNameLen,
 		})) {
@@ -190,7 +197,7 @@ func (s *socket) hello() *hub.Client {
 			c.Disconnect()
 			return nil
 		}
-		s.token = token
+		s.token, s.session = token, session.ID
 		s.keepAlive()
 		return c
 	}
@@ -228,7 +235,7 @@ func (s *socket) forget(token string, created bool) {
 		return
 	}
 	if err := s.store.EndSession(context.Background(), token); err != nil {
-		s.logger.Error("end unused session", "err", err)
+		s.logger.Error("end unused session", "client", s.addr, "err", err)
 	}
 }
 
@@ -297,7 +304,9 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) (
 		if err := s.store.EndSession(ctx, s.token); err != nil {
 			return nil, err
 		}
-		s.hub.SignOut(c.Nick())
+		if err := s.hub.EndSessions(ctx, s.session); err != nil {
+			s.logger.Warn("tell other replicas of a sign-out", "err", err)
+		}
 		return nil, hub.ErrClosed // serve writes the hub's close code, 1000
 	default: // ping; DecodeFrame admits no other type
 		return protocol.Pong(), nil
@@ -307,7 +316,7 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) (
 // errorEvent turns err into an error event, logging internal errors.
 func (s *socket) errorEvent(err error, room, clientID string) []byte {
 	if parley.KindOf(err) == parley.Internal {
-		s.logger.Error("frame failed", "room", room, "clientId", clientID, "err", err)
+		s.logger.Error("frame failed", "room", room, "clientId", clientID, "client", s.addr, "err", err)
 	}
 	s.obs.Rejected(parley.CodeOf(err))
 	return protocol.Error(err, room, clientID)

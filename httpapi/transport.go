@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -105,10 +106,13 @@ type socket struct {
 	br        *bufio.Reader // conn's read buffer
 	logger    *slog.Logger
 	store     parley.Store
+	auth      *auth
 	hub       *hub.Hub
 	opts      *Options
 	obs       Observer
+	addr      netip.Addr    // the client's (ClientAddr), for logs; static
 	token     string        // the session's, once hello succeeded; reader only
+	session   string        // the session's ID, once hello succeeded; reader only
 	limiter   *rate.Limiter // used by the reader only
 	strikes   int           // rate-limited frames in a row; reader only
 	helloMu   sync.Mutex    // guards greeted against hello's watchers

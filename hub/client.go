@@ -42,6 +42,9 @@ type Client struct {
 	nick string // as the person's session has it; static after Connect
 	key  string // parley.NickKey(nick); static after Connect
 	conn Conn   // static after Connect
+	// session is the ID of the session the client said hello with, or
+	// empty; static after Connect.
+	session string
 
 	// queue holds the frames fanned out to the client, oldest first. The
 	// hub appends without ever blocking, and wakes conn when the queue
@@ -216,6 +219,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		p.away = nil
 	}
 	p.conns++
+	large := len(r.online) > h.opts.LargeRoom
 	r.mu.Unlock()
 	c.rooms[name] = r
 
@@ -236,18 +240,18 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		// an error, and no joined event, replay or presence. The join
 		// entry, published now, is held back for this client with the
 		// other live entries and follows its replay.
-		if err := h.storeJoin(ctx, name, key, c.nick); err != nil {
+		if err := h.storeJoin(ctx, name, key, c.nick, large); err != nil {
 			h.undoJoin(ctx, r, c, cameOnline)
 			return err
 		}
 	}
-	online := h.online(ctx, name)
+	online, count := h.online(ctx, name)
 
 	from := upto
 	if since != nil {
 		from = *since
 	}
-	if err := c.Reply(ctx, protocol.Joined(name, upto, online)); err != nil {
+	if err := c.Reply(ctx, protocol.Joined(name, upto, online, count)); err != nil {
 		return err
 	}
 	if err := c.replay(ctx, r, s, from, upto); err != nil {

@@ -57,6 +57,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -88,6 +89,13 @@ type Options struct {
 	// sooner waits, and goes out with the others of the interval in one
 	// event.
 	PresenceInterval time.Duration
+	// LargeRoom is the most people online in a room on this server for
+	// the room to have join and leave entries and presence events that
+	// name people; zero means DefaultLargeRoom. In a larger room,
+	// memberships change without entries, the joined event and presence
+	// events give only how many are online (docs/PROTOCOL.md), and a join
+	// costs the same however large the room.
+	LargeRoom int
 	// Roster is who is online in each room on every replica; nil means
 	// a LocalRoster, for a server that runs as one replica. With a
 	// shared one, joined events list, and presence events and leave
@@ -102,6 +110,15 @@ type Options struct {
 // few events a second, each naming everyone who came or went, and a change
 // alone, as when someone opens a tab, still goes out at once.
 const defaultPresenceInterval = 250 * time.Millisecond
+
+// DefaultLargeRoom is the most people online in a room for it to tell
+// its members of every arrival and departure, unless Options say
+// otherwise. Each join entry and presence change goes to every member, so
+// a join costs in proportion to the room: in a room of 5,000, a join storm
+// asked 25 million deliveries of the server, and each joined event listed
+// 5,000 names. Slack-sized rooms show no such notices; a room of 100 still
+// does.
+const DefaultLargeRoom = 100
 
 // defaultQueueBytes bounds what waits for one client unless Options say
 // otherwise: about 3,500 events of a short message, or 120 of the longest.
@@ -192,6 +209,9 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 	if opts.GapWait <= 0 {
 		opts.GapWait = defaultGapWait
 	}
+	if opts.LargeRoom <= 0 {
+		opts.LargeRoom = DefaultLargeRoom
+	}
 	if opts.PresenceInterval <= 0 {
 		opts.PresenceInterval = defaultPresenceInterval
 	}
@@ -228,6 +248,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	for _, m := range members {
 		h.after(h.opts.Grace, func(ctx context.Context) { h.leaveIfAway(ctx, m.Room, m.Nick) })
 	}
+	defer h.broker.Subscribe(sessionsChannel, h.receiveSessions)()
 	for {
 		select {
 		case <-ctx.Done():
@@ -271,18 +292,25 @@ func (h *Hub) after(d time.Duration, task func(context.Context)) *time.Timer {
 // devices; presence counts them once. Connect returns Unavailable while the
 // hub is closing.
 func (h *Hub) Connect(nick string, conn Conn) (*Client, error) {
+	return h.ConnectSession(nick, "", conn)
+}
+
+// ConnectSession is Connect for a connection made with the session whose
+// ID is session, which EndSessions closes.
+func (h *Hub) ConnectSession(nick, session string, conn Conn) (*Client, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return nil, parley.Errorf(parley.Unavailable, "The server is shutting down; try again in a moment.")
 	}
 	c := &Client{
-		h:     h,
-		nick:  nick,
-		key:   parley.NickKey(nick),
-		conn:  conn,
-		done:  make(chan struct{}),
-		rooms: make(map[string]*room),
+		h:       h,
+		nick:    nick,
+		key:     parley.NickKey(nick),
+		session: session,
+		conn:    conn,
+		done:    make(chan struct{}),
+		rooms:   make(map[string]*room),
 	}
 	h.conns[c] = true
 	h.clients.Add(1)
@@ -316,15 +344,74 @@ func (c *Client) Disconnect() {
 	h.clients.Done()
 }
 
-// SignOut closes every connection of the person called nick with
-// protocol.CloseNormal: the person's session has ended. As each connection's reader
-// disconnects it, the person leaves their rooms at once, with no grace.
+// SignOut closes every connection of the person called nick on this
+// replica with protocol.CloseNormal: the person's session has ended. As
+// each connection's reader disconnects it, the person leaves their rooms
+// at once, with no grace. EndSessions does the same for the connections
+// of given sessions, on every replica.
 func (h *Hub) SignOut(nick string) {
 	key := parley.NickKey(nick)
+	h.closeWhere(func(c *Client) bool { return c.key == key })
+}
+
+// sessionsChannel is the broker channel on which replicas tell each other
+// of ended sessions. No room has its name: room names are printable.
+const sessionsChannel = "\x00sessions"
+
+// EndSessions closes, on every replica, every connection of the sessions
+// whose IDs are ids (see ConnectSession), with protocol.CloseNormal, as
+// SignOut does: the sessions have ended in the store (a sign-out, a
+// revocation, a new password, a deactivated account), and their holders
+// must not stay connected anywhere. The connections here close at once;
+// other replicas' once the broker carries the news. An error says that it
+// may not have reached every replica.
+func (h *Hub) EndSessions(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	h.closeSessions(ids)
+	return PublishEndedSessions(ctx, h.broker, ids...)
+}
+
+// PublishEndedSessions tells the hubs of every replica that shares broker
+// that the sessions whose IDs are ids have ended, as Hub.EndSessions does,
+// for a program without a hub of its own, such as an administrative
+// command.
+func PublishEndedSessions(ctx context.Context, broker Broker, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	msg, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	return broker.Publish(ctx, sessionsChannel, msg)
+}
+
+// receiveSessions handles a publication on sessionsChannel.
+func (h *Hub) receiveSessions(msg []byte) {
+	var ids []string
+	if msg == nil || json.Unmarshal(msg, &ids) != nil {
+		return // nil: news may have been lost, and cannot be read back
+	}
+	h.closeSessions(ids)
+}
+
+func (h *Hub) closeSessions(ids []string) {
+	end := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		end[id] = true
+	}
+	h.closeWhere(func(c *Client) bool { return c.session != "" && end[c.session] })
+}
+
+// closeWhere closes with protocol.CloseNormal every client that match
+// selects.
+func (h *Hub) closeWhere(match func(c *Client) bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.conns {
-		if c.key == key {
+		if match(c) {
 			c.close(protocol.CloseNormal)
 		}
 	}
@@ -408,7 +495,8 @@ func (h *Hub) Stats() Stats {
 
 // Online returns how many people are online in room, on any replica.
 func (h *Hub) Online(ctx context.Context, room string) int {
-	return len(h.online(ctx, room))
+	_, n := h.online(ctx, room)
+	return n
 }
 
 // publish sends one entry or event of room to every replica. A failure is

@@ -1182,6 +1182,60 @@ func TestSignOut(t *testing.T) {
 	})
 }
 
+// TestEndSessions ends sessions on two replicas that share a broker: the
+// connections of the sessions ended close on both, and no other.
+func TestEndSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		broker := NewLocal()
+		replicas := []*fixture{startHubOn(t, store, broker, Options{}), startHubOn(t, store, broker, Options{})}
+		synctest.Wait() // both replicas subscribed
+		type conn struct {
+			session string
+			probe   *probe
+		}
+		var conns []conn
+		for _, f := range replicas {
+			for _, session := range []string{"laptop", "phone", ""} {
+				p := newProbe()
+				c, err := f.hub.ConnectSession("ana", session, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.start(t, c)
+				t.Cleanup(c.Disconnect)
+				conns = append(conns, conn{session, p})
+			}
+		}
+		if err := replicas[0].hub.EndSessions(context.Background(), "laptop", "unknown"); err != nil {
+			t.Fatalf("EndSessions() = %v", err)
+		}
+		if err := replicas[1].hub.EndSessions(context.Background()); err != nil {
+			t.Fatalf("EndSessions() of nothing = %v", err)
+		}
+		for i, c := range conns {
+			if got := closed(c.probe.c); got != (c.session == "laptop") {
+				t.Errorf("replica %d, session %q: closed = %v after EndSessions(laptop)", i/3, c.session, got)
+			} else if got {
+				if code := c.probe.closeCode(t); code != protocol.CloseNormal {
+					t.Errorf("replica %d: close code = %d, want %d", i/3, code, protocol.CloseNormal)
+				}
+			}
+		}
+		broker.Publish(context.Background(), sessionsChannel, []byte("not json"))
+		broker.Publish(context.Background(), sessionsChannel, nil)
+		for _, c := range conns {
+			if c.session == "phone" && closed(c.probe.c) {
+				t.Errorf("a bad publication closed the phone's connection")
+			}
+		}
+	})
+}
+
 func TestTypingIsRateLimited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t, Options{Grace: serverGrace})
@@ -1273,6 +1327,83 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 		defer cancel()
 		if err := f.hub.Wait(ctx); err == nil {
 			t.Error("Wait() = nil while a client is still connected")
+		}
+	})
+}
+
+// TestLargeRoom: in a room with more than LargeRoom people online,
+// memberships change without entries, and joined and presence events say
+// how many are online rather than who; the log stays gapless, and the
+// notices come back when the room is small again.
+func TestLargeRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, Options{LargeRoom: 2}) // no grace: people leave at once
+		ctx := context.Background()
+		ana, pa := f.connect(t, "ana")
+		mustJoin(t, ana, "general", nil)
+		bob, _ := f.connect(t, "bob")
+		mustJoin(t, bob, "general", nil)
+		pa.next(t, "bob's join entry", func(e event) bool { return e.Type == "join" && e.From == "bob" })
+
+		// Carol makes three: the room is large.
+		carol, pc := f.connect(t, "carol")
+		mustJoin(t, carol, "general", ptr(0))
+		joined := pc.next(t, "joined", isType("joined"))
+		if joined.Online != nil || joined.OnlineCount != 3 {
+			t.Errorf("carol's joined = %+v; want no online list and onlineCount 3", joined)
+		}
+		advance(defaultPresenceInterval)
+		e := pa.next(t, "a presence event", isType("online", "offline", "presence"))
+		if e.Type != "presence" || len(e.Online)+len(e.Offline) != 0 || e.OnlineCount != 3 {
+			t.Errorf("ana got %+v; want a presence event naming nobody, onlineCount 3", e)
+		}
+		isMembership := isType("join", "leave")
+		pa.none(t, "a join or leave entry in a large room", isMembership)
+		msg := mustSend(t, carol, "general", "c-1", "hello")
+		if msg.Seq != 3 {
+			t.Errorf("carol's message is entry %d, want 3: two joins before it, and no third", msg.Seq)
+		}
+		if n := f.hub.Online(ctx, "general"); n != 3 {
+			t.Errorf("Online() = %d, want 3", n)
+		}
+		members, err := f.store.Members(ctx)
+		if err != nil || len(members) != 3 {
+			t.Fatalf("Members() = %v, %v; want ana, bob and carol", members, err)
+		}
+
+		// Carol leaves a large room: quietly. Then bob leaves a small one.
+		carol.Disconnect()
+		advance(defaultPresenceInterval)
+		pa.next(t, "carol's message", isMessage("hello"))
+		// Small again: the next presence event lists everyone online.
+		whole := pa.next(t, "the whole presence", isType("online", "offline", "presence"))
+		if whole.Type != "presence" || !slices.Equal(whole.Online, []string{"ana", "bob"}) || !slices.Equal(whole.Offline, []string{"carol"}) || whole.OnlineCount != 2 {
+			t.Errorf("ana got %+v; want a presence event with online [ana bob], offline [carol], onlineCount 2", whole)
+		}
+		pa.none(t, "a leave entry of carol's", isMembership)
+		bob.Disconnect()
+		leave := pa.next(t, "bob's leave entry", isMembership)
+		if leave.Type != "leave" || leave.From != "bob" || leave.Seq != 4 {
+			t.Errorf("ana got %+v; want bob's leave, entry 4", leave)
+		}
+		advance(defaultPresenceInterval)
+		pa.next(t, "bob offline", isPresence("bob", false))
+		if members, err := f.store.Members(ctx); err != nil || len(members) != 1 {
+			t.Errorf("Members() = %v, %v; want ana alone", members, err)
+		}
+		entries, err := f.store.Entries(ctx, "general", parley.Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for i, e := range entries {
+			if e.Seq != int64(i+1) {
+				t.Errorf("entry %d has seq %d: a gap", i, e.Seq)
+			}
+			kinds = append(kinds, string(e.Kind)+" "+e.From)
+		}
+		if want := []string{"join ana", "join bob", "message carol", "leave bob"}; !slices.Equal(kinds, want) {
+			t.Errorf("the log holds %q, want %q", kinds, want)
 		}
 	})
 }

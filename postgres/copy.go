@@ -11,24 +11,26 @@ import (
 )
 
 // The methods below, beyond parley.Store, let `parley migrate copy` move a
-// whole store into another as it is: sessions under their token hashes,
-// rooms with their creation times, entries with their sequence numbers and
-// times. A copy reads the source with Rooms, Entries, Members and Sessions,
-// and writes the target, which must be empty, with the Import methods, a
-// transaction of the caller's size each, in a few round trips whatever its
-// size. The imports go through the writers, like every write, and lock the
-// rows of the rooms they add to, so a replica appending meanwhile cannot
-// make a room's numbering go wrong: one of the two fails.
+// whole store into another as it is: accounts with their password hashes,
+// sessions under their token hashes, rooms with their creation times,
+// entries with their sequence numbers and times. A copy reads the source
+// with Rooms, Entries, Members, Accounts and Sessions, and writes the
+// target, which must be empty, with the Import methods, a transaction of
+// the caller's size each, in a few round trips whatever its size. The
+// imports go through the writers, like every write, and lock the rows of
+// the rooms they add to, so a replica appending meanwhile cannot make a
+// room's numbering go wrong: one of the two fails.
 //
 // Each Import method either stores all it is given or nothing; a
 // *parley.Error says what was wrong with the input (an unknown room, a log
 // out of order) before anything was stored.
 
 // Sessions returns at most limit of the sessions that the DB holds, expired
-// ones included, as stored: those whose token hash sorts after after, in
-// the order of their token hashes (in the column's collation). To read them
-// all, start with after "" and pass the last hash of each page, until a
-// page is empty. It returns Invalid for a limit below 1.
+// ones included, as stored (TokenHash and ID both the token's hash, Kind
+// and Label as made, Admin false): those whose token hash sorts after
+// after, in the order of their token hashes (in the column's collation).
+// To read them all, start with after "" and pass the last hash of each
+// page, until a page is empty. It returns Invalid for a limit below 1.
 func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.StoredSession, error) {
 	if limit < 1 {
 		return nil, parley.Errorf(parley.Invalid, "limit must be at least 1.")
@@ -37,14 +39,15 @@ func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.S
 		return nil, ErrClosed
 	}
 	rows, _ := db.read.Query(ctx, `
-		SELECT token_hash, nick, created_at, expires_at
+		SELECT token_hash, nick, kind, label, created_at, expires_at
 		FROM sessions
 		WHERE token_hash > $1
 		ORDER BY token_hash
 		LIMIT $2`, after, limit)
 	sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.StoredSession, error) {
 		var s parley.StoredSession
-		err := row.Scan(&s.TokenHash, &s.Nick, &s.CreatedAt, &s.ExpiresAt)
+		err := row.Scan(&s.TokenHash, &s.Nick, &s.Kind, &s.Label, &s.CreatedAt, &s.ExpiresAt)
+		s.ID = s.TokenHash
 		s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.ExpiresAt.UTC()
 		return s, err
 	})
@@ -55,6 +58,47 @@ func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.S
 		sessions = []parley.StoredSession{}
 	}
 	return sessions, nil
+}
+
+// Accounts returns at most limit of the accounts that the DB holds,
+// deactivated ones included, as stored, password hashes included: those
+// whose names' parley.NickKey sorts after after's (byte-wise, as Go
+// compares strings), in that order. To read them all, start with after ""
+// and pass the name of the last account of each page, until a page is
+// empty. It returns Invalid for a limit below 1.
+func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error) {
+	if limit < 1 {
+		return nil, parley.Errorf(parley.Invalid, "limit must be at least 1.")
+	}
+	if db.isClosed() {
+		return nil, ErrClosed
+	}
+	if !storable(after) {
+		return nil, parley.Errorf(parley.Invalid, "after must be valid UTF-8 without U+0000.")
+	}
+	rows, _ := db.read.Query(ctx, `
+		SELECT name, display_name, password_hash, admin, created_at, deactivated_at
+		FROM accounts
+		WHERE name_key > $1
+		ORDER BY name_key
+		LIMIT $2`, parley.NickKey(after), limit)
+	accounts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*parley.Account, error) {
+		a := &parley.Account{}
+		var deactivated *time.Time
+		err := row.Scan(&a.Name, &a.DisplayName, &a.PasswordHash, &a.Admin, &a.CreatedAt, &deactivated)
+		a.CreatedAt = a.CreatedAt.UTC()
+		if deactivated != nil {
+			a.Deactivated = deactivated.UTC()
+		}
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	if accounts == nil {
+		accounts = []*parley.Account{}
+	}
+	return accounts, nil
 }
 
 // importRooms creates rooms with the creation times given, or gives those
@@ -245,14 +289,18 @@ func (db *DB) ImportMembers(ctx context.Context, members []parley.Member) error 
 }
 
 const importSessions = `
-	INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])`
+	INSERT INTO sessions (token_hash, nick, nick_key, kind, label, created_at, expires_at)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])`
 
-// ImportSessions stores sessions as they are (token hash, nickname, times
-// to the microsecond), expired or not, in one transaction, so that whoever
-// holds their tokens stays signed in. It returns an error, storing nothing,
-// when a session clashes with one stored: the same token hash, or a
-// nickname with the same parley.NickKey.
+// ImportSessions stores sessions as they are (token hash, nickname, kind,
+// label, times to the microsecond), expired or not, in one transaction, so
+// that whoever holds their tokens stays signed in. A session without a
+// kind is a guest's. It returns Invalid, storing nothing, for a session
+// without its token's hash, whose ID is not that hash, or of an unknown
+// kind; and an error, storing nothing, when a session clashes with one
+// stored: the same token hash, or a guest's with a nickname with the same
+// parley.NickKey. An account's session is stored under its nickname's key
+// whether or not the account is there yet.
 func (db *DB) ImportSessions(ctx context.Context, sessions []parley.StoredSession) error {
 	if db.isClosed() {
 		return ErrClosed
@@ -262,17 +310,73 @@ func (db *DB) ImportSessions(ctx context.Context, sessions []parley.StoredSessio
 	}
 	n := len(sessions)
 	hashes, nicks, keys := make([]string, n), make([]string, n), make([]string, n)
+	kinds, labels := make([]string, n), make([]string, n)
 	created, expires := make([]time.Time, n), make([]time.Time, n)
 	for i, s := range sessions {
-		if s.TokenHash == "" {
+		switch {
+		case s.TokenHash == "":
 			return parley.Errorf(parley.Invalid, "A session needs its token's hash.")
+		case s.ID != "" && s.ID != s.TokenHash:
+			return parley.Errorf(parley.Invalid, "A session's ID is its token's hash.")
+		}
+		kind := s.Kind
+		switch kind {
+		case "":
+			kind = parley.SessionGuest
+		case parley.SessionGuest, parley.SessionAccount, parley.SessionToken:
+		default:
+			return parley.Errorf(parley.Invalid, "A session is of kind %q, %q or %q.", parley.SessionGuest, parley.SessionAccount, parley.SessionToken)
 		}
 		hashes[i], nicks[i], keys[i] = s.TokenHash, s.Nick, parley.NickKey(s.Nick)
+		kinds[i], labels[i] = string(kind), s.Label
 		created[i], expires[i] = stamp(s.CreatedAt), stamp(s.ExpiresAt)
 	}
 	return db.importTx(ctx, hashes[0], func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, importSessions, hashes, nicks, keys, created, expires); err != nil {
+		if _, err := tx.Exec(ctx, importSessions, hashes, nicks, keys, kinds, labels, created, expires); err != nil {
 			return fmt.Errorf("import sessions: %w", err)
+		}
+		return nil
+	})
+}
+
+const importAccounts = `
+	INSERT INTO accounts (name, name_key, display_name, password_hash, admin, created_at, deactivated_at)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::timestamptz[], $7::timestamptz[])`
+
+// ImportAccounts stores accounts as they are (name, display name, password
+// hash, admin, creation and deactivation times to the microsecond), in one
+// transaction. It returns Invalid, storing nothing, for an account that
+// Account.Validate refuses; and an error, storing nothing, when an account
+// clashes with one stored: a name with the same parley.NickKey. It does not
+// look for guests' sessions of the names: a copy fills an empty store.
+func (db *DB) ImportAccounts(ctx context.Context, accounts []*parley.Account) error {
+	if db.isClosed() {
+		return ErrClosed
+	}
+	if len(accounts) == 0 {
+		return nil
+	}
+	n := len(accounts)
+	names, keys, displayNames, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	admins := make([]bool, n)
+	created, deactivated := make([]time.Time, n), make([]*time.Time, n)
+	for i, a := range accounts {
+		if err := a.Validate(); err != nil {
+			return err
+		}
+		if !storable(a.PasswordHash) {
+			return parley.Errorf(parley.Invalid, "A password hash must not contain the character U+0000.")
+		}
+		names[i], keys[i], displayNames[i], hashes[i] = a.Name, parley.NickKey(a.Name), a.DisplayName, a.PasswordHash
+		admins[i], created[i] = a.Admin, stamp(a.CreatedAt)
+		if !a.Deactivated.IsZero() {
+			t := stamp(a.Deactivated)
+			deactivated[i] = &t
+		}
+	}
+	return db.importTx(ctx, keys[0], func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, importAccounts, names, keys, displayNames, hashes, admins, created, deactivated); err != nil {
+			return fmt.Errorf("import accounts: %w", err)
 		}
 		return nil
 	})

@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/copytest"
@@ -38,6 +41,10 @@ func TestImportDatabaseFailures(t *testing.T) {
 	sessions := func() error {
 		return db.ImportSessions(ctx, []parley.StoredSession{{TokenHash: "h", Session: parley.Session{Nick: "ana", CreatedAt: at, ExpiresAt: at}}})
 	}
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	accounts := func() error {
+		return db.ImportAccounts(ctx, []*parley.Account{{Name: "ana", PasswordHash: hash, CreatedAt: at}})
+	}
 	refuse := func(table string) string {
 		return `CREATE TRIGGER refuse BEFORE INSERT ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION refuse()`
 	}
@@ -54,6 +61,8 @@ func TestImportDatabaseFailures(t *testing.T) {
 		{"ImportMembers", `ALTER TABLE rooms RENAME TO broken`, members, `ALTER TABLE broken RENAME TO rooms`},
 		{"ImportMembers", refuse("members"), members, `DROP TRIGGER refuse ON members`},
 		{"ImportSessions", refuse("sessions"), sessions, `DROP TRIGGER refuse ON sessions`},
+		{"Accounts", `ALTER TABLE accounts RENAME TO broken`, func() error { _, err := db.Accounts(ctx, "", 1); return err }, `ALTER TABLE broken RENAME TO accounts`},
+		{"ImportAccounts", refuse("accounts"), accounts, `DROP TRIGGER refuse ON accounts`},
 	}
 	for _, c := range calls {
 		exec(c.damage)
@@ -64,7 +73,7 @@ func TestImportDatabaseFailures(t *testing.T) {
 		}
 	}
 	// Nothing was stored, and the imports work once the database is whole.
-	for _, call := range []func() error{rooms, entries, members, sessions} {
+	for _, call := range []func() error{rooms, entries, members, sessions, accounts} {
 		if err := call(); err != nil {
 			t.Errorf("import after the failures = %v", err)
 		}
@@ -96,5 +105,144 @@ func TestImportUnstorable(t *testing.T) {
 		if err := empty(); err != nil {
 			t.Errorf("import of nothing = %v, want nil", err)
 		}
+	}
+}
+
+// TestCopyAccounts copies accounts and their sessions from one store into
+// another through Accounts, Sessions and the imports: everyone stays
+// signed in, as admin or not, and every name stays taken.
+func TestCopyAccounts(t *testing.T) {
+	ctx := t.Context()
+	src := mustOpen(t, newDatabase(t))
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	// Names whose keys sort otherwise than they do: "Mallory" is keyed
+	// "rnallory".
+	for _, name := range []string{"Mallory", "ana", "Bob", "zed", "Carol"} {
+		if err := src.CreateAccount(ctx, &parley.Account{Name: name, DisplayName: "The " + name, PasswordHash: hash, Admin: name == "ana"}); err != nil {
+			t.Fatalf("CreateAccount(%q) = %v", name, err)
+		}
+	}
+	off := false
+	if _, err := src.UpdateAccount(ctx, "zed", parley.AccountUpdate{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	bot, err := src.CreateAccountSession(ctx, "ana", parley.SessionToken, "deploy bot", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest, err := src.CreateSession(ctx, "dee", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var accounts []*parley.Account
+	after := ""
+	for {
+		page, err := src.Accounts(ctx, after, 2)
+		if err != nil {
+			t.Fatalf("Accounts(%q, 2) = %v", after, err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		accounts = append(accounts, page...)
+		after = page[len(page)-1].Name
+	}
+	var names []string
+	for _, a := range accounts {
+		names = append(names, a.Name)
+		want, err := src.Account(ctx, a.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, a); diff != "" {
+			t.Errorf("Accounts() holds %q otherwise than Account() (-want +got):\n%s", a.Name, diff)
+		}
+	}
+	if got, want := strings.Join(names, " "), "ana Bob Carol Mallory zed"; got != want {
+		t.Errorf("Accounts() by 2 = %s, want %s: every account once, in the order of their keys", got, want)
+	}
+	sessions, err := src.Sessions(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dst := mustOpen(t, newDatabase(t))
+	if err := dst.ImportAccounts(ctx, accounts); err != nil {
+		t.Fatalf("ImportAccounts() = %v", err)
+	}
+	if err := dst.ImportSessions(ctx, sessions); err != nil {
+		t.Fatalf("ImportSessions() = %v", err)
+	}
+	for _, a := range accounts {
+		got, err := dst.Account(ctx, a.Name)
+		if err != nil {
+			t.Fatalf("Account(%q) after the import = %v", a.Name, err)
+		}
+		if diff := cmp.Diff(a, got); diff != "" {
+			t.Errorf("Account(%q) after the import (-want +got):\n%s", a.Name, diff)
+		}
+	}
+	if s, err := dst.Session(ctx, bot); err != nil || s.Kind != parley.SessionToken || s.Label != "deploy bot" || !s.Admin || s.Nick != "ana" {
+		t.Errorf("Session(ana's bot) after the import = %+v, %v; want ana's admin token, labelled", s, err)
+	}
+	if s, err := dst.Session(ctx, guest); err != nil || s.Kind != parley.SessionGuest || s.Nick != "dee" {
+		t.Errorf("Session(guest dee) after the import = %+v, %v", s, err)
+	}
+	for _, nick := range []string{"ANA", "zed", "dee"} {
+		if _, err := dst.CreateSession(ctx, nick, time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
+			t.Errorf("CreateSession(%q) after the import = %v, want nickname_taken", nick, err)
+		}
+	}
+	if _, err := dst.CreateAccountSession(ctx, "zed", parley.SessionAccount, "", time.Hour); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("CreateAccountSession(deactivated zed) after the import = %v, want NotFound", err)
+	}
+}
+
+// TestImportAccountsRefuses: imports that would break a rule store
+// nothing.
+func TestImportAccountsRefuses(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t, newDatabase(t))
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	account := func(name string) *parley.Account {
+		return &parley.Account{Name: name, PasswordHash: hash, CreatedAt: at}
+	}
+	if err := db.ImportAccounts(ctx, []*parley.Account{account("ana")}); err != nil {
+		t.Fatalf("ImportAccounts(ana) = %v", err)
+	}
+	session := func(hash string, kind parley.SessionKind) parley.StoredSession {
+		return parley.StoredSession{TokenHash: hash, Session: parley.Session{Nick: "bob", Kind: kind, CreatedAt: at, ExpiresAt: at}}
+	}
+	mismatched := session("h-1", parley.SessionGuest)
+	mismatched.ID = "h-2"
+	for _, tt := range []struct {
+		name string
+		call func() error
+		want parley.Kind
+	}{
+		{"a name taken", func() error { return db.ImportAccounts(ctx, []*parley.Account{account("bob"), account("\u0430na")}) }, parley.Internal},
+		{"no password hash", func() error { return db.ImportAccounts(ctx, []*parley.Account{{Name: "bob", CreatedAt: at}}) }, parley.Invalid},
+		{"NUL in the hash", func() error {
+			return db.ImportAccounts(ctx, []*parley.Account{{Name: "bob", PasswordHash: hash + "\x00", CreatedAt: at}})
+		}, parley.Invalid},
+		{"unknown kind", func() error { return db.ImportSessions(ctx, []parley.StoredSession{session("h-1", "robot")}) }, parley.Invalid},
+		{"ID not the hash", func() error { return db.ImportSessions(ctx, []parley.StoredSession{mismatched}) }, parley.Invalid},
+		{"limit 0", func() error { _, err := db.Accounts(ctx, "", 0); return err }, parley.Invalid},
+		{"after not UTF-8", func() error { _, err := db.Accounts(ctx, "\xff", 1); return err }, parley.Invalid},
+	} {
+		if err := tt.call(); err == nil || parley.KindOf(err) != tt.want {
+			t.Errorf("%s: %v, want an error of kind %v", tt.name, err, tt.want)
+		}
+	}
+	if a, err := db.Accounts(ctx, "", 10); err != nil || len(a) != 1 {
+		t.Errorf("Accounts() after the refused imports = %v, %v; want ana's alone", a, err)
+	}
+	if s, err := db.Sessions(ctx, "", 10); err != nil || len(s) != 0 {
+		t.Errorf("Sessions() after the refused imports = %v, %v; want none", s, err)
+	}
+	if err := db.ImportAccounts(ctx, nil); err != nil {
+		t.Errorf("ImportAccounts(nil) = %v", err)
 	}
 }

@@ -39,6 +39,14 @@ func TestDatabaseFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	if err := db.CreateAccount(t.Context(), &parley.Account{Name: "zoe", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	zoes, err := db.CreateAccountSession(t.Context(), "zoe", parley.SessionAccount, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	other := admin(t, url)
 	exec := func(query string) {
 		t.Helper()
@@ -72,6 +80,23 @@ func TestDatabaseFailures(t *testing.T) {
 		{"CreateSession", `ALTER TABLE sessions RENAME COLUMN nick TO broken`, func() error { _, err := db.CreateSession(ctx, "bob", time.Hour); return err }, `ALTER TABLE sessions RENAME COLUMN broken TO nick`},
 		{"ExtendSession", `ALTER TABLE sessions RENAME TO broken`, func() error { return db.ExtendSession(ctx, token, time.Hour) }, `ALTER TABLE broken RENAME TO sessions`},
 		{"EndSession", `ALTER TABLE sessions RENAME TO broken`, func() error { return db.EndSession(ctx, token) }, `ALTER TABLE broken RENAME TO sessions`},
+		{"CreateAccount", `ALTER TABLE accounts RENAME TO broken`, func() error {
+			return db.CreateAccount(ctx, &parley.Account{Name: "bob", PasswordHash: hash})
+		}, `ALTER TABLE broken RENAME TO accounts`},
+		{"Account", `ALTER TABLE accounts RENAME TO broken`, func() error { _, err := db.Account(ctx, "zoe"); return err }, `ALTER TABLE broken RENAME TO accounts`},
+		{"HasAccounts", `ALTER TABLE accounts RENAME TO broken`, func() error { _, err := db.HasAccounts(ctx); return err }, `ALTER TABLE broken RENAME TO accounts`},
+		{"Session of an account", `ALTER TABLE accounts RENAME TO broken`, func() error { _, err := db.Session(ctx, zoes); return err }, `ALTER TABLE broken RENAME TO accounts`},
+		{"UpdateAccount", `ALTER TABLE accounts RENAME TO broken`, func() error { _, err := db.UpdateAccount(ctx, "zoe", parley.AccountUpdate{}); return err }, `ALTER TABLE broken RENAME TO accounts`},
+		{"UpdateAccount", `ALTER TABLE sessions RENAME TO broken`, func() error {
+			_, err := db.UpdateAccount(ctx, "zoe", parley.AccountUpdate{PasswordHash: &hash})
+			return err
+		}, `ALTER TABLE broken RENAME TO sessions`},
+		{"CreateAccountSession", `ALTER TABLE accounts RENAME TO broken`, func() error {
+			_, err := db.CreateAccountSession(ctx, "zoe", parley.SessionToken, "", time.Hour)
+			return err
+		}, `ALTER TABLE broken RENAME TO accounts`},
+		{"AccountSessions", `ALTER TABLE sessions RENAME TO broken`, func() error { _, err := db.AccountSessions(ctx, "zoe"); return err }, `ALTER TABLE broken RENAME TO sessions`},
+		{"EndAccountSession", `ALTER TABLE sessions RENAME TO broken`, func() error { return db.EndAccountSession(ctx, "zoe", parley.HashToken(zoes)) }, `ALTER TABLE broken RENAME TO sessions`},
 		{"Append", `CREATE TRIGGER no_entries BEFORE INSERT ON entries FOR EACH ROW EXECUTE FUNCTION refuse()`, appendCall, `DROP TRIGGER no_entries ON entries`},
 		{"Append", `CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON entries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()`, appendCall, `DROP TRIGGER at_commit ON entries`},
 		{"EnsureRoom", `CREATE TRIGGER hide_rooms BEFORE INSERT ON rooms FOR EACH ROW EXECUTE FUNCTION skip()`, func() error { _, err := db.EnsureRoom(ctx, "new"); return err }, `DROP TRIGGER hide_rooms ON rooms`},
@@ -96,6 +121,12 @@ func TestDatabaseFailures(t *testing.T) {
 	}
 	if s, err := db.Session(ctx, token); err != nil || s.Nick != "ana" {
 		t.Errorf("Session() after the failures = %+v, %v; want ana's", s, err)
+	}
+	if s, err := db.Session(ctx, zoes); err != nil || s.Nick != "zoe" {
+		t.Errorf("Session() of zoe's after the failures = %+v, %v; want zoe's", s, err)
+	}
+	if _, err := db.Account(ctx, "bob"); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("Account(bob) after its creation failed = %v, want NotFound", err)
 	}
 }
 
@@ -292,5 +323,50 @@ func TestPingAfterFailedWrite(t *testing.T) {
 	}
 	if e := mustAppend(t, db, message("ana", "c-1", "hello")); e.Seq != 1 {
 		t.Errorf("Append() after the failure = seq %d, want 1", e.Seq)
+	}
+}
+
+// TestAccountsUnstorable: names that PostgreSQL cannot hold name no
+// account, and hashes it cannot hold, or a session of a kind not an
+// account's, are Invalid; none fails the writes it would have shared a
+// transaction with.
+func TestAccountsUnstorable(t *testing.T) {
+	db := mustOpen(t, newDatabase(t))
+	ctx := t.Context()
+	for _, name := range []string{"nul\x00", "bad\xff"} {
+		if _, err := db.Account(ctx, name); parley.KindOf(err) != parley.NotFound {
+			t.Errorf("Account(%q) = %v, want NotFound", name, err)
+		}
+		if _, err := db.UpdateAccount(ctx, name, parley.AccountUpdate{}); parley.KindOf(err) != parley.NotFound {
+			t.Errorf("UpdateAccount(%q) = %v, want NotFound", name, err)
+		}
+		if _, err := db.CreateAccountSession(ctx, name, parley.SessionAccount, "", time.Hour); parley.KindOf(err) != parley.NotFound {
+			t.Errorf("CreateAccountSession(%q) = %v, want NotFound", name, err)
+		}
+		if list, err := db.AccountSessions(ctx, name); err != nil || len(list) != 0 {
+			t.Errorf("AccountSessions(%q) = %v, %v; want none", name, list, err)
+		}
+		if err := db.EndAccountSession(ctx, name, "id"); parley.KindOf(err) != parley.NotFound {
+			t.Errorf("EndAccountSession(%q) = %v, want NotFound", name, err)
+		}
+	}
+	bad := "$argon2id$\x00"
+	if err := db.CreateAccount(ctx, &parley.Account{Name: "ana", PasswordHash: bad}); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("CreateAccount(hash with NUL) = %v, want Invalid", err)
+	}
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	if err := db.CreateAccount(ctx, &parley.Account{Name: "ana", PasswordHash: hash}); err != nil {
+		t.Fatalf("CreateAccount(ana) = %v", err)
+	}
+	if _, err := db.UpdateAccount(ctx, "ana", parley.AccountUpdate{PasswordHash: &bad}); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("UpdateAccount(hash with NUL) = %v, want Invalid", err)
+	}
+	for _, kind := range []parley.SessionKind{parley.SessionGuest, "robot"} {
+		if _, err := db.CreateAccountSession(ctx, "ana", kind, "", time.Hour); parley.KindOf(err) != parley.Invalid {
+			t.Errorf("CreateAccountSession(ana, %q) = %v, want Invalid", kind, err)
+		}
+	}
+	if a, err := db.Account(ctx, "ana"); err != nil || a.PasswordHash != hash {
+		t.Errorf("Account(ana) after refused updates = %+v, %v; want her hash unchanged", a, err)
 	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -163,5 +164,96 @@ func TestOpenErrors(t *testing.T) {
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("Open(%q) = %q, which shows the password", url, err)
 		}
+	}
+}
+
+// TestMigrateRekeysSessions upgrades a database whose sessions were keyed
+// by the old parley.NickKey (the lower case): 0003 keys them anew, and of
+// two guests whose names are now one, the one who came first keeps it.
+func TestMigrateRekeysSessions(t *testing.T) {
+	url := newDatabase(t)
+	pool, err := pgxpool.New(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ctx := t.Context()
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_init.sql", "0002_sessions.sql"} {
+		data, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old["migrations/"+name] = &fstest.MapFile{Data: data}
+	}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if err := migrateFS(ctx, pool, old, now); err != nil {
+		t.Fatalf("migrateFS(0001, 0002) = %v", err)
+	}
+	// As the version before accounts stored them: nick_key in lower case.
+	sessions := []struct {
+		nick    string
+		created time.Time
+		expires time.Time
+	}{
+		{"alice", now.Add(-2 * time.Hour), now.Add(time.Hour)},
+		{"\u0430lice", now.Add(-time.Hour), now.Add(time.Hour)}, // a Cyrillic а
+		{"Bob", now.Add(-time.Hour), now.Add(time.Hour)},
+		{"Mallory", now.Add(-time.Hour), now.Add(time.Hour)}, // keyed "rnallory" now
+		// An expired session yields its name to a live one, though older.
+		{"carol", now.Add(-3 * time.Hour), now.Add(-time.Minute)},
+		{"c\u0430rol", now.Add(-time.Hour), now.Add(time.Hour)},
+		// Of two expired ones, the older stays, to be swept.
+		{"dave", now.Add(-3 * time.Hour), now.Add(-time.Hour)},
+		{"d\u0430ve", now.Add(-2 * time.Hour), now.Add(-time.Minute)},
+	}
+	for _, s := range sessions {
+		if _, err := pool.Exec(ctx, `
+			INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
+			VALUES ($1, $2, lower($2), $3, $4)`, "hash-"+s.nick, s.nick, s.created, s.expires); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrateFS(ctx, pool, migrations, now); err != nil {
+		t.Fatalf("migrateFS(all) = %v", err)
+	}
+
+	rows, _ := pool.Query(ctx, `SELECT nick, nick_key, kind FROM sessions ORDER BY nick`)
+	type row struct{ Nick, Key, Kind string }
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{"Bob", parley.NickKey("Bob"), "guest"},
+		{"Mallory", parley.NickKey("Mallory"), "guest"},
+		{"alice", parley.NickKey("alice"), "guest"},
+		{"c\u0430rol", parley.NickKey("carol"), "guest"},
+		{"dave", parley.NickKey("dave"), "guest"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sessions after 0003 = %q, want %q", got, want)
+	}
+	if parley.NickKey("Mallory") == "mallory" {
+		t.Fatal(`NickKey("Mallory") == "mallory": the test shows no rekeying`)
+	}
+
+	// The store goes on from there: guests' names are unique under the
+	// new key, and alice's name is hers.
+	db := mustOpen(t, url, WithNow(func() time.Time { return now }))
+	if _, err := db.CreateSession(ctx, "ALICE", time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
+		t.Errorf("CreateSession(ALICE) after the migration = %v, want nickname_taken", err)
+	}
+	for _, nick := range []string{"b0b", "rnallory"} {
+		if _, err := db.CreateSession(ctx, nick, time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
+			t.Errorf("CreateSession(%q) after the migration = %v, want nickname_taken", nick, err)
+		}
+	}
+	if err := db.CreateAccount(ctx, &parley.Account{Name: "Dave", PasswordHash: "$argon2id$x"}); err != nil {
+		t.Errorf("CreateAccount(Dave) over an expired guest's session = %v", err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at) VALUES ('x', 'Bob', $1, $2, $2)`,
+		parley.NickKey("Bob"), now); err == nil {
+		t.Error("a second guest's session of Bob's key was stored, want a unique violation")
 	}
 }

@@ -3,10 +3,10 @@
 // pgxpool pools: one for reads (history, rooms, sessions), one that only
 // the writers use.
 //
-// Every change (appends, joins, leaves, room creations, session changes) is
-// queued for one of a few writer goroutines, chosen by the room (or the
-// nickname, or the token) it concerns, so one room's writes always meet in
-// one queue. Each writer commits whatever its queue holds, up to a bound, in
+// Every change (appends, joins, leaves, room creations, session and account
+// changes) is queued for one of a few writer goroutines, chosen by the room
+// (or the name's key, or the token) it concerns, so one room's writes
+// always meet in one queue. Each writer commits whatever its queue holds, up to a bound, in
 // one transaction, with a few round trips whatever the number of writes:
 // group commit. Each call returns only after its transaction has
 // committed, so a message is durable when it is acknowledged. Writers of
@@ -19,6 +19,11 @@
 // number and looks for the retried sends among its writes, and advances the
 // number in the same transaction. A retry is found before it is given a
 // number, so it uses none up.
+//
+// Account names and guests' nicknames are one namespace across replicas
+// too: a transaction that claims a name, as a guest's session or an
+// account, holds an advisory lock on the name's key while it looks for the
+// name's holder and stores its claim (session.go).
 //
 // It owns the SQL and the schema (migrations/*.sql, embedded, applied at
 // Open under an advisory lock) and nothing else: it knows no HTTP, hub or

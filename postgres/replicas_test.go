@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -156,6 +158,55 @@ func TestReplicasNumberGapless(t *testing.T) {
 	for k, e := range byKey {
 		if originals[k] != 1 {
 			t.Errorf("sends of %s (Seq %d) reported dup false %d times, want once", k, e.Seq, originals[k])
+		}
+	}
+}
+
+// TestReplicasClaimNamesOnce has three stores on one database, as three
+// replicas of Parley would be, take claims of the same names at once, as
+// accounts and as guests: for each name exactly one claim wins, whichever
+// replicas the claims come through.
+func TestReplicasClaimNamesOnce(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	const replicas, names, claims = 3, 20, 6
+	stores := make([]*postgres.DB, replicas)
+	for i := range stores {
+		db, err := postgres.Open(t.Context(), url)
+		if err != nil {
+			t.Fatalf("Open(replica %d) = %v", i, err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stores[i] = db
+	}
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	var wg sync.WaitGroup
+	errs := make([][claims]error, names)
+	for n := range names {
+		for c := range claims {
+			wg.Go(func() {
+				db := stores[(n+c)%replicas]
+				name := fmt.Sprintf("name%d", n)
+				if c%2 == 0 {
+					errs[n][c] = db.CreateAccount(t.Context(), &parley.Account{Name: strings.ToUpper(name), PasswordHash: hash})
+				} else {
+					_, errs[n][c] = db.CreateSession(t.Context(), name, time.Hour)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for n := range names {
+		won := 0
+		for c, err := range errs[n] {
+			switch {
+			case err == nil:
+				won++
+			case parley.CodeOf(err) != parley.CodeNicknameTaken:
+				t.Errorf("claim %d of name%d = %v, want nil or nickname_taken", c, n, err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d of %d claims of name%d through %d replicas won, want 1", won, claims, n, replicas)
 		}
 	}
 }

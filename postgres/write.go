@@ -16,7 +16,7 @@ import (
 )
 
 // Every write goes through a writer goroutine (writer.run). A caller queues
-// an op with the writer of its room (or nickname, or token) and waits; the
+// an op with the writer of its room (or name's key, or token) and waits; the
 // writer takes everything queued, up to maxBatch ops, and commits it in one
 // transaction of four round trips, however many ops it holds:
 //
@@ -32,7 +32,7 @@ import (
 //     the batch, gets the original's and uses up none. Then a second
 //     pipelined batch stores every new entry in one INSERT, the rooms' new
 //     last numbers in one UPDATE, the membership changes, and the session
-//     changes.
+//     and account changes, after the locks on the names they claim.
 //  4. COMMIT. Then each caller is told.
 //
 // The writer never waits for more ops to arrive: under load its queue
@@ -46,8 +46,9 @@ import (
 // looks for retries, only once it holds the lock, so it sees every entry
 // that a transaction committed before it. Rooms are created first and
 // locked in one order, the order of their names, by every transaction, so
-// two never wait for each other in a circle. Session changes come last,
-// and a deadlock among them (which PostgreSQL detects, failing one
+// two never wait for each other in a circle. Session and account changes
+// come last, after the advisory locks on the names claimed, taken in one
+// order too (session.go), and a deadlock among them (which PostgreSQL detects, failing one
 // transaction) is retried, as is a failure to reach the database before
 // anything was sent.
 
@@ -70,17 +71,27 @@ const (
 	opCreateSession
 	opExtendSession
 	opEndSession
+	opCreateAccount
+	opUpdateAccount
+	opCreateAccountSession
+	opEndAccountSession
 	opExec // run exec in the transaction: imports (copy.go), and tests
 )
 
 // An op is one write waiting for a writer.
 type op struct {
 	kind      opKind
-	room      string        // ensure, append, join, leave
-	nick      string        // join, leave, create session
-	in        parley.Entry  // append: the message to store
-	tokenHash string        // sessions
-	ttl       time.Duration // create and extend session
+	quiet     bool                 // join, leave: change the membership, append no entry
+	room      string               // ensure, append, join, leave
+	nick      string               // join, leave, create session
+	in        parley.Entry         // append: the message to store
+	tokenHash string               // sessions
+	ttl       time.Duration        // create and extend session
+	key       string               // accounts: the NickKey of the account's name
+	account   *parley.Account      // create account
+	update    parley.AccountUpdate // update account
+	sessKind  parley.SessionKind   // create account session
+	label     string               // create account session
 	// exec, for opExec, runs in the transaction, after everything else. It
 	// returns a *parley.Error when only its op fails; any other error fails
 	// the transaction.
@@ -91,13 +102,15 @@ type op struct {
 	dup     bool          // append
 	created *parley.Room  // ensure
 	changed *parley.Entry // join, leave: the entry stored, nil if none
+	at      time.Time     // create account: when it was stored
+	ended   []string      // update account: the IDs of the live sessions ended
 	err     error
 	done    chan struct{} // closed when the op's transaction has ended
 }
 
 // reset clears what a failed attempt at the op's transaction wrote.
 func (o *op) reset() {
-	o.out, o.dup, o.created, o.changed, o.err = o.in, false, nil, nil, nil
+	o.out, o.dup, o.created, o.changed, o.at, o.ended, o.err = o.in, false, nil, nil, time.Time{}, nil, nil
 }
 
 // writer is one writer goroutine and its queue.
@@ -525,7 +538,9 @@ func (b *batch) apply() {
 			if !join {
 				e.Kind = parley.KindLeave
 			}
-			b.add(r, e)
+			if !o.quiet {
+				b.add(r, e)
+			}
 			o.changed = e
 		}
 	}
@@ -575,14 +590,13 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	q := &pgx.Batch{}
 	for _, name := range b.names {
 		r := b.rooms[name]
-		if len(r.entries) == 0 {
-			continue
-		}
 		for _, e := range r.entries {
 			roomIDs, seqs = append(roomIDs, r.id), append(seqs, e.Seq)
 			kinds, senders = append(kinds, string(e.Kind)), append(senders, e.From)
 			texts, clientIDs = append(texts, e.Text), append(clientIDs, e.ClientID)
 		}
+		// Memberships change with their entries, or without (AddMember,
+		// RemoveMember).
 		var left []string
 		for _, nick := range r.nicks {
 			switch {
@@ -595,7 +609,9 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 		if len(left) > 0 {
 			q.Queue(deleteMembers, r.id, left)
 		}
-		changedRooms, lastSeqs = append(changedRooms, r.id), append(lastSeqs, r.lastSeq)
+		if len(r.entries) > 0 {
+			changedRooms, lastSeqs = append(changedRooms, r.id), append(lastSeqs, r.lastSeq)
+		}
 	}
 	if len(roomIDs) > 0 {
 		q.Queue(insertEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, b.at)
@@ -653,17 +669,33 @@ func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error)
 // When nick is a member already it stores nothing and returns nil, nil. It
 // returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return db.changeMembership(ctx, opJoin, room, nick)
+	return db.changeMembership(ctx, opJoin, room, nick, false)
 }
 
 // Leave ends nick's membership of room, appending and returning a leave
 // entry. When nick is not a member it stores nothing and returns nil, nil.
 // It returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return db.changeMembership(ctx, opLeave, room, nick)
+	return db.changeMembership(ctx, opLeave, room, nick, false)
 }
 
-func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick string) (*parley.Entry, error) {
+// AddMember makes nick a member of room without a join entry, and
+// reports whether nick was not a member before. It returns Invalid for a
+// bad nickname and NotFound for an unknown room.
+func (db *DB) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, opJoin, room, nick, true)
+	return e != nil, err
+}
+
+// RemoveMember ends nick's membership of room without a leave entry, and
+// reports whether nick was a member. It returns Invalid for a bad nickname
+// and NotFound for an unknown room.
+func (db *DB) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, opLeave, room, nick, true)
+	return e != nil, err
+}
+
+func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick string, quiet bool) (*parley.Entry, error) {
 	if err := parley.ValidateNick(nick); err != nil {
 		return nil, err
 	}
@@ -673,7 +705,7 @@ func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick stri
 		}
 		return nil, errNoRoom(room)
 	}
-	o := &op{kind: kind, room: room, nick: nick}
+	o := &op{kind: kind, room: room, nick: nick, quiet: quiet}
 	if err := db.submit(ctx, room, o); err != nil {
 		return nil, err
 	}

@@ -318,6 +318,24 @@ func TestClosed(t *testing.T) {
 		"Session":       func() error { _, err := db.Session(ctx, "token"); return err },
 		"ExtendSession": func() error { return db.ExtendSession(ctx, "token", 1e9) },
 		"EndSession":    func() error { return db.EndSession(ctx, "token") },
+		"CreateAccount": func() error {
+			return db.CreateAccount(ctx, &parley.Account{Name: "ana", PasswordHash: "$argon2id$x"})
+		},
+		"Account":                     func() error { _, err := db.Account(ctx, "ana"); return err },
+		"Account of a bad name":       func() error { _, err := db.Account(ctx, "bad\xff"); return err },
+		"HasAccounts":                 func() error { _, err := db.HasAccounts(ctx); return err },
+		"UpdateAccount":               func() error { _, err := db.UpdateAccount(ctx, "ana", parley.AccountUpdate{}); return err },
+		"UpdateAccount of a bad name": func() error { _, err := db.UpdateAccount(ctx, "bad\xff", parley.AccountUpdate{}); return err },
+		"CreateAccountSession":        func() error { _, err := db.CreateAccountSession(ctx, "ana", parley.SessionToken, "", 1e9); return err },
+		"CreateAccountSession of a bad": func() error {
+			_, err := db.CreateAccountSession(ctx, "bad\xff", parley.SessionToken, "", 1e9)
+			return err
+		},
+		"AccountSessions":            func() error { _, err := db.AccountSessions(ctx, "ana"); return err },
+		"EndAccountSession":          func() error { return db.EndAccountSession(ctx, "ana", "id") },
+		"EndAccountSession of a bad": func() error { return db.EndAccountSession(ctx, "bad\xff", "id") },
+		"Accounts":                   func() error { _, err := db.Accounts(ctx, "", 1); return err },
+		"ImportAccounts":             func() error { return db.ImportAccounts(ctx, nil) },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrClosed) {

@@ -48,14 +48,16 @@ type (
 		Type    string `json:"type"`
 		V       int    `json:"v"`
 		Nick    string `json:"nick"`
-		Session string `json:"session"`
+		Kind    string `json:"kind"`
+		Session string `json:"session,omitempty"`
 		Limits  Limits `json:"limits"`
 	}
 	joined struct {
-		Type    string   `json:"type"`
-		Room    string   `json:"room"`
-		LastSeq int64    `json:"lastSeq"`
-		Online  []string `json:"online"`
+		Type        string   `json:"type"`
+		Room        string   `json:"room"`
+		LastSeq     int64    `json:"lastSeq"`
+		Online      []string `json:"online,omitempty"`
+		OnlineCount int      `json:"onlineCount"`
 	}
 	ack struct {
 		Type     string `json:"type"`
@@ -79,6 +81,13 @@ type (
 		Online  []string `json:"online"`
 		Offline []string `json:"offline"`
 	}
+	presenceCount struct {
+		Type        string   `json:"type"`
+		Room        string   `json:"room"`
+		Online      []string `json:"online"`
+		Offline     []string `json:"offline"`
+		OnlineCount int      `json:"onlineCount"`
+	}
 	typing struct {
 		Type string `json:"type"`
 		Room string `json:"room"`
@@ -93,14 +102,20 @@ type (
 	}
 )
 
-// Welcome answers a successful hello.
-func Welcome(nick, session string, limits Limits) []byte {
-	return mustMarshal(welcome{Type: EventWelcome, V: Version, Nick: nick, Session: session, Limits: limits})
+// Welcome answers a successful hello of the person called nick, with a
+// session of kind (parley.SessionKind): session is its token when the
+// hello made it or presented it, and empty when the hello used the
+// upgrade request's cookie or bearer token, which the client knows, or
+// must not read.
+func Welcome(nick, kind, session string, limits Limits) []byte {
+	return mustMarshal(welcome{Type: EventWelcome, V: Version, Nick: nick, Kind: kind, Session: session, Limits: limits})
 }
 
-// Joined answers a join, before its replay. online is sorted.
-func Joined(room string, lastSeq int64, online []string) []byte {
-	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online})
+// Joined answers a join, before its replay. online lists who is online in
+// the room, sorted, and count says how many are; in a large room online is
+// nil, and left out, and count alone says.
+func Joined(room string, lastSeq int64, online []string, count int) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online, OnlineCount: count})
 }
 
 // Left answers a leave.
@@ -137,6 +152,20 @@ func sorted(s []string) []string {
 	}
 	slices.Sort(s)
 	return s
+}
+
+// PresenceAll tells who is online in a room that was large (see
+// PresenceCount) and is no longer: online lists everyone online, offline
+// those who went. It is always a presence event, even for one person, so
+// that a client knows the list is whole.
+func PresenceAll(room string, online, offline []string) []byte {
+	return mustMarshal(presenceCount{Type: EventPresence, Room: room, Online: sorted(online), Offline: sorted(offline), OnlineCount: len(online)})
+}
+
+// PresenceCount tells how many people are online in a large room, where
+// presence events name nobody: a presence event with both lists empty.
+func PresenceCount(room string, count int) []byte {
+	return mustMarshal(presenceCount{Type: EventPresence, Room: room, Online: []string{}, Offline: []string{}, OnlineCount: count})
 }
 
 // Typing tells that from is typing in room.
@@ -194,13 +223,15 @@ type Event struct {
 	ClientID string `json:"clientId"`
 	// welcome's.
 	V       int     `json:"v"`
+	Kind    string  `json:"kind"`
 	Session string  `json:"session"`
 	Limits  *Limits `json:"limits"`
 	Nick    string  `json:"nick"` // also online's and offline's
-	// joined's; Online is presence's too.
-	LastSeq int64    `json:"lastSeq"`
-	Online  []string `json:"online"`
-	Offline []string `json:"offline"`
+	// joined's; Online and OnlineCount are presence's too.
+	LastSeq     int64    `json:"lastSeq"`
+	Online      []string `json:"online"`
+	OnlineCount int      `json:"onlineCount"`
+	Offline     []string `json:"offline"`
 	// error's.
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -23,10 +23,12 @@ func TestEventsRoundTrip(t *testing.T) {
 		frame []byte
 		want  protocol.Event
 	}{
-		{"welcome", protocol.Welcome("ana", "s3cret", limits),
-			protocol.Event{Type: "welcome", V: protocol.Version, Nick: "ana", Session: "s3cret", Limits: &limits}},
-		{"joined", protocol.Joined("general", 41, []string{"ana", "bob"}),
-			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, Online: []string{"ana", "bob"}}},
+		{"welcome", protocol.Welcome("ana", "guest", "s3cret", limits),
+			protocol.Event{Type: "welcome", V: protocol.Version, Nick: "ana", Kind: "guest", Session: "s3cret", Limits: &limits}},
+		{"joined", protocol.Joined("general", 41, []string{"ana", "bob"}, 2),
+			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, Online: []string{"ana", "bob"}, OnlineCount: 2}},
+		{"joined a large room", protocol.Joined("general", 41, nil, 5000),
+			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, OnlineCount: 5000}},
 		{"left", protocol.Left("general"), protocol.Event{Type: "left", Room: "general"}},
 		{"pong", protocol.Pong(), protocol.Event{Type: "pong"}},
 		{"ack", protocol.Ack(msg), protocol.Event{Type: "ack", Room: "general", ClientID: "a-1", Seq: 43, At: at}},
@@ -38,6 +40,10 @@ func TestEventsRoundTrip(t *testing.T) {
 			protocol.Event{Type: "presence", Room: "general", Online: []string{"carol", "dan"}, Offline: []string{"erin"}}},
 		{"presence of none", protocol.Presence("general", nil, nil),
 			protocol.Event{Type: "presence", Room: "general", Online: []string{}, Offline: []string{}}},
+		{"presence of a large room", protocol.PresenceCount("general", 4981),
+			protocol.Event{Type: "presence", Room: "general", Online: []string{}, Offline: []string{}, OnlineCount: 4981}},
+		{"presence of a room small again", protocol.PresenceAll("general", []string{"bob", "ana"}, []string{"carol"}),
+			protocol.Event{Type: "presence", Room: "general", Online: []string{"ana", "bob"}, Offline: []string{"carol"}, OnlineCount: 2}},
 		{"typing", protocol.Typing("general", "bob"), protocol.Event{Type: "typing", Room: "general", From: "bob"}},
 		{"error", protocol.Error(parley.CodeErrorf(parley.Invalid, parley.CodeEmptyMessage, "Message text is empty."), "general", "c-1"),
 			protocol.Event{Type: "error", Code: "empty_message", Message: "Message text is empty.", Room: "general", ClientID: "c-1"}},

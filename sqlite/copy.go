@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/parley-chat/parley"
@@ -32,7 +33,7 @@ func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.S
 		return nil, ErrClosed
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT token_hash, nick, created_at, expires_at
+		SELECT token_hash, nick, kind, label, created_at, expires_at
 		FROM sessions
 		WHERE token_hash > ?
 		ORDER BY token_hash
@@ -45,9 +46,10 @@ func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.S
 	for rows.Next() {
 		var s parley.StoredSession
 		var createdAt, expiresAt int64
-		if err := rows.Scan(&s.TokenHash, &s.Nick, &createdAt, &expiresAt); err != nil {
+		if err := rows.Scan(&s.TokenHash, &s.Nick, &s.Kind, &s.Label, &createdAt, &expiresAt); err != nil {
 			return nil, fmt.Errorf("list sessions: %w", err)
 		}
+		s.ID = s.TokenHash
 		s.CreatedAt, s.ExpiresAt = fromMillis(createdAt), fromMillis(expiresAt)
 		sessions = append(sessions, s)
 	}
@@ -182,14 +184,15 @@ func (db *DB) ImportMembers(ctx context.Context, members []parley.Member) error 
 }
 
 const importSession = `
-	INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
-	VALUES (?, ?, ?, ?, ?)`
+	INSERT INTO sessions (token_hash, nick, nick_key, kind, label, created_at, expires_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
 
-// ImportSessions stores sessions as they are (token hash, nickname, times
-// to the millisecond), expired or not, in one transaction, so that whoever
-// holds their tokens stays signed in. It returns an error, storing nothing,
-// when a session clashes with one stored: the same token hash, or a
-// nickname with the same parley.NickKey.
+// ImportSessions stores sessions as they are (token hash, nickname, kind,
+// label, times to the millisecond), expired or not, in one transaction, so
+// that whoever holds their tokens stays signed in; a session without a kind
+// is a guest's. It returns an error, storing nothing, when a session
+// clashes with one stored: the same token hash, or a guest's nickname with
+// the same parley.NickKey.
 func (db *DB) ImportSessions(ctx context.Context, sessions []parley.StoredSession) error {
 	for _, s := range sessions {
 		if s.TokenHash == "" {
@@ -202,9 +205,87 @@ func (db *DB) ImportSessions(ctx context.Context, sessions []parley.StoredSessio
 			return fmt.Errorf("import sessions: %w", err)
 		}
 		for _, s := range sessions {
-			_, err := insert.ExecContext(ctx, s.TokenHash, s.Nick, parley.NickKey(s.Nick), s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
+			kind := s.Kind
+			if kind == "" {
+				kind = parley.SessionGuest
+			}
+			_, err := insert.ExecContext(ctx, s.TokenHash, s.Nick, parley.NickKey(s.Nick), string(kind), s.Label, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
 			if err != nil {
 				return fmt.Errorf("import session of %q: %w", s.Nick, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Accounts returns at most limit of the accounts that the DB holds,
+// deactivated ones included, with their password hashes: those whose
+// parley.NickKey sorts after after's, in that order. To read them all,
+// start with after "" and pass the last name of each page, until a page
+// is empty. It returns Invalid for a limit below 1.
+func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error) {
+	if limit < 1 {
+		return nil, parley.Errorf(parley.Invalid, "limit must be at least 1.")
+	}
+	if db.isClosed() {
+		return nil, ErrClosed
+	}
+	afterKey := ""
+	if after != "" {
+		afterKey = parley.NickKey(after)
+	}
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT name, display_name, password_hash, admin, created_at, deactivated_at
+		FROM accounts
+		WHERE name_key > ?
+		ORDER BY name_key
+		LIMIT ?`, afterKey, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	accounts := []*parley.Account{}
+	for rows.Next() {
+		a := &parley.Account{}
+		var createdAt int64
+		var deactivated sql.NullInt64
+		if err := rows.Scan(&a.Name, &a.DisplayName, &a.PasswordHash, &a.Admin, &createdAt, &deactivated); err != nil {
+			return nil, fmt.Errorf("list accounts: %w", err)
+		}
+		a.CreatedAt = fromMillis(createdAt)
+		if deactivated.Valid {
+			a.Deactivated = fromMillis(deactivated.Int64)
+		}
+		accounts = append(accounts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return accounts, nil
+}
+
+// ImportAccounts stores accounts as they are (password hashes, times to
+// the millisecond, deactivated or not) in one transaction. It returns an
+// error, storing nothing, when an account is invalid or its name clashes
+// with an account stored.
+func (db *DB) ImportAccounts(ctx context.Context, accounts []*parley.Account) error {
+	for _, a := range accounts {
+		if err := a.Validate(); err != nil {
+			return err
+		}
+	}
+	return db.submit(ctx, func(ctx context.Context, b *batch) error {
+		for _, a := range accounts {
+			var deactivated any
+			if !a.Deactivated.IsZero() {
+				deactivated = a.Deactivated.UnixMilli()
+			}
+			_, err := b.exec(ctx, `
+				INSERT INTO accounts (name_key, name, display_name, password_hash, admin, created_at, deactivated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				parley.NickKey(a.Name), a.Name, a.DisplayName, a.PasswordHash, a.Admin, a.CreatedAt.UnixMilli(), deactivated)
+			if err != nil {
+				return fmt.Errorf("import account %q: %w", a.Name, err)
 			}
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -70,6 +71,11 @@ func migrateFS(ctx context.Context, db *sql.DB, fsys fs.FS, now time.Time) error
 		if _, err := tx.ExecContext(ctx, string(schema)); err != nil {
 			return fmt.Errorf("migrate: apply %s: %w", name, err)
 		}
+		if step := migrationSteps[name]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				return fmt.Errorf("migrate: apply %s: %w", name, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO migrations (name, applied_at)
 			VALUES (?, ?)`, name, now.UnixMilli()); err != nil {
@@ -84,6 +90,52 @@ func migrateFS(ctx context.Context, db *sql.DB, fsys fs.FS, now time.Time) error
 		return fmt.Errorf("migrate: create room %q: %w", parley.DefaultRoom, err)
 	}
 	return tx.Commit()
+}
+
+// migrationSteps are the parts of migrations that SQL cannot do, by the
+// name of the migration after whose SQL they run, in its transaction.
+var migrationSteps = map[string]func(context.Context, *sql.Tx) error{
+	"0003_accounts.sql": rekeySessions,
+}
+
+// rekeySessions sets the nick_key of every session to parley.NickKey of its
+// nickname. Two guests' sessions whose nicknames now share a key (alice
+// and аlice, once two names) cannot both keep it: the older keeps it, the
+// newer ends.
+func rekeySessions(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT token_hash, nick
+		FROM sessions
+		ORDER BY created_at, token_hash`)
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	type session struct{ hash, nick string }
+	var sessions []session
+	for rows.Next() {
+		var s session
+		if err := rows.Scan(&s.hash, &s.nick); err != nil {
+			rows.Close()
+			return fmt.Errorf("read sessions: %w", err)
+		}
+		sessions = append(sessions, s)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, s := range sessions {
+		key := parley.NickKey(s.nick)
+		query, args := `UPDATE sessions SET nick_key = ? WHERE token_hash = ?`, []any{key, s.hash}
+		if seen[key] {
+			query, args = `DELETE FROM sessions WHERE token_hash = ?`, []any{s.hash}
+		}
+		seen[key] = true
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("rekey session of %q: %w", s.nick, err)
+		}
+	}
+	return nil
 }
 
 func appliedMigrations(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {

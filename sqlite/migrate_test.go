@@ -201,3 +201,62 @@ func TestOpenRefusesDamagedSchema(t *testing.T) {
 		t.Errorf("Open() = %v, want an error about preparing the queries", err)
 	}
 }
+
+// TestMigrateRekeysSessions upgrades a database whose sessions were keyed
+// by the lower case of their nicknames: each gets its key by
+// parley.NickKey, and of two guests whose names are now one (alice and
+// аlice, with a Cyrillic а) the one who came first keeps it.
+func TestMigrateRekeysSessions(t *testing.T) {
+	path := tempPath(t)
+	write, err := openPool(t.Context(), path, "_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer write.Close()
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_init.sql", "0002_sessions.sql"} {
+		data, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old["migrations/"+name] = &fstest.MapFile{Data: data}
+	}
+	if err := migrateFS(t.Context(), write, old, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for i, nick := range []string{"alice", "\u0430lice", "Bob", "RN"} {
+		if _, err := write.ExecContext(t.Context(), `
+			INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`, "h-"+nick, nick, strings.ToLower(nick), i, time.Now().Add(time.Hour).UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrate(t.Context(), write, time.Now()); err != nil {
+		t.Fatalf("migrate() = %v", err)
+	}
+	rows, err := write.QueryContext(t.Context(), `SELECT nick, nick_key, kind FROM sessions ORDER BY created_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var nick, key, kind string
+		if err := rows.Scan(&nick, &key, &kind); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, nick+"="+key+"/"+kind)
+	}
+	want := []string{"alice=" + parley.NickKey("alice") + "/guest", "Bob=bob/guest", "RN=" + parley.NickKey("m") + "/guest"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("sessions after migrating = %q, want %q", got, want)
+	}
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.CreateSession(t.Context(), "m", time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
+		t.Errorf("CreateSession(m) beside RN = %v, want nickname_taken", err)
+	}
+}

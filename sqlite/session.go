@@ -29,11 +29,16 @@ const (
 	// asked for, to make room for the new one.
 	deleteExpiredNick = `
 		DELETE FROM sessions
-		WHERE nick_key = ? AND expires_at <= ?`
+		WHERE nick_key = ? AND kind = 'guest' AND expires_at <= ?`
+	// insertSession stores nothing when a guest's session holds the key.
 	insertSession = `
-		INSERT INTO sessions (token_hash, nick, nick_key, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (nick_key) DO NOTHING`
+		INSERT INTO sessions (token_hash, nick, nick_key, kind, label, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
+	selectAccountKey = `
+		SELECT 1
+		FROM accounts
+		WHERE name_key = ?`
 	updateSession = `
 		UPDATE sessions
 		SET expires_at = ?
@@ -60,37 +65,31 @@ func (db *DB) CreateSession(ctx context.Context, nick string, ttl time.Duration)
 	return token, nil
 }
 
-// createSession stores a session of nick, unless one that has not expired
-// holds the nickname. Most nicknames are free, so it inserts first and
-// looks for an expired holder only when the insert finds one.
+// createSession stores a guest's session of nick, unless an account or a
+// guest's session that has not expired holds the name. Most nicknames are
+// free, so it inserts first and looks for an expired holder only when the
+// insert finds one.
 func (b *batch) createSession(ctx context.Context, token, nick string, ttl time.Duration) error {
-	now := b.at.UnixMilli()
-	if !b.swept {
-		b.swept = true
-		if _, err := b.exec(ctx, sweepExpired, now, sweepBatch); err != nil {
-			return fmt.Errorf("sweep expired sessions: %w", err)
-		}
+	if err := b.sweep(ctx); err != nil {
+		return err
 	}
 	key := parley.NickKey(nick)
-	insert := func() (bool, error) {
-		res, err := b.exec(ctx, insertSession, parley.HashToken(token), nick, key, now, b.at.Add(ttl).UnixMilli())
-		if err != nil {
-			return false, fmt.Errorf("create session of %q: %w", nick, err)
+	if taken, err := b.exists(ctx, selectAccountKey, key); err != nil || taken {
+		if err == nil {
+			err = parley.ErrNicknameTaken(nick)
 		}
-		n, err := res.RowsAffected()
-		return n > 0, err
+		return err
+	}
+	insert := func() (bool, error) {
+		return b.insertSession(ctx, token, nick, key, parley.SessionGuest, "", ttl)
 	}
 	stored, err := insert()
 	if err != nil || stored {
 		return err
 	}
-	res, err := b.exec(ctx, deleteExpiredNick, key, now)
-	if err != nil {
-		return fmt.Errorf("end expired session of %q: %w", nick, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("end expired session of %q: %w", nick, err)
-	} else if n == 0 {
+	if freed, err := b.freeGuestName(ctx, key); err != nil {
+		return err
+	} else if !freed {
 		return parley.ErrNicknameTaken(nick)
 	}
 	if stored, err = insert(); err == nil && !stored {
@@ -99,10 +98,64 @@ func (b *batch) createSession(ctx context.Context, token, nick string, ttl time.
 	return err
 }
 
+// sweep deletes a few expired sessions, once a batch.
+func (b *batch) sweep(ctx context.Context) error {
+	if b.swept {
+		return nil
+	}
+	b.swept = true
+	if _, err := b.exec(ctx, sweepExpired, b.at.UnixMilli(), sweepBatch); err != nil {
+		return fmt.Errorf("sweep expired sessions: %w", err)
+	}
+	return nil
+}
+
+// insertSession stores a session and reports whether it did: not when a
+// guest's session holds key already.
+func (b *batch) insertSession(ctx context.Context, token, nick, key string, kind parley.SessionKind, label string, ttl time.Duration) (bool, error) {
+	res, err := b.exec(ctx, insertSession, parley.HashToken(token), nick, key, string(kind), label, b.at.UnixMilli(), b.at.Add(ttl).UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("create session of %q: %w", nick, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// freeGuestName ends a guest's expired session that holds key, and reports
+// whether one did: false when a guest's session that lasts holds it.
+func (b *batch) freeGuestName(ctx context.Context, key string) (bool, error) {
+	res, err := b.exec(ctx, deleteExpiredNick, key, b.at.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("end expired session of %q: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("end expired session of %q: %w", key, err)
+	}
+	return n > 0, nil
+}
+
+// exists reports whether query, given args, returns a row.
+func (b *batch) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := b.queryRow(ctx, []any{&one}, query, args...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read: %w", err)
+	}
+	return true, nil
+}
+
+// selectSession reads a session, and the account of an account's session,
+// which must be active.
 const selectSession = `
-	SELECT nick, created_at, expires_at
-	FROM sessions
-	WHERE token_hash = ? AND expires_at > ?`
+	SELECT s.nick, s.kind, s.label, s.created_at, s.expires_at, coalesce(a.admin, 0)
+	FROM sessions s
+	LEFT JOIN accounts a ON a.name_key = s.nick_key AND s.kind <> 'guest'
+	WHERE s.token_hash = ? AND s.expires_at > ?
+		AND (s.kind = 'guest' OR (a.name_key IS NOT NULL AND a.deactivated_at IS NULL))`
 
 // Session returns the session of token, or Unauthenticated when there is
 // none or it has expired.
@@ -111,9 +164,9 @@ func (db *DB) Session(ctx context.Context, token string) (*parley.Session, error
 		return nil, ErrClosed
 	}
 	var createdAt, expiresAt int64
-	s := &parley.Session{}
-	err := db.readStmts[selectSession].QueryRowContext(ctx, parley.HashToken(token), db.now().UnixMilli()).
-		Scan(&s.Nick, &createdAt, &expiresAt)
+	s := &parley.Session{ID: parley.HashToken(token)}
+	err := db.readStmts[selectSession].QueryRowContext(ctx, s.ID, db.now().UnixMilli()).
+		Scan(&s.Nick, &s.Kind, &s.Label, &createdAt, &expiresAt, &s.Admin)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, parley.ErrInvalidSession()

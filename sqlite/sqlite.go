@@ -308,7 +308,8 @@ const (
 		LIMIT ?`
 )
 
-var readQueries = []string{selectRoom, selectRoomID, selectOldest, selectNewest, selectSession}
+var readQueries = []string{selectRoom, selectRoomID, selectOldest, selectNewest, selectSession,
+	selectAccount, selectAnyAccount, selectAccountSessions}
 
 // Room returns the room named name, or a NotFound error.
 func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {

@@ -16,9 +16,22 @@ import (
 // it outlives the stores that open it.
 type memDB struct {
 	mu       sync.Mutex
-	rooms    map[string]*memRoom    // guarded by mu
-	members  map[parley.Member]bool // guarded by mu
-	sessions map[string]*memSession // by token hash; guarded by mu
+	rooms    map[string]*memRoom        // guarded by mu
+	members  map[parley.Member]bool     // guarded by mu
+	sessions map[string]*memSession     // by token hash; guarded by mu
+	accounts map[string]*parley.Account // by NickKey; guarded by mu
+
+	// Bugs, which TestChecksCatchBugs sets to see the checks catch them.
+	bugGuestsIgnoreAccounts, bugCaseOnly, bugEndAnySession, bugKeepSessions, bugDeactivatedSignIn bool
+}
+
+// key returns the key of the name nick: parley.NickKey, unless a bug says
+// otherwise.
+func (db *memDB) key(nick string) string {
+	if db.bugCaseOnly {
+		return strings.ToLower(nick)
+	}
+	return parley.NickKey(nick)
 }
 
 type memSession struct {
@@ -33,7 +46,7 @@ type memRoom struct {
 }
 
 func newMemDB() *memDB {
-	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}}
+	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}, accounts: map[string]*parley.Account{}}
 	db.addRoom(parley.DefaultRoom)
 	return db
 }
@@ -165,14 +178,24 @@ func (r *memRoom) add(e *parley.Entry) *parley.Entry {
 }
 
 func (s *memStore) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return s.change(room, nick, parley.KindJoin)
+	return s.change(room, nick, parley.KindJoin, false)
 }
 
 func (s *memStore) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return s.change(room, nick, parley.KindLeave)
+	return s.change(room, nick, parley.KindLeave, false)
 }
 
-func (s *memStore) change(room, nick string, kind parley.EntryKind) (*parley.Entry, error) {
+func (s *memStore) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := s.change(room, nick, parley.KindJoin, true)
+	return e != nil, err
+}
+
+func (s *memStore) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := s.change(room, nick, parley.KindLeave, true)
+	return e != nil, err
+}
+
+func (s *memStore) change(room, nick string, kind parley.EntryKind, quiet bool) (*parley.Entry, error) {
 	if err := parley.ValidateNick(nick); err != nil {
 		return nil, err
 	}
@@ -195,7 +218,9 @@ func (s *memStore) change(room, nick string, kind parley.EntryKind) (*parley.Ent
 		delete(s.db.members, m)
 	}
 	e := &parley.Entry{Room: room, Kind: kind, From: nick}
-	r.add(e)
+	if !quiet {
+		r.add(e)
+	}
 	return e, nil
 }
 
@@ -272,23 +297,41 @@ func (s *memStore) CreateSession(ctx context.Context, nick string, ttl time.Dura
 		return "", err
 	}
 	defer unlock()
-	now := memNow()
-	key := parley.NickKey(nick)
-	for hash, ss := range s.db.sessions {
-		if ss.key != key {
+	if err := s.db.claim(nick); err != nil {
+		return "", err
+	}
+	return s.db.addSession(nick, parley.SessionGuest, "", ttl), nil
+}
+
+// claim makes nick's name free for a new account or guest, or returns
+// nickname_taken. db.mu is held.
+func (db *memDB) claim(nick string) error {
+	key := db.key(nick)
+	if db.accounts[key] != nil && !db.bugGuestsIgnoreAccounts {
+		return parley.ErrNicknameTaken(nick)
+	}
+	for hash, ss := range db.sessions {
+		if ss.key != key || ss.Kind != parley.SessionGuest {
 			continue
 		}
-		if ss.ExpiresAt.After(now) {
-			return "", parley.ErrNicknameTaken(nick)
+		if ss.ExpiresAt.After(memNow()) {
+			return parley.ErrNicknameTaken(nick)
 		}
-		delete(s.db.sessions, hash)
+		delete(db.sessions, hash)
 	}
+	return nil
+}
+
+// addSession stores a new session and returns its token. db.mu is held.
+func (db *memDB) addSession(nick string, kind parley.SessionKind, label string, ttl time.Duration) string {
+	now := memNow()
 	token := parley.NewToken()
-	s.db.sessions[parley.HashToken(token)] = &memSession{
-		Session: parley.Session{Nick: nick, CreatedAt: now, ExpiresAt: now.Add(ttl)},
-		key:     key,
+	id := parley.HashToken(token)
+	db.sessions[id] = &memSession{
+		Session: parley.Session{ID: id, Nick: nick, Kind: kind, Label: label, CreatedAt: now, ExpiresAt: now.Add(ttl)},
+		key:     db.key(nick),
 	}
-	return token, nil
+	return token
 }
 
 // session returns the live session of token, or nil. db.mu is held.
@@ -311,6 +354,9 @@ func (s *memStore) Session(ctx context.Context, token string) (*parley.Session, 
 		return nil, parley.ErrInvalidSession()
 	}
 	copy := ss.Session
+	if a := s.db.accounts[ss.key]; a != nil && !ss.Guest() {
+		copy.Admin = a.Admin
+	}
 	return &copy, nil
 }
 
@@ -335,5 +381,142 @@ func (s *memStore) EndSession(ctx context.Context, token string) error {
 	}
 	defer unlock()
 	delete(s.db.sessions, parley.HashToken(token))
+	return nil
+}
+
+func (s *memStore) CreateAccount(ctx context.Context, a *parley.Account) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.db.claim(a.Name); err != nil {
+		return err
+	}
+	if s.db.bugGuestsIgnoreAccounts && s.db.accounts[s.db.key(a.Name)] != nil {
+		return parley.ErrNicknameTaken(a.Name)
+	}
+	a.CreatedAt = memNow()
+	copy := *a
+	s.db.accounts[s.db.key(a.Name)] = &copy
+	return nil
+}
+
+func (s *memStore) Account(ctx context.Context, name string) (*parley.Account, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	a := s.db.accounts[s.db.key(name)]
+	if a == nil {
+		return nil, parley.ErrNoAccount(name)
+	}
+	copy := *a
+	return &copy, nil
+}
+
+func (s *memStore) HasAccounts(ctx context.Context) (bool, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	return len(s.db.accounts) > 0, nil
+}
+
+func (s *memStore) UpdateAccount(ctx context.Context, name string, u parley.AccountUpdate) ([]string, error) {
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	key := s.db.key(name)
+	a := s.db.accounts[key]
+	if a == nil {
+		return nil, parley.ErrNoAccount(name)
+	}
+	if u.DisplayName != nil {
+		a.DisplayName = *u.DisplayName
+	}
+	if u.Admin != nil {
+		a.Admin = *u.Admin
+	}
+	end := false
+	if u.PasswordHash != nil {
+		a.PasswordHash, end = *u.PasswordHash, true
+	}
+	if u.Active != nil {
+		if *u.Active {
+			a.Deactivated = time.Time{}
+		} else {
+			if a.Deactivated.IsZero() {
+				a.Deactivated = memNow()
+			}
+			end = true
+		}
+	}
+	ended := []string{}
+	if end && !s.db.bugKeepSessions {
+		for id, ss := range s.db.sessions {
+			if ss.key == key && !ss.Guest() && id != u.Keep {
+				delete(s.db.sessions, id)
+				if ss.ExpiresAt.After(memNow()) {
+					ended = append(ended, id)
+				}
+			}
+		}
+	}
+	return ended, nil
+}
+
+func (s *memStore) CreateAccountSession(ctx context.Context, name string, kind parley.SessionKind, label string, ttl time.Duration) (string, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	a := s.db.accounts[s.db.key(name)]
+	if a == nil || (!a.Deactivated.IsZero() && !s.db.bugDeactivatedSignIn) {
+		return "", parley.ErrNoAccount(name)
+	}
+	return s.db.addSession(a.Name, kind, parley.SessionLabel(label), ttl), nil
+}
+
+func (s *memStore) AccountSessions(ctx context.Context, name string) ([]*parley.Session, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	key := s.db.key(name)
+	var list []*parley.Session
+	for _, ss := range s.db.sessions {
+		if ss.key == key && !ss.Guest() && ss.ExpiresAt.After(memNow()) {
+			copy := ss.Session
+			list = append(list, &copy)
+		}
+	}
+	slices.SortFunc(list, func(a, b *parley.Session) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return list, nil
+}
+
+func (s *memStore) EndAccountSession(ctx context.Context, name, id string) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ss := s.db.sessions[id]
+	if ss == nil || ss.Guest() || (ss.key != s.db.key(name) && !s.db.bugEndAnySession) || !ss.ExpiresAt.After(memNow()) {
+		return parley.Errorf(parley.NotFound, "There is no such session.")
+	}
+	delete(s.db.sessions, id)
 	return nil
 }

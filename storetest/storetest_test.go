@@ -723,6 +723,40 @@ var mutants = []mutant{
 		},
 		caughtBy: []string{"Session", "SessionReopen", "SessionConcurrent"},
 	},
+	{
+		name:     "guests may take an account's name",
+		newDB:    bugged(func(db *memDB) { db.bugGuestsIgnoreAccounts = true }),
+		caughtBy: []string{"AccountNamespace", "AccountUpdate", "AccountConcurrent"},
+	},
+	{
+		name:     "names are unique by case only",
+		newDB:    bugged(func(db *memDB) { db.bugCaseOnly = true }),
+		caughtBy: []string{"Account", "AccountConcurrent"},
+	},
+	{
+		name:     "anyone may end a session",
+		newDB:    bugged(func(db *memDB) { db.bugEndAnySession = true }),
+		caughtBy: []string{"AccountSessions"},
+	},
+	{
+		name:     "a new password ends no session",
+		newDB:    bugged(func(db *memDB) { db.bugKeepSessions = true }),
+		caughtBy: []string{"AccountUpdate"},
+	},
+	{
+		name:     "deactivated accounts sign in",
+		newDB:    bugged(func(db *memDB) { db.bugDeactivatedSignIn = true }),
+		caughtBy: []string{"AccountUpdate"},
+	},
+}
+
+// bugged returns a newDB that opens a memDB with the bug that set sets.
+func bugged(set func(db *memDB)) func() OpenFunc {
+	return func() OpenFunc {
+		db := newMemDB()
+		set(db)
+		return db.open()
+	}
 }
 
 // wrapOpen returns an OpenFunc whose stores wrap open's.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -23,15 +24,22 @@ func TestFrontendHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := mustNewHandler(t, fstest.MapFS{
-		"index.html":         {Data: []byte("<!doctype html><title>Parley</title>")},
-		"assets/app-1a2b.js": {Data: []byte(`console.log("parley")`)},
+		"index.html":           {Data: []byte("<!doctype html><title>Parley</title>")},
+		"assets/app-1a2b.js":   {Data: []byte(`console.log("parley")`)},
+		"robots.txt":           {Data: []byte("User-agent: *\n")},
+		"manifest.webmanifest": {Data: []byte(`{"name":"Parley"}`)},
 	})
 	// Headers that say what the body is, which nginx sets by itself.
 	content := []string{"Content-Type", "Content-Length", "Etag", "Last-Modified", "Accept-Ranges", "Vary", "Content-Encoding"}
+	fileName := `~ "/[^/]*\.(?=[0-9]*[A-Za-z])[0-9A-Za-z]{1,12}$"`
 	for _, tt := range []struct{ location, path string }{
-		{"/", "/"},
 		{"/", "/rooms/general"},
-		{"/assets/", "/assets/app-1a2b.js"},
+		{"^~ /assets/", "/assets/app-1a2b.js"},
+		{"^~ /assets/", "/assets/gone-9z9z.js"},
+		{`~ \.webmanifest$`, "/manifest.webmanifest"},
+		{fileName, "/index.html"},
+		{fileName, "/robots.txt"},
+		{fileName, "/favicon.ico"}, // missing: 404
 	} {
 		want := map[string]string{}
 		rec := httptest.NewRecorder()
@@ -42,6 +50,11 @@ func TestFrontendHeaders(t *testing.T) {
 			}
 		}
 		got := addHeaders(t, string(conf), tt.location)
+		for k, v := range got {
+			if strings.HasPrefix(v, "$") {
+				got[k] = mapStatus(t, string(conf), v, rec.Code)
+			}
+		}
 		for k, v := range want {
 			if got[k] != v {
 				t.Errorf("deploy/frontend.conf, location %s: add_header %s %q; Handler sends %q for GET %s", tt.location, k, got[k], v, tt.path)
@@ -53,6 +66,38 @@ func TestFrontendHeaders(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mapStatus returns the value that the block "map $status variable" of conf
+// gives for a response of status code.
+func mapStatus(t *testing.T, conf, variable string, code int) string {
+	t.Helper()
+	start := strings.Index(conf, "\nmap $status "+variable+" {\n")
+	if start < 0 {
+		t.Fatalf("deploy/frontend.conf has no map $status %s", variable)
+	}
+	block := conf[start+1:]
+	block = block[strings.Index(block, "\n")+1 : strings.Index(block, "\n}\n")]
+	def := ""
+	line := regexp.MustCompile(`^\s*(\S+)\s+("([^"]*)"|(\S+));$`)
+	for _, l := range strings.Split(block, "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("deploy/frontend.conf, map %s: cannot read %q", variable, l)
+		}
+		key, value := m[1], m[3]+m[4]
+		switch {
+		case key == "default":
+			def = value
+		case strings.HasPrefix(key, "~"):
+			if regexp.MustCompile(key[1:]).MatchString(strconv.Itoa(code)) {
+				return value
+			}
+		case key == strconv.Itoa(code):
+			return value
+		}
+	}
+	return def
 }
 
 // addHeaders returns the headers that the add_header lines of the location

@@ -1,6 +1,8 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { icons } from './vite/icons.ts';
+import { precompress } from './vite/precompress.ts';
 
 // In development, run `parley serve` on :8080 and `npm run dev` here (:5173;
 // PARLEY_DEV_SERVER=http://localhost:9000 points it at another address):
@@ -10,7 +12,9 @@ import react from '@vitejs/plugin-react';
 const server = process.env.PARLEY_DEV_SERVER ?? 'http://localhost:8080';
 
 export default defineConfig({
-  plugins: [react()],
+  // icons draws the PNG and ICO icons from public/icon.svg; precompress
+  // writes the .br and .gz forms that web.go serves.
+  plugins: [react(), icons('public/icon.svg'), precompress()],
   server: {
     proxy: {
       '/api': { target: server, changeOrigin: false },

@@ -10,9 +10,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,11 +27,16 @@ import (
 var dist embed.FS
 
 // Handler serves the built UI. Paths that name no file get index.html, so
-// that client-side routes survive a reload; files under /assets/, whose
-// names carry a hash of their content, are cached for a year, and everything
-// else is revalidated on every use. When the UI has not been built, every
-// page is a short notice saying how to build it and how to connect without
-// it. Only GET and HEAD are allowed.
+// that client-side routes survive a reload, except paths whose last segment
+// looks like a file name (it ends in an extension with a letter, such as
+// .png or .txt): those answer 404, as does a missing file under /assets/.
+// Files under /assets/, whose names carry a hash of their content, are
+// cached for a year, and everything else is revalidated on every use. A
+// file that the build precompressed (name.br and name.gz beside it) is sent
+// in the best encoding the request's Accept-Encoding allows: brotli, then
+// gzip, then as it is. When the UI has not been built, every page is a
+// short notice saying how to build it and how to connect without it. Only
+// GET and HEAD are allowed.
 func Handler() http.Handler {
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {
@@ -41,21 +49,33 @@ func Handler() http.Handler {
 	return h
 }
 
-// file is one file of the UI, read once when the handler is made.
+// file is one file of the UI, read once when the handler is made, with the
+// forms of it that the build compressed.
 type file struct {
 	name string // for the Content-Type, chosen by extension
 	data []byte
 	etag string
+	br   *encoded // nil when the build wrote no name.br
+	gzip *encoded // nil when the build wrote no name.gz
+}
+
+// encoded is a file's content in one Content-Encoding.
+type encoded struct {
+	data []byte
+	etag string // differs from the file's: a cache must not mix the two
 }
 
 func newFile(name string, data []byte) *file {
-	sum := sha256.Sum256(data)
-	return &file{
-		name: name,
-		data: data,
-		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`,
-	}
+	return &file{name: name, data: data, etag: etagOf(data)}
 }
+
+func etagOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
+
+// encodings maps the suffix of a precompressed file to its Content-Encoding.
+var encodings = map[string]string{".br": "br", ".gz": "gzip"}
 
 // handler serves the files of a built UI from memory. It holds no mutable
 // state, so it is safe for concurrent use.
@@ -65,7 +85,9 @@ type handler struct {
 	notice *file            // the notice, when the UI is not built
 }
 
-// newHandler reads every file of fsys, the root of a UI build.
+// newHandler reads every file of fsys, the root of a UI build. A file
+// name.br or name.gz beside a file name is that file compressed, and is
+// served only in its place.
 func newHandler(fsys fs.FS) (*handler, error) {
 	h := &handler{files: make(map[string]*file)}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
@@ -85,6 +107,24 @@ func newHandler(fsys fs.FS) (*handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	for name, f := range h.files {
+		ext := path.Ext(name)
+		coding, ok := encodings[ext]
+		if !ok {
+			continue
+		}
+		orig := h.files[strings.TrimSuffix(name, ext)]
+		if orig == nil {
+			continue // a file of its own that happens to end in .gz
+		}
+		e := &encoded{data: f.data, etag: etagOf(f.data)}
+		if coding == "br" {
+			orig.br = e
+		} else {
+			orig.gzip = e
+		}
+		delete(h.files, name)
+	}
 	h.index = h.files["index.html"]
 	if h.index == nil {
 		h.notice = newFile("index.html", []byte(notBuiltPage))
@@ -96,6 +136,22 @@ func newHandler(fsys fs.FS) (*handler, error) {
 // immutable is the Cache-Control of files whose name changes with their
 // content, as Vite names everything it writes under assets/.
 const immutable = "public, max-age=31536000, immutable"
+
+// contentTypes are the types of the files a build holds whose extension Go
+// does not know by itself (the final image has no /etc/mime.types).
+var contentTypes = map[string]string{
+	".ico":         "image/x-icon",
+	".txt":         "text/plain; charset=utf-8",
+	".webmanifest": "application/manifest+json",
+}
+
+func contentType(name string) string {
+	ext := path.Ext(name)
+	if t, ok := contentTypes[ext]; ok {
+		return t
+	}
+	return mime.TypeByExtension(ext)
+}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -109,24 +165,156 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case ok && asset:
 		w.Header().Set("Cache-Control", immutable)
-	case asset:
-		// A missing hashed asset is an old page asking for a file that a
-		// newer build replaced. index.html in its place would be parsed as
-		// script or CSS and fail in a confusing way.
-		w.Header().Set("Cache-Control", "no-cache")
-		http.NotFound(w, r)
-		return
 	case ok:
 		w.Header().Set("Cache-Control", "no-cache")
+	case asset || isFileName(path.Base(name)):
+		// A missing hashed asset is an old page asking for a file that a
+		// newer build replaced; any other name with an extension is a file
+		// that is not there. index.html in its place would be parsed as
+		// script, CSS, an image or a manifest and fail in a confusing way.
+		w.Header().Set("Cache-Control", "no-cache")
+		setSecurityHeaders(w.Header(), false)
+		notFound(w, r)
+		return
 	default:
 		f = h.index
 		w.Header().Set("Cache-Control", "no-cache")
 	}
-	w.Header().Set("ETag", f.etag)
 	setSecurityHeaders(w.Header(), f == h.notice)
+	if t := contentType(f.name); t != "" {
+		w.Header().Set("Content-Type", t)
+	}
+	data, etag := f.data, f.etag
+	if f.br != nil || f.gzip != nil {
+		// Caches keep one copy per encoding the client accepts.
+		w.Header().Add("Vary", "Accept-Encoding")
+		// A range is served from the file as it is, so that it addresses
+		// the file's own bytes (browsers ask for ranges of media, which is
+		// never compressed, and to resume downloads).
+		coding, e := f.encoding(r.Header.Values("Accept-Encoding"))
+		if e != nil && r.Header.Get("Range") == "" {
+			w.Header().Set("Content-Encoding", coding)
+			data, etag = e.data, e.etag
+			// ServeContent leaves Content-Length out when there is a
+			// Content-Encoding, expecting a handler that compresses as it
+			// writes; this one knows the length.
+			w = lengthWriter{w, len(data)}
+		}
+	}
+	w.Header().Set("ETag", etag)
 	// ServeContent answers If-None-Match with 304 thanks to the ETag, sets
-	// Content-Type from the name's extension, and handles HEAD and ranges.
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.data))
+	// Content-Length, and handles HEAD and ranges.
+	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(data))
+}
+
+// lengthWriter sets the Content-Length of a whole response of n bytes.
+type lengthWriter struct {
+	http.ResponseWriter
+	n int
+}
+
+func (w lengthWriter) WriteHeader(code int) {
+	if code == http.StatusOK {
+		w.Header().Set("Content-Length", strconv.Itoa(w.n))
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// encoding chooses the form of f to send, given the request's
+// Accept-Encoding header lines: the accepted encoding with the highest
+// q-value among those f has, brotli before gzip when they tie; identity
+// when neither is accepted (q=0 refuses one) or identity has a higher
+// q-value. It returns "" and nil for the file as it is.
+func (f *file) encoding(accept []string) (string, *encoded) {
+	q := acceptedEncodings(accept)
+	best, bestQ := "", 0.0
+	if v, ok := q["identity"]; ok {
+		bestQ = v
+	}
+	for _, c := range []struct {
+		coding string
+		e      *encoded
+	}{{"br", f.br}, {"gzip", f.gzip}} {
+		v, ok := q[c.coding]
+		if !ok {
+			v = q["*"]
+		}
+		if c.e != nil && v > 0 && (v > bestQ || best == "" && v == bestQ) {
+			best, bestQ = c.coding, v
+		}
+	}
+	switch best {
+	case "br":
+		return best, f.br
+	case "gzip":
+		return best, f.gzip
+	}
+	return "", nil
+}
+
+// acceptedEncodings parses Accept-Encoding header lines into the q-value of
+// each content coding named (lowercase), 1 when none is given. A malformed
+// q-value counts as 0: a member the server cannot read is not an invitation.
+func acceptedEncodings(lines []string) map[string]float64 {
+	q := make(map[string]float64)
+	for _, line := range lines {
+		for _, member := range strings.Split(line, ",") {
+			coding, params, _ := strings.Cut(member, ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding == "" {
+				continue
+			}
+			v := 1.0
+			for _, p := range strings.Split(params, ";") {
+				key, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(strings.TrimSpace(key), "q") {
+					f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+					if err != nil || f < 0 || f > 1 {
+						f = 0
+					}
+					v = f
+				}
+			}
+			q[coding] = v
+		}
+	}
+	return q
+}
+
+// isFileName reports whether base, the last segment of a path, looks like
+// the name of a file rather than a route of the client: it has an
+// extension of up to 12 letters and digits, at least one a letter
+// (favicon.ico, robots.txt, .env), so that a room named v1.2 is not one.
+func isFileName(base string) bool {
+	ext := path.Ext(base)
+	if len(ext) < 2 || len(ext) > 13 {
+		return false
+	}
+	letter := false
+	for _, c := range ext[1:] {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+// notFound answers 404 with the JSON error body of the rest of the server.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	type detail struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	// An error here means the client went away; there is no one to tell.
+	_ = json.NewEncoder(w).Encode(struct {
+		Error detail `json:"error"`
+	}{detail{"not_found", "There is no file at " + r.URL.Path + "."}})
 }
 
 // contentSecurityPolicy lets a page of the UI load scripts, styles, images

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -27,16 +28,24 @@ type config struct {
 	logFormat       string
 	logLevel        string
 	guests          bool
+	signup          bool
 	grace           time.Duration
 	sessionTTL      time.Duration
 	allowedOrigins  []string
 	shutdownTimeout time.Duration
 	metrics         bool
+	metricsAddr     string // empty: on the main listener
 	pprofAddr       string
+	publicURL       string // empty, or scheme://host[:port] as validate left it
+	trustedProxies  []netip.Prefix
+	tlsCert         string
+	tlsKey          string
 	redisURL        string
 	presenceTTL     time.Duration
 	presenceBeat    time.Duration
 
+	// args are the command's arguments besides the settings: backup's file.
+	args []string
 	// warnings are reported once the logger exists.
 	warnings []string
 }
@@ -56,7 +65,15 @@ var profileDefaults = map[string]struct {
 }{
 	"log-format": {"text", "json", "text in development, json otherwise"},
 	"guests":     {"true", "false", "true in development, false otherwise"},
+	// Metrics are for the operator, not the public: on servers they get a
+	// port of their own, which the proxy does not forward. All interfaces,
+	// not 127.0.0.1, because a scraper reaches a container or a pod from
+	// outside it.
+	"metrics-addr": {"", defaultMetricsAddr, "none (the main listener) in development, " + defaultMetricsAddr + " otherwise"},
 }
+
+// defaultMetricsAddr is where staging and production serve /metrics.
+const defaultMetricsAddr = ":9090"
 
 // envPrefix starts the environment variable of every setting.
 const envPrefix = "PARLEY_"
@@ -86,7 +103,10 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 	fs.Var(&enumValue{&c.logLevel, logLevels}, "log-level",
 		"Least important logs to write: debug, info, warn or error.")
 	fs.Var((*boolValue)(&c.guests), "guests",
-		"Allow guests to chat with just a nickname; -guests=false forbids it.")
+		"Allow guests to chat with just a nickname; -guests=false forbids it, and only accounts may enter.")
+	c.signup = true
+	fs.Var((*boolValue)(&c.signup), "signup",
+		"Let anyone make an account on the sign-in page; -signup=false keeps that to the first account (an admin's), and the operator makes the others with 'parley user add'.")
 	c.grace = 15 * time.Second
 	fs.Var((*durationValue)(&c.grace), "grace",
 		"How long someone stays online in a room, and a member of it, after their last connection drops.")
@@ -101,10 +121,20 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 	c.metrics = true
 	fs.Var((*boolValue)(&c.metrics), "metrics",
 		"Serve Prometheus metrics at GET /metrics; -metrics=false turns them off.")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "",
+		"TCP address of a separate listener for GET /metrics, host:port. The default in staging and production, :9090, listens on every interface, so that Prometheus can scrape a container or a pod; keep that port off the internet (publish or forward only the main one), or give 127.0.0.1:9090 when the scraper runs on the same host. Empty (the flag -metrics-addr= or the development default): /metrics on the main listener. With a separate listener the main one answers /metrics with 404.")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "",
 		"TCP address for a separate listener serving Go's profiler at /debug/pprof/; empty (the default) turns it off. Keep it on localhost.")
 	fs.StringVar(&c.redisURL, "redis-url", "",
 		"Redis that carries messages between replicas, and keeps who is online on each: redis://[user:password@]host[:port][/db], rediss:// for TLS, or unix:///path/to/redis.sock. Empty (the default): one replica, messages carried in the process. The server starts without Redis answering, and reconnects by itself; /api/ready says whether it answers.")
+	fs.StringVar(&c.publicURL, "public-url", "",
+		"The URL people reach the server at, scheme://host[:port] such as https://chat.example.com, when it is behind a proxy or has a name. Pages of its origin (and of -allowed-origins) may open the WebSocket; in staging and production, requests for another host are refused with 421, except /api/health and /api/ready.")
+	fs.Var((*prefixListValue)(&c.trustedProxies), "trusted-proxies",
+		"Comma-separated addresses or CIDR ranges (10.0.0.0/8, 127.0.0.1, ::1) of the reverse proxies in front of the server. A request from one of them is taken to come from the rightmost address of X-Forwarded-For that is not a trusted proxy; from anyone else, from the connection's address. Logs and limits per address use that client address.")
+	fs.StringVar(&c.tlsCert, "tls-cert", "",
+		"PEM file of the TLS certificate (with its chain) to serve HTTPS and wss:// on -addr, with -tls-key; TLS 1.2 or later. Empty (the default): plain HTTP, for a server behind a proxy that ends TLS.")
+	fs.StringVar(&c.tlsKey, "tls-key", "",
+		"PEM file of the private key of -tls-cert; give both or neither.")
 	c.presenceTTL = redis.DefaultTTL
 	fs.Var((*durationValue)(&c.presenceTTL), "presence-ttl",
 		"With -redis-url: how long a replica's people stay online after its last heartbeat, so that those of a replica that dies go offline, and leave their rooms, within this plus -presence-heartbeat.")
@@ -115,23 +145,59 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 }
 
 // parseConfig resolves the settings of command from, in order of
-// precedence: flags in args, environment variables read with getenv, the
-// file .env.<profile>, the file .env (both in the working directory), and
-// defaults. The profile itself comes only from -profile or PARLEY_PROFILE.
-// An empty environment variable counts as unset. parseConfig returns
-// flag.ErrHelp when args ask for help, and an error naming the setting and where its
-// value came from when a value is bad.
-func parseConfig(command string, args []string, getenv func(string) string) (*config, error) {
+// precedence: flags in args, the environment variables of environ (the
+// process's environment, "KEY=value" strings as os.Environ returns them),
+// the file .env.<profile>, the file .env (both in the working directory),
+// and defaults. The profile itself comes only from -profile or
+// PARLEY_PROFILE. An empty environment variable counts as unset.
+// parseConfig returns flag.ErrHelp when args ask for help, and an error
+// naming the setting and where its value came from when a value is bad.
+// PARLEY_ variables that name no setting are reported in c.warnings.
+//
+// backup takes one argument, the file to write, anywhere among its flags;
+// it is returned in c.args. Other commands take none.
+func parseConfig(command string, args []string, environ []string) (*config, error) {
 	c := new(config)
 	fs := newFlagSet(command, c)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	parse := func(args []string) error {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%v (run 'parley %s -help' for the settings)", err, command)
+		}
+		return nil
+	}
+	if err := parse(args); err != nil {
+		return nil, err
+	}
+	if command == "backup" && fs.NArg() > 0 {
+		c.args = fs.Args()[:1]
+		if err := parse(fs.Args()[1:]); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%v (run 'parley %s -help' for the settings)", err, command)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (run 'parley %s -help' for the settings)", fs.Arg(0), command)
+	}
+	if command == "backup" && len(c.args) == 0 {
+		return nil, errors.New("backup needs the name of the file to write: parley backup [flags] FILE")
+	}
+
+	env := make(map[string]string)
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, ok := env[k]; !ok { // the first wins, as in os.Getenv
+			env[k] = v
+		}
+	}
+	getenv := func(k string) string { return env[k] }
+	for _, k := range sortedKeys(env) {
+		if env[k] != "" {
+			if w := unknownVariable(fs, k, "the environment"); w != "" {
+				c.warnings = append(c.warnings, w)
+			}
+		}
 	}
 
 	// source says where each setting's value came from, for error messages.
@@ -170,8 +236,10 @@ func parseConfig(command string, args []string, getenv func(string) string) (*co
 			switch {
 			case k == envName("profile"):
 				c.warnings = append(c.warnings, fmt.Sprintf("%s in %s is ignored: the profile comes only from -profile or the environment", k, name))
-			case strings.HasPrefix(k, envPrefix) && fs.Lookup(settingName(k)) == nil:
-				c.warnings = append(c.warnings, fmt.Sprintf("%s in %s is not a setting; ignored", k, name))
+			default:
+				if w := unknownVariable(fs, k, name); w != "" {
+					c.warnings = append(c.warnings, w)
+				}
 			}
 		}
 		files = append(files, envFile{name, vars})
@@ -263,6 +331,24 @@ func (c *config) validate() error {
 			return &settingError{"redis-url", "must start with redis://, rediss:// or unix://"}
 		}
 	}
+	switch {
+	case c.metricsAddr != "" && c.metricsAddr == c.addr && !strings.HasSuffix(c.addr, ":0"):
+		return &settingError{"metrics-addr", "must differ from addr; leave it empty (-metrics-addr=) to serve /metrics on the main listener"}
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		set, unset := "tls-cert", "tls-key"
+		if c.tlsCert == "" {
+			set, unset = unset, set
+		}
+		return &settingError{set, fmt.Sprintf("needs %s too: tls-cert and tls-key go together, or neither for plain HTTP", unset)}
+	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return &settingError{"public-url", fmt.Sprintf("%q is not a URL such as https://chat.example.com (scheme and host, an optional port, no path)", c.publicURL)}
+		}
+		c.publicURL = u.Scheme + "://" + strings.ToLower(u.Host)
+	}
 	for _, o := range c.allowedOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
@@ -271,6 +357,13 @@ func (c *config) validate() error {
 		}
 	}
 	return nil
+}
+
+// secure reports whether browsers reach the server over HTTPS: it serves
+// TLS itself, or its public URL, in front of which a proxy ends TLS, is
+// https. Cookies it sets must then be Secure.
+func (c *config) secure() bool {
+	return c.tlsCert != "" || strings.HasPrefix(c.publicURL, "https://")
 }
 
 // redactURL returns rawURL with its password, if any, replaced by xxxxx,
@@ -322,6 +415,85 @@ func readEnvFile(name string) (map[string]string, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return vars, nil
+}
+
+// notSettings are the prefixes of the PARLEY_ variables that are read on
+// purpose by something other than the settings: the tests
+// (PARLEY_TEST_POSTGRES), the web client's browser tests (PARLEY_E2E_BIN)
+// and development server (PARLEY_DEV_SERVER). They are never reported as
+// unknown, and no setting's name may start with them.
+var notSettings = []string{"PARLEY_TEST_", "PARLEY_E2E_", "PARLEY_DEV_"}
+
+// unknownVariable returns a warning when the variable k, found in where,
+// looks like a setting's but names none of fs: it starts with PARLEY_ and
+// not with one of notSettings. The warning names the closest setting's
+// variable when one is close enough to be a likely misspelling.
+func unknownVariable(fs *flag.FlagSet, k, where string) string {
+	if !strings.HasPrefix(k, envPrefix) || k == envName("profile") || fs.Lookup(settingName(k)) != nil {
+		return ""
+	}
+	for _, p := range notSettings {
+		if strings.HasPrefix(k, p) {
+			return ""
+		}
+	}
+	if where == "the environment" {
+		where = "environment variable " + k
+	} else {
+		where = k + " in " + where
+	}
+	w := where + " is not a setting; ignored"
+	if near := closestSetting(fs, k); near != "" {
+		w += "; did you mean " + near + "?"
+	}
+	return w
+}
+
+// closestSetting returns the environment variable of the setting of fs
+// nearest to k by edit distance, or "" when none is within a third of
+// their length (at least 2 edits), too far to be a slip.
+func closestSetting(fs *flag.FlagSet, k string) string {
+	name := strings.TrimPrefix(k, envPrefix)
+	best, bestDist := "", 0
+	fs.VisitAll(func(f *flag.Flag) {
+		env := envName(f.Name)
+		d := editDistance(name, strings.TrimPrefix(env, envPrefix))
+		if best == "" || d < bestDist {
+			best, bestDist = env, d
+		}
+	})
+	if bestDist > max(2, len(name)/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance returns the number of single-byte insertions, deletions,
+// substitutions and swaps of neighbours that turn a into b (the optimal
+// string alignment distance), so that PARLEY_ADRR is one from PARLEY_ADDR.
+func editDistance(a, b string) int {
+	// d[i][j] is the distance between a[:i] and b[:j].
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // settingName is the inverse of envName.
@@ -393,7 +565,7 @@ func valueName(f *flag.Flag) string {
 		return ""
 	case *durationValue:
 		return "duration"
-	case *listValue:
+	case *listValue, *prefixListValue:
 		return "list"
 	}
 	return "string"
@@ -463,5 +635,37 @@ func (v *listValue) Set(s string) error {
 			*v = append(*v, item)
 		}
 	}
+	return nil
+}
+
+// prefixListValue is a comma-separated list of IP addresses and CIDR
+// ranges; an address stands for the range of itself alone.
+type prefixListValue []netip.Prefix
+
+func (v *prefixListValue) String() string {
+	s := make([]string, len(*v))
+	for i, p := range *v {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (v *prefixListValue) Set(s string) error {
+	var list []netip.Prefix
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return fmt.Errorf("%q is not an IP address or a CIDR range such as 10.0.0.0/8", item)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		list = append(list, p.Masked())
+	}
+	*v = list
 	return nil
 }

@@ -21,7 +21,8 @@ import (
 
 // `parley migrate copy` moves everything a store holds into another, empty
 // one, as it is: rooms with their creation times, every log entry with its
-// sequence number, memberships, and sessions under their token hashes. It
+// sequence number, memberships, accounts with their password hashes, and
+// sessions under their token hashes. It
 // is how a laptop install (SQLite) moves to production (PostgreSQL), or
 // production's data to a developer's SQLite file. People keep their
 // nicknames and stay signed in, and clients resume with since as before.
@@ -33,6 +34,7 @@ type copySource interface {
 	Entries(ctx context.Context, room string, p parley.Page) ([]*parley.Entry, error)
 	Members(ctx context.Context) ([]parley.Member, error)
 	Sessions(ctx context.Context, after string, limit int) ([]parley.StoredSession, error)
+	Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error)
 }
 
 // copyTarget is a store that a copy fills, a transaction per call.
@@ -42,6 +44,7 @@ type copyTarget interface {
 	ImportEntries(ctx context.Context, entries []*parley.Entry) error
 	ImportMembers(ctx context.Context, members []parley.Member) error
 	ImportSessions(ctx context.Context, sessions []parley.StoredSession) error
+	ImportAccounts(ctx context.Context, accounts []*parley.Account) error
 }
 
 // copyStore is a store opened for a copy, as its source or its target.
@@ -138,8 +141,8 @@ func migrateCopy(ctx context.Context, args []string, stdout io.Writer, opts copy
 	for _, r := range d.rooms {
 		entries += r.entries
 	}
-	fmt.Fprintf(stdout, "rooms     %d\nentries   %d\nmembers   %d\nsessions  %d\n", len(d.rooms), entries, d.members.n, d.sessions.n)
-	fmt.Fprintln(stdout, "verified: the target holds the same rooms, logs, members and sessions as the source")
+	fmt.Fprintf(stdout, "rooms     %d\nentries   %d\nmembers   %d\naccounts  %d\nsessions  %d\n", len(d.rooms), entries, d.members.n, d.accounts.n, d.sessions.n)
+	fmt.Fprintln(stdout, "verified: the target holds the same rooms, logs, members, accounts and sessions as the source")
 	if err := errors.Join(src.Close(), dst.Close()); err != nil {
 		return fmt.Errorf("migrate copy: close: %w", err)
 	}
@@ -242,7 +245,17 @@ func notEmpty(ctx context.Context, s copySource) (string, error) {
 	if len(members) > 0 {
 		found = append(found, plural(len(members), "membership"))
 	}
-	var sessions int
+	var accounts, sessions int
+	err = eachAccountPage(ctx, s, defaultCopyBatch, func(page []*parley.Account) error {
+		accounts += len(page)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if accounts > 0 {
+		found = append(found, plural(accounts, "account"))
+	}
 	err = eachSessionPage(ctx, s, defaultCopyBatch, func(page []parley.StoredSession) error {
 		sessions += len(page)
 		return nil
@@ -268,7 +281,7 @@ func plural[N int | int64](n N, noun string) string {
 }
 
 // copyStores copies everything src holds into dst, which must be empty:
-// rooms, then their logs room by room, then members, then sessions, at
+// rooms, then their logs room by room, then members, accounts and sessions, at
 // most batch of them in each of dst's transactions. It reads the logs a
 // page at a time, so that it holds at most one transaction's worth of
 // entries, whatever their number.
@@ -324,9 +337,33 @@ func copyStores(ctx context.Context, src copySource, dst copyTarget, batch int) 
 			return err
 		}
 	}
+	err = eachAccountPage(ctx, src, batch, func(page []*parley.Account) error {
+		return dst.ImportAccounts(ctx, page)
+	})
+	if err != nil {
+		return err
+	}
 	return eachSessionPage(ctx, src, batch, func(page []parley.StoredSession) error {
 		return dst.ImportSessions(ctx, page)
 	})
+}
+
+// eachAccountPage calls f with each page of at most limit accounts.
+func eachAccountPage(ctx context.Context, s copySource, limit int, f func([]*parley.Account) error) error {
+	after := ""
+	for {
+		page, err := s.Accounts(ctx, after, limit)
+		if err != nil {
+			return fmt.Errorf("read accounts: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := f(page); err != nil {
+			return err
+		}
+		after = page[len(page)-1].Name
+	}
 }
 
 // eachEntryPage calls f with each page of room's log, oldest first.
@@ -370,6 +407,7 @@ func eachSessionPage(ctx context.Context, s copySource, limit int, f func([]parl
 type digest struct {
 	rooms    []roomDigest // in the order of their names
 	members  setDigest
+	accounts setDigest
 	sessions setDigest
 }
 
@@ -453,7 +491,24 @@ func digestOf(ctx context.Context, s copySource) (*digest, error) {
 	}
 	err = eachSessionPage(ctx, s, defaultCopyBatch, func(page []parley.StoredSession) error {
 		for _, ss := range page {
-			d.sessions.add(ss.TokenHash, ss.Nick, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli())
+			d.sessions.add(ss.TokenHash, ss.Nick, string(ss.Kind), ss.Label, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachAccountPage(ctx, s, defaultCopyBatch, func(page []*parley.Account) error {
+		for _, a := range page {
+			admin := "member"
+			if a.Admin {
+				admin = "admin"
+			}
+			var deactivated int64
+			if !a.Deactivated.IsZero() {
+				deactivated = a.Deactivated.UnixMilli()
+			}
+			d.accounts.add(a.Name, a.DisplayName, a.PasswordHash, admin, a.CreatedAt.UnixMilli(), deactivated)
 		}
 		return nil
 	})
@@ -532,7 +587,7 @@ func (d *digest) diff(t *digest) []string {
 	for _, set := range []struct {
 		name string
 		s, t setDigest
-	}{{"membership", d.members, t.members}, {"session", d.sessions, t.sessions}} {
+	}{{"membership", d.members, t.members}, {"account", d.accounts, t.accounts}, {"session", d.sessions, t.sessions}} {
 		switch {
 		case set.s.n != set.t.n:
 			diffs = append(diffs, fmt.Sprintf("%s in the source, %d in the target", plural(set.s.n, set.name), set.t.n))

@@ -208,7 +208,7 @@ func TestMigrateCopy(t *testing.T) {
 	to := newPostgres(t)
 	var stdout, stderr bytes.Buffer
 	args := []string{"migrate", "copy", "--from", from, "--to", to, "--batch", "7"}
-	if err := run(ctx, args, environment(nil), &stdout, &stderr); err != nil {
+	if err := run(ctx, args, environment(nil), nil, &stdout, &stderr); err != nil {
 		t.Fatalf("run(%q) = %v", args, err)
 	}
 	out := stdout.String() + stderr.String()
@@ -237,7 +237,7 @@ func TestMigrateCopy(t *testing.T) {
 	// Back to SQLite, for a developer: the same again.
 	back := filepath.Join(dir, "back.db")
 	args = []string{"migrate", "copy", "-from", to, "-to", back}
-	if err := run(ctx, args, environment(nil), io.Discard, io.Discard); err != nil {
+	if err := run(ctx, args, environment(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("run(migrate copy -from postgres -to %s) = %v", back, err)
 	}
 	if diff := cmp.Diff(want, contentsOf(t, mustOpenSQLite(t, back))); diff != "" {
@@ -286,7 +286,7 @@ func TestMigrateCopy(t *testing.T) {
 	// PostgreSQL's times, to the microsecond, go to SQLite to the
 	// millisecond, which the verification allows.
 	again := filepath.Join(dir, "again.db")
-	if err := run(ctx, []string{"migrate", "copy", "-from", to, "-to", again}, environment(nil), io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "copy", "-from", to, "-to", again}, environment(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("run(migrate copy) of PostgreSQL's own appends = %v", err)
 	}
 }
@@ -340,7 +340,7 @@ func TestMigrateCopyRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout bytes.Buffer
 			args := append([]string{"migrate", "copy"}, tt.args...)
-			err := run(ctx, args, environment(nil), &stdout, io.Discard)
+			err := run(ctx, args, environment(nil), nil, &stdout, io.Discard)
 			if err == nil {
 				t.Fatalf("run(%q) = nil, want an error", args)
 			}
@@ -363,7 +363,7 @@ func TestMigrateCopyRefuses(t *testing.T) {
 
 	for _, args := range [][]string{{"migrate", "copy", "-help"}, {"help", "migrate", "copy"}} {
 		var stdout bytes.Buffer
-		if err := run(ctx, args, environment(nil), &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "Usage: parley migrate copy -from") {
+		if err := run(ctx, args, environment(nil), nil, &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "Usage: parley migrate copy -from") {
 			t.Errorf("run(%q) = %v, printing %q; want the help of migrate copy", args, err, stdout.String())
 		}
 	}
@@ -411,7 +411,7 @@ func TestMigrateCopyFailsMidway(t *testing.T) {
 	}
 	db.Close()
 	to := newPostgres(t)
-	err := run(ctx, []string{"migrate", "copy", "-from", from, "-to", to, "-batch", "2"}, environment(nil), io.Discard, io.Discard)
+	err := run(ctx, []string{"migrate", "copy", "-from", from, "-to", to, "-batch", "2"}, environment(nil), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `copy entries 5 of "dev" to 1 of "general"`) ||
 		!strings.Contains(err.Error(), "the target may hold part of the copy") || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("run(migrate copy) of a text PostgreSQL cannot hold = %v, want an error that names the entries and says the target holds part of the copy", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +21,9 @@ the image has no shell and no curl, so its HEALTHCHECK runs this.
 Without -url it asks http://127.0.0.1:PORT/api/health, where PORT (and the
 host, when one is set) comes from the server's own -addr setting as serve
 would read it: PARLEY_ADDR, the files .env.<profile> and .env in the
-working directory, or :8080.
+working directory, or :8080. When the server serves TLS itself
+(PARLEY_TLS_CERT), it asks https:// instead, without checking the
+certificate, which names the public host rather than 127.0.0.1.
 
   -url URL      the URL to ask instead
   -timeout D    how long to wait for the answer (default 3s)
@@ -30,8 +33,9 @@ working directory, or :8080.
 const healthTimeout = 3 * time.Second
 
 // health asks a server's /api/health once and returns nil when it answers
-// 200 OK, after writing one line about it to stdout.
-func health(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// 200 OK, after writing one line about it to stdout. environ is the
+// process's environment, as os.Environ returns it.
+func health(ctx context.Context, args []string, environ []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("parley health", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	target := fs.String("url", "", "")
@@ -49,16 +53,21 @@ func health(ctx context.Context, args []string, getenv func(string) string, stdo
 	if *timeout <= 0 {
 		return errors.New("health: -timeout must be positive")
 	}
+	insecure := false
 	if *target == "" {
-		cfg, err := parseConfig("serve", nil, getenv)
+		cfg, err := parseConfig("serve", nil, environ)
 		if err != nil {
 			return err
 		}
-		u, err := healthURL(cfg.addr)
+		u, err := healthURL(cfg.addr, cfg.tlsCert != "")
 		if err != nil {
 			return err
 		}
 		*target = u
+		// The server's own certificate names its public host, not the
+		// loopback address asked here; and the request carries nothing
+		// secret.
+		insecure = cfg.tlsCert != ""
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -70,6 +79,7 @@ func health(ctx context.Context, args []string, getenv func(string) string, stdo
 	client := &http.Client{
 		// A redirect is not a health answer.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: insecure}},
 	}
 	res, err := client.Do(req)
 	if err != nil {
@@ -85,9 +95,9 @@ func health(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 // healthURL returns the URL of /api/health on the server listening on addr
-// (host:port): on the loopback address when addr names no host or every
-// address.
-func healthURL(addr string) (string, error) {
+// (host:port), with https when it serves TLS: on the loopback address when
+// addr names no host or every address.
+func healthURL(addr string, https bool) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", fmt.Errorf("health: setting addr %q: %v; pass -url", addr, err)
@@ -101,5 +111,9 @@ func healthURL(addr string) (string, error) {
 	case "::":
 		host = "::1"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/api/health", nil
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/api/health", nil
 }

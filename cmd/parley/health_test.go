@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +30,7 @@ func TestHealth(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout bytes.Buffer
-			if err := run(t.Context(), tt.args, environment(tt.env), &stdout, io.Discard); err != nil {
+			if err := run(t.Context(), tt.args, environment(tt.env), nil, &stdout, io.Discard); err != nil {
 				t.Fatalf("run(%q) with %v = %v, want nil", tt.args, tt.env, err)
 			}
 			if want := "http://" + s.addr + "/api/health: 200 OK"; !strings.Contains(stdout.String(), want) {
@@ -38,9 +39,25 @@ func TestHealth(t *testing.T) {
 		})
 	}
 
+	t.Run("TLS", func(t *testing.T) {
+		dir := inDir(t, nil)
+		certFile, keyFile, pool := selfSigned(t, dir)
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		defer client.CloseIdleConnections()
+		tlsServer := startServerClient(t, filepath.Join(dir, "parley.db"), client, "-tls-cert", certFile, "-tls-key", keyFile)
+		env := map[string]string{"PARLEY_ADDR": tlsServer.addr, "PARLEY_TLS_CERT": certFile, "PARLEY_TLS_KEY": keyFile}
+		var stdout bytes.Buffer
+		if err := run(t.Context(), []string{"health"}, environment(env), nil, &stdout, io.Discard); err != nil {
+			t.Fatalf("run(health) with %v = %v, want nil", env, err)
+		}
+		if want := "https://" + tlsServer.addr + "/api/health: 200 OK"; !strings.Contains(stdout.String(), want) {
+			t.Errorf("run(health) printed %q, want %q", stdout.String(), want)
+		}
+	})
+
 	t.Run(".env", func(t *testing.T) {
 		inDir(t, map[string]string{".env": "PARLEY_ADDR=" + s.addr + "\n"})
-		if err := run(t.Context(), []string{"health"}, environment(nil), io.Discard, io.Discard); err != nil {
+		if err := run(t.Context(), []string{"health"}, environment(nil), nil, io.Discard, io.Discard); err != nil {
 			t.Fatalf("run(health) with PARLEY_ADDR=%s in .env = %v, want nil", s.addr, err)
 		}
 	})
@@ -84,7 +101,7 @@ func TestHealthFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"PARLEY_ADDR": "127.0.0.1:0"}
 			var stdout bytes.Buffer
-			err := run(t.Context(), tt.args, environment(env), &stdout, io.Discard)
+			err := run(t.Context(), tt.args, environment(env), nil, &stdout, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run(%q) = %v, want an error saying %q", tt.args, err, tt.want)
 			}
@@ -107,9 +124,9 @@ func TestHealthURL(t *testing.T) {
 		{":0", ""},
 		{"8080", ""},
 	} {
-		got, err := healthURL(tt.addr)
+		got, err := healthURL(tt.addr, false)
 		if got != tt.want || (err != nil) != (tt.want == "") {
-			t.Errorf("healthURL(%q) = %q, %v; want %q", tt.addr, got, err, tt.want)
+			t.Errorf("healthURL(%q, false) = %q, %v; want %q", tt.addr, got, err, tt.want)
 		}
 	}
 }
@@ -117,7 +134,7 @@ func TestHealthURL(t *testing.T) {
 func TestHealthHelp(t *testing.T) {
 	for _, args := range [][]string{{"help", "health"}, {"health", "-help"}} {
 		var stdout bytes.Buffer
-		if err := run(t.Context(), args, environment(nil), &stdout, io.Discard); err != nil {
+		if err := run(t.Context(), args, environment(nil), nil, &stdout, io.Discard); err != nil {
 			t.Fatalf("run(%q) = %v, want nil", args, err)
 		}
 		for _, want := range []string{"Usage: parley health", "-url URL", "/api/health", "PARLEY_ADDR"} {
@@ -127,7 +144,7 @@ func TestHealthHelp(t *testing.T) {
 		}
 	}
 	var stdout bytes.Buffer
-	if err := run(t.Context(), []string{"help"}, environment(nil), &stdout, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"help"}, environment(nil), nil, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stdout.String(), "parley health") {

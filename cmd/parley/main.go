@@ -10,6 +10,12 @@
 //	parley migrate [flags]   apply the database migrations and exit
 //	parley migrate copy -from DB -to DB
 //	                         copy a database into a new one, and verify
+//	parley backup FILE       copy a SQLite database, while it serves, into FILE
+//	parley user add [-admin] NAME
+//	                         make an account (password on standard input)
+//	parley user reset-password|deactivate|activate NAME
+//	                         change an account, ending its sessions
+//	parley token create NAME make a bearer token for a bot or a script
 //	parley bench SCENARIO    measure a server under load
 //	parley health [-url URL] ask a running server whether it is alive,
 //	                         for container health checks
@@ -35,22 +41,24 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "parley: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-// run runs the command that args name, with the environment variables that
-// getenv returns, writing output for people to stdout and logs to stderr.
+// run runs the command that args name, with the environment environ
+// ("KEY=value" strings, as os.Environ returns them), writing output for
+// people to stdout and logs to stderr.
 // It returns when the command is done, or, for serve, once SIGINT or SIGTERM
 // has been received (or ctx is done) and the server has drained; a drained
 // server returns nil.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Once shutdown has begun, a second signal ends the process at once.
@@ -66,12 +74,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if command == "migrate" && len(args) > 0 && args[0] == "copy" {
 		command, args = "migrate copy", args[1:]
 	}
+	if (command == "user" || command == "token") && len(args) > 0 {
+		if _, ok := accountCommands[command+" "+args[0]]; ok {
+			command, args = command+" "+args[0], args[1:]
+		}
+	}
+	if _, ok := accountCommands[command]; ok {
+		return accountCommand(ctx, command, args, environ, stdin, stdout, stderr)
+	}
+	if command == "user" || command == "token" {
+		return fmt.Errorf("parley %s needs a subcommand (run 'parley help')", strings.Join(append([]string{command}, args...), " "))
+	}
 
 	switch command {
 	case "migrate copy":
 		return migrateCopy(ctx, args, stdout, copyOptions{})
-	case "serve", "migrate":
-		cfg, err := parseConfig(command, args, getenv)
+	case "serve", "migrate", "backup":
+		cfg, err := parseConfig(command, args, environ)
 		if errors.Is(err, flag.ErrHelp) {
 			commandHelp(stdout, command)
 			return nil
@@ -83,14 +102,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for _, w := range cfg.warnings {
 			logger.Warn(w)
 		}
-		if command == "migrate" {
+		switch command {
+		case "migrate":
 			return migrate(ctx, cfg, logger)
+		case "backup":
+			return backup(ctx, cfg, stdout)
 		}
 		return serve(ctx, cfg, logger)
 	case "bench":
 		return bench(ctx, args, stdout, stderr)
 	case "health":
-		return health(ctx, args, getenv, stdout)
+		return health(ctx, args, environ, stdout)
 	case "version":
 		if len(args) > 0 {
 			return fmt.Errorf("version takes no arguments")
@@ -101,10 +123,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch {
 		case len(args) == 0:
 			help(stdout)
-		case len(args) == 1 && (args[0] == "serve" || args[0] == "migrate"):
+		case len(args) == 1 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "backup"):
 			commandHelp(stdout, args[0])
 		case len(args) == 2 && args[0] == "migrate" && args[1] == "copy":
 			copyHelp(stdout)
+		case len(args) == 2 && accountCommands[args[0]+" "+args[1]] != "":
+			accountHelp(stdout, args[0]+" "+args[1])
 		case len(args) == 1 && args[0] == "bench":
 			return bench(ctx, []string{"-help"}, stdout, stderr)
 		case len(args) == 1 && args[0] == "health":
@@ -146,6 +170,15 @@ Usage:
                            copy everything a database holds into a new one,
                            SQLite to PostgreSQL or back, and verify the copy
                            (parley help migrate copy)
+  parley backup FILE       copy the SQLite database, even while a server uses
+                           it, into the new file FILE (parley help backup)
+  parley user add [-admin] NAME
+                           make an account; the password is read from
+                           standard input (parley help user add)
+  parley user reset-password NAME | deactivate NAME | activate NAME
+                           change an account, ending its sessions
+  parley token create [-label L] [-expires-in D] NAME
+                           make a bearer token for a bot or a script
   parley bench SCENARIO    measure a server under load (parley help bench)
   parley health [-url URL] ask a running server's /api/health; exit 0 when
                            it answers 200, 1 otherwise (parley help health)
@@ -156,7 +189,7 @@ Usage:
 	settingsHelp(w, "serve")
 }
 
-// commandHelp writes the help of serve or migrate to w.
+// commandHelp writes the help of serve, migrate or backup to w.
 func commandHelp(w io.Writer, command string) {
 	switch command {
 	case "serve":
@@ -178,6 +211,20 @@ into a new one, such as a SQLite file into PostgreSQL, and verifies the
 copy; parley help migrate copy says more.
 
 `)
+	case "backup":
+		fmt.Fprint(w, `Usage: parley backup [flags] FILE
+
+Copy the SQLite database that -database names into FILE, a new file: a
+consistent copy of one moment (SQLite's VACUUM INTO), safe to take while
+a server runs on the database, which keeps serving meanwhile. The copy is
+checked (PRAGMA integrity_check) before the command reports it. FILE must
+not exist. The database is not migrated: a backup taken before an upgrade
+is the database as the old version left it. To restore, stop the server
+and put the copy in place of the database file (and remove the old file's
+-wal and -shm beside it). For PostgreSQL, use pg_dump. Only -database and
+the logging settings matter.
+
+`)
 	}
 	settingsHelp(w, command)
 }
@@ -187,6 +234,9 @@ func settingsHelp(w io.Writer, command string) {
 file .env.<profile>, the file .env (both in the working directory, holding
 lines such as PARLEY_ADDR=:9000), its default. The profile itself comes only
 from -profile or PARLEY_PROFILE. Durations look like 15s, 500ms or 1m30s.
+A PARLEY_ variable that names no setting is reported at start with the
+nearest one; PARLEY_TEST_*, PARLEY_E2E_* and PARLEY_DEV_* (read by the
+tests and the web client's tools) are left alone.
 
 `)
 	usage(w, newFlagSet(command, new(config)))

@@ -43,9 +43,14 @@ func inDir(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// environment returns a getenv that sees only env.
-func environment(env map[string]string) func(string) string {
-	return func(k string) string { return env[k] }
+// environment returns an environment, as os.Environ would, that holds
+// only env.
+func environment(env map[string]string) []string {
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	return environ
 }
 
 func mustParseConfig(t *testing.T, args []string, env map[string]string) *config {
@@ -113,11 +118,17 @@ func TestConfigEverySetting(t *testing.T) {
 		"log-format":         {"json", func(c *config) string { return c.logFormat }, "json"},
 		"log-level":          {"DEBUG", func(c *config) string { return c.slogLevel().String() }, "DEBUG"},
 		"guests":             {"false", func(c *config) string { return fmt.Sprint(c.guests) }, "false"},
+		"signup":             {"false", func(c *config) string { return fmt.Sprint(c.signup) }, "false"},
 		"grace":              {"1m30s", func(c *config) string { return c.grace.String() }, "1m30s"},
 		"session-ttl":        {"168h", func(c *config) string { return c.sessionTTL.String() }, "168h0m0s"},
 		"allowed-origins":    {"https://a.example, http://localhost:5173,", func(c *config) string { return strings.Join(c.allowedOrigins, " ") }, "https://a.example http://localhost:5173"},
 		"shutdown-timeout":   {"3s", func(c *config) string { return c.shutdownTimeout.String() }, "3s"},
 		"metrics":            {"false", func(c *config) string { return fmt.Sprint(c.metrics) }, "false"},
+		"metrics-addr":       {"127.0.0.1:9100", func(c *config) string { return c.metricsAddr }, "127.0.0.1:9100"},
+		"public-url":         {"https://Chat.Example.com/", func(c *config) string { return c.publicURL }, "https://chat.example.com"},
+		"trusted-proxies":    {"10.0.0.0/8, 127.0.0.1,::1,192.168.1.7/24", func(c *config) string { return fmt.Sprint(c.trustedProxies) }, "[10.0.0.0/8 127.0.0.1/32 ::1/128 192.168.1.0/24]"},
+		"tls-cert":           {"/etc/parley/cert.pem", func(c *config) string { return c.tlsCert }, "/etc/parley/cert.pem"},
+		"tls-key":            {"/etc/parley/key.pem", func(c *config) string { return c.tlsKey }, "/etc/parley/key.pem"},
 		"pprof-addr":         {"127.0.0.1:6060", func(c *config) string { return c.pprofAddr }, "127.0.0.1:6060"},
 		"redis-url":          {"redis://redis.internal:6379/0", func(c *config) string { return c.redisURL }, "redis://redis.internal:6379/0"},
 		"presence-ttl":       {"30s", func(c *config) string { return c.presenceTTL.String() }, "30s"},
@@ -128,15 +139,20 @@ func TestConfigEverySetting(t *testing.T) {
 			t.Errorf("setting -%s is not covered by this test", f.Name)
 		}
 	})
+	// Settings that go in pairs get their partner from the environment.
+	partner := map[string]map[string]string{
+		"tls-cert": {"PARLEY_TLS_KEY": "/etc/parley/key.pem"},
+		"tls-key":  {"PARLEY_TLS_CERT": "/etc/parley/cert.pem"},
+	}
 	for name, s := range settings {
 		env := envName(name)
 		t.Run(name, func(t *testing.T) {
 			inDir(t, nil)
-			c := mustParseConfig(t, nil, map[string]string{env: s.value})
+			c := mustParseConfig(t, nil, withEnv(partner[name], env, s.value))
 			if got := s.got(c); got != s.want {
 				t.Errorf("parseConfig with %s=%q: %s = %q, want %q", env, s.value, name, got, s.want)
 			}
-			c = mustParseConfig(t, []string{"-" + name + "=" + s.value}, nil)
+			c = mustParseConfig(t, []string{"-" + name + "=" + s.value}, partner[name])
 			if got := s.got(c); got != s.want {
 				t.Errorf("parseConfig(-%s=%q): %s = %q, want %q", name, s.value, name, got, s.want)
 			}
@@ -144,7 +160,7 @@ func TestConfigEverySetting(t *testing.T) {
 				return // never read from files
 			}
 			inDir(t, map[string]string{".env": env + "=" + s.value + "\n"})
-			c = mustParseConfig(t, nil, nil)
+			c = mustParseConfig(t, nil, partner[name])
 			if got := s.got(c); got != s.want {
 				t.Errorf("parseConfig with %s=%q in .env: %s = %q, want %q", env, s.value, name, got, s.want)
 			}
@@ -152,12 +168,21 @@ func TestConfigEverySetting(t *testing.T) {
 	}
 }
 
+// withEnv returns a copy of env with k set to v.
+func withEnv(env map[string]string, k, v string) map[string]string {
+	m := map[string]string{k: v}
+	for k, v := range env {
+		m[k] = v
+	}
+	return m
+}
+
 func TestConfigDefaults(t *testing.T) {
 	inDir(t, nil)
 	c := mustParseConfig(t, nil, nil)
 	want := config{
 		profile: "development", addr: ":8080", database: "parley.db", logFormat: "text", logLevel: "info",
-		guests: true, grace: 15 * time.Second, sessionTTL: 30 * 24 * time.Hour, shutdownTimeout: 10 * time.Second, metrics: true,
+		guests: true, signup: true, grace: 15 * time.Second, sessionTTL: 30 * 24 * time.Hour, shutdownTimeout: 10 * time.Second, metrics: true,
 		presenceTTL: 15 * time.Second, presenceBeat: 5 * time.Second,
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -182,6 +207,13 @@ func TestConfigProfileDefaults(t *testing.T) {
 		t.Run(tt.profile, func(t *testing.T) {
 			inDir(t, nil)
 			c := mustParseConfig(t, []string{"-profile", tt.profile}, tt.env)
+			wantMetricsAddr := ":9090"
+			if tt.profile == "development" {
+				wantMetricsAddr = ""
+			}
+			if c.metricsAddr != wantMetricsAddr {
+				t.Errorf("parseConfig(-profile %s): metrics addr %q, want %q", tt.profile, c.metricsAddr, wantMetricsAddr)
+			}
 			if c.guests != tt.wantGuests || c.logFormat != tt.wantLogFormat {
 				t.Errorf("parseConfig(-profile %s) with env %v: guests %v, log format %q; want %v, %q",
 					tt.profile, tt.env, c.guests, c.logFormat, tt.wantGuests, tt.wantLogFormat)
@@ -191,16 +223,76 @@ func TestConfigProfileDefaults(t *testing.T) {
 }
 
 func TestConfigWarnings(t *testing.T) {
-	inDir(t, map[string]string{".env": "PARLEY_PROFILE=production\nPARLEY_GARCE=1s\nOTHER=1\n"})
-	c := mustParseConfig(t, nil, nil)
+	inDir(t, map[string]string{".env": "PARLEY_PROFILE=production\nPARLEY_GARCE=1s\nPARLEY_COLOUR=red\nOTHER=1\n"})
+	c := mustParseConfig(t, nil, map[string]string{
+		"PARLEY_ADRR":          ":9000",
+		"PARLEY_LOGLEVEL":      "debug",
+		"PARLEY_METRIC_ADDR":   ":9100",
+		"PARLEY_TEST_POSTGRES": "postgres://localhost/test",
+		"PARLEY_E2E_BIN":       "/tmp/parley",
+		"PARLEY_DEV_SERVER":    "http://localhost:9000",
+		"PARLEY_UNSET":         "",
+		"HOME":                 "/root",
+	})
 	got := strings.Join(c.warnings, "\n")
-	for _, want := range []string{"PARLEY_PROFILE in .env is ignored", "PARLEY_GARCE in .env is not a setting"} {
-		if !strings.Contains(got, want) {
+	for _, want := range []string{
+		"PARLEY_PROFILE in .env is ignored",
+		"PARLEY_GARCE in .env is not a setting; ignored; did you mean PARLEY_GRACE?",
+		"PARLEY_COLOUR in .env is not a setting; ignored\n",
+		"environment variable PARLEY_ADRR is not a setting; ignored; did you mean PARLEY_ADDR?",
+		"environment variable PARLEY_LOGLEVEL is not a setting; ignored; did you mean PARLEY_LOG_LEVEL?",
+		"environment variable PARLEY_METRIC_ADDR is not a setting; ignored; did you mean PARLEY_METRICS_ADDR?",
+	} {
+		if !strings.Contains(got+"\n", want) {
 			t.Errorf("parseConfig warnings = %q, want one containing %q", got, want)
 		}
 	}
-	if strings.Contains(got, "OTHER") {
-		t.Errorf("parseConfig warnings = %q, want none about variables without the PARLEY_ prefix", got)
+	for _, notWant := range []string{"OTHER", "HOME", "PARLEY_TEST_POSTGRES", "PARLEY_E2E_BIN", "PARLEY_DEV_SERVER", "PARLEY_UNSET"} {
+		if strings.Contains(got, notWant) {
+			t.Errorf("parseConfig warnings = %q, want none about %s", got, notWant)
+		}
+	}
+	if c.addr != ":8080" {
+		t.Errorf("parseConfig with PARLEY_ADRR: addr = %q, want the default :8080", c.addr)
+	}
+}
+
+// TestUnknownVariableLogged: the warning reaches the log at start.
+func TestUnknownVariableLogged(t *testing.T) {
+	dir := inDir(t, nil)
+	var stderr bytes.Buffer
+	err := run(t.Context(), []string{"migrate", "-database", filepath.Join(dir, "p.db")}, []string{"PARLEY_ADRR=:9000"}, nil, io.Discard, &stderr)
+	if err != nil {
+		t.Fatalf("run(migrate) = %v", err)
+	}
+	if want := "environment variable PARLEY_ADRR is not a setting; ignored; did you mean PARLEY_ADDR?"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("run(migrate) with PARLEY_ADRR logged %q, want a warning containing %q", stderr.String(), want)
+	}
+}
+
+// TestNoSettingIsExcluded keeps the names that are not settings from
+// swallowing one that is.
+func TestNoSettingIsExcluded(t *testing.T) {
+	newFlagSet("serve", new(config)).VisitAll(func(f *flag.Flag) {
+		for _, p := range notSettings {
+			if strings.HasPrefix(envName(f.Name), p) {
+				t.Errorf("setting -%s's variable %s starts with %s, which is never reported as unknown", f.Name, envName(f.Name), p)
+			}
+		}
+	})
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"ADDR", "ADDR", 0}, {"ADRR", "ADDR", 1}, {"ADR", "ADDR", 1}, {"DADR", "ADDR", 1},
+		{"GARCE", "GRACE", 1}, {"LOGLEVEL", "LOG_LEVEL", 1}, {"", "ADDR", 4}, {"ABC", "XYZ", 3},
+	} {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
 	}
 }
 
@@ -247,6 +339,18 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"allowed-origins", `"chat.example.com"`, "flag -allowed-origins"}, ""},
 		{"origin with path", nil, map[string]string{"PARLEY_ALLOWED_ORIGINS": "https://chat.example.com/app"}, nil,
 			[]string{"allowed-origins", "PARLEY_ALLOWED_ORIGINS"}, ""},
+		{"tls cert without key", []string{"-tls-cert", "cert.pem"}, nil, nil,
+			[]string{"setting tls-cert", "needs tls-key too", "tls-cert and tls-key go together", "flag -tls-cert"}, ""},
+		{"tls key without cert", nil, map[string]string{"PARLEY_TLS_KEY": "key.pem"}, nil,
+			[]string{"setting tls-key", "needs tls-cert too", "PARLEY_TLS_KEY"}, ""},
+		{"public url without scheme", nil, map[string]string{"PARLEY_PUBLIC_URL": "chat.example.com"}, nil,
+			[]string{"public-url", `"chat.example.com"`, "https://chat.example.com", "PARLEY_PUBLIC_URL"}, ""},
+		{"public url with path", []string{"-public-url", "https://example.com/chat"}, nil, nil,
+			[]string{"public-url", "no path", "flag -public-url"}, ""},
+		{"trusted proxy", []string{"-trusted-proxies", "10.0.0.0/8,nginx"}, nil, nil,
+			[]string{"trusted-proxies", `"nginx"`, "CIDR"}, ""},
+		{"metrics on the main address", []string{"-addr", ":9000", "-metrics-addr", ":9000"}, nil, nil,
+			[]string{"metrics-addr", "differ from addr"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,7 +368,7 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("parseConfig(%q) = %q, want an error without %q", tt.args, err, tt.notWant)
 			}
 			// run stops with the same error, before doing anything else.
-			err = run(t.Context(), append([]string{"serve"}, tt.args...), environment(tt.env), io.Discard, io.Discard)
+			err = run(t.Context(), append([]string{"serve"}, tt.args...), environment(tt.env), nil, io.Discard, io.Discard)
 			if err == nil {
 				t.Errorf("run(serve %q) = nil, want an error", tt.args)
 			}
@@ -276,7 +380,7 @@ func TestHelp(t *testing.T) {
 	inDir(t, nil)
 	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"help"}, {"help", "serve"}, {"-help"}, {"migrate", "-help"}} {
 		var stdout bytes.Buffer
-		if err := run(t.Context(), args, environment(nil), &stdout, io.Discard); err != nil {
+		if err := run(t.Context(), args, environment(nil), nil, &stdout, io.Discard); err != nil {
 			t.Fatalf("run(%q) = %v, want nil", args, err)
 		}
 		help := stdout.String()
@@ -303,14 +407,14 @@ func TestHelp(t *testing.T) {
 func TestCommands(t *testing.T) {
 	inDir(t, nil)
 	var stdout bytes.Buffer
-	if err := run(t.Context(), []string{"version"}, environment(nil), &stdout, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"version"}, environment(nil), nil, &stdout, io.Discard); err != nil {
 		t.Fatalf("run(version) = %v, want nil", err)
 	}
 	if !strings.HasPrefix(stdout.String(), "parley ") {
 		t.Errorf("run(version) printed %q, want parley and a version", stdout.String())
 	}
 	for _, args := range [][]string{{"serverr"}, {"-nope"}, {"version", "now"}, {"help", "nope"}} {
-		if err := run(t.Context(), args, environment(nil), io.Discard, io.Discard); err == nil {
+		if err := run(t.Context(), args, environment(nil), nil, io.Discard, io.Discard); err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
 		}
 	}
@@ -319,7 +423,7 @@ func TestCommands(t *testing.T) {
 func TestMigrate(t *testing.T) {
 	dir := inDir(t, nil)
 	db := filepath.Join(dir, "migrated.db")
-	if err := run(t.Context(), []string{"migrate", "-database", db}, environment(nil), io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate", "-database", db}, environment(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("run(migrate -database %s) = %v, want nil", db, err)
 	}
 	if _, err := os.Stat(db); err != nil {
@@ -334,6 +438,25 @@ type logWatcher struct {
 	buf       bytes.Buffer // guarded by mu
 	partial   []byte       // guarded by mu
 	listening chan string  // gets the bound address, once
+	// line is the "listening" line; set before the address is sent on
+	// listening.
+	line listeningLine
+}
+
+// listeningLine is what the "listening" log line says.
+type listeningLine struct {
+	Msg       string `json:"msg"`
+	Addr      string `json:"addr"`
+	Scheme    string `json:"scheme"`
+	PublicURL string `json:"public_url"`
+	Metrics   string `json:"metrics"`
+}
+
+// listeningLine returns the "listening" line, once it has been logged.
+func (w *logWatcher) listeningLine() listeningLine {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.line
 }
 
 func newLogWatcher() *logWatcher { return &logWatcher{listening: make(chan string, 1)} }
@@ -350,11 +473,9 @@ func (w *logWatcher) Write(p []byte) (int, error) {
 		}
 		line := w.partial[:i]
 		w.partial = w.partial[i+1:]
-		var rec struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
+		var rec listeningLine
 		if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+			w.line = rec
 			select {
 			case w.listening <- rec.Addr:
 			default:
@@ -372,6 +493,8 @@ func (w *logWatcher) String() string {
 // server is one call of run, serving on a free port.
 type server struct {
 	addr   string // host:port
+	scheme string // http or https, as the "listening" line says
+	client *http.Client
 	cancel context.CancelFunc
 	done   chan error // gets run's result
 	logs   *logWatcher
@@ -382,11 +505,18 @@ type server struct {
 // the latest.
 func startServer(t *testing.T, database string, extra ...string) *server {
 	t.Helper()
+	return startServerClient(t, database, http.DefaultClient, extra...)
+}
+
+// startServerClient is startServer with the client that checks, at start,
+// that the server answers.
+func startServerClient(t *testing.T, database string, client *http.Client, extra ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{cancel: cancel, done: make(chan error, 1), logs: newLogWatcher()}
+	s := &server{cancel: cancel, done: make(chan error, 1), logs: newLogWatcher(), client: client}
 	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", database, "-log-format", "json", "-log-level", "debug"}
 	args = append(args, extra...)
-	go func() { s.done <- run(ctx, args, environment(nil), io.Discard, s.logs) }()
+	go func() { s.done <- run(ctx, args, environment(nil), nil, io.Discard, s.logs) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -405,6 +535,7 @@ func startServer(t *testing.T, database string, extra ...string) *server {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("run(%q) did not log \"listening\" within 30s", args)
 	}
+	s.scheme = s.logs.listeningLine().Scheme
 	s.waitHealthy(t)
 	return s
 }
@@ -412,10 +543,10 @@ func startServer(t *testing.T, database string, extra ...string) *server {
 // waitHealthy polls /api/health until it answers {"status":"ok"}.
 func (s *server) waitHealthy(t *testing.T) {
 	t.Helper()
-	url := "http://" + s.addr + "/api/health"
+	url := s.scheme + "://" + s.addr + "/api/health"
 	var last string
 	for range 100 {
-		res, err := http.Get(url)
+		res, err := s.client.Get(url)
 		if err == nil {
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
@@ -515,7 +646,7 @@ func TestServePostgres(t *testing.T) {
 			t.Errorf("the server did not log the database's URL with its password hidden:\n%s", logs)
 		}
 	}
-	if err := run(t.Context(), []string{"migrate", "-database", u.String()}, environment(nil), io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate", "-database", u.String()}, environment(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Errorf("run(migrate -database %s) = %v, want nil", u.Redacted(), err)
 	}
 }
@@ -527,7 +658,7 @@ func TestPostgresUnreachable(t *testing.T) {
 	var stderr bytes.Buffer
 	database := "postgres://parley:hunter2@127.0.0.1:1/parley?connect_timeout=5"
 	for _, command := range []string{"serve", "migrate"} {
-		err := run(t.Context(), []string{command, "-addr", "127.0.0.1:0", "-database", database}, environment(nil), io.Discard, &stderr)
+		err := run(t.Context(), []string{command, "-addr", "127.0.0.1:0", "-database", database}, environment(nil), nil, io.Discard, &stderr)
 		if err == nil {
 			t.Fatalf("run(%s -database %s) = nil, want an error", command, database)
 		}
@@ -750,7 +881,7 @@ func TestDrainTimeout(t *testing.T) {
 	done := make(chan error, 1)
 	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", filepath.Join(t.TempDir(), "parley.db"),
 		"-log-format", "json", "-shutdown-timeout", "200ms"}
-	go func() { done <- run(ctx, args, environment(nil), io.Discard, logs) }()
+	go func() { done <- run(ctx, args, environment(nil), nil, io.Discard, logs) }()
 	var addr string
 	select {
 	case addr = <-logs.listening:

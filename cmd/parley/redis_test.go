@@ -128,7 +128,7 @@ func TestServeRedisBadURL(t *testing.T) {
 	dir := inDir(t, nil)
 	args := []string{"serve", "-addr", "127.0.0.1:0", "-database", filepath.Join(dir, "parley.db"),
 		"-redis-url", "redis://parley:hunter2@redis:6379/notadb"}
-	err := run(t.Context(), args, environment(nil), io.Discard, io.Discard)
+	err := run(t.Context(), args, environment(nil), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "redis-url") || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("run(%q) = %v, want an error that names redis-url and not the password", args, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -34,6 +36,17 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		logger.Warn("could not raise the open-file limit; it bounds the number of connections", "err", files.err)
 	}
 
+	// Read the certificate before anything else: a bad pair is a setting
+	// to fix, not a failure to find after the store is open.
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("settings tls-cert and tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+
 	m := metrics.New()
 	store, err := openStore(ctx, cfg.database, m.Committed)
 	if err != nil {
@@ -54,7 +67,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		AllowedOrigins: cfg.allowedOrigins,
 		Observer:       m,
 		Guests:         cfg.guests,
+		Signup:         cfg.signup,
 		SessionTTL:     cfg.sessionTTL,
+		TrustedProxies: cfg.trustedProxies,
+		Secure:         cfg.secure(),
+	}
+	if cfg.publicURL != "" {
+		api.PublicURL, _ = url.Parse(cfg.publicURL) // validated
+		// A staging server is a rehearsal of production: it refuses what
+		// production refuses.
+		api.OnlyPublicHost = cfg.profile != "development"
+	} else if cfg.profile == "production" {
+		logger.Warn("no public URL: set PARLEY_PUBLIC_URL (such as https://chat.example.com) so that the WebSocket accepts pages of that origin only, and requests for other hosts are refused; without it, any host name that reaches the server is served")
 	}
 	var broker hub.Broker = hub.NewLocal()
 	var roster hub.Roster         // nil: the hub's own, for one replica
@@ -80,14 +104,17 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked, Roster: roster})
 
 	if cfg.metrics {
-		api.Metrics = m.Handler()
 		watchHub(m, h)
+		if cfg.metricsAddr == "" {
+			api.Metrics = m.Handler()
+		}
 	}
 	srv := &http.Server{
 		Handler:           httpapi.NewServer(logger, store, h, web.Handler(), api),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 
 	// Listening before logging makes the line below true, and tells whoever
@@ -102,16 +129,41 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 	if err != nil {
 		return err // says "listen tcp ADDR: ..." already
 	}
+	// The metrics listener too is bound before the line below, which says
+	// where metrics are.
+	var metricsLn net.Listener
+	metricsAt := "off"
+	if cfg.metrics {
+		metricsAt = "/metrics on the main listener"
+		if cfg.metricsAddr != "" {
+			metricsLn, err = lc.Listen(ctx, "tcp", cfg.metricsAddr)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("setting metrics-addr: %w", err)
+			}
+			metricsAt = "http://" + metricsLn.Addr().String() + "/metrics"
+		}
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
 	logger.Info("listening",
 		"addr", ln.Addr().String(),
+		"scheme", scheme,
+		"public_url", cmp.Or(cfg.publicURL, "none"),
+		"metrics", metricsAt,
 		"profile", cfg.profile,
 		"database", redactDatabase(cfg.database),
 		"redis", cmp.Or(redactURL(cfg.redisURL), "none"),
 		"guests", cfg.guests,
+		"signup", cfg.signup,
 		"open_files", count(files.soft),
 		"open_files_max", count(files.hard),
 		"connections_max_approx", files.connections(),
 	)
+
+	welcomeFirstVisitor(ctx, logger, store, cfg, scheme+"://"+ln.Addr().String())
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return h.Run(ctx) })
@@ -120,11 +172,20 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		g.Go(func() error { return redisRoster.Run(ctx) })
 	}
 	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve http: %w", err)
+		var err error
+		if tlsConfig != nil {
+			err = srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve %s: %w", scheme, err)
 		}
 		return nil
 	})
+	if metricsLn != nil {
+		g.Go(func() error { return serveMetrics(ctx, metricsLn, m.Handler()) })
+	}
 	g.Go(func() error {
 		<-ctx.Done()
 		return drain(logger, srv, h, cfg.shutdownTimeout)
@@ -133,6 +194,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		g.Go(func() error { return servePprof(ctx, logger, cfg.pprofAddr) })
 	}
 	return g.Wait()
+}
+
+// welcomeFirstVisitor says, on a server without accounts, how the first
+// person gets in: whoever signs up first becomes its admin, or the
+// operator makes the admin with parley user add.
+func welcomeFirstVisitor(ctx context.Context, logger *slog.Logger, store parley.Store, cfg *config, listening string) {
+	has, err := store.HasAccounts(ctx)
+	if err != nil || has {
+		return
+	}
+	url := cmp.Or(cfg.publicURL, listening)
+	logger.Warn("no account yet: the first person to sign up at " + url + " becomes the admin; or make the admin now with: parley user add -admin NAME")
 }
 
 // watchHub exposes the hub's counters as metrics.
@@ -145,6 +218,21 @@ func watchHub(m *metrics.Metrics, h *hub.Hub) {
 		func() float64 { return float64(h.Stats().Deliveries) })
 	m.Counter("slow_clients_closed_total", "Clients closed because their outbound queue overflowed (close code 4000).",
 		func() float64 { return float64(h.Stats().SlowClosed) })
+}
+
+// serveMetrics serves handler at /metrics on ln until ctx is done, and
+// answers other paths with 404. Prometheus scrapes are short: the server
+// closes at once, without draining.
+func serveMetrics(ctx context.Context, ln net.Listener, handler http.Handler) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", handler)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve metrics: %w", err)
+	}
+	return nil
 }
 
 // servePprof serves Go's profiler on its own listener until ctx is done, so

@@ -203,6 +203,15 @@ func TestProbes(t *testing.T) {
 	if addr := envValue(c, "PARLEY_ADDR"); addr != fmt.Sprintf(":%d", port.ContainerPort) {
 		t.Errorf("the container sets PARLEY_ADDR=%q, want :%d, its http port", addr, port.ContainerPort)
 	}
+	metrics, ok := containerPort(c, intstr.FromString("metrics"))
+	if addr := m.configMap.Data["PARLEY_METRICS_ADDR"]; !ok || addr != fmt.Sprintf(":%d", metrics.ContainerPort) {
+		t.Errorf("configmap.yaml sets PARLEY_METRICS_ADDR=%q; want it on the container's port named metrics (%+v)", addr, metrics)
+	}
+	for _, p := range m.service.Spec.Ports {
+		if p.TargetPort == intstr.FromString("metrics") || p.TargetPort == intstr.FromInt32(metrics.ContainerPort) {
+			t.Errorf("the Service exposes the metrics port (%s), which is for the operator's scraper only", p.Name)
+		}
+	}
 }
 
 // getRoutes returns the paths that docs/openapi.json documents a GET for.

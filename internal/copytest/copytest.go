@@ -1,6 +1,7 @@
 // Package copytest holds the checks of what a store offers beyond
-// parley.Store for parley migrate copy: listing sessions as stored, and
-// importing rooms, entries, members and sessions as they were. The sqlite
+// parley.Store for parley migrate copy: listing sessions and accounts as
+// stored, and importing rooms, entries, members, accounts and sessions as
+// they were. The sqlite
 // and postgres packages run them from their tests, so that the two stores,
 // at either end of a copy, keep the same rules.
 package copytest
@@ -23,6 +24,8 @@ type Store interface {
 	ImportEntries(ctx context.Context, entries []*parley.Entry) error
 	ImportMembers(ctx context.Context, members []parley.Member) error
 	ImportSessions(ctx context.Context, sessions []parley.StoredSession) error
+	Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error)
+	ImportAccounts(ctx context.Context, accounts []*parley.Account) error
 }
 
 // Open opens a store on a new, freshly migrated database of its own, with
@@ -33,6 +36,7 @@ type Open func(t *testing.T, now func() time.Time) Store
 // Run runs the checks as subtests of t.
 func Run(t *testing.T, open Open) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 	t.Run("Import", func(t *testing.T) { testImport(t, open) })
 	t.Run("ImportRefuses", func(t *testing.T) { testImportRefuses(t, open) })
 }
@@ -51,8 +55,17 @@ func testSessions(t *testing.T, open Open) {
 			t.Fatalf("CreateSession(%q) = %v", nick, err)
 		}
 		hash := parley.HashToken(token)
-		want[hash] = parley.StoredSession{TokenHash: hash, Session: parley.Session{Nick: nick, CreatedAt: clock, ExpiresAt: clock.Add(ttl)}}
+		want[hash] = parley.StoredSession{TokenHash: hash, Session: parley.Session{ID: hash, Nick: nick, Kind: parley.SessionGuest, CreatedAt: clock, ExpiresAt: clock.Add(ttl)}}
 	}
+	if err := db.CreateAccount(ctx, &parley.Account{Name: "eve", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := db.CreateAccountSession(ctx, "eve", parley.SessionToken, "bot", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eve := parley.HashToken(token)
+	want[eve] = parley.StoredSession{TokenHash: eve, Session: parley.Session{ID: eve, Nick: "eve", Kind: parley.SessionToken, Label: "bot", CreatedAt: clock, ExpiresAt: clock.Add(time.Hour)}}
 	clock = clock.Add(90 * time.Minute) // Ana's has expired; it is listed all the same
 
 	got := map[string]parley.StoredSession{}
@@ -64,7 +77,7 @@ func testSessions(t *testing.T, open Open) {
 		}
 		if len(page) == 0 {
 			if pages != 2 {
-				t.Errorf("Sessions() of 4 sessions by 3 = %d pages before an empty one, want 2", pages)
+				t.Errorf("Sessions() of 5 sessions by 3 = %d pages before an empty one, want 2", pages)
 			}
 			break
 		}
@@ -81,6 +94,78 @@ func testSessions(t *testing.T, open Open) {
 	}
 	if _, err := db.Sessions(ctx, "", 0); parley.KindOf(err) != parley.Invalid {
 		t.Errorf("Sessions(\"\", 0) = %v, want Invalid", err)
+	}
+}
+
+// hash is a password hash of tiny costs.
+var hash = parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+
+// testAccounts lists accounts as stored, deactivated ones included, a page
+// at a time, and imports them.
+func testAccounts(t *testing.T, open Open) {
+	clock := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	db := open(t, func() time.Time { return clock })
+	ctx := t.Context()
+	var want []*parley.Account
+	for i, name := range []string{"Cy", "ana", "Bob"} {
+		a := &parley.Account{Name: name, DisplayName: "The " + name, PasswordHash: hash, Admin: i == 0}
+		if err := db.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, a)
+	}
+	off := false
+	clock = clock.Add(time.Minute)
+	if _, err := db.UpdateAccount(ctx, "bob", parley.AccountUpdate{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	want[2].Deactivated = clock
+	want = []*parley.Account{want[1], want[2], want[0]} // by NickKey: ana, bob, cy
+
+	var got []*parley.Account
+	for after, pages := "", 0; ; pages++ {
+		page, err := db.Accounts(ctx, after, 2)
+		if err != nil {
+			t.Fatalf("Accounts(%q, 2) = %v", after, err)
+		}
+		if len(page) == 0 {
+			if pages != 2 {
+				t.Errorf("Accounts() of 3 accounts by 2 = %d pages before an empty one, want 2", pages)
+			}
+			break
+		}
+		got = append(got, page...)
+		after = page[len(page)-1].Name
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Accounts() differ from the accounts created (-want +got):\n%s", diff)
+	}
+	if _, err := db.Accounts(ctx, "", 0); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("Accounts(\"\", 0) = %v, want Invalid", err)
+	}
+
+	other := open(t, time.Now)
+	if err := other.ImportAccounts(ctx, got); err != nil {
+		t.Fatalf("ImportAccounts() = %v", err)
+	}
+	again, err := other.Accounts(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, again); diff != "" {
+		t.Errorf("Accounts() after ImportAccounts (-want +got):\n%s", diff)
+	}
+	if _, err := other.CreateSession(ctx, "ANA", time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
+		t.Errorf("CreateSession(ANA) after importing ana = %v, want nickname_taken", err)
+	}
+	if err := other.ImportAccounts(ctx, []*parley.Account{{Name: "dee", PasswordHash: hash}, {Name: "Ana", PasswordHash: hash}}); err == nil {
+		t.Error("ImportAccounts(a name taken) = nil, want an error")
+	}
+	if err := other.ImportAccounts(ctx, []*parley.Account{{Name: "dee"}}); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("ImportAccounts(no password hash) = %v, want Invalid", err)
+	}
+	if a, err := other.Account(ctx, "dee"); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("Account(dee) after failed imports = %+v, %v; want NotFound", a, err)
 	}
 }
 
@@ -119,10 +204,15 @@ func testImport(t *testing.T, open Open) {
 	if err := db.ImportMembers(ctx, members); err != nil {
 		t.Fatalf("ImportMembers() = %v", err)
 	}
-	token := parley.NewToken()
+	token, botToken := parley.NewToken(), parley.NewToken()
+	later := time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()
+	if err := db.ImportAccounts(ctx, []*parley.Account{{Name: "bo", PasswordHash: hash, CreatedAt: at(1)}}); err != nil {
+		t.Fatalf("ImportAccounts() = %v", err)
+	}
 	sessions := []parley.StoredSession{
-		{TokenHash: parley.HashToken(token), Session: parley.Session{Nick: "Ana", CreatedAt: at(1), ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()}},
-		{TokenHash: parley.HashToken("gone"), Session: parley.Session{Nick: "old", CreatedAt: at(1), ExpiresAt: at(2)}},
+		{TokenHash: parley.HashToken(token), Session: parley.Session{ID: parley.HashToken(token), Nick: "Ana", Kind: parley.SessionGuest, CreatedAt: at(1), ExpiresAt: later}},
+		{TokenHash: parley.HashToken("gone"), Session: parley.Session{ID: parley.HashToken("gone"), Nick: "old", Kind: parley.SessionGuest, CreatedAt: at(1), ExpiresAt: at(2)}},
+		{TokenHash: parley.HashToken(botToken), Session: parley.Session{ID: parley.HashToken(botToken), Nick: "bo", Kind: parley.SessionToken, Label: "ci", CreatedAt: at(1), ExpiresAt: later}},
 	}
 	if err := db.ImportSessions(ctx, sessions); err != nil {
 		t.Fatalf("ImportSessions() = %v", err)
@@ -168,6 +258,9 @@ func testImport(t *testing.T, open Open) {
 	// The store goes on from what it imported.
 	if s, err := db.Session(ctx, token); err != nil || s.Nick != "Ana" {
 		t.Errorf("Session(imported token) = %+v, %v; want Ana's", s, err)
+	}
+	if s, err := db.Session(ctx, botToken); err != nil || s.Nick != "bo" || s.Kind != parley.SessionToken {
+		t.Errorf("Session(imported bot token) = %+v, %v; want bo's token", s, err)
 	}
 	if _, err := db.Session(ctx, "gone"); parley.KindOf(err) != parley.Unauthenticated {
 		t.Errorf("Session(expired imported token) = %v, want Unauthenticated", err)
@@ -276,6 +369,8 @@ func testImportRefuses(t *testing.T, open Open) {
 		"ImportEntries":  func() error { return db.ImportEntries(ctx, nil) },
 		"ImportMembers":  func() error { return db.ImportMembers(ctx, nil) },
 		"ImportSessions": func() error { return db.ImportSessions(ctx, nil) },
+		"Accounts":       func() error { _, err := db.Accounts(ctx, "", 1); return err },
+		"ImportAccounts": func() error { return db.ImportAccounts(ctx, nil) },
 	} {
 		if err := call(); err == nil {
 			t.Errorf("%s() after Close = nil, want an error", name)

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useChatState, useClient } from './useChat';
 import { SignIn } from './components/SignIn';
 import { Sidebar } from './components/Sidebar';
@@ -7,11 +7,38 @@ import { RoomPane } from './components/RoomPane';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { ThemeSwitch } from './components/ThemeSwitch';
 
+/** PHONE is the width below which rooms and people move into a drawer (styles.css says the same). */
+const PHONE = '(max-width: 45rem)';
+
+/** useMedia reports whether the media query matches, following changes. */
+function useMedia(query: string): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const m = window.matchMedia(query);
+      m.addEventListener('change', onChange);
+      return () => m.removeEventListener('change', onChange);
+    },
+    () => window.matchMedia(query).matches,
+  );
+}
+
+/** focusables lists what Tab stops at inside el, in order. */
+function focusables(el: HTMLElement): HTMLElement[] {
+  return [...el.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex]:not([tabindex="-1"])')].filter(
+    (e) => !e.hasAttribute('disabled') && e.getClientRects().length > 0,
+  );
+}
+
 export function App() {
   const state = useChatState();
   const client = useClient();
   const [navOpen, setNavOpen] = useState(false);
   const toggle = useRef<HTMLButtonElement>(null);
+  const drawer = useRef<HTMLDivElement>(null);
+  const phone = useMedia(PHONE);
+  // On a phone the open drawer covers the room, as a dialog: everything
+  // else is inert (no Tab stop, not read) until it closes.
+  const modal = navOpen && phone;
 
   const room = state.rooms.find((r) => r.name === state.current) ?? null;
   const unreadElsewhere = state.rooms.reduce((n, r) => (r.name === state.current ? n : n + r.unread), 0);
@@ -22,20 +49,36 @@ export function App() {
   }, [state.rooms, state.current, state.nick]);
 
   useEffect(() => {
-    if (!navOpen) return;
-    // On a phone the drawer covers the room: take focus into it, and back out on Escape.
-    if (toggle.current && getComputedStyle(toggle.current).display !== 'none') {
-      document.querySelector<HTMLElement>('#drawer [aria-current="page"]')?.focus();
-    }
+    if (!modal) return;
+    // Focus goes into the drawer, on the room in view; Escape closes it;
+    // Tab and Shift+Tab go round inside it.
+    const el = drawer.current;
+    (el?.querySelector<HTMLElement>('[aria-current="page"]') ?? (el && focusables(el)[0]))?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
         setNavOpen(false);
-        toggle.current?.focus();
+      } else if (e.key === 'Tab' && el) {
+        const stops = focusables(el);
+        const first = stops[0];
+        const last = stops[stops.length - 1];
+        if (!first || !last) return;
+        const at = document.activeElement;
+        if (e.shiftKey ? at === first || !el.contains(at) : at === last || !el.contains(at)) {
+          e.preventDefault();
+          (e.shiftKey ? last : first).focus();
+        }
       }
     };
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [navOpen]);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      // Closed: focus goes back to the button that opened it, unless
+      // something outside took it already (the message box of a room
+      // chosen in the drawer).
+      const at = document.activeElement;
+      if (!at || at === document.body || el?.contains(at)) toggle.current?.focus();
+    };
+  }, [modal]);
 
   if (!state.nick || state.status === 'signed-out') {
     return <SignIn />;
@@ -43,10 +86,10 @@ export function App() {
 
   return (
     <div className="app" data-nav-open={navOpen || undefined}>
-      <a className="skip-link" href="#composer">
+      <a className="skip-link" href="#composer" inert={modal}>
         Skip to message box
       </a>
-      <header className="topbar">
+      <header className="topbar" inert={modal}>
         <button
           ref={toggle}
           type="button"
@@ -74,17 +117,33 @@ export function App() {
           Sign out
         </button>
       </header>
-      <ConnectionBanner />
+      <ConnectionBanner inert={modal} />
       <div className="layout">
-        <div id="drawer" className="drawer">
+        <div
+          id="drawer"
+          ref={drawer}
+          className="drawer"
+          role={modal ? 'dialog' : undefined}
+          aria-modal={modal || undefined}
+          aria-label={modal ? 'Rooms and people online' : undefined}
+        >
+          <button type="button" className="quiet drawer-close" onClick={() => setNavOpen(false)}>
+            Close
+          </button>
           <Sidebar onNavigate={() => setNavOpen(false)} />
           {room && <OnlineList room={room} me={state.nick} />}
         </div>
         <div className="scrim" aria-hidden="true" onClick={() => setNavOpen(false)} />
-        {room ? <RoomPane key={room.name} room={room} /> : <main className="room empty">Join a room to start.</main>}
+        {room ? (
+          <RoomPane key={room.name} room={room} inert={modal} />
+        ) : (
+          <main className="room empty" inert={modal}>
+            Join a room to start.
+          </main>
+        )}
       </div>
       {state.notice && (
-        <div className="toast" role="alert">
+        <div className="toast" role="alert" inert={modal}>
           <span>{state.notice}</span>
           <button type="button" className="quiet" onClick={() => client.clearNotice()}>
             Dismiss
