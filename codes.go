@@ -18,4 +18,5 @@ const (
 
 	CodeInvalidPassword    = "invalid_password"     // a new password that ValidatePassword refuses
 	CodeInvalidDisplayName = "invalid_display_name" // a display name that ValidateDisplayName refuses
+	CodeRoomExists         = "room_exists"          // a room made under a name taken
 )

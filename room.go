@@ -83,6 +83,29 @@ type RoomMember struct {
 	Role Role   `json:"role"`
 }
 
+// ValidateNew reports whether r can be made by Store.CreateRoom: a private
+// room with a name of NewPrivateRoomName's and an owner, or a direct room
+// with a name of DirectRoomName's, and valid texts.
+func (r *Room) ValidateNew() error {
+	if err := ValidateRoomName(r.Name); err != nil {
+		return err
+	}
+	switch {
+	case r.Kind == RoomPrivate && (!strings.HasPrefix(r.Name, privatePrefix) || r.Owner == ""):
+		return Errorf(Invalid, "A private room needs a name made by NewPrivateRoomName and an owner.")
+	case r.Kind == RoomDirect && !strings.HasPrefix(r.Name, directPrefix):
+		return Errorf(Invalid, "A direct room needs a name made by DirectRoomName.")
+	case r.Kind != RoomPrivate && r.Kind != RoomDirect:
+		return Errorf(Invalid, "CreateRoom makes private and direct rooms only.")
+	}
+	return RoomUpdate{Title: &r.Title, Topic: &r.Topic}.Validate()
+}
+
+// ErrRoomExists is the answer for a room made under a name taken.
+func ErrRoomExists(name string) error {
+	return CodeErrorf(Conflict, CodeRoomExists, "The room %q exists.", name)
+}
+
 // ErrNoRoom is the answer for a room that does not exist, and for one that
 // the person who asks may not see: the two answer alike.
 func ErrNoRoom(name string) error {

@@ -116,7 +116,7 @@ func (a *auth) handleCreateRoom() http.Handler {
 				return
 			}
 			if _, err := a.store.Room(ctx, req.Name); err == nil {
-				writeError(w, r, a.logger, parley.CodeErrorf(parley.Conflict, "room_exists", "The room %q exists; join it.", req.Name))
+				writeError(w, r, a.logger, parley.CodeErrorf(parley.Conflict, parley.CodeRoomExists, "The room %q exists; join it.", req.Name))
 				return
 			}
 			if _, err := a.store.EnsureRoom(ctx, req.Name); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,27 +34,6 @@ import (
 //     room's other writes in one order on every replica and never in a
 //     circle. A room's kind and owner never change, so no lock guards
 //     them.
-
-// errRoomExists is CreateRoom's answer for a name taken.
-func errRoomExists(name string) error {
-	return parley.CodeErrorf(parley.Conflict, "room_exists", "The room %q exists.", name)
-}
-
-// validNewRoom reports whether r can be made by CreateRoom.
-func validNewRoom(r *parley.Room) error {
-	if err := parley.ValidateRoomName(r.Name); err != nil {
-		return err
-	}
-	switch {
-	case r.Kind == parley.RoomPrivate && (!strings.HasPrefix(r.Name, "~") || r.Owner == ""):
-		return parley.Errorf(parley.Invalid, "A private room needs a name made by NewPrivateRoomName and an owner.")
-	case r.Kind == parley.RoomDirect && !strings.HasPrefix(r.Name, "@"):
-		return parley.Errorf(parley.Invalid, "A direct room needs a name made by DirectRoomName.")
-	case r.Kind != parley.RoomPrivate && r.Kind != parley.RoomDirect:
-		return parley.Errorf(parley.Invalid, "CreateRoom makes private and direct rooms only.")
-	}
-	return parley.RoomUpdate{Title: &r.Title, Topic: &r.Topic}.Validate()
-}
 
 // The statements of the changes of rooms.
 const (
@@ -123,7 +101,7 @@ func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) 
 // returns what CreateRoom does for a room or members it refuses before
 // queueing.
 func newCreateRoom(r *parley.Room, members []string) (o *op, made func(), err error) {
-	if err := validNewRoom(r); err != nil {
+	if err := r.ValidateNew(); err != nil {
 		return nil, nil, err
 	}
 	// The people, the owner first, each once: their keys, and the names
@@ -178,7 +156,7 @@ func newCreateRoom(r *parley.Room, members []string) (o *op, made func(), err er
 			return fmt.Errorf("create room %q: %w", r.Name, err)
 		}
 		if exists {
-			return errRoomExists(r.Name)
+			return parley.ErrRoomExists(r.Name)
 		}
 		accessNames, roles := make([]string, len(grants)), make([]string, len(grants))
 		for i, g := range grants {
@@ -198,7 +176,7 @@ func newCreateRoom(r *parley.Room, members []string) (o *op, made func(), err er
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			// Made by another replica since the look above.
-			return errRoomExists(r.Name)
+			return parley.ErrRoomExists(r.Name)
 		case err != nil:
 			return fmt.Errorf("create room %q: %w", r.Name, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/parley-chat/parley"
 )
@@ -13,31 +12,10 @@ import (
 // Private and direct rooms, and who may see them (room_access). Written
 // through the writer goroutine, read on the read pool.
 
-// errRoomExists is CreateRoom's answer for a name taken.
-func errRoomExists(name string) error {
-	return parley.CodeErrorf(parley.Conflict, "room_exists", "The room %q exists.", name)
-}
-
-// validNewRoom reports whether r can be made by CreateRoom.
-func validNewRoom(r *parley.Room) error {
-	if err := parley.ValidateRoomName(r.Name); err != nil {
-		return err
-	}
-	switch {
-	case r.Kind == parley.RoomPrivate && (!strings.HasPrefix(r.Name, "~") || r.Owner == ""):
-		return parley.Errorf(parley.Invalid, "A private room needs a name made by NewPrivateRoomName and an owner.")
-	case r.Kind == parley.RoomDirect && !strings.HasPrefix(r.Name, "@"):
-		return parley.Errorf(parley.Invalid, "A direct room needs a name made by DirectRoomName.")
-	case r.Kind != parley.RoomPrivate && r.Kind != parley.RoomDirect:
-		return parley.Errorf(parley.Invalid, "CreateRoom makes private and direct rooms only.")
-	}
-	return parley.RoomUpdate{Title: &r.Title, Topic: &r.Topic}.Validate()
-}
-
 // CreateRoom stores the new private or direct room r with the accounts
 // that may see it.
 func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) error {
-	if err := validNewRoom(r); err != nil {
+	if err := r.ValidateNew(); err != nil {
 		return err
 	}
 	made := *r
@@ -45,7 +23,7 @@ func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) 
 	err := db.submit(ctx, func(ctx context.Context, b *batch) error {
 		if found, err := b.exists(ctx, `SELECT 1 FROM rooms WHERE name = ?`, made.Name); err != nil || found {
 			if err == nil {
-				err = errRoomExists(made.Name)
+				err = parley.ErrRoomExists(made.Name)
 			}
 			return err
 		}
