@@ -64,11 +64,31 @@ type Store interface {
 
 	// Append durably stores the message e in its room's log, which must
 	// exist (NotFound otherwise), and sets e.Seq and e.At. It returns only
-	// after the entry is committed. When the room already holds a message
-	// from e.From with e.ClientID, Append stores nothing, sets e's Seq, At
-	// and Text to the stored message's, and reports dup true.
+	// after the entry is committed. When the room already holds an entry
+	// from e.From with e.ClientID (a message, an edit or a deletion: they
+	// share client ids), Append stores nothing, sets *e to the stored
+	// entry as Entries would return it, and reports dup true.
 	// Implementations may commit several concurrent appends together.
 	Append(ctx context.Context, e *Entry) (dup bool, err error)
+
+	// Amend durably stores e, an edit (KindEdit) or a deletion
+	// (KindDelete) by e.From of the message numbered e.Target in e's
+	// room, as the next entry of the room's log, and sets e.Seq and e.At,
+	// as Append does. admin says whether e.From's session is an
+	// administrator's (Actor). In the same transaction, an edit makes its
+	// text the message's, with Edited set to the edit's number; a deletion
+	// removes the text of the message and of its edits, whose Deleted it
+	// sets to the deletion's number. Entries returns them so from then on.
+	//
+	// It returns Invalid for an entry that e.Validate refuses (or that is
+	// not an edit or a deletion), NotFound for an unknown room and
+	// NotFound (no_message) when the target is not a message of the room,
+	// Forbidden (not_yours) when MayEdit or MayDelete refuses, and
+	// Conflict (already_deleted) when the message was deleted; each having
+	// stored nothing. A retry is checked before all of those: when the
+	// room already holds an entry from e.From with e.ClientID, Amend
+	// stores nothing, sets *e to the stored entry, and reports dup true.
+	Amend(ctx context.Context, e *Entry, admin bool) (dup bool, err error)
 
 	// Join makes nick a member of room, appending and returning a join entry.
 	// When nick is a member already it stores nothing and returns nil, nil.

@@ -154,6 +154,8 @@ var frameMatrix = []frameCase{
 	{"hello", [8]string{"invalid_nick", "ok", "ok", "ok", "ok", "ok", "invalid_session", "invalid_session"}},
 	{"join", [8]string{"-", "not_found", "ok", "not_found", "ok", "not_found", "-", "-"}},
 	{"send", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
+	{"edit", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
+	{"delete", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
 	{"typing", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
 	{"leave", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
 	{"ping", [8]string{"-", "ok", "ok", "ok", "ok", "ok", "-", "-"}},
@@ -188,10 +190,16 @@ func TestAuthorizationMatrixWebSocket(t *testing.T) {
 			conn.Close()
 			continue
 		}
+		sent := int64(1) // the seq of the persona's message, once sent
 		for _, fc := range frameMatrix[1:] {
 			frame := map[string]any{"type": fc.frame, "room": w.secret}
-			if fc.frame == "send" {
+			switch fc.frame {
+			case "send":
 				frame["clientId"], frame["text"] = fmt.Sprintf("%s-1", persona), "hi"
+			case "edit":
+				frame["clientId"], frame["seq"], frame["text"] = fmt.Sprintf("%s-2", persona), sent, "hi again"
+			case "delete":
+				frame["clientId"], frame["seq"] = fmt.Sprintf("%s-3", persona), sent
 			}
 			if fc.frame == "join" {
 				frame["since"] = 0
@@ -202,7 +210,7 @@ func TestAuthorizationMatrixWebSocket(t *testing.T) {
 				c.waitClose(protocol.CloseNormal)
 				continue
 			}
-			answer := map[string]string{"join": "joined", "send": "ack", "leave": "left", "ping": "pong"}[fc.frame]
+			answer := map[string]string{"join": "joined", "send": "ack", "edit": "ack", "delete": "ack", "leave": "left", "ping": "pong"}[fc.frame]
 			if answer == "" { // typing has no answer: a ping after it shows that it was taken
 				c.writeJSON(map[string]any{"type": "ping"})
 				answer = "pong"
@@ -211,6 +219,9 @@ func TestAuthorizationMatrixWebSocket(t *testing.T) {
 			got := "ok"
 			if e.Type == "error" {
 				got = e.Code
+			}
+			if fc.frame == "send" && got == "ok" {
+				sent = e.Seq
 			}
 			if got != want {
 				t.Errorf("%s as %s = %s, want %s", fc.frame, persona, e.raw, want)

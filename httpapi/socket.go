@@ -166,7 +166,7 @@ func (s *socket) hello(r *http.Request) *hub.Client {
 		default:
 			session, token, shown, created, err = s.auth.identify(ctx, r, f)
 			if err == nil {
-				c, err = s.hub.ConnectSession(session.Nick, session.ID, s)
+				c, err = s.hub.ConnectAs(hub.Identity{Nick: session.Nick, Session: session.ID, Admin: session.Admin}, s)
 			}
 			if parley.KindOf(err) == parley.Unavailable {
 				s.forget(token, created)
@@ -295,6 +295,12 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) (
 	case protocol.FrameSend:
 		// The hub writes or queues the ack itself.
 		_, err := c.Send(ctx, f.Room, f.ClientID, f.Text)
+		return nil, err
+	case protocol.FrameEdit:
+		_, err := c.Edit(ctx, f.Room, f.ClientID, f.Seq, f.Text)
+		return nil, err
+	case protocol.FrameDelete:
+		_, err := c.Delete(ctx, f.Room, f.ClientID, f.Seq)
 		return nil, err
 	case protocol.FrameTyping:
 		return nil, c.Typing(ctx, f.Room)

@@ -32,7 +32,7 @@ type Conn interface {
 }
 
 // Client is one connection of one person. Its methods Join, Leave, Send,
-// Typing, Reply and Disconnect are never called concurrently: the
+// Edit, Delete, Typing, Reply and Disconnect are never called concurrently: the
 // connection's reader calls them one after another, though not always from
 // the same goroutine (package httpapi moves a reader to a fresh goroutine
 // after a join). Queued, Take, Done and CloseCode are for whatever writes
@@ -45,6 +45,9 @@ type Client struct {
 	// session is the ID of the session the client said hello with, or
 	// empty; static after Connect.
 	session string
+	// admin says that the session's account is an administrator's (see
+	// Identity); static after Connect.
+	admin bool
 
 	// queue holds the frames fanned out to the client, oldest first. The
 	// hub appends without ever blocking, and wakes conn when the queue
@@ -328,19 +331,48 @@ const postAckMembers = 64
 // has been closed meanwhile (or is closed as too slow because its queue is
 // full), the entry is published all the same and Send returns ErrClosed.
 func (c *Client) Send(ctx context.Context, name, clientID, text string) (*parley.Entry, error) {
-	r, ok := c.rooms[name]
+	return c.write(ctx, &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.nick, ClientID: clientID, Text: text})
+}
+
+// Edit stores an edit by c's person of their message numbered seq in the
+// room named name, which c must have joined, giving it text, and
+// publishes it; as Send does, it acknowledges the stored edit, and returns
+// it, which is the original one when clientID was used before. Errors are
+// NotFound when c is not in the room, and those of parley.Store.Amend:
+// no_message, not_yours (someone else's message), already_deleted, and
+// the text's.
+func (c *Client) Edit(ctx context.Context, name, clientID string, seq int64, text string) (*parley.Entry, error) {
+	return c.write(ctx, &parley.Entry{Room: name, Kind: parley.KindEdit, From: c.nick, Target: seq, ClientID: clientID, Text: text})
+}
+
+// Delete stores a deletion by c's person of the message numbered seq in
+// the room named name, which c must have joined, and publishes it, as
+// Edit does. A person may delete their own messages; an administrator
+// (Identity.Admin) anyone's (parley.MayDelete).
+func (c *Client) Delete(ctx context.Context, name, clientID string, seq int64) (*parley.Entry, error) {
+	return c.write(ctx, &parley.Entry{Room: name, Kind: parley.KindDelete, From: c.nick, Target: seq, ClientID: clientID})
+}
+
+// write stores e, a message, an edit or a deletion from c, publishes it,
+// and acknowledges it, as Send says.
+func (c *Client) write(ctx context.Context, e *parley.Entry) (*parley.Entry, error) {
+	r, ok := c.rooms[e.Room]
 	if !ok {
-		return nil, notJoined(name)
+		return nil, notJoined(e.Room)
 	}
 	start := time.Now()
-	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.nick, ClientID: clientID, Text: text}
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := c.h.store.Append(ctx, e); err != nil {
+	var err error
+	if e.Kind == parley.KindMessage {
+		_, err = c.h.store.Append(ctx, e)
+	} else {
+		_, err = c.h.store.Amend(ctx, e, c.admin)
+	}
+	if err != nil {
 		return nil, err
 	}
-	var err error
 	ack := protocol.Ack(e)
 	if c.h.opts.Acked != nil {
 		c.h.opts.Acked(time.Since(start))

@@ -299,6 +299,22 @@ func (h *Hub) Connect(nick string, conn Conn) (*Client, error) {
 // ConnectSession is Connect for a connection made with the session whose
 // ID is session, which EndSessions closes.
 func (h *Hub) ConnectSession(nick, session string, conn Conn) (*Client, error) {
+	return h.ConnectAs(Identity{Nick: nick, Session: session}, conn)
+}
+
+// Identity is who a connection's person is, as the session they said
+// hello with shows them. The hub trusts it: the caller has checked it.
+type Identity struct {
+	Nick    string
+	Session string // the ID of the session, which EndSessions closes; may be empty
+	// Admin says that the session's account was an administrator's when
+	// the connection said hello: they may delete anyone's message.
+	Admin bool
+}
+
+// ConnectAs is Connect for the person that id names.
+func (h *Hub) ConnectAs(id Identity, conn Conn) (*Client, error) {
+	nick, session := id.Nick, id.Session
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
@@ -309,6 +325,7 @@ func (h *Hub) ConnectSession(nick, session string, conn Conn) (*Client, error) {
 		nick:    nick,
 		key:     parley.NickKey(nick),
 		session: session,
+		admin:   id.Admin,
 		conn:    conn,
 		done:    make(chan struct{}),
 		rooms:   make(map[string]*room),

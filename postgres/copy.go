@@ -169,16 +169,18 @@ const lockImportRooms = `
 
 // importEntries stores entries with the numbers and times given.
 const importEntries = `
-	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`
+	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at, target, edited, deleted)
+	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+		$8::bigint[], $9::bigint[], $10::bigint[])`
 
 // ImportEntries stores entries as they are (room, sequence number, kind,
-// sender, text, client id, time to the microsecond) at the end of their
+// sender, text, client id, time to the microsecond, and the target,
+// edited and deleted numbers of edits, deletions and messages) at the end of their
 // rooms' logs, in one transaction, and advances each room's LastSeq to its
 // last entry's number. It returns NotFound for an unknown room and Invalid
 // when a room's entries are not in ascending order of number after its
 // LastSeq, storing nothing; and an error, storing nothing, when an entry
-// clashes with one stored (a message whose client id its sender used
+// clashes with one stored (an entry whose client id its sender used
 // already in the room) or holds text that PostgreSQL cannot (U+0000).
 func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error {
 	if db.isClosed() {
@@ -235,17 +237,19 @@ func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error 
 		roomIDs, seqs := make([]int64, n), make([]int64, n)
 		kinds, senders, texts, clientIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		ats := make([]time.Time, n)
+		targets, edited, deleted := make([]int64, n), make([]int64, n), make([]int64, n)
 		for i, e := range entries {
 			roomIDs[i], seqs[i] = rooms[e.Room].id, e.Seq
 			kinds[i], senders[i], texts[i], clientIDs[i] = string(e.Kind), e.From, e.Text, e.ClientID
 			ats[i] = stamp(e.At)
+			targets[i], edited[i], deleted[i] = e.Target, e.Edited, e.Deleted
 		}
 		var changed, lastSeqs []int64
 		for _, name := range names {
 			changed, lastSeqs = append(changed, rooms[name].id), append(lastSeqs, last[name])
 		}
 		q := &pgx.Batch{}
-		q.Queue(importEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, ats)
+		q.Queue(importEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, ats, targets, edited, deleted)
 		q.Queue(updateLastSeqs, changed, lastSeqs)
 		if err := tx.SendBatch(ctx, q).Close(); err != nil {
 			return fmt.Errorf("import entries: %w", err)

@@ -341,14 +341,14 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 	// Both queries walk the primary key (room_id, seq) from one end and stop
 	// after LIMIT rows, however long the log.
 	query := `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = $1 AND seq > $2 AND seq < $3
 		ORDER BY seq DESC
 		LIMIT $4`
 	if p.Oldest {
 		query = `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = $1 AND seq > $2 AND seq < $3
 		ORDER BY seq
@@ -360,7 +360,7 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 		e    parley.Entry
 		kind string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &e.At}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &e.At, &e.Target, &e.Edited, &e.Deleted}, func() error {
 		stored := e
 		stored.Room, stored.Kind, stored.At = room, parley.EntryKind(kind), e.At.UTC()
 		entries = append(entries, &stored)

@@ -32,7 +32,10 @@ var EventTypes = []string{
 }
 
 // EntryTypes lists every type of log entry.
-var EntryTypes = []string{string(parley.KindMessage), string(parley.KindJoin), string(parley.KindLeave)}
+var EntryTypes = []string{
+	string(parley.KindMessage), string(parley.KindJoin), string(parley.KindLeave),
+	string(parley.KindEdit), string(parley.KindDelete),
+}
 
 // Limits are the limits a server tells a client in welcome.
 type Limits struct {
@@ -124,7 +127,7 @@ func Left(room string) []byte { return mustMarshal(roomEvent{Type: EventLeft, Ro
 // Pong answers a ping.
 func Pong() []byte { return mustMarshal(roomEvent{Type: EventPong}) }
 
-// Ack acknowledges the stored message e to its sender.
+// Ack acknowledges the stored message, edit or deletion e to its sender.
 func Ack(e *parley.Entry) []byte {
 	return mustMarshal(ack{Type: EventAck, Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)})
 }
@@ -219,6 +222,12 @@ type Event struct {
 	From string    `json:"from"` // also typing's
 	Text string    `json:"text"`
 	At   time.Time `json:"at"` // also ack's
+	// An edit's or a deletion's: the number of the message it changes.
+	Target int64 `json:"target"`
+	// A message's or an edit's, read from the store: the numbers of the
+	// message's latest edit and of its deletion.
+	Edited  int64 `json:"edited"`
+	Deleted int64 `json:"deleted"`
 	// ClientID is a message's, an ack's, or an error's.
 	ClientID string `json:"clientId"`
 	// welcome's.
@@ -242,7 +251,10 @@ func (e Event) IsEntry() bool { return e.Seq > 0 && slices.Contains(EntryTypes, 
 
 // Entry returns the log entry e holds; e must be one (IsEntry).
 func (e Event) Entry() *parley.Entry {
-	return &parley.Entry{Room: e.Room, Seq: e.Seq, Kind: parley.EntryKind(e.Type), From: e.From, Text: e.Text, ClientID: e.ClientID, At: e.At}
+	return &parley.Entry{
+		Room: e.Room, Seq: e.Seq, Kind: parley.EntryKind(e.Type), From: e.From, Text: e.Text,
+		Target: e.Target, Edited: e.Edited, Deleted: e.Deleted, ClientID: e.ClientID, At: e.At,
+	}
 }
 
 // DecodeEvents parses one WebSocket message from the server: one or more

@@ -34,6 +34,12 @@ func TestEventsRoundTrip(t *testing.T) {
 		{"ack", protocol.Ack(msg), protocol.Event{Type: "ack", Room: "general", ClientID: "a-1", Seq: 43, At: at}},
 		{"entry", protocol.Entry(msg),
 			protocol.Event{Type: "message", Room: "general", Seq: 43, From: "ana", Text: "Hello, world", ClientID: "a-1", At: at}},
+		{"edit", protocol.Entry(&parley.Entry{Room: "general", Seq: 44, Kind: parley.KindEdit, From: "ana", Target: 43, Text: "Hello, all", ClientID: "a-2", At: at}),
+			protocol.Event{Type: "edit", Room: "general", Seq: 44, From: "ana", Target: 43, Text: "Hello, all", ClientID: "a-2", At: at}},
+		{"delete", protocol.Entry(&parley.Entry{Room: "general", Seq: 45, Kind: parley.KindDelete, From: "ana", Target: 43, ClientID: "a-3", At: at}),
+			protocol.Event{Type: "delete", Room: "general", Seq: 45, From: "ana", Target: 43, ClientID: "a-3", At: at}},
+		{"message from the store", protocol.Entry(&parley.Entry{Room: "general", Seq: 43, Kind: parley.KindMessage, From: "ana", Edited: 44, Deleted: 45, ClientID: "a-1", At: at}),
+			protocol.Event{Type: "message", Room: "general", Seq: 43, From: "ana", Edited: 44, Deleted: 45, ClientID: "a-1", At: at}},
 		{"online", protocol.Presence("general", []string{"bob"}, nil), protocol.Event{Type: "online", Room: "general", Nick: "bob"}},
 		{"offline", protocol.Presence("general", nil, []string{"bob"}), protocol.Event{Type: "offline", Room: "general", Nick: "bob"}},
 		{"presence", protocol.Presence("general", []string{"dan", "carol"}, []string{"erin"}),
@@ -77,6 +83,10 @@ func TestEntries(t *testing.T) {
 	}
 	if len(events) != 2 || !events[0].IsEntry() || events[1].Entry().Text != "line\nbreak" || events[1].Seq != 2 {
 		t.Errorf("DecodeEvents(Entries()) = %+v, want the two entries", events)
+	}
+	edit := &parley.Entry{Room: "r", Seq: 3, Kind: parley.KindEdit, From: "ana", Target: 2, Text: "fixed", ClientID: "d", Deleted: 4}
+	if got := mustDecode(t, protocol.Entry(edit)); !got[0].IsEntry() || *got[0].Entry() != *edit {
+		t.Errorf("DecodeEvents(Entry(%+v)) = %+v, want the edit", *edit, got[0])
 	}
 	if events := mustDecode(t, protocol.Ack(entries[1])); events[0].IsEntry() {
 		t.Errorf("an ack is not an entry: %+v", events[0])

@@ -16,13 +16,15 @@ const (
 	FrameJoin    = "join"
 	FrameLeave   = "leave"
 	FrameSend    = "send"
+	FrameEdit    = "edit"
+	FrameDelete  = "delete"
 	FrameTyping  = "typing"
 	FramePing    = "ping"
 	FrameSignout = "signout"
 )
 
 // FrameTypes lists every type of frame a client may send.
-var FrameTypes = []string{FrameHello, FrameJoin, FrameLeave, FrameSend, FrameTyping, FramePing, FrameSignout}
+var FrameTypes = []string{FrameHello, FrameJoin, FrameLeave, FrameSend, FrameEdit, FrameDelete, FrameTyping, FramePing, FrameSignout}
 
 // Frame is any frame a client sends; which fields count depends on Type.
 // Encoded (by a client), it leaves out the fields that are not set.
@@ -35,6 +37,9 @@ type Frame struct {
 	Since    *int64 `json:"since,omitempty"`
 	ClientID string `json:"clientId,omitempty"`
 	Text     string `json:"text,omitempty"`
+	// Seq is the sequence number of the message that an edit or a delete
+	// changes.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // DecodeFrame parses one client frame. It returns an Invalid *parley.Error

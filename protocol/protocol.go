@@ -54,5 +54,6 @@ var ErrorCodes = []string{
 	parley.CodeNicknameTaken, parley.CodeInvalidSession, CodeGuestsDisabled,
 	parley.CodeInvalidRoom, parley.NotFound.String(), CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
 	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong,
+	parley.CodeInvalidTarget, parley.CodeNoMessage, parley.CodeNotYours, parley.CodeAlreadyDeleted,
 	parley.TooMany.String(), parley.Internal.String(),
 }

@@ -115,16 +115,17 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 }
 
 const importEntry = `
-	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-	VALUES (?, ?, ?, ?, ?, ?, ?)`
+	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at, target, edited, deleted)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // ImportEntries stores entries as they are (room, sequence number, kind,
-// sender, text, client id, time to the millisecond) at the end of their
+// sender, text, client id, time to the millisecond, and the target,
+// edited and deleted numbers of edits, deletions and messages) at the end of their
 // rooms' logs, in one transaction, and advances each room's LastSeq to its
 // last entry's number. It returns NotFound for an unknown room and Invalid
 // when a room's entries are not in ascending order of number after its
 // LastSeq, storing nothing; and an error, storing nothing, when an entry
-// clashes with one stored (a message whose client id its sender used
+// clashes with one stored (an entry whose client id its sender used
 // already in the room).
 func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error {
 	return db.submit(ctx, func(ctx context.Context, b *batch) error {
@@ -151,7 +152,7 @@ func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error 
 		}
 		for _, e := range entries {
 			r := b.rooms[e.Room]
-			if _, err := insert.ExecContext(ctx, r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli()); err != nil {
+			if _, err := insert.ExecContext(ctx, r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli(), e.Target, e.Edited, e.Deleted); err != nil {
 				return fmt.Errorf("import entry %d of %q: %w", e.Seq, e.Room, err)
 			}
 			r.lastSeq, r.changed = e.Seq, true

@@ -295,13 +295,13 @@ const (
 	// Both entry queries walk the (room_id, seq) index from one end and
 	// stop after LIMIT rows, however long the log.
 	selectOldest = `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = ? AND seq > ? AND seq < ?
 		ORDER BY seq
 		LIMIT ?`
 	selectNewest = `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = ? AND seq > ? AND seq < ?
 		ORDER BY seq DESC
@@ -432,7 +432,7 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 	for rows.Next() {
 		var at int64
 		e := &parley.Entry{Room: room}
-		if err := rows.Scan(&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &at); err != nil {
+		if err := rows.Scan(&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &at, &e.Target, &e.Edited, &e.Deleted); err != nil {
 			return nil, fmt.Errorf("read entries of %q: %w", room, err)
 		}
 		e.Kind = entryKind(kind)
@@ -453,7 +453,7 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 // entryKind returns the kind stored as b without allocating for the kinds
 // there are; the schema admits no others.
 func entryKind(b []byte) parley.EntryKind {
-	for _, k := range []parley.EntryKind{parley.KindMessage, parley.KindJoin, parley.KindLeave} {
+	for _, k := range []parley.EntryKind{parley.KindMessage, parley.KindJoin, parley.KindLeave, parley.KindEdit, parley.KindDelete} {
 		if string(b) == string(k) {
 			return k
 		}

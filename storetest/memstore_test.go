@@ -24,6 +24,7 @@ type memDB struct {
 
 	// Bugs, which TestChecksCatchBugs sets to see the checks catch them.
 	bugGuestsIgnoreAccounts, bugCaseOnly, bugEndAnySession, bugKeepSessions, bugDeactivatedSignIn bool
+	bugAnyoneEdits, bugNoAdminDelete, bugEditDeleted, bugKeepDeletedText, bugEditsStayOld         bool
 }
 
 // key returns the key of the name nick: parley.NickKey, unless a bug says
@@ -43,7 +44,7 @@ type memSession struct {
 type memRoom struct {
 	room     parley.Room
 	log      []*parley.Entry
-	messages map[[2]string]*parley.Entry  // by sender and client id
+	messages map[[2]string]*parley.Entry  // entries with client ids, by sender and client id
 	access   map[string]parley.RoomMember // by NickKey
 }
 
@@ -149,7 +150,7 @@ func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]*parle
 }
 
 func (s *memStore) Append(ctx context.Context, e *parley.Entry) (bool, error) {
-	if err := e.Validate(); err != nil {
+	if err := e.ValidateMessage(); err != nil {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -166,10 +167,62 @@ func (s *memStore) Append(ctx context.Context, e *parley.Entry) (bool, error) {
 	}
 	key := [2]string{e.From, e.ClientID}
 	if m := r.messages[key]; m != nil {
-		e.Seq, e.At, e.Text = m.Seq, m.At, m.Text
+		*e = *m
 		return true, nil
 	}
 	r.messages[key] = r.add(e)
+	return false, nil
+}
+
+func (s *memStore) Amend(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+	if err := e.ValidateAmendment(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	r, err := s.room(e.Room)
+	if err != nil {
+		return false, err
+	}
+	key := [2]string{e.From, e.ClientID}
+	if m := r.messages[key]; m != nil {
+		*e = *m
+		return true, nil
+	}
+	if e.Target > int64(len(r.log)) || r.log[e.Target-1].Kind != parley.KindMessage {
+		return false, parley.ErrNoMessage(e)
+	}
+	m := r.log[e.Target-1]
+	by := parley.Actor{Nick: e.From, Admin: admin && !s.db.bugNoAdminDelete}
+	switch {
+	case s.db.bugAnyoneEdits:
+	case e.Kind == parley.KindEdit && !parley.MayEdit(by, m), e.Kind == parley.KindDelete && !parley.MayDelete(by, m):
+		return false, parley.ErrNotYours(e)
+	}
+	if m.Deleted != 0 && !s.db.bugEditDeleted {
+		return false, parley.ErrAlreadyDeleted(e)
+	}
+	r.messages[key] = r.add(e)
+	switch {
+	case e.Kind == parley.KindEdit && !s.db.bugEditsStayOld:
+		m.Text, m.Edited = e.Text, e.Seq
+	case e.Kind == parley.KindDelete:
+		m.Deleted = e.Seq
+		if !s.db.bugKeepDeletedText {
+			m.Text = ""
+		}
+		for _, x := range r.log {
+			if x.Kind == parley.KindEdit && x.Target == m.Seq {
+				x.Text, x.Deleted = "", e.Seq
+			}
+		}
+	}
 	return false, nil
 }
 

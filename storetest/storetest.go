@@ -106,6 +106,10 @@ var checks = []check{
 	{"AccountReopen", testAccountReopen},
 	{"PrivateRoom", testPrivateRoom},
 	{"DirectRoom", testDirectRoom},
+	{"Amend", testAmend},
+	{"AmendErrors", testAmendErrors},
+	{"AmendDuplicate", testAmendDuplicate},
+	{"AmendConcurrent", testAmendConcurrent},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {
@@ -1055,7 +1059,8 @@ func checkEntry(t testing.TB, what string, got, want *parley.Entry) {
 			t.Errorf("%s = %+v, want %+v", what, got, want)
 		}
 	case got.Room != want.Room || got.Seq != want.Seq || got.Kind != want.Kind || got.From != want.From ||
-		got.Text != want.Text || got.ClientID != want.ClientID || !got.At.Equal(want.At):
+		got.Text != want.Text || got.ClientID != want.ClientID || !got.At.Equal(want.At) ||
+		got.Target != want.Target || got.Edited != want.Edited || got.Deleted != want.Deleted:
 		t.Errorf("%s = %+v, want %+v", what, *got, *want)
 	}
 }

@@ -124,6 +124,7 @@ var mutants = []mutant{
 				room:          func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
 				rooms:         func(context.Context, string, int) ([]*parley.Room, error) { return nil, errBroken },
 				append:        func(context.Context, *parley.Entry) (bool, error) { return false, errBroken },
+				amend:         func(context.Context, *parley.Entry, bool) (bool, error) { return false, errBroken },
 				join:          func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
 				leave:         func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
 				members:       func(context.Context) ([]parley.Member, error) { return nil, errBroken },
@@ -141,6 +142,7 @@ var mutants = []mutant{
 			"AppendInvalid", "AppendCancelled", "JoinLeave", "JoinLeaveErrors", "JoinConcurrent", "Members",
 			"Entries", "EntriesEmptyRoom", "EntriesErrors", "Ping", "Reopen", "CloseWhileAppending",
 			"Session", "SessionNicknameTaken", "SessionEnd", "SessionExpiry", "SessionConcurrent", "SessionReopen",
+			"Amend", "AmendErrors", "AmendDuplicate", "AmendConcurrent",
 		},
 	},
 	{
@@ -744,6 +746,68 @@ var mutants = []mutant{
 		caughtBy: []string{"AccountUpdate"},
 	},
 	{
+		name:     "anyone edits and deletes any message",
+		newDB:    bugged(func(db *memDB) { db.bugAnyoneEdits = true }),
+		caughtBy: []string{"AmendErrors"},
+	},
+	{
+		name:     "admins cannot delete others' messages",
+		newDB:    bugged(func(db *memDB) { db.bugNoAdminDelete = true }),
+		caughtBy: []string{"Amend", "AmendDuplicate"},
+	},
+	{
+		name:     "deleted messages can be edited and deleted again",
+		newDB:    bugged(func(db *memDB) { db.bugEditDeleted = true }),
+		caughtBy: []string{"AmendErrors", "AmendConcurrent"},
+	},
+	{
+		name:     "deleted messages keep their text",
+		newDB:    bugged(func(db *memDB) { db.bugKeepDeletedText = true }),
+		caughtBy: []string{"Amend", "AmendConcurrent"},
+	},
+	{
+		name:     "messages keep their text after an edit",
+		newDB:    bugged(func(db *memDB) { db.bugEditsStayOld = true }),
+		caughtBy: []string{"Amend"},
+	},
+	{
+		name: "amendments are not retried",
+		wrap: func(s parley.Store) broken {
+			var n atomic.Int64
+			return broken{Store: s, amend: func(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+				e.ClientID = fmt.Sprintf("%s-%d", e.ClientID, n.Add(1))
+				return s.Amend(ctx, e, admin)
+			}}
+		},
+		caughtBy: []string{"AmendDuplicate"},
+	},
+	{
+		name: "amendments are refused with the wrong kind of error",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, amend: func(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+				dup, err := s.Amend(ctx, e, admin)
+				if err != nil {
+					err = parley.Errorf(parley.Invalid, "%v", err)
+				}
+				return dup, err
+			}}
+		},
+		caughtBy: []string{"AmendErrors", "AmendConcurrent"},
+	},
+	{
+		name: "pages say nothing of edits and deletions",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, entries: func(ctx context.Context, room string, p parley.Page) ([]*parley.Entry, error) {
+				entries, err := s.Entries(ctx, room, p)
+				for _, e := range entries {
+					e.Edited, e.Deleted = 0, 0
+				}
+				return entries, err
+			}}
+		},
+		caughtBy: []string{"Amend", "AmendConcurrent"},
+	},
+	{
 		name:     "deactivated accounts sign in",
 		newDB:    bugged(func(db *memDB) { db.bugDeactivatedSignIn = true }),
 		caughtBy: []string{"AccountUpdate"},
@@ -777,6 +841,7 @@ type broken struct {
 	room       func(ctx context.Context, name string) (*parley.Room, error)
 	rooms      func(ctx context.Context, after string, limit int) ([]*parley.Room, error)
 	append     func(ctx context.Context, e *parley.Entry) (bool, error)
+	amend      func(ctx context.Context, e *parley.Entry, admin bool) (bool, error)
 	join       func(ctx context.Context, room, nick string) (*parley.Entry, error)
 	leave      func(ctx context.Context, room, nick string) (*parley.Entry, error)
 	members    func(ctx context.Context) ([]parley.Member, error)
@@ -816,6 +881,13 @@ func (b broken) Append(ctx context.Context, e *parley.Entry) (bool, error) {
 		return b.append(ctx, e)
 	}
 	return b.Store.Append(ctx, e)
+}
+
+func (b broken) Amend(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+	if b.amend != nil {
+		return b.amend(ctx, e, admin)
+	}
+	return b.Store.Amend(ctx, e, admin)
 }
 
 func (b broken) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {

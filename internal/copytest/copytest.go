@@ -196,9 +196,12 @@ func testImport(t *testing.T, open Open) {
 	dev := []*parley.Entry{
 		{Room: "dev", Seq: 1, Kind: parley.KindJoin, From: "bob", At: at(5)},
 		{Room: "dev", Seq: 2, Kind: parley.KindMessage, From: "bob", Text: "build is green", ClientID: "b-1", At: at(6)},
+		{Room: "dev", Seq: 3, Kind: parley.KindMessage, From: "bob", ClientID: "b-2", Edited: 4, Deleted: 5, At: at(7)},
+		{Room: "dev", Seq: 4, Kind: parley.KindEdit, From: "bob", Target: 3, ClientID: "b-3", Deleted: 5, At: at(8)},
+		{Room: "dev", Seq: 5, Kind: parley.KindDelete, From: "bob", Target: 3, ClientID: "b-4", At: at(9)},
 	}
 	// Two transactions, the second going on from the first.
-	for _, batch := range [][]*parley.Entry{{general[0], dev[0], general[1]}, {general[2], dev[1]}} {
+	for _, batch := range [][]*parley.Entry{{general[0], dev[0], general[1]}, {general[2], dev[1], dev[2], dev[3], dev[4]}} {
 		if err := db.ImportEntries(ctx, batch); err != nil {
 			t.Fatalf("ImportEntries() = %v", err)
 		}
@@ -225,7 +228,7 @@ func testImport(t *testing.T, open Open) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRooms := []*parley.Room{{Name: "dev", Kind: parley.RoomPublic, CreatedAt: at(1), LastSeq: 2}, {Name: parley.DefaultRoom, Kind: parley.RoomPublic, CreatedAt: t0, LastSeq: 3},
+	wantRooms := []*parley.Room{{Name: "dev", Kind: parley.RoomPublic, CreatedAt: at(1), LastSeq: 5}, {Name: parley.DefaultRoom, Kind: parley.RoomPublic, CreatedAt: t0, LastSeq: 3},
 		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Owner: "bo", CreatedAt: t0}}
 	if diff := cmp.Diff(wantRooms, gotRooms); diff != "" {
 		t.Errorf("Rooms() after ImportRooms (-want +got):\n%s", diff)
@@ -293,8 +296,13 @@ func testImport(t *testing.T, open Open) {
 	if e, err := db.Join(ctx, "dev", "bob"); err != nil || e != nil {
 		t.Errorf("Join(dev, bob) = %+v, %v; want nil, nil: bob's membership was imported", e, err)
 	}
-	if e, err := db.Join(ctx, "dev", "cy"); err != nil || e == nil || e.Seq != 3 {
-		t.Errorf("Join(dev, cy) = %+v, %v; want entry 3", e, err)
+	if e, err := db.Join(ctx, "dev", "cy"); err != nil || e == nil || e.Seq != 6 {
+		t.Errorf("Join(dev, cy) = %+v, %v; want entry 6", e, err)
+	}
+	// The imported deletion stands: the message cannot be amended again.
+	edit := parley.Entry{Room: "dev", Kind: parley.KindEdit, From: "bob", Target: 3, ClientID: "b-5", Text: "back"}
+	if _, err := db.Amend(ctx, &edit, false); parley.CodeOf(err) != parley.CodeAlreadyDeleted {
+		t.Errorf("Amend(edit of an imported deleted message) = %v, want already_deleted", err)
 	}
 }
 
@@ -345,7 +353,7 @@ func testImportRefuses(t *testing.T, open Open) {
 		}, parley.Internal},
 		{"bad kind", func() error {
 			e := entry("empty", 2, "")
-			e.Kind = "edit"
+			e.Kind = "poll"
 			return db.ImportEntries(ctx, []*parley.Entry{e})
 		}, parley.Internal},
 		{"member of unknown room", func() error {
