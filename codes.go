@@ -15,6 +15,7 @@ const (
 	CodeInvalidPage     = "invalid_page"      // a page of history that Page.Validate refuses
 	CodeNicknameTaken   = "nickname_taken"    // a nickname another session holds
 	CodeInvalidSession  = "invalid_session"   // a session token the store does not know, or whose session ended
+	CodeInvalidSeq      = "invalid_seq"       // a read marker that is negative or beyond its room's log
 
 	CodeInvalidPassword    = "invalid_password"     // a new password that ValidatePassword refuses
 	CodeInvalidDisplayName = "invalid_display_name" // a display name that ValidateDisplayName refuses

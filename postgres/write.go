@@ -75,6 +75,7 @@ const (
 	opUpdateAccount
 	opCreateAccountSession
 	opEndAccountSession
+	opMarkRead
 	opExec // run exec in the transaction: imports (copy.go), and tests
 )
 
@@ -91,6 +92,7 @@ type op struct {
 	update    parley.AccountUpdate // update account
 	sessKind  parley.SessionKind   // create account session
 	label     string               // create account session
+	seq       int64                // mark read
 	// exec, for opExec, runs in the transaction, after everything else. It
 	// returns a *parley.Error when only its op fails; any other error fails
 	// the transaction.
@@ -316,6 +318,7 @@ type batch struct {
 	rooms  map[string]*roomWork // the rooms the ops touch, by name
 	names  []string             // the keys of rooms, sorted: the order of locking
 	ensure []string             // the rooms to create, sorted
+	marks  markWork             // the read markers to move
 }
 
 // roomWork is what a batch reads and changes of one room.
@@ -350,6 +353,9 @@ func newBatch(ops []*op, at time.Time) *batch {
 	for _, o := range ops {
 		switch o.kind {
 		case opEnsureRoom, opAppend, opJoin, opLeave:
+		case opMarkRead:
+			b.marks.add(o.room)
+			continue
 		default:
 			continue
 		}
@@ -489,6 +495,7 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 			return nil
 		})
 	}
+	b.marks.queueRooms(q)
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("lock rooms: %w", err)
 	}
@@ -502,6 +509,8 @@ func (b *batch) apply() {
 	for _, o := range b.ops {
 		r := b.rooms[o.room]
 		switch o.kind {
+		case opMarkRead:
+			b.marks.apply(o)
 		case opEnsureRoom:
 			if !r.exists {
 				// Created or found by insertRoom a moment ago, so lock
@@ -616,6 +625,7 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	if len(joined) > 0 {
 		q.Queue(insertMembers, joinedRooms, joined)
 	}
+	b.marks.queue(q)
 	b.queueSessions(q)
 	if q.Len() == 0 {
 		return nil

@@ -32,6 +32,7 @@ var writeQueries = []string{
 	selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq,
 	sweepExpired, deleteExpiredNick, insertSession, updateSession, deleteSession,
 	selectAccountKey, selectGuestKey, insertAccount, selectEnded, deleteAccountSessions, deleteAccountSession,
+	upsertReadMarker,
 }
 
 // An op is one write waiting for the writer goroutine.
