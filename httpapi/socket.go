@@ -298,6 +298,13 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) (
 		return nil, err
 	case protocol.FrameTyping:
 		return nil, c.Typing(ctx, f.Room)
+	case protocol.FrameRead:
+		if f.Seq == nil {
+			return nil, parley.CodeErrorf(parley.Invalid, parley.CodeInvalidSeq, "A read frame needs the seq of the last entry read.")
+		}
+		// Answered with nothing: the person's other connections get a
+		// read event.
+		return nil, c.MarkRead(ctx, f.Room, *f.Seq)
 	case protocol.FrameSignout:
 		// The session ends in the store first: once any connection of it
 		// is closed, nobody can say hello with its token again.

@@ -62,6 +62,10 @@ type Client struct {
 
 	rooms        map[string]*room // the reader's: see the methods' rule above
 	disconnected bool             // the reader's
+	// marked holds, for each room the client is in, the person's read
+	// marker as the client last knew it: told at join, or stored by
+	// MarkRead. The reader's.
+	marked map[string]int64
 }
 
 // Nick returns the nickname of the client's person.
@@ -179,6 +183,13 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil && *since < 0 {
 		return parley.CodeErrorf(parley.Invalid, protocol.CodeBadSince, "since must not be negative.")
 	}
+	// Read first, so that a failure changes nothing. A mark made
+	// meanwhile, from another connection, reaches this one as a read
+	// event, for the person's connections are told whatever their rooms.
+	readSeq, err := h.store.ReadMarker(ctx, name, c.nick)
+	if err != nil {
+		return err
+	}
 	key := c.key
 	var r *room
 	var s *sub
@@ -250,7 +261,8 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil {
 		from = *since
 	}
-	if err := c.Reply(ctx, protocol.Joined(name, upto, online)); err != nil {
+	c.marked[name] = readSeq
+	if err := c.Reply(ctx, protocol.Joined(name, upto, readSeq, online)); err != nil {
 		return err
 	}
 	if err := c.replay(ctx, r, s, from, upto); err != nil {
@@ -275,6 +287,7 @@ func (h *Hub) undoJoin(ctx context.Context, r *room, c *Client, cameOnline bool)
 	}
 	r.mu.Unlock()
 	delete(c.rooms, r.name)
+	delete(c.marked, r.name)
 	if gone {
 		if _, err := h.roster.Remove(ctx, r.name, c.key); err != nil {
 			h.logger.Debug("remove from the roster after a failed join", "room", r.name, "nick", c.nick, "err", err)
@@ -292,6 +305,7 @@ func (c *Client) Leave(ctx context.Context, name string) error {
 		return notJoined(name)
 	}
 	delete(c.rooms, name)
+	delete(c.marked, name)
 	c.h.unsubscribe(ctx, r, c, 0)
 	return nil
 }

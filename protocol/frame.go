@@ -17,12 +17,13 @@ const (
 	FrameLeave   = "leave"
 	FrameSend    = "send"
 	FrameTyping  = "typing"
+	FrameRead    = "read"
 	FramePing    = "ping"
 	FrameSignout = "signout"
 )
 
 // FrameTypes lists every type of frame a client may send.
-var FrameTypes = []string{FrameHello, FrameJoin, FrameLeave, FrameSend, FrameTyping, FramePing, FrameSignout}
+var FrameTypes = []string{FrameHello, FrameJoin, FrameLeave, FrameSend, FrameTyping, FrameRead, FramePing, FrameSignout}
 
 // Frame is any frame a client sends; which fields count depends on Type.
 // Encoded (by a client), it leaves out the fields that are not set.
@@ -33,6 +34,7 @@ type Frame struct {
 	Session  string `json:"session,omitempty"`
 	Room     string `json:"room,omitempty"`
 	Since    *int64 `json:"since,omitempty"`
+	Seq      *int64 `json:"seq,omitempty"` // read's
 	ClientID string `json:"clientId,omitempty"`
 	Text     string `json:"text,omitempty"`
 }

@@ -52,6 +52,6 @@ var ErrorCodes = []string{
 	CodeAlreadyGreeted, CodeUnsupportedVersion, parley.CodeInvalidNick,
 	parley.CodeNicknameTaken, parley.CodeInvalidSession, CodeGuestsDisabled,
 	parley.CodeInvalidRoom, CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
-	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong,
+	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong, parley.CodeInvalidSeq,
 	parley.TooMany.String(), parley.Internal.String(),
 }
