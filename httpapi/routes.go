@@ -18,6 +18,7 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store parley.Store, h *h
 	get(mux, "/api/rooms", handleListRooms(logger, store, h))
 	get(mux, "/api/rooms/{room}/messages", handleListEntries(logger, store, ""))
 	get(mux, "/api/history", handleListEntries(logger, store, parley.DefaultRoom))
+	get(mux, "/api/read-markers", a.handleReadMarkers())
 	get(mux, "/api/server", a.handleServerInfo())
 	methods(mux, "/api/accounts", map[string]http.Handler{"POST": a.handleSignUp()})
 	methods(mux, "/api/accounts/{name}", map[string]http.Handler{"PATCH": a.handleAdminUpdate()})
