@@ -170,6 +170,15 @@ type ReadMarker struct {
 	Seq  int64  `json:"seq"`
 }
 
+// A StoredReadMarker is a read marker as a store keeps it: under the
+// NickKey of its person's name. `parley migrate copy` moves markers in
+// this form.
+type StoredReadMarker struct {
+	NickKey string
+	Room    string
+	Seq     int64
+}
+
 // ValidateReadSeq reports whether seq can be a read marker, as far as can
 // be told without the room: it must not be negative.
 func ValidateReadSeq(seq int64) error {

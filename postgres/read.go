@@ -188,3 +188,100 @@ func (db *DB) ReadMarkers(ctx context.Context, nick, after string, limit int) ([
 	}
 	return markers, nil
 }
+
+// StoredReadMarkers returns at most limit of the read markers that the DB
+// holds, as stored: those whose NickKey and room name, in that order,
+// sort after after's (byte-wise, as Go compares strings), in that order.
+// To read them all, start with the zero after and pass the last marker of
+// each page, until a page is empty. It returns Invalid for a limit below
+// 1.
+func (db *DB) StoredReadMarkers(ctx context.Context, after parley.StoredReadMarker, limit int) ([]parley.StoredReadMarker, error) {
+	if limit < 1 {
+		return nil, parley.Errorf(parley.Invalid, "limit must be at least 1.")
+	}
+	if db.isClosed() {
+		return nil, ErrClosed
+	}
+	rows, _ := db.read.Query(ctx, `
+		SELECT m.nick_key, r.name, m.seq
+		FROM read_markers m JOIN rooms r ON r.id = m.room_id
+		WHERE (m.nick_key, r.name) > ($1, $2)
+		ORDER BY m.nick_key, r.name
+		LIMIT $3`, after.NickKey, after.Room, limit)
+	markers, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.StoredReadMarker, error) {
+		var m parley.StoredReadMarker
+		err := row.Scan(&m.NickKey, &m.Room, &m.Seq)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list read markers: %w", err)
+	}
+	if markers == nil {
+		markers = []parley.StoredReadMarker{}
+	}
+	return markers, nil
+}
+
+// importReadMarkers stores markers of rooms given by name.
+const importReadMarkers = `
+	INSERT INTO read_markers (nick_key, room_id, seq)
+	SELECT m.nick_key, rooms.id, m.seq
+	FROM unnest($1::text[], $2::text[], $3::bigint[]) AS m (nick_key, room, seq)
+	JOIN rooms ON rooms.name = m.room`
+
+// ImportReadMarkers stores read markers as they are, in one transaction.
+// It returns NotFound for an unknown room and Invalid for a marker without
+// a NickKey or whose Seq is not one of its room's entries, storing
+// nothing; and an error, storing nothing, for a marker stored already.
+func (db *DB) ImportReadMarkers(ctx context.Context, markers []parley.StoredReadMarker) error {
+	if db.isClosed() {
+		return ErrClosed
+	}
+	if len(markers) == 0 {
+		return nil
+	}
+	keys, rooms, seqs := make([]string, len(markers)), make([]string, len(markers)), make([]int64, len(markers))
+	for i, m := range markers {
+		if !storable(m.Room) {
+			return errNoRoom(m.Room)
+		}
+		if !storable(m.NickKey) {
+			return parley.Errorf(parley.Invalid, "A read marker's person must not contain the character U+0000.")
+		}
+		keys[i], rooms[i], seqs[i] = m.NickKey, m.Room, m.Seq
+	}
+	return db.importTx(ctx, rooms[0], func(ctx context.Context, tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT name, last_seq FROM rooms WHERE name = ANY ($1::text[])`, rooms)
+		last := map[string]int64{}
+		var name string
+		var seq int64
+		if _, err := pgx.ForEachRow(rows, []any{&name, &seq}, func() error { last[name] = seq; return nil }); err != nil {
+			return fmt.Errorf("import read markers: %w", err)
+		}
+		for _, m := range markers {
+			l, ok := last[m.Room]
+			if !ok {
+				return errNoRoom(m.Room)
+			}
+			if err := checkImportedMarker(m, l); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, importReadMarkers, keys, rooms, seqs); err != nil {
+			return fmt.Errorf("import read markers: %w", err)
+		}
+		return nil
+	})
+}
+
+// checkImportedMarker reports whether m can be imported into a room whose
+// last entry is last.
+func checkImportedMarker(m parley.StoredReadMarker, last int64) error {
+	switch {
+	case m.NickKey == "":
+		return parley.Errorf(parley.Invalid, "A read marker in %q has no person.", m.Room)
+	case m.Seq < 1 || m.Seq > last:
+		return parley.ErrReadBeyondLog(m.Room, m.Seq, last)
+	}
+	return nil
+}
