@@ -42,6 +42,15 @@ type Store interface {
 	// entry. When nick is not a member it stores nothing and returns nil, nil.
 	Leave(ctx context.Context, room, nick string) (*Entry, error)
 
+	// AddMember makes nick a member of room, as Join does, but appends no
+	// entry: for rooms too large to tell everyone of every arrival. It
+	// reports whether nick was not a member before.
+	AddMember(ctx context.Context, room, nick string) (added bool, err error)
+
+	// RemoveMember ends nick's membership of room, as Leave does, but
+	// appends no entry. It reports whether nick was a member.
+	RemoveMember(ctx context.Context, room, nick string) (removed bool, err error)
+
 	// Members returns the members of every room.
 	Members(ctx context.Context) ([]Member, error)
 

@@ -230,6 +230,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		p.away = nil
 	}
 	p.conns++
+	large := len(r.online) > h.opts.LargeRoom
 	r.mu.Unlock()
 	c.rooms[name] = r
 
@@ -250,19 +251,19 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		// an error, and no joined event, replay or presence. The join
 		// entry, published now, is held back for this client with the
 		// other live entries and follows its replay.
-		if err := h.storeJoin(ctx, name, key, c.nick); err != nil {
+		if err := h.storeJoin(ctx, name, key, c.nick, large); err != nil {
 			h.undoJoin(ctx, r, c, cameOnline)
 			return err
 		}
 	}
-	online := h.online(ctx, name)
+	online, count := h.online(ctx, name)
 
 	from := upto
 	if since != nil {
 		from = *since
 	}
 	c.marked[name] = readSeq
-	if err := c.Reply(ctx, protocol.Joined(name, upto, readSeq, online)); err != nil {
+	if err := c.Reply(ctx, protocol.Joined(name, upto, readSeq, online, count)); err != nil {
 		return err
 	}
 	if err := c.replay(ctx, r, s, from, upto); err != nil {

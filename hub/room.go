@@ -36,6 +36,7 @@ type room struct {
 	// Presence changes go out at most once every PresenceInterval (see
 	// announce): the first at once, the others when the interval ends.
 	announcing  bool                 // an interval runs
+	wasLarge    bool                 // the last presence event was a large room's (a count)
 	unannounced map[string]string    // nickname by folded nickname, of changes waiting for the interval's end; nil until there are any
 	typing      map[string]time.Time // last typing relayed, by folded nickname, nil until then
 	released    bool                 // removed from the hub

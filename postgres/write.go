@@ -82,6 +82,7 @@ const (
 // An op is one write waiting for a writer.
 type op struct {
 	kind      opKind
+	quiet     bool                 // join, leave: change the membership, append no entry
 	room      string               // ensure, append, join, leave
 	nick      string               // join, leave, create session
 	in        parley.Entry         // append: the message to store
@@ -546,7 +547,9 @@ func (b *batch) apply() {
 			if !join {
 				e.Kind = parley.KindLeave
 			}
-			b.add(r, e)
+			if !o.quiet {
+				b.add(r, e)
+			}
 			o.changed = e
 		}
 	}
@@ -596,14 +599,13 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	q := &pgx.Batch{}
 	for _, name := range b.names {
 		r := b.rooms[name]
-		if len(r.entries) == 0 {
-			continue
-		}
 		for _, e := range r.entries {
 			roomIDs, seqs = append(roomIDs, r.id), append(seqs, e.Seq)
 			kinds, senders = append(kinds, string(e.Kind)), append(senders, e.From)
 			texts, clientIDs = append(texts, e.Text), append(clientIDs, e.ClientID)
 		}
+		// Memberships change with their entries, or without (AddMember,
+		// RemoveMember).
 		var left []string
 		for _, nick := range r.nicks {
 			switch {
@@ -616,7 +618,9 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 		if len(left) > 0 {
 			q.Queue(deleteMembers, r.id, left)
 		}
-		changedRooms, lastSeqs = append(changedRooms, r.id), append(lastSeqs, r.lastSeq)
+		if len(r.entries) > 0 {
+			changedRooms, lastSeqs = append(changedRooms, r.id), append(lastSeqs, r.lastSeq)
+		}
 	}
 	if len(roomIDs) > 0 {
 		q.Queue(insertEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, b.at)
@@ -675,17 +679,33 @@ func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error)
 // When nick is a member already it stores nothing and returns nil, nil. It
 // returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return db.changeMembership(ctx, opJoin, room, nick)
+	return db.changeMembership(ctx, opJoin, room, nick, false)
 }
 
 // Leave ends nick's membership of room, appending and returning a leave
 // entry. When nick is not a member it stores nothing and returns nil, nil.
 // It returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return db.changeMembership(ctx, opLeave, room, nick)
+	return db.changeMembership(ctx, opLeave, room, nick, false)
 }
 
-func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick string) (*parley.Entry, error) {
+// AddMember makes nick a member of room without a join entry, and
+// reports whether nick was not a member before. It returns Invalid for a
+// bad nickname and NotFound for an unknown room.
+func (db *DB) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, opJoin, room, nick, true)
+	return e != nil, err
+}
+
+// RemoveMember ends nick's membership of room without a leave entry, and
+// reports whether nick was a member. It returns Invalid for a bad nickname
+// and NotFound for an unknown room.
+func (db *DB) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, opLeave, room, nick, true)
+	return e != nil, err
+}
+
+func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick string, quiet bool) (*parley.Entry, error) {
 	if err := parley.ValidateNick(nick); err != nil {
 		return nil, err
 	}
@@ -695,7 +715,7 @@ func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick stri
 		}
 		return nil, errNoRoom(room)
 	}
-	o := &op{kind: kind, room: room, nick: nick}
+	o := &op{kind: kind, room: room, nick: nick, quiet: quiet}
 	if err := db.submit(ctx, room, o); err != nil {
 		return nil, err
 	}

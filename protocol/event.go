@@ -54,11 +54,12 @@ type (
 		Limits  Limits `json:"limits"`
 	}
 	joined struct {
-		Type    string   `json:"type"`
-		Room    string   `json:"room"`
-		LastSeq int64    `json:"lastSeq"`
-		ReadSeq int64    `json:"readSeq"`
-		Online  []string `json:"online"`
+		Type        string   `json:"type"`
+		Room        string   `json:"room"`
+		LastSeq     int64    `json:"lastSeq"`
+		ReadSeq     int64    `json:"readSeq"`
+		Online      []string `json:"online,omitempty"`
+		OnlineCount int      `json:"onlineCount"`
 	}
 	read struct {
 		Type string `json:"type"`
@@ -87,6 +88,13 @@ type (
 		Online  []string `json:"online"`
 		Offline []string `json:"offline"`
 	}
+	presenceCount struct {
+		Type        string   `json:"type"`
+		Room        string   `json:"room"`
+		Online      []string `json:"online"`
+		Offline     []string `json:"offline"`
+		OnlineCount int      `json:"onlineCount"`
+	}
 	typing struct {
 		Type string `json:"type"`
 		Room string `json:"room"`
@@ -111,9 +119,11 @@ func Welcome(nick, kind, session string, limits Limits) []byte {
 }
 
 // Joined answers a join, before its replay: readSeq is the person's read
-// marker in the room. online is sorted.
-func Joined(room string, lastSeq, readSeq int64, online []string) []byte {
-	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, ReadSeq: readSeq, Online: online})
+// marker in the room. online lists who is online in the room, sorted, and
+// count says how many are; in a large room online is nil, and left out,
+// and count alone says.
+func Joined(room string, lastSeq, readSeq int64, online []string, count int) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, ReadSeq: readSeq, Online: online, OnlineCount: count})
 }
 
 // Read tells a person's other connections that they have read room up to
@@ -156,6 +166,20 @@ func sorted(s []string) []string {
 	}
 	slices.Sort(s)
 	return s
+}
+
+// PresenceAll tells who is online in a room that was large (see
+// PresenceCount) and is no longer: online lists everyone online, offline
+// those who went. It is always a presence event, even for one person, so
+// that a client knows the list is whole.
+func PresenceAll(room string, online, offline []string) []byte {
+	return mustMarshal(presenceCount{Type: EventPresence, Room: room, Online: sorted(online), Offline: sorted(offline), OnlineCount: len(online)})
+}
+
+// PresenceCount tells how many people are online in a large room, where
+// presence events name nobody: a presence event with both lists empty.
+func PresenceCount(room string, count int) []byte {
+	return mustMarshal(presenceCount{Type: EventPresence, Room: room, Online: []string{}, Offline: []string{}, OnlineCount: count})
 }
 
 // Typing tells that from is typing in room.
@@ -217,11 +241,13 @@ type Event struct {
 	Session string  `json:"session"`
 	Limits  *Limits `json:"limits"`
 	Nick    string  `json:"nick"` // also online's and offline's
-	// joined's; Online is presence's too. (read's is Seq.)
-	LastSeq int64    `json:"lastSeq"`
-	ReadSeq int64    `json:"readSeq"`
-	Online  []string `json:"online"`
-	Offline []string `json:"offline"`
+	// joined's; Online and OnlineCount are presence's too. (read's is
+	// Seq.)
+	LastSeq     int64    `json:"lastSeq"`
+	ReadSeq     int64    `json:"readSeq"`
+	Online      []string `json:"online"`
+	OnlineCount int      `json:"onlineCount"`
+	Offline     []string `json:"offline"`
 	// error's.
 	Code    string `json:"code"`
 	Message string `json:"message"`

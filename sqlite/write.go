@@ -406,6 +406,25 @@ func (b *batch) leave(ctx context.Context, room, nick string) (*parley.Entry, er
 	return b.membershipChanged(ctx, r, res, &parley.Entry{Room: room, Kind: parley.KindLeave, From: nick})
 }
 
+// changeQuietly runs query (insertMember or deleteMember) for nick in
+// room, and returns an entry that says what changed, not stored, or nil
+// when nothing did.
+func (b *batch) changeQuietly(ctx context.Context, room, nick, query string) (*parley.Entry, error) {
+	r, err := b.room(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.exec(ctx, query, r.id, nick)
+	if err != nil {
+		return nil, fmt.Errorf("change the membership of %q in %q: %w", nick, room, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	return &parley.Entry{Room: room, From: nick}, nil
+}
+
 // membershipChanged stores e when res changed a row of members.
 func (b *batch) membershipChanged(ctx context.Context, r *roomState, res sql.Result, e *parley.Entry) (*parley.Entry, error) {
 	n, err := res.RowsAffected()
@@ -505,6 +524,26 @@ func (db *DB) Join(ctx context.Context, room, nick string) (*parley.Entry, error
 // It returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
 	return db.changeMembership(ctx, room, nick, (*batch).leave)
+}
+
+// AddMember makes nick a member of room without a join entry, and
+// reports whether nick was not a member before. It returns Invalid for a
+// bad nickname and NotFound for an unknown room.
+func (db *DB) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, room, nick, func(b *batch, ctx context.Context, room, nick string) (*parley.Entry, error) {
+		return b.changeQuietly(ctx, room, nick, insertMember)
+	})
+	return e != nil, err
+}
+
+// RemoveMember ends nick's membership of room without a leave entry, and
+// reports whether nick was a member. It returns Invalid for a bad nickname
+// and NotFound for an unknown room.
+func (db *DB) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, room, nick, func(b *batch, ctx context.Context, room, nick string) (*parley.Entry, error) {
+		return b.changeQuietly(ctx, room, nick, deleteMember)
+	})
+	return e != nil, err
 }
 
 func (db *DB) changeMembership(ctx context.Context, room, nick string, change func(*batch, context.Context, string, string) (*parley.Entry, error)) (*parley.Entry, error) {

@@ -180,14 +180,24 @@ func (r *memRoom) add(e *parley.Entry) *parley.Entry {
 }
 
 func (s *memStore) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return s.change(room, nick, parley.KindJoin)
+	return s.change(room, nick, parley.KindJoin, false)
 }
 
 func (s *memStore) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return s.change(room, nick, parley.KindLeave)
+	return s.change(room, nick, parley.KindLeave, false)
 }
 
-func (s *memStore) change(room, nick string, kind parley.EntryKind) (*parley.Entry, error) {
+func (s *memStore) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := s.change(room, nick, parley.KindJoin, true)
+	return e != nil, err
+}
+
+func (s *memStore) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := s.change(room, nick, parley.KindLeave, true)
+	return e != nil, err
+}
+
+func (s *memStore) change(room, nick string, kind parley.EntryKind, quiet bool) (*parley.Entry, error) {
 	if err := parley.ValidateNick(nick); err != nil {
 		return nil, err
 	}
@@ -210,7 +220,9 @@ func (s *memStore) change(room, nick string, kind parley.EntryKind) (*parley.Ent
 		delete(s.db.members, m)
 	}
 	e := &parley.Entry{Room: room, Kind: kind, From: nick}
-	r.add(e)
+	if !quiet {
+		r.add(e)
+	}
 	return e, nil
 }
 

@@ -83,6 +83,7 @@ var checks = []check{
 	{"AppendCancelled", testAppendCancelled},
 	{"JoinLeave", testJoinLeave},
 	{"JoinLeaveErrors", testJoinLeaveErrors},
+	{"AddRemoveMember", testAddRemoveMember},
 	{"JoinConcurrent", testJoinConcurrent},
 	{"Members", testMembers},
 	{"Entries", testEntries},
@@ -557,6 +558,49 @@ func testJoinLeave(t testing.TB, open OpenFunc) {
 
 	checkEntries(t, "Entries()", mustAllEntries(t, s, room), log)
 	checkMembers(t, s, []parley.Member{{Room: room, Nick: "ana"}, {Room: room, Nick: "bob"}})
+}
+
+// testAddRemoveMember: memberships changed without entries, as in large
+// rooms, mixed with those changed with them; the log stays numbered
+// without a gap.
+func testAddRemoveMember(t testing.TB, open OpenFunc) {
+	s := mustOpen(t, open)
+	ctx := t.Context()
+	room := parley.DefaultRoom
+	quiet := func(call string, f func(context.Context, string, string) (bool, error), nick string, want bool) {
+		t.Helper()
+		if got, err := f(ctx, room, nick); got != want || err != nil {
+			t.Fatalf("%s(%q, %q) = %v, %v; want %v, nil", call, room, nick, got, err, want)
+		}
+	}
+	quiet("AddMember", s.AddMember, "ana", true)
+	quiet("AddMember", s.AddMember, "ana", false)
+	if e, err := s.Join(ctx, room, "ana"); e != nil || err != nil {
+		t.Errorf("Join(%q, %q) of a member = %+v, %v; want nil, nil", room, "ana", e, err)
+	}
+	quiet("AddMember", s.AddMember, "bob", true)
+	checkMembers(t, s, []parley.Member{{Room: room, Nick: "ana"}, {Room: room, Nick: "bob"}})
+	log := []*parley.Entry{mustAppend(t, s, room, "ana", "c-1", "hello")}
+	quiet("RemoveMember", s.RemoveMember, "bob", true)
+	quiet("RemoveMember", s.RemoveMember, "bob", false)
+	e, err := s.Join(ctx, room, "bob")
+	if err != nil || e == nil || e.Seq != 2 {
+		t.Fatalf("Join(%q, %q) after RemoveMember = %+v, %v; want join entry 2", room, "bob", e, err)
+	}
+	log = append(log, e)
+	e, err = s.Leave(ctx, room, "ana")
+	if err != nil || e == nil || e.Seq != 3 {
+		t.Fatalf("Leave(%q, %q) of a member added quietly = %+v, %v; want leave entry 3", room, "ana", e, err)
+	}
+	log = append(log, e)
+	checkEntries(t, "Entries()", mustAllEntries(t, s, room), log)
+	checkMembers(t, s, []parley.Member{{Room: room, Nick: "bob"}})
+	if _, err := s.AddMember(ctx, "nowhere", "ana"); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("AddMember(%q, %q) = %v, want a NotFound error", "nowhere", "ana", err)
+	}
+	if _, err := s.RemoveMember(ctx, room, ""); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("RemoveMember(%q, %q) = %v, want an Invalid error", room, "", err)
+	}
 }
 
 func testJoinLeaveErrors(t testing.TB, open OpenFunc) {
