@@ -19,6 +19,7 @@ const (
 	CodeNoMessage       = "no_message"        // an edit or a deletion of what is not a message of the room
 	CodeNotYours        = "not_yours"         // an edit or a deletion of someone else's message
 	CodeAlreadyDeleted  = "already_deleted"   // an edit or a deletion of a deleted message
+	CodeInvalidSeq      = "invalid_seq"       // a read marker that is negative or beyond its room's log
 
 	CodeInvalidPassword    = "invalid_password"     // a new password that ValidatePassword refuses
 	CodeInvalidDisplayName = "invalid_display_name" // a display name that ValidateDisplayName refuses

@@ -110,7 +110,8 @@ func MayEdit(by Actor, m *Entry) bool {
 }
 
 // MayDelete reports whether by may delete the message m: its author and
-// administrators may. It is the one place that decides: the stores call
+// administrators may (and a private room's owner, whom the hub passes as
+// an administrator of that room). It is the one place that decides: the stores call
 // it, in the transaction that stores the deletion.
 func MayDelete(by Actor, m *Entry) bool {
 	return by.Admin || MayEdit(by, m)

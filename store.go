@@ -175,6 +175,28 @@ type Store interface {
 	// the account name's, and returns NotFound otherwise.
 	EndAccountSession(ctx context.Context, name, id string) error
 
+	// MarkRead records that the person called nick has read room up to
+	// and including the entry seq: their read marker in room becomes seq,
+	// unless it is higher already, for a marker never moves back. A
+	// person's markers are theirs by NickKey, whatever session, tab or
+	// device they read with. It returns Invalid (CodeInvalidSeq) for a
+	// negative seq or one beyond the room's last sequence number, Invalid
+	// for a bad nickname, and NotFound for an unknown room. A seq of 0
+	// changes nothing. Implementations may commit several marks together.
+	MarkRead(ctx context.Context, room, nick string, seq int64) error
+
+	// ReadMarker returns the read marker of the person called nick in
+	// room: 0 when they have marked none of it read, or there is no such
+	// room.
+	ReadMarker(ctx context.Context, room, nick string) (int64, error)
+
+	// ReadMarkers returns a page of the read markers of the person called
+	// nick, ordered by room name as Rooms orders rooms: those of rooms
+	// whose names come after after ("" for the first page), at most limit
+	// of them. Rooms they have marked nothing of are left out. It returns
+	// Invalid for a limit outside 1 to MaxPageSize.
+	ReadMarkers(ctx context.Context, nick, after string, limit int) ([]ReadMarker, error)
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 
@@ -204,6 +226,37 @@ func (u AccountUpdate) Validate() error {
 		return Errorf(Invalid, "A password must be stored as an argon2id hash.")
 	}
 	return nil
+}
+
+// A ReadMarker says how far a person has read a room: every entry up to
+// and including Seq.
+type ReadMarker struct {
+	Room string `json:"room"`
+	Seq  int64  `json:"seq"`
+}
+
+// A StoredReadMarker is a read marker as a store keeps it: under the
+// NickKey of its person's name. `parley migrate copy` moves markers in
+// this form.
+type StoredReadMarker struct {
+	NickKey string
+	Room    string
+	Seq     int64
+}
+
+// ValidateReadSeq reports whether seq can be a read marker, as far as can
+// be told without the room: it must not be negative.
+func ValidateReadSeq(seq int64) error {
+	if seq < 0 {
+		return CodeErrorf(Invalid, CodeInvalidSeq, "A read marker must not be negative.")
+	}
+	return nil
+}
+
+// ErrReadBeyondLog is the error of a read marker seq beyond the last entry
+// of room, whose last sequence number is last.
+func ErrReadBeyondLog(room string, seq, last int64) error {
+	return CodeErrorf(Invalid, CodeInvalidSeq, "Room %q has no entry %d: its last is %d.", room, seq, last)
 }
 
 // Member says that Nick is a member of Room.

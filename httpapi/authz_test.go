@@ -91,6 +91,7 @@ var restMatrix = []restCase{
 	{"DELETE /api/rooms/{room}/members/{name}", "/api/rooms/{secret}/members/bob", nil, [8]int{auth, forb, none, nf, none, none, auth, auth}},
 	{"POST /api/direct", "/api/direct", map[string]any{"names": []string{"ana"}}, [8]int{auth, forb, made, made, bad, made, auth, auth}},
 	{"GET /api/history", "/api/history", nil, [8]int{ok, ok, ok, ok, ok, ok, ok, ok}},
+	{"GET /api/read-markers", "/api/read-markers", nil, [8]int{auth, ok, ok, ok, ok, ok, auth, auth}},
 	{"POST /api/accounts", "/api/accounts", map[string]string{"name": "newbie", "password": "password 9"}, [8]int{made, made, made, made, made, made, made, made}},
 	{"PATCH /api/accounts/{name}", "/api/accounts/cy", map[string]bool{"admin": true}, [8]int{auth, forb, nf, nf, nf, ok, auth, auth}},
 	{"GET /api/account", "/api/account", nil, [8]int{auth, ok, ok, ok, ok, ok, auth, auth}},
@@ -157,6 +158,7 @@ var frameMatrix = []frameCase{
 	{"edit", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
 	{"delete", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
 	{"typing", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
+	{"read", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
 	{"leave", [8]string{"-", "not_joined", "ok", "not_joined", "ok", "not_joined", "-", "-"}},
 	{"ping", [8]string{"-", "ok", "ok", "ok", "ok", "ok", "-", "-"}},
 	{"signout", [8]string{"-", "closed", "closed", "closed", "closed", "closed", "-", "-"}},
@@ -200,6 +202,8 @@ func TestAuthorizationMatrixWebSocket(t *testing.T) {
 				frame["clientId"], frame["seq"], frame["text"] = fmt.Sprintf("%s-2", persona), sent, "hi again"
 			case "delete":
 				frame["clientId"], frame["seq"] = fmt.Sprintf("%s-3", persona), sent
+			case "read":
+				frame["seq"] = sent
 			}
 			if fc.frame == "join" {
 				frame["since"] = 0
@@ -211,11 +215,15 @@ func TestAuthorizationMatrixWebSocket(t *testing.T) {
 				continue
 			}
 			answer := map[string]string{"join": "joined", "send": "ack", "edit": "ack", "delete": "ack", "leave": "left", "ping": "pong"}[fc.frame]
-			if answer == "" { // typing has no answer: a ping after it shows that it was taken
+			pinged := answer == ""
+			if pinged { // typing and read have no answer: a ping after it shows that it was taken
 				c.writeJSON(map[string]any{"type": "ping"})
 				answer = "pong"
 			}
 			e := c.waitFor(fc.frame+"'s answer", func(e event) bool { return e.Type == answer || e.Type == "error" })
+			if pinged && e.Type == "error" {
+				c.waitFor("the pong after the error", func(e event) bool { return e.Type == "pong" })
+			}
 			got := "ok"
 			if e.Type == "error" {
 				got = e.Code

@@ -129,6 +129,7 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 		{"GET /api/history", []request{{url: "/api/history?after=0"}, {url: "/api/history?before=x"}}},
 		{"GET /api/account", []request{{url: "/api/account", header: admin}, {url: "/api/account", header: signedOut}}},
 		{"GET /api/sessions", []request{{url: "/api/sessions", header: admin}, {url: "/api/sessions", header: signedOut}}},
+		{"GET /api/read-markers", []request{{url: "/api/read-markers", header: admin}, {url: "/api/read-markers", header: signedOut}, {url: "/api/read-markers?limit=0", header: admin}}},
 		{"POST /api/accounts", []request{
 			{url: "/api/accounts", body: map[string]string{"name": "cy", "password": "12345678"}},
 			{url: "/api/accounts", body: map[string]string{"name": "cy", "password": "12345678"}},

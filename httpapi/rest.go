@@ -98,6 +98,33 @@ func (a *auth) handleListRooms(logger *slog.Logger, store parley.Store, h *hub.H
 	})
 }
 
+// handleReadMarkers serves a page of the read markers of the person the
+// request speaks for, guest or not.
+func (a *auth) handleReadMarkers() http.Handler {
+	type response struct {
+		Markers []parley.ReadMarker `json:"markers"`
+		// Next, when set, is the after of the next page: there may be more.
+		Next string `json:"next,omitempty"`
+	}
+	return a.need(true, func(w http.ResponseWriter, r *http.Request, s signedIn) {
+		limit, err := parseLimit(r)
+		if err != nil {
+			writeError(w, r, a.logger, err)
+			return
+		}
+		markers, err := a.store.ReadMarkers(r.Context(), s.Nick, r.URL.Query().Get("after"), limit)
+		if err != nil {
+			writeError(w, r, a.logger, err)
+			return
+		}
+		resp := response{Markers: markers}
+		if len(markers) == limit {
+			resp.Next = markers[len(markers)-1].Room
+		}
+		encode(w, http.StatusOK, resp)
+	})
+}
+
 // handleListEntries serves a page of a room's log: the room named in the
 // path, or fixed when fixed is not empty. A private or direct room's log
 // is served only to its members; to anyone else the room does not exist.

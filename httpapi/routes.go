@@ -22,6 +22,7 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store parley.Store, h *h
 	methods(mux, "/api/rooms/{room}/members/{name}", map[string]http.Handler{"PUT": a.handleAddMember(), "DELETE": a.handleRemoveMember()})
 	methods(mux, "/api/direct", map[string]http.Handler{"POST": a.handleDirect()})
 	get(mux, "/api/history", a.handleListEntries(logger, store, parley.DefaultRoom))
+	get(mux, "/api/read-markers", a.handleReadMarkers())
 	get(mux, "/api/server", a.handleServerInfo())
 	methods(mux, "/api/accounts", map[string]http.Handler{"POST": a.handleSignUp()})
 	methods(mux, "/api/accounts/{name}", map[string]http.Handler{"PATCH": a.handleAdminUpdate()})

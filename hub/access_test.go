@@ -38,7 +38,7 @@ func TestPrivateRoomJoin(t *testing.T) {
 
 		ana, _ := here.connect(t, "ana")
 		mustJoin(t, ana, secret, nil)
-		mustSend(t, ana, secret, "a-1", "plans")
+		plans := mustSend(t, ana, secret, "a-1", "plans")
 		bob, pb := there.connect(t, "bob")
 		mustJoin(t, bob, secret, ptr(0))
 		pb.next(t, "ana's message", func(e event) bool { return e.Type == "message" && e.Text == "plans" })
@@ -60,6 +60,16 @@ func TestPrivateRoomJoin(t *testing.T) {
 		}
 		if _, err := store.Room(ctx, nothere); parley.KindOf(err) != parley.NotFound {
 			t.Errorf("a refused join made the room %q: %v", nothere, err)
+		}
+
+		// The owner moderates her room: she deletes bob's message; he may
+		// not delete hers.
+		oops := mustSend(t, bob, secret, "b-1", "oops")
+		if _, err := ana.Delete(ctx, secret, "a-2", oops.Seq); err != nil {
+			t.Errorf("the owner's Delete of a member's message = %v", err)
+		}
+		if _, err := bob.Delete(ctx, secret, "b-2", plans.Seq); parley.CodeOf(err) != parley.CodeNotYours {
+			t.Errorf("a member's Delete of the owner's message = %v, want not_yours", err)
 		}
 
 		// Removed, bob is closed out on his replica, and cannot come back.

@@ -65,6 +65,10 @@ type Client struct {
 
 	rooms        map[string]*room // the reader's: see the methods' rule above
 	disconnected bool             // the reader's
+	// marked holds, for each room the client is in, the person's read
+	// marker as the client last knew it: told at join, or stored by
+	// MarkRead. The reader's.
+	marked map[string]int64
 }
 
 // Nick returns the nickname of the client's person.
@@ -182,6 +186,13 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil && *since < 0 {
 		return parley.CodeErrorf(parley.Invalid, protocol.CodeBadSince, "since must not be negative.")
 	}
+	// Read first, so that a failure changes nothing. A mark made
+	// meanwhile, from another connection, reaches this one as a read
+	// event, for the person's connections are told whatever their rooms.
+	readSeq, err := h.store.ReadMarker(ctx, name, c.nick)
+	if err != nil {
+		return err
+	}
 	key := c.key
 	var r *room
 	var s *sub
@@ -260,7 +271,8 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil {
 		from = *since
 	}
-	if err := c.Reply(ctx, protocol.Joined(name, upto, online, count)); err != nil {
+	c.marked[name] = readSeq
+	if err := c.Reply(ctx, protocol.Joined(name, upto, readSeq, online, count)); err != nil {
 		return err
 	}
 	if err := c.replay(ctx, r, s, from, upto); err != nil {
@@ -285,6 +297,7 @@ func (h *Hub) undoJoin(ctx context.Context, r *room, c *Client, cameOnline bool)
 	}
 	r.mu.Unlock()
 	delete(c.rooms, r.name)
+	delete(c.marked, r.name)
 	if gone {
 		if _, err := h.roster.Remove(ctx, r.name, c.key); err != nil {
 			h.logger.Debug("remove from the roster after a failed join", "room", r.name, "nick", c.nick, "err", err)
@@ -302,6 +315,7 @@ func (c *Client) Leave(ctx context.Context, name string) error {
 		return notJoined(name)
 	}
 	delete(c.rooms, name)
+	delete(c.marked, name)
 	c.h.unsubscribe(ctx, r, c, 0)
 	return nil
 }
@@ -348,7 +362,7 @@ func (c *Client) Edit(ctx context.Context, name, clientID string, seq int64, tex
 // Delete stores a deletion by c's person of the message numbered seq in
 // the room named name, which c must have joined, and publishes it, as
 // Edit does. A person may delete their own messages; an administrator
-// (Identity.Admin) anyone's (parley.MayDelete).
+// (Identity.Admin) and a private room's owner anyone's (parley.MayDelete).
 func (c *Client) Delete(ctx context.Context, name, clientID string, seq int64) (*parley.Entry, error) {
 	return c.write(ctx, &parley.Entry{Room: name, Kind: parley.KindDelete, From: c.nick, Target: seq, ClientID: clientID})
 }
@@ -368,7 +382,9 @@ func (c *Client) write(ctx context.Context, e *parley.Entry) (*parley.Entry, err
 	if e.Kind == parley.KindMessage {
 		_, err = c.h.store.Append(ctx, e)
 	} else {
-		_, err = c.h.store.Amend(ctx, e, c.admin)
+		// A private room's owner moderates it as an administrator does.
+		moderator := c.admin || (r.owner != "" && parley.NickKey(r.owner) == c.key)
+		_, err = c.h.store.Amend(ctx, e, moderator)
 	}
 	if err != nil {
 		return nil, err

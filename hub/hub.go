@@ -163,6 +163,9 @@ type Hub struct {
 	roster Roster       // static after New
 	logger *slog.Logger // static after New
 	opts   Options      // static after New
+	// id tells this hub's publications on readChannel from other
+	// replicas'; static after New.
+	id string
 
 	clients sync.WaitGroup // one count per connected client
 
@@ -180,10 +183,11 @@ type Hub struct {
 	// Lock order: mu, then a room's mu, then leavingMu. No lock is held
 	// while calling the store or the broker.
 	mu      sync.Mutex
-	rooms   map[string]*room // guarded by mu
-	conns   map[*Client]bool // guarded by mu
-	closing bool             // guarded by mu
-	onClose map[*func()]bool // what AfterClose registered; guarded by mu
+	rooms   map[string]*room            // guarded by mu
+	conns   map[*Client]bool            // guarded by mu
+	people  map[string]map[*Client]bool // each person's connections, by NickKey; guarded by mu
+	closing bool                        // guarded by mu
+	onClose map[*func()]bool            // what AfterClose registered; guarded by mu
 
 	leavingMu sync.Mutex
 	leaving   map[membership]*leave // stored leaves under way; guarded by leavingMu
@@ -224,11 +228,13 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 		roster:    opts.Roster,
 		logger:    logger,
 		opts:      opts,
+		id:        parley.NewToken(),
 		wake:      make(chan struct{}, 1),
 		readAhead: make(chan struct{}, maxReadAhead),
 		rooms:     make(map[string]*room),
 		leaving:   make(map[membership]*leave),
 		conns:     make(map[*Client]bool),
+		people:    make(map[string]map[*Client]bool),
 	}
 }
 
@@ -250,6 +256,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	defer h.broker.Subscribe(sessionsChannel, h.receiveSessions)()
 	defer h.broker.Subscribe(evictChannel, h.receiveEviction)()
+	defer h.broker.Subscribe(readChannel, h.receiveRead)()
 	for {
 		select {
 		case <-ctx.Done():
@@ -329,8 +336,13 @@ func (h *Hub) ConnectAs(id Identity, conn Conn) (*Client, error) {
 		conn:    conn,
 		done:    make(chan struct{}),
 		rooms:   make(map[string]*room),
+		marked:  make(map[string]int64),
 	}
 	h.conns[c] = true
+	if h.people[c.key] == nil {
+		h.people[c.key] = make(map[*Client]bool)
+	}
+	h.people[c.key][c] = true
 	h.clients.Add(1)
 	return c, nil
 }
@@ -358,6 +370,10 @@ func (c *Client) Disconnect() {
 
 	h.mu.Lock()
 	delete(h.conns, c)
+	delete(h.people[c.key], c)
+	if len(h.people[c.key]) == 0 {
+		delete(h.people, c.key)
+	}
 	h.mu.Unlock()
 	h.clients.Done()
 }

@@ -25,6 +25,7 @@ type room struct {
 	// kind is the room's, read when it is acquired (public for a room
 	// the store does not have yet); static once ready is closed.
 	kind        parley.RoomKind
+	owner       string        // a private room's owner; static once ready is closed
 	ready       chan struct{} // closed once delivered is known
 	unsubscribe func()        // from the broker; static after acquire
 	unwatch     func()        // from the roster; static after acquire
@@ -100,7 +101,7 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 			r.err = err
 			r.released = true
 		} else {
-			r.kind = cmp.Or(info.Kind, parley.RoomPublic)
+			r.kind, r.owner = cmp.Or(info.Kind, parley.RoomPublic), info.Owner
 			r.delivered = info.LastSeq
 			for seq := range r.pending {
 				if seq <= r.delivered {

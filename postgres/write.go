@@ -78,6 +78,7 @@ const (
 	opUpdateAccount
 	opCreateAccountSession
 	opEndAccountSession
+	opMarkRead
 	// opExec runs exec in the transaction: the changes of private and
 	// direct rooms (rooms.go), imports (copy.go), and tests. With room
 	// set, the room's row is locked, with the batch's others, first.
@@ -99,6 +100,7 @@ type op struct {
 	update    parley.AccountUpdate // update account
 	sessKind  parley.SessionKind   // create account session
 	label     string               // create account session
+	seq       int64                // mark read
 	// exec, for opExec, runs in the transaction, after everything else. It
 	// returns a *parley.Error when only its op fails; any other error fails
 	// the transaction.
@@ -325,6 +327,7 @@ type batch struct {
 	rooms  map[string]*roomWork // the rooms the ops touch, by name
 	names  []string             // the keys of rooms, sorted: the order of locking
 	ensure []string             // the rooms to create, sorted
+	marks  markWork             // the read markers to move
 }
 
 // roomWork is what a batch reads and changes of one room.
@@ -372,6 +375,9 @@ func newBatch(ops []*op, at time.Time) *batch {
 	seenNick := map[string]map[string]bool{}
 	for _, o := range ops {
 		switch o.kind {
+		case opMarkRead:
+			b.marks.add(o.room)
+			continue
 		case opEnsureRoom, opAppend, opAmend, opJoin, opLeave:
 		case opExec:
 			if o.room == "" {
@@ -560,6 +566,7 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 			return nil
 		})
 	}
+	b.marks.queueRooms(q)
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("lock rooms: %w", err)
 	}
@@ -573,6 +580,8 @@ func (b *batch) apply() {
 	for _, o := range b.ops {
 		r := b.rooms[o.room]
 		switch o.kind {
+		case opMarkRead:
+			b.marks.apply(o)
 		case opEnsureRoom:
 			switch {
 			case !r.exists && parley.ServerMade(o.room):
@@ -774,6 +783,7 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	if len(joined) > 0 {
 		q.Queue(insertMembers, joinedRooms, joined)
 	}
+	b.marks.queue(q)
 	b.queueSessions(q)
 	if q.Len() == 0 {
 		return nil

@@ -21,6 +21,7 @@ const (
 	EventOffline  = "offline"
 	EventPresence = "presence"
 	EventTyping   = "typing"
+	EventRead     = "read"
 	EventPong     = "pong"
 	EventError    = "error"
 )
@@ -28,7 +29,7 @@ const (
 // EventTypes lists every type of event that is not a log entry.
 var EventTypes = []string{
 	EventWelcome, EventJoined, EventLeft, EventAck, EventOnline, EventOffline,
-	EventPresence, EventTyping, EventPong, EventError,
+	EventPresence, EventTyping, EventRead, EventPong, EventError,
 }
 
 // EntryTypes lists every type of log entry.
@@ -59,8 +60,14 @@ type (
 		Type        string   `json:"type"`
 		Room        string   `json:"room"`
 		LastSeq     int64    `json:"lastSeq"`
+		ReadSeq     int64    `json:"readSeq"`
 		Online      []string `json:"online,omitempty"`
 		OnlineCount int      `json:"onlineCount"`
+	}
+	read struct {
+		Type string `json:"type"`
+		Room string `json:"room"`
+		Seq  int64  `json:"seq"`
 	}
 	ack struct {
 		Type     string `json:"type"`
@@ -114,11 +121,18 @@ func Welcome(nick, kind, session string, limits Limits) []byte {
 	return mustMarshal(welcome{Type: EventWelcome, V: Version, Nick: nick, Kind: kind, Session: session, Limits: limits})
 }
 
-// Joined answers a join, before its replay. online lists who is online in
-// the room, sorted, and count says how many are; in a large room online is
-// nil, and left out, and count alone says.
-func Joined(room string, lastSeq int64, online []string, count int) []byte {
-	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online, OnlineCount: count})
+// Joined answers a join, before its replay: readSeq is the person's read
+// marker in the room. online lists who is online in the room, sorted, and
+// count says how many are; in a large room online is nil, and left out,
+// and count alone says.
+func Joined(room string, lastSeq, readSeq int64, online []string, count int) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, ReadSeq: readSeq, Online: online, OnlineCount: count})
+}
+
+// Read tells a person's other connections that they have read room up to
+// the entry seq.
+func Read(room string, seq int64) []byte {
+	return mustMarshal(read{Type: EventRead, Room: room, Seq: seq})
 }
 
 // Left answers a leave.
@@ -236,8 +250,10 @@ type Event struct {
 	Session string  `json:"session"`
 	Limits  *Limits `json:"limits"`
 	Nick    string  `json:"nick"` // also online's and offline's
-	// joined's; Online and OnlineCount are presence's too.
+	// joined's; Online and OnlineCount are presence's too. (read's is
+	// Seq.)
 	LastSeq     int64    `json:"lastSeq"`
+	ReadSeq     int64    `json:"readSeq"`
 	Online      []string `json:"online"`
 	OnlineCount int      `json:"onlineCount"`
 	Offline     []string `json:"offline"`

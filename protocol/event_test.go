@@ -25,10 +25,11 @@ func TestEventsRoundTrip(t *testing.T) {
 	}{
 		{"welcome", protocol.Welcome("ana", "guest", "s3cret", limits),
 			protocol.Event{Type: "welcome", V: protocol.Version, Nick: "ana", Kind: "guest", Session: "s3cret", Limits: &limits}},
-		{"joined", protocol.Joined("general", 41, []string{"ana", "bob"}, 2),
-			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, Online: []string{"ana", "bob"}, OnlineCount: 2}},
-		{"joined a large room", protocol.Joined("general", 41, nil, 5000),
+		{"joined", protocol.Joined("general", 41, 39, []string{"ana", "bob"}, 2),
+			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, ReadSeq: 39, Online: []string{"ana", "bob"}, OnlineCount: 2}},
+		{"joined a large room", protocol.Joined("general", 41, 0, nil, 5000),
 			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, OnlineCount: 5000}},
+		{"read", protocol.Read("general", 40), protocol.Event{Type: "read", Room: "general", Seq: 40}},
 		{"left", protocol.Left("general"), protocol.Event{Type: "left", Room: "general"}},
 		{"pong", protocol.Pong(), protocol.Event{Type: "pong"}},
 		{"ack", protocol.Ack(msg), protocol.Event{Type: "ack", Room: "general", ClientID: "a-1", Seq: 43, At: at}},
@@ -90,6 +91,9 @@ func TestEntries(t *testing.T) {
 	}
 	if events := mustDecode(t, protocol.Ack(entries[1])); events[0].IsEntry() {
 		t.Errorf("an ack is not an entry: %+v", events[0])
+	}
+	if events := mustDecode(t, protocol.Read("r", 2)); events[0].IsEntry() {
+		t.Errorf("a read event is not an entry: %+v", events[0])
 	}
 	for _, bad := range []string{"", "{}", "not json", `{"type":"pong"}` + "\n"} {
 		if _, err := protocol.DecodeEvents([]byte(bad)); err == nil {

@@ -53,7 +53,7 @@ var ErrorCodes = []string{
 	CodeAlreadyGreeted, CodeUnsupportedVersion, parley.CodeInvalidNick,
 	parley.CodeNicknameTaken, parley.CodeInvalidSession, CodeGuestsDisabled,
 	parley.CodeInvalidRoom, parley.NotFound.String(), CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
-	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong,
+	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong, parley.CodeInvalidSeq,
 	parley.CodeInvalidTarget, parley.CodeNoMessage, parley.CodeNotYours, parley.CodeAlreadyDeleted,
 	parley.TooMany.String(), parley.Internal.String(),
 }

@@ -309,7 +309,7 @@ const (
 )
 
 var readQueries = []string{selectRoom, selectRoomID, selectOldest, selectNewest, selectSession,
-	selectAccount, selectAnyAccount, selectAccountSessions}
+	selectAccount, selectAnyAccount, selectAccountSessions, selectReadMarker}
 
 // Room returns the room named name, or a NotFound error.
 func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {

@@ -34,6 +34,7 @@ var writeQueries = []string{
 	selectTarget, updateEdited, updateDeleted, updateDeletedEdits,
 	sweepExpired, deleteExpiredNick, insertSession, updateSession, deleteSession,
 	selectAccountKey, selectGuestKey, insertAccount, selectEnded, deleteAccountSessions, deleteAccountSession,
+	upsertReadMarker,
 }
 
 // An op is one write waiting for the writer goroutine.

@@ -21,10 +21,12 @@ type memDB struct {
 	members  map[parley.Member]bool     // guarded by mu
 	sessions map[string]*memSession     // by token hash; guarded by mu
 	accounts map[string]*parley.Account // by NickKey; guarded by mu
+	markers  map[[2]string]int64        // by NickKey and room; guarded by mu
 
 	// Bugs, which TestChecksCatchBugs sets to see the checks catch them.
 	bugGuestsIgnoreAccounts, bugCaseOnly, bugEndAnySession, bugKeepSessions, bugDeactivatedSignIn bool
 	bugAnyoneEdits, bugNoAdminDelete, bugEditDeleted, bugKeepDeletedText, bugEditsStayOld         bool
+	bugMarkersMoveBack, bugMarkersByName, bugMarkBeyondLog                                        bool
 }
 
 // key returns the key of the name nick: parley.NickKey, unless a bug says
@@ -49,7 +51,7 @@ type memRoom struct {
 }
 
 func newMemDB() *memDB {
-	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}, accounts: map[string]*parley.Account{}}
+	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}, accounts: map[string]*parley.Account{}, markers: map[[2]string]int64{}}
 	db.addRoom(parley.DefaultRoom)
 	return db
 }
@@ -721,4 +723,68 @@ func (s *memStore) UpdateRoom(ctx context.Context, room string, u parley.RoomUpd
 		r.room.Topic = *u.Topic
 	}
 	return nil
+}
+
+func (s *memStore) MarkRead(ctx context.Context, room, nick string, seq int64) error {
+	if err := parley.ValidateNick(nick); err != nil {
+		return err
+	}
+	if err := parley.ValidateReadSeq(seq); err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return err
+	}
+	if seq > r.room.LastSeq && !s.db.bugMarkBeyondLog {
+		return parley.ErrReadBeyondLog(room, seq, r.room.LastSeq)
+	}
+	k := [2]string{s.db.markerKey(nick), room}
+	if seq > s.db.markers[k] || (s.db.bugMarkersMoveBack && seq > 0) {
+		s.db.markers[k] = seq
+	}
+	return nil
+}
+
+// markerKey returns the key of nick's markers: parley.NickKey, unless a bug
+// says otherwise.
+func (db *memDB) markerKey(nick string) string {
+	if db.bugMarkersByName {
+		return nick
+	}
+	return parley.NickKey(nick)
+}
+
+func (s *memStore) ReadMarker(ctx context.Context, room, nick string) (int64, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	return s.db.markers[[2]string{s.db.markerKey(nick), room}], nil
+}
+
+func (s *memStore) ReadMarkers(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+	if err := parley.ValidateRoomPage(limit); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	key := s.db.markerKey(nick)
+	markers := []parley.ReadMarker{}
+	for k, seq := range s.db.markers {
+		if k[0] == key && k[1] > after {
+			markers = append(markers, parley.ReadMarker{Room: k[1], Seq: seq})
+		}
+	}
+	slices.SortFunc(markers, func(a, b parley.ReadMarker) int { return strings.Compare(a.Room, b.Room) })
+	return markers[:min(len(markers), limit)], nil
 }

@@ -49,6 +49,7 @@ type OpenFunc func(ctx context.Context) (parley.Store, error)
 //   - Join and Leave return Invalid for a bad nickname and NotFound for an
 //     unknown room.
 //   - Every method returns an error after Close.
+//   - ReadMarkers returns an empty slice, not nil, when there are none.
 func Run(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 	for _, tt := range checks {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +111,9 @@ var checks = []check{
 	{"AmendErrors", testAmendErrors},
 	{"AmendDuplicate", testAmendDuplicate},
 	{"AmendConcurrent", testAmendConcurrent},
+	{"ReadMarkers", testReadMarkers},
+	{"ReadMarkerErrors", testReadMarkerErrors},
+	{"ReadMarkerConcurrent", testReadMarkerConcurrent},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {
@@ -845,6 +849,9 @@ func testClosed(t testing.TB, open OpenFunc) {
 		"Session":       func() error { _, err := s.Session(ctx, "token"); return err },
 		"ExtendSession": func() error { return s.ExtendSession(ctx, "token", time.Hour) },
 		"EndSession":    func() error { return s.EndSession(ctx, "token") },
+		"MarkRead":      func() error { return s.MarkRead(ctx, parley.DefaultRoom, "ana", 0) },
+		"ReadMarker":    func() error { _, err := s.ReadMarker(ctx, parley.DefaultRoom, "ana"); return err },
+		"ReadMarkers":   func() error { _, err := s.ReadMarkers(ctx, "ana", "", 10); return err },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {

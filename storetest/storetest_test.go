@@ -134,6 +134,9 @@ var mutants = []mutant{
 				session:       func(context.Context, string) (*parley.Session, error) { return nil, errBroken },
 				extendSession: func(context.Context, string, time.Duration) error { return errBroken },
 				endSession:    func(context.Context, string) error { return errBroken },
+				markRead:      func(context.Context, string, string, int64) error { return errBroken },
+				readMarker:    func(context.Context, string, string) (int64, error) { return 0, errBroken },
+				readMarkers:   func(context.Context, string, string, int) ([]parley.ReadMarker, error) { return nil, errBroken },
 			}
 		},
 		caughtBy: []string{
@@ -143,6 +146,7 @@ var mutants = []mutant{
 			"Entries", "EntriesEmptyRoom", "EntriesErrors", "Ping", "Reopen", "CloseWhileAppending",
 			"Session", "SessionNicknameTaken", "SessionEnd", "SessionExpiry", "SessionConcurrent", "SessionReopen",
 			"Amend", "AmendErrors", "AmendDuplicate", "AmendConcurrent",
+			"ReadMarkers", "ReadMarkerErrors", "ReadMarkerConcurrent",
 		},
 	},
 	{
@@ -812,6 +816,96 @@ var mutants = []mutant{
 		newDB:    bugged(func(db *memDB) { db.bugDeactivatedSignIn = true }),
 		caughtBy: []string{"AccountUpdate"},
 	},
+	{
+		name:     "read markers move back",
+		newDB:    bugged(func(db *memDB) { db.bugMarkersMoveBack = true }),
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name:     "read markers are the name's as written",
+		newDB:    bugged(func(db *memDB) { db.bugMarkersByName = true }),
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name:     "read markers go beyond the log",
+		newDB:    bugged(func(db *memDB) { db.bugMarkBeyondLog = true }),
+		caughtBy: []string{"ReadMarkerErrors"},
+	},
+	{
+		name: "read markers are forgotten",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, markRead: func(ctx context.Context, room, nick string, seq int64) error {
+				_, err := s.Room(ctx, room)
+				return err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers", "ReadMarkerConcurrent"},
+	},
+	{
+		name: "read markers of one room are every room's",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarker: func(ctx context.Context, room, nick string) (int64, error) {
+				markers, err := s.ReadMarkers(ctx, nick, "", parley.MaxPageSize)
+				var top int64
+				for _, m := range markers {
+					top = max(top, m.Seq)
+				}
+				return top, err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "read markers ignore the page",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarkers: func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+				if err := parley.ValidateRoomPage(limit); err != nil {
+					return nil, err
+				}
+				return s.ReadMarkers(ctx, nick, "", parley.MaxPageSize)
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "read markers come unsorted",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarkers: func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+				markers, err := s.ReadMarkers(ctx, nick, after, limit)
+				slices.Reverse(markers)
+				return markers, err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "no read markers is nil",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarkers: func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+				markers, err := s.ReadMarkers(ctx, nick, after, limit)
+				if len(markers) == 0 {
+					markers = nil
+				}
+				return markers, err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "bad read markers are kept",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, markRead: func(ctx context.Context, room, nick string, seq int64) error {
+				err := s.MarkRead(ctx, room, nick, seq)
+				if parley.KindOf(err) == parley.Invalid && seq > 0 {
+					if r, rerr := s.Room(ctx, room); rerr == nil {
+						s.MarkRead(ctx, room, "ana", r.LastSeq)
+					}
+				}
+				return err
+			}}
+		},
+		caughtBy: []string{"ReadMarkerErrors"},
+	},
 }
 
 // bugged returns a newDB that opens a memDB with the bug that set sets.
@@ -853,6 +947,10 @@ type broken struct {
 	session       func(ctx context.Context, token string) (*parley.Session, error)
 	extendSession func(ctx context.Context, token string, ttl time.Duration) error
 	endSession    func(ctx context.Context, token string) error
+
+	markRead    func(ctx context.Context, room, nick string, seq int64) error
+	readMarker  func(ctx context.Context, room, nick string) (int64, error)
+	readMarkers func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error)
 }
 
 func (b broken) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
@@ -958,4 +1056,25 @@ func (b broken) EndSession(ctx context.Context, token string) error {
 		return b.endSession(ctx, token)
 	}
 	return b.Store.EndSession(ctx, token)
+}
+
+func (b broken) MarkRead(ctx context.Context, room, nick string, seq int64) error {
+	if b.markRead != nil {
+		return b.markRead(ctx, room, nick, seq)
+	}
+	return b.Store.MarkRead(ctx, room, nick, seq)
+}
+
+func (b broken) ReadMarker(ctx context.Context, room, nick string) (int64, error) {
+	if b.readMarker != nil {
+		return b.readMarker(ctx, room, nick)
+	}
+	return b.Store.ReadMarker(ctx, room, nick)
+}
+
+func (b broken) ReadMarkers(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+	if b.readMarkers != nil {
+		return b.readMarkers(ctx, nick, after, limit)
+	}
+	return b.Store.ReadMarkers(ctx, nick, after, limit)
 }
