@@ -30,12 +30,12 @@ var FrameTypes = []string{FrameHello, FrameJoin, FrameLeave, FrameSend, FrameEdi
 // Frame is any frame a client sends; which fields count depends on Type.
 // Encoded (by a client), it leaves out the fields that are not set.
 type Frame struct {
-	Type     string `json:"type"`
-	V        int    `json:"v,omitempty"`
-	Nick     string `json:"nick,omitempty"`
-	Session  string `json:"session,omitempty"`
-	Room     string `json:"room,omitempty"`
-	Since    *int64 `json:"since,omitempty"`
+	Type    string `json:"type"`
+	V       int    `json:"v,omitempty"`
+	Nick    string `json:"nick,omitempty"`
+	Session string `json:"session,omitempty"`
+	Room    string `json:"room,omitempty"`
+	Since   *int64 `json:"since,omitempty"`
 	// Seq is read's sequence number, and the one of the message that an
 	// edit or a delete changes; nil when the frame has none.
 	Seq      *int64 `json:"seq,omitempty"`
