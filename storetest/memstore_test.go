@@ -27,6 +27,7 @@ type memDB struct {
 	bugGuestsIgnoreAccounts, bugCaseOnly, bugEndAnySession, bugKeepSessions, bugDeactivatedSignIn bool
 	bugAnyoneEdits, bugNoAdminDelete, bugEditDeleted, bugKeepDeletedText, bugEditsStayOld         bool
 	bugMarkersMoveBack, bugMarkersByName, bugMarkBeyondLog                                        bool
+	bugEveryoneSees, bugEnsureServerMade, bugOwnerRemovable, bugRoomsTwice                        bool
 }
 
 // key returns the key of the name nick: parley.NickKey, unless a bug says
@@ -107,7 +108,7 @@ func (s *memStore) EnsureRoom(ctx context.Context, name string) (*parley.Room, e
 	}
 	defer unlock()
 	r := s.db.rooms[name]
-	if r == nil && parley.ServerMade(name) {
+	if r == nil && parley.ServerMade(name) && !s.db.bugEnsureServerMade {
 		return nil, parley.Errorf(parley.NotFound, "There is no room named %q.", name)
 	}
 	if r == nil {
@@ -593,7 +594,7 @@ func (s *memStore) CreateRoom(ctx context.Context, r *parley.Room, members []str
 		return err
 	}
 	defer unlock()
-	if s.db.rooms[r.Name] != nil {
+	if s.db.rooms[r.Name] != nil && !s.db.bugRoomsTwice {
 		return parley.CodeErrorf(parley.Conflict, "room_exists", "The room exists.")
 	}
 	access := map[string]parley.RoomMember{}
@@ -649,7 +650,7 @@ func (s *memStore) SetRole(ctx context.Context, room, name string, role parley.R
 		return err
 	}
 	key := s.db.key(name)
-	if r.room.Kind != parley.RoomPrivate || (role != "" && role != parley.RoleMember) || r.access[key].Role == parley.RoleOwner {
+	if r.room.Kind != parley.RoomPrivate || (role != "" && role != parley.RoleMember) || (r.access[key].Role == parley.RoleOwner && !s.db.bugOwnerRemovable) {
 		return parley.Errorf(parley.Invalid, "Only members of private rooms come and go.")
 	}
 	if role == "" {
@@ -693,7 +694,7 @@ func (s *memStore) VisibleRooms(ctx context.Context, viewer, after string, limit
 	defer unlock()
 	rooms := []*parley.Room{}
 	for _, r := range all {
-		if _, member := s.db.rooms[r.Name].access[s.db.key(viewer)]; r.Kind == parley.RoomPublic || (viewer != "" && member) {
+		if _, member := s.db.rooms[r.Name].access[s.db.key(viewer)]; r.Kind == parley.RoomPublic || (viewer != "" && member) || s.db.bugEveryoneSees {
 			rooms = append(rooms, r)
 		}
 		if len(rooms) == limit {
