@@ -151,7 +151,7 @@ function DisplayNameForm() {
   }
 
   return (
-    <Section title="Display name">
+    <Section title="Profile">
       <form className="inline-form" onSubmit={submit} noValidate>
         <label htmlFor={`${id}-display`}>Display name</label>
         <div className="row">
