@@ -89,11 +89,6 @@ export function App() {
     };
   }, [modal]);
 
-  if (state.checking) {
-    // Asking the server whether the browser's cookie signs someone in: a
-    // moment, usually, and no sign-in form to flash meanwhile.
-    return <main className="signin" aria-busy="true" />;
-  }
   if (!state.nick || state.status === 'signed-out') {
     return <SignIn />;
   }

@@ -1341,7 +1341,7 @@ describe('accounts', () => {
     const asked = accountServer(t);
     t.client.start();
     await flush();
-    expect(t.client.getState()).toMatchObject({ status: 'signed-out', checking: false, kind: null });
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null });
     await t.client.signUp('ana', 'right password', 'Ana');
     expect(asked).toEqual([{ name: 'ana', password: 'right password', displayName: 'Ana' }]);
     expect(t.client.getState()).toMatchObject({ nick: 'ana', kind: 'account', account });
@@ -1362,15 +1362,32 @@ describe('accounts', () => {
     expect(identityOf(t)).toBeNull();
   });
 
-  it('goes straight to the chat on load when the cookie signs an account in', async () => {
+  it('goes straight to the chat on load, and reads the account, when the identity says an account is signed in', async () => {
     const t = setup();
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'ana', account: true }));
     t.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
     t.client.start();
-    expect(t.client.getState()).toMatchObject({ status: 'signed-out', checking: true });
-    await flush();
-    expect(t.client.getState()).toMatchObject({ nick: 'ana', kind: 'account', checking: false, account });
+    expect(t.client.getState()).toMatchObject({ status: 'reconnecting', nick: 'ana', kind: 'account', account: null });
     await enter(t);
-    expect(t.client.getState().status).toBe('online');
+    expect(t.client.getState()).toMatchObject({ status: 'online', account });
+  });
+
+  it('goes back to the sign-in screen on load when the cookie signs nobody in any more (401)', async () => {
+    const t = setup();
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'ana', account: true }));
+    t.client.start();
+    await flush();
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null, signInNotice: 'You were signed out.' });
+    expect(t.sock().closedWith).toBe(1000);
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+  });
+
+  it('asks nothing of a new visitor: no identity, no request for the account', async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    expect(t.rest.calls).toEqual([]);
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null });
   });
 
   it('resumes an account in a new tab at once, rooms joined right behind the hello', async () => {
@@ -1381,6 +1398,8 @@ describe('accounts', () => {
     await enter(a);
 
     const b = newTab(a);
+    // The browser's cookie is shared by its tabs: the server knows b too.
+    b.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
     b.client.start();
     expect(b.client.getState()).toMatchObject({ nick: 'ana', kind: 'account', status: 'reconnecting' });
     await flush();
@@ -1398,6 +1417,8 @@ describe('accounts', () => {
     await a.client.signInAccount('ana', 'right password');
     const ws = await enter(a);
     const b = newTab(a);
+    // The browser's cookie is shared by its tabs: the server knows b too.
+    b.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
     b.client.start();
     await enter(b);
 
@@ -1468,6 +1489,8 @@ describe('accounts', () => {
     accountServer(a);
     a.client.start();
     const b = newTab(a);
+    // The browser's cookie is shared by its tabs: the server knows b too.
+    b.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
     b.client.start();
     await flush();
     await a.client.signInAccount('ana', 'right password');

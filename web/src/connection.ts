@@ -263,8 +263,6 @@ export interface ChatState {
   readonly server: ServerInfo | null;
   /** Why the server info could not be read, if it could not. */
   readonly serverError: string | null;
-  /** True while the page asks the server whether its cookie signs someone in. */
-  readonly checking: boolean;
   /** Something to tell on the sign-in screen, such as SIGNED_OUT. */
   readonly signInNotice: string | null;
   /** The nickname to suggest on the sign-in screen. */
@@ -370,7 +368,6 @@ export class ChatClient {
   private server: ServerInfo | null = null;
   private serverError: string | null = null;
   private serverLoading = false;
-  private checking = false;
   private signInNotice: string | null = null;
   /** An account's sign-out is under way: the close that the server sends for it is expected. */
   private signingOut = false;
@@ -447,7 +444,6 @@ export class ChatClient {
       account: this.account,
       server: this.server,
       serverError: this.serverError,
-      checking: this.checking,
       signInNotice: this.signInNotice,
       lastNick: this.lastNick,
       signInError: this.signInError,
@@ -574,31 +570,14 @@ export class ChatClient {
     }
     this.lastNick = id?.nick ?? '';
     const restore = tab.nick === id?.nick ? tab : {};
+    // An account's tab shows the chat at once, while GET /api/account
+    // (in resume) says whether the cookie still signs it in. A page without
+    // an account in its identity asks nothing: a cookie comes only with a
+    // sign-in, which saves the identity, and asking would answer 401, an
+    // error in the console, to every new visitor.
     if (id?.nick && id.account) this.resume(id.nick, null, restore);
     else if (id?.nick && id.session) this.resume(id.nick, id.session, restore);
-    else void this.checkCookie();
     this.changedAll();
-  }
-
-  /**
-   * checkCookie asks the server whether the browser's cookie signs an
-   * account in (its identity was lost, or never saved here), and if so
-   * enters the chat with it.
-   */
-  private async checkCookie(): Promise<void> {
-    this.checking = true;
-    let me = null;
-    try {
-      me = await fetchMe(this.d.fetch, this.d.apiBase);
-    } catch {
-      // The server cannot say: the sign-in screen it is.
-    }
-    this.checking = false;
-    if (me?.kind === 'account' && this.status === 'signed-out' && !this.disposed) {
-      this.enterAccount(me.account ?? null, me.name);
-      return;
-    }
-    this.changed();
   }
 
   /**
@@ -789,17 +768,27 @@ export class ChatClient {
     this.changedAll();
   }
 
-  /** refreshAccount reads the account's details again. */
+  /**
+   * refreshAccount reads the account's details again; when the cookie signs
+   * nobody in any more (it ended while no tab was open), it goes back to the
+   * sign-in screen and says so.
+   */
   async refreshAccount(): Promise<void> {
+    const nick = this.nick;
+    let me;
     try {
-      const me = await fetchMe(this.d.fetch, this.d.apiBase);
-      if (me?.account && this.kind === 'account' && this.nick && sameNick(me.name, this.nick)) {
-        this.account = me.account;
-        this.changed();
-      }
+      me = await fetchMe(this.d.fetch, this.d.apiBase);
     } catch {
-      // Shown as it was; the socket says when the session has ended.
+      return; // Shown as it was; the socket says when the session has ended.
     }
+    if (this.kind !== 'account' || this.nick !== nick || this.disposed) return;
+    if (me?.kind === 'account' && me.account && nick && sameNick(me.name, nick)) {
+      this.account = me.account;
+    } else {
+      this.endSession();
+      this.signInNotice = SIGNED_OUT;
+    }
+    this.changedAll();
   }
 
   /** setDisplayName changes the account's display name; it rejects with the server's ApiError. */
