@@ -108,3 +108,42 @@ test('the phone drawer holds focus while it is open, and gives it back when it c
   await expect(drawer).not.toBeInViewport();
   await expect(toggle).toBeFocused();
 });
+
+for (const colorScheme of ['light', 'dark'] as const) {
+  test(`the account forms and the account screen meet WCAG 2.1 AA (${colorScheme})`, async ({ browser }) => {
+    const page = await (await browser.newContext({ colorScheme })).newPage();
+    await page.goto('/');
+    // A new server: the set-up note, and the admin's sign-up with an error.
+    await page.getByRole('button', { name: 'Create the admin account' }).click();
+    await page.getByLabel('Account name').fill('root');
+    await page.getByRole('button', { name: 'Create the admin account' }).click();
+    await expect(page.getByRole('alert')).not.toBeEmpty();
+    expect(await violations(page), 'sign-up view with an error').toEqual([]);
+    await page.getByLabel('Password', { exact: true }).fill('root password');
+    await page.getByRole('button', { name: 'Create the admin account' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'general', exact: true })).toBeVisible();
+
+    // The account screen, with a token just made, at desktop and phone width.
+    await page.getByRole('button', { name: /Signed in as/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Your account' });
+    await dialog.getByLabel('Token label').fill('bot');
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    await expect(dialog.locator('.new-token')).toBeVisible();
+    await expect(dialog.locator('.session-list li')).toHaveCount(2);
+    expect(await violations(page), 'account screen').toEqual([]);
+    await page.setViewportSize(phone);
+    expect(await violations(page), 'account screen, phone').toEqual([]);
+    await expect(dialog).toBeInViewport();
+    await screenshot(page, `a11y-account-phone-${colorScheme}`);
+
+    // Signed out: the sign-in form, with the server's refusal.
+    await dialog.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Have an account? Sign in' }).click();
+    await page.getByLabel('Account name').fill('root');
+    await page.getByLabel('Password', { exact: true }).fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page.getByRole('alert')).toHaveText('The name or the password is wrong.');
+    expect(await violations(page), 'sign-in view with an error').toEqual([]);
+    await screenshot(page, `a11y-signin-account-phone-${colorScheme}`);
+  });
+}

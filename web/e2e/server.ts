@@ -32,13 +32,15 @@ export class Server {
   private constructor(
     readonly bin: string,
     readonly port: number,
+    /** More settings for parley serve, such as -guests=false. */
+    readonly args: readonly string[],
   ) {
     this.url = `http://127.0.0.1:${port}`;
     this.dir = mkdtempSync(path.join(tmpdir(), 'parley-e2e-db-'));
   }
 
-  static async launch(bin: string): Promise<Server> {
-    const s = new Server(bin, await freePort());
+  static async launch(bin: string, args: readonly string[] = []): Promise<Server> {
+    const s = new Server(bin, await freePort(), args);
     await s.start();
     return s;
   }
@@ -50,7 +52,7 @@ export class Server {
   /** start runs the server and waits until GET /api/health answers. */
   async start(): Promise<void> {
     if (this.proc) throw new Error('server already running');
-    const args = ['serve', '-addr', `127.0.0.1:${this.port}`, '-database', path.join(this.dir, 'parley.db'), '-grace', '2s'];
+    const args = ['serve', '-addr', `127.0.0.1:${this.port}`, '-database', path.join(this.dir, 'parley.db'), '-grace', '2s', ...this.args];
     const proc = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_PROFILE: 'development' } });
     this.proc = proc;
     const append = (b: Buffer) => {

@@ -6,6 +6,7 @@ import { OnlineList } from './components/OnlineList';
 import { RoomPane } from './components/RoomPane';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { ThemeSwitch } from './components/ThemeSwitch';
+import { AccountDialog } from './components/AccountDialog';
 
 /** PHONE is the width below which rooms and people move into a drawer (styles.css says the same). */
 const PHONE = '(max-width: 45rem)';
@@ -33,7 +34,9 @@ export function App() {
   const state = useChatState();
   const client = useClient();
   const [navOpen, setNavOpen] = useState(false);
+  const [accountOpen, setAccountOpen] = useState(false);
   const toggle = useRef<HTMLButtonElement>(null);
+  const accountButton = useRef<HTMLButtonElement>(null);
   const drawer = useRef<HTMLDivElement>(null);
   const phone = useMedia(PHONE);
   // On a phone the open drawer covers the room, as a dialog: everything
@@ -47,6 +50,12 @@ export function App() {
     const unread = state.rooms.reduce((n, r) => n + r.unread, 0);
     document.title = (unread ? `(${unread}) ` : '') + (state.current && state.nick ? `#${state.current} · Parley` : 'Parley');
   }, [state.rooms, state.current, state.nick]);
+
+  // Signed out (here or elsewhere) with the account screen open: it is not
+  // open for whoever signs in next.
+  useEffect(() => {
+    if (!state.nick) setAccountOpen(false);
+  }, [state.nick]);
 
   useEffect(() => {
     if (!modal) return;
@@ -84,6 +93,11 @@ export function App() {
     return <SignIn />;
   }
 
+  function closeAccount() {
+    setAccountOpen(false);
+    accountButton.current?.focus();
+  }
+
   return (
     <div className="app" data-nav-open={navOpen || undefined}>
       <a className="skip-link" href="#composer" inert={modal}>
@@ -108,10 +122,18 @@ export function App() {
         <span className="brand" aria-hidden="true">
           Parley
         </span>
-        <span className="whoami">
+        <button
+          ref={accountButton}
+          type="button"
+          className="whoami"
+          aria-haspopup="dialog"
+          title={state.kind === 'account' ? 'Your account, sessions and tokens' : 'Your guest session'}
+          onClick={() => setAccountOpen(true)}
+        >
           <span className="whoami-label">Signed in as </span>
           <strong dir="auto">{state.nick}</strong>
-        </span>
+          <span className="sr-only">: account</span>
+        </button>
         <ThemeSwitch />
         <button type="button" className="quiet" onClick={() => client.signOut()}>
           Sign out
@@ -150,6 +172,7 @@ export function App() {
           </button>
         </div>
       )}
+      {accountOpen && <AccountDialog onClose={closeAccount} />}
       <div className="sr-only" aria-live="polite" aria-atomic="true">
         {state.announcement?.text ?? ''}
       </div>

@@ -95,9 +95,14 @@ class MemoryStorage implements StorageLike {
 class FakeREST {
   logs = new Map<string, Entry[]>();
   calls: string[] = [];
-  fetch = async (input: string): Promise<Response> => {
+  /** routes answers other requests, by "METHOD /path"; GET /api/account answers 401 unless set. */
+  routes = new Map<string, (body: unknown) => Response>();
+  fetch = async (input: string, init?: RequestInit): Promise<Response> => {
     this.calls.push(input);
     const u = new URL(input, 'http://parley.test');
+    const route = this.routes.get(`${init?.method ?? 'GET'} ${u.pathname}`);
+    if (route) return route(typeof init?.body === 'string' ? JSON.parse(init.body) : undefined);
+    if (u.pathname === '/api/account') return json(401, { error: { code: 'unauthenticated', message: 'Sign in first.' } });
     const m = /^\/api\/rooms\/([^/]+)\/messages$/.exec(u.pathname);
     if (!m) return json(404, { error: { code: 'not_found', message: 'Not found.' } });
     const room = decodeURIComponent(m[1]!);
@@ -1313,5 +1318,241 @@ describe('edge cases', () => {
     expect(ws.framesOf('leave')).toEqual([{ type: 'leave', room: 'dev' }]);
     expect(t.client.getState().rooms.map((r) => r.name)).toEqual(['general']);
     expect(t.client.getState().current).toBe('general');
+  });
+});
+
+describe('accounts', () => {
+  const account = { name: 'ana', displayName: 'Ana', admin: true, createdAt: '2026-11-22T09:00:00Z' };
+  const browser = { id: 's1', kind: 'account', label: 'Chrome', createdAt: '2026-11-22T09:00:00Z', expiresAt: '2026-12-22T09:00:00Z', current: true };
+
+  /** signedUp answers sign-ups and GET /api/account as a server whose cookie now signs ana in. */
+  function accountServer(t: Tab) {
+    const asked: unknown[] = [];
+    t.rest.routes.set('POST /api/accounts', (body) => {
+      asked.push(body);
+      t.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
+      return json(201, { account, session: browser });
+    });
+    t.rest.routes.set('POST /api/sessions', (body) => {
+      asked.push(body);
+      const b = body as { password: string };
+      if (b.password !== 'right password') return json(401, { error: { code: 'invalid_credentials', message: 'The name or the password is wrong.' } });
+      t.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
+      return json(201, { account, session: browser });
+    });
+    return asked;
+  }
+
+  /** enter answers the account's hello (which names nobody) and its join, like the server. */
+  async function enter(t: Tab): Promise<FakeSocket> {
+    await flush();
+    const ws = t.sock();
+    ws.open();
+    expect(ws.sent[0]).toEqual({ type: 'hello', v: 1 });
+    ws.push({ type: 'welcome', v: 1, nick: 'ana', kind: 'account' });
+    await flush();
+    ws.push({ type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    return ws;
+  }
+
+  it('signs up, then says hello with neither nick nor session (the cookie), and keeps no token', async () => {
+    const t = setup();
+    const asked = accountServer(t);
+    t.client.start();
+    await flush();
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null });
+    await t.client.signUp('ana', 'right password', 'Ana');
+    expect(asked).toEqual([{ name: 'ana', password: 'right password', displayName: 'Ana' }]);
+    expect(t.client.getState()).toMatchObject({ nick: 'ana', kind: 'account', account });
+    const ws = await enter(t);
+    expect(ws.sent).toContainEqual({ type: 'join', room: 'general', since: 0 });
+    expect(t.client.getState().status).toBe('online');
+    expect(identityOf(t)).toEqual({ nick: 'ana', account: true });
+  });
+
+  it('leaves the state as it was when the sign-in is refused, and rejects with the server’s words', async () => {
+    const t = setup();
+    accountServer(t);
+    t.client.start();
+    await flush();
+    await expect(t.client.signInAccount('ana', 'wrong')).rejects.toMatchObject({ code: 'invalid_credentials', message: 'The name or the password is wrong.' });
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', nick: null, kind: null });
+    expect(t.sockets).toHaveLength(0);
+    expect(identityOf(t)).toBeNull();
+  });
+
+  it('goes straight to the chat on load, and reads the account, when the identity says an account is signed in', async () => {
+    const t = setup();
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'ana', account: true }));
+    t.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
+    t.client.start();
+    expect(t.client.getState()).toMatchObject({ status: 'reconnecting', nick: 'ana', kind: 'account', account: null });
+    await enter(t);
+    expect(t.client.getState()).toMatchObject({ status: 'online', account });
+  });
+
+  it('goes back to the sign-in screen on load when the cookie signs nobody in any more (401)', async () => {
+    const t = setup();
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'ana', account: true }));
+    t.client.start();
+    await flush();
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null, signInNotice: 'You were signed out.' });
+    expect(t.sock().closedWith).toBe(1000);
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+  });
+
+  it('asks nothing of a new visitor: no identity, no request for the account', async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    expect(t.rest.calls).toEqual([]);
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null });
+  });
+
+  it('resumes an account in a new tab at once, rooms joined right behind the hello', async () => {
+    const a = setup();
+    accountServer(a);
+    a.client.start();
+    await a.client.signInAccount('ana', 'right password');
+    await enter(a);
+
+    const b = newTab(a);
+    // The browser's cookie is shared by its tabs: the server knows b too.
+    b.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
+    b.client.start();
+    expect(b.client.getState()).toMatchObject({ nick: 'ana', kind: 'account', status: 'reconnecting' });
+    await flush();
+    b.sock().open();
+    expect(b.sock().sent).toEqual([
+      { type: 'hello', v: 1 },
+      { type: 'join', room: 'general', since: 0 },
+    ]);
+  });
+
+  it('goes back to the sign-in screen, saying so, when the server ends the session (close 1000), in every tab', async () => {
+    const a = setup();
+    accountServer(a);
+    a.client.start();
+    await a.client.signInAccount('ana', 'right password');
+    const ws = await enter(a);
+    const b = newTab(a);
+    // The browser's cookie is shared by its tabs: the server knows b too.
+    b.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
+    b.client.start();
+    await enter(b);
+
+    // Revoked from another browser: the server closes every socket of the session.
+    ws.drop(1000);
+    expect(a.client.getState()).toMatchObject({ status: 'signed-out', nick: null, kind: null, signInNotice: 'You were signed out.' });
+    expect(identityOf(a)).toEqual({ nick: 'ana' });
+    // Tab b learns it from the storage event, even before its own socket closes.
+    b.client.identityChanged();
+    expect(b.client.getState()).toMatchObject({ status: 'signed-out', nick: null, signInNotice: 'You were signed out.' });
+    expect(b.sock().closedWith).toBe(1000);
+    // And nobody reconnects.
+    a.clock.advance(60_000);
+    b.clock.advance(60_000);
+    expect(a.sockets).toHaveLength(1);
+    expect(b.sockets).toHaveLength(1);
+  });
+
+  it('goes back to the sign-in screen when a later hello is refused (invalid_session)', async () => {
+    const t = setup();
+    t.identity.setItem(IDENTITY_KEY, JSON.stringify({ nick: 'ana', account: true }));
+    t.client.start();
+    await flush();
+    const ws = t.sock();
+    ws.open();
+    ws.push({ type: 'error', code: 'invalid_session', message: 'The session has ended.' });
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null, signInNotice: 'You were signed out.', signInError: null });
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+  });
+
+  it('signs out over REST, which the server answers by closing the socket: no notice in the tab that asked', async () => {
+    const t = setup();
+    accountServer(t);
+    let ended = 0;
+    t.rest.routes.set('DELETE /api/sessions/current', () => {
+      ended++;
+      // The server closes the session's sockets before it answers.
+      t.sock().drop(1000);
+      return new Response(null, { status: 204 });
+    });
+    t.client.start();
+    await t.client.signInAccount('ana', 'right password');
+    await enter(t);
+    t.client.signOut();
+    await flush();
+    expect(ended).toBe(1);
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', kind: null, signInNotice: null });
+    expect(identityOf(t)).toEqual({ nick: 'ana' });
+  });
+
+  it('stays signed in, and says why, when the sign-out cannot reach the server', async () => {
+    const t = setup();
+    accountServer(t);
+    t.rest.routes.set('DELETE /api/sessions/current', () => {
+      throw new TypeError('Failed to fetch');
+    });
+    t.client.start();
+    await t.client.signInAccount('ana', 'right password');
+    await enter(t);
+    t.client.signOut();
+    await flush();
+    expect(t.client.getState()).toMatchObject({ status: 'online', kind: 'account', notice: 'Could not sign out: The server cannot be reached.' });
+    expect(identityOf(t)).toEqual({ nick: 'ana', account: true });
+  });
+
+  it('follows another tab that signs in with an account, from the sign-in screen', async () => {
+    const a = setup();
+    accountServer(a);
+    a.client.start();
+    const b = newTab(a);
+    // The browser's cookie is shared by its tabs: the server knows b too.
+    b.rest.routes.set('GET /api/account', () => json(200, { name: 'ana', kind: 'account', account }));
+    b.client.start();
+    await flush();
+    await a.client.signInAccount('ana', 'right password');
+    b.client.identityChanged();
+    expect(b.client.getState()).toMatchObject({ nick: 'ana', kind: 'account' });
+    await enter(b);
+    expect(b.client.getState().status).toBe('online');
+  });
+
+  it('keeps the display name and password answers in its state', async () => {
+    const t = setup();
+    accountServer(t);
+    t.rest.routes.set('PATCH /api/account', (body) => json(200, { ...account, displayName: (body as { displayName: string }).displayName }));
+    t.rest.routes.set('POST /api/account/password', (body) => {
+      const b = body as { current: string };
+      if (b.current !== 'right password') return json(403, { error: { code: 'invalid_credentials', message: 'The current password is wrong.' } });
+      return json(200, account);
+    });
+    t.client.start();
+    await t.client.signInAccount('ana', 'right password');
+    await enter(t);
+    await t.client.setDisplayName('Ana B.');
+    expect(t.client.getState().account?.displayName).toBe('Ana B.');
+    await expect(t.client.changePassword('wrong', 'a new password')).rejects.toMatchObject({ message: 'The current password is wrong.' });
+    await t.client.changePassword('right password', 'a new password');
+    expect(t.client.getState().status).toBe('online');
+  });
+
+  it('reads the server info for the sign-in screen, and again when a guest is refused', async () => {
+    const t = setup();
+    let asked = 0;
+    t.rest.routes.set('GET /api/server', () => {
+      asked++;
+      return json(200, { guests: false, signup: false, setup: false });
+    });
+    t.client.start();
+    await t.client.loadServerInfo();
+    expect(t.client.getState().server).toEqual({ guests: false, signup: false, setup: false });
+    t.client.signIn('bob');
+    t.sock().open();
+    t.sock().push({ type: 'error', code: 'guests_disabled', message: 'This server does not allow guest access; sign in with an account.' });
+    await flush();
+    expect(asked).toBe(2);
+    expect(t.client.getState()).toMatchObject({ status: 'signed-out', signInError: { code: 'guests_disabled' } });
   });
 });

@@ -9,6 +9,16 @@
 // kept across a browser restart, and each tab's open rooms and outbox in its
 // sessionStorage, kept across a reload.
 //
+// Two kinds of people use it. A guest picks a nickname; the server's
+// session token comes in welcome and is kept in the identity. An account
+// signs in over REST; its session is an HttpOnly cookie that no script
+// reads, so the identity keeps only its name and that it is an account, and
+// its hello names neither nick nor session: the server takes the cookie of
+// the upgrade request. When an account's session ends anywhere (signed out,
+// revoked, password changed, account deactivated), the server closes its
+// sockets with 1000, or refuses the next hello, and every tab goes back to
+// the sign-in screen with a notice.
+//
 // This module and rest.ts are the only ones that reach the network.
 // Components never touch the WebSocket: they read ChatClient.getState() (an
 // immutable snapshot, via useSyncExternalStore) and call its methods.
@@ -36,7 +46,28 @@ import {
   type TypingEvent,
   type WelcomeEvent,
 } from './protocol';
-import { ApiError, errorText, fetchEntries, fetchRooms, type FetchFn, type Room } from './rest';
+import {
+  ApiError,
+  changePassword,
+  createToken,
+  errorText,
+  fetchEntries,
+  fetchMe,
+  fetchRooms,
+  fetchServerInfo,
+  fetchSessions,
+  revokeSession,
+  signIn as restSignIn,
+  signOut as restSignOut,
+  signUp as restSignUp,
+  updateAccount,
+  type Account,
+  type FetchFn,
+  type NewToken,
+  type Room,
+  type ServerInfo,
+  type SessionInfo,
+} from './rest';
 import { RoomLog } from './roomlog';
 
 // ---------------------------------------------------------------------------
@@ -152,6 +183,8 @@ const TAB_KEY = 'parley';
 /** IDENTITY_KEY names the identity in localStorage; the page listens for changes to it. */
 export const IDENTITY_KEY = 'parley.identity';
 export const DEFAULT_ROOM = 'general';
+/** SIGNED_OUT is the notice on the sign-in screen of an account whose session ended elsewhere. */
+export const SIGNED_OUT = 'You were signed out.';
 
 /**
  * backoffDelay returns how long to wait before reconnection attempt number
@@ -227,6 +260,16 @@ export interface ChatState {
   readonly status: ConnectionStatus;
   /** The nickname in use (the server's spelling), or null when signed out. */
   readonly nick: string | null;
+  /** Whether this person is a guest or an account; null when signed out. */
+  readonly kind: 'guest' | 'account' | null;
+  /** The account's details, once read; null for guests and when signed out. */
+  readonly account: Account | null;
+  /** How the server lets people in (GET /api/server), once read for the sign-in screen. */
+  readonly server: ServerInfo | null;
+  /** Why the server info could not be read, if it could not. */
+  readonly serverError: string | null;
+  /** Something to tell on the sign-in screen, such as SIGNED_OUT. */
+  readonly signInNotice: string | null;
   /** The nickname to suggest on the sign-in screen. */
   readonly lastNick: string;
   readonly signInError: { readonly code: string; readonly message: string } | null;
@@ -284,8 +327,10 @@ interface RoomModel {
 interface Identity {
   /** The session's nickname, or when signed out the last one tried, to suggest. */
   nick?: string;
-  /** The session's token; none when signed out. */
+  /** A guest's session token; none when signed out, or for an account. */
   session?: string;
+  /** Signed in with an account, whose session is the browser's cookie. */
+  account?: boolean;
 }
 
 /** TabState is what one tab keeps across a reload. */
@@ -325,6 +370,14 @@ export class ChatClient {
 
   private status: ConnectionStatus = 'signed-out';
   private nick: string | null = null;
+  private kind: 'guest' | 'account' | null = null;
+  private account: Account | null = null;
+  private server: ServerInfo | null = null;
+  private serverError: string | null = null;
+  private serverLoading = false;
+  private signInNotice: string | null = null;
+  /** An account's sign-out is under way: the close that the server sends for it is expected. */
+  private signingOut = false;
   private wantNick = '';
   private lastNick = '';
   private session: string | null = null;
@@ -394,6 +447,11 @@ export class ChatClient {
     return {
       status: this.status,
       nick: this.nick,
+      kind: this.kind,
+      account: this.account,
+      server: this.server,
+      serverError: this.serverError,
+      signInNotice: this.signInNotice,
       lastNick: this.lastNick,
       signInError: this.signInError,
       notice: this.notice,
@@ -476,6 +534,7 @@ export class ChatClient {
     return {
       nick: typeof v.nick === 'string' && v.nick ? v.nick : undefined,
       session: typeof v.session === 'string' && v.session ? v.session : undefined,
+      account: v.account === true ? true : undefined,
     };
   }
 
@@ -492,9 +551,11 @@ export class ChatClient {
    * suggest at sign-in. A session that another tab has saved since is not
    * this tab's to forget.
    */
-  private releaseIdentity(ended: string | null): void {
+  private releaseIdentity(ended: string | null, account: string | null): void {
     const id = this.loadIdentity();
     if (id?.session && id.session !== ended) return;
+    // Another tab has signed in with another account since.
+    if (id?.account && id.nick && !(account && sameNick(id.nick, account))) return;
     const nick = this.lastNick || id?.nick;
     if (nick) this.saveIdentity({ nick });
   }
@@ -517,7 +578,14 @@ export class ChatClient {
       this.saveIdentity(id);
     }
     this.lastNick = id?.nick ?? '';
-    if (id?.nick && id.session) this.resume(id.nick, id.session, tab.nick === id.nick ? tab : {});
+    const restore = tab.nick === id?.nick ? tab : {};
+    // An account's tab shows the chat at once, while GET /api/account
+    // (in resume) says whether the cookie still signs it in. A page without
+    // an account in its identity asks nothing: a cookie comes only with a
+    // sign-in, which saves the identity, and asking would answer 401, an
+    // error in the console, to every new visitor.
+    if (id?.nick && id.account) this.resume(id.nick, null, restore);
+    else if (id?.nick && id.session) this.resume(id.nick, id.session, restore);
     this.changedAll();
   }
 
@@ -527,20 +595,41 @@ export class ChatClient {
    * in, or signing in, carries on; the server tells it when its session ends.
    */
   identityChanged(): void {
-    if (this.status !== 'signed-out' || this.disposed) return;
+    if (this.disposed) return;
     const id = this.loadIdentity();
-    if (!id?.nick || !id.session) return;
+    if (this.kind === 'account' && this.status !== 'signed-out') {
+      if (id?.account && id.nick && this.nick && sameNick(id.nick, this.nick)) return;
+      // Another tab signed out, or learnt that the session ended: so has
+      // this one. (The server closes this tab's socket too; whichever
+      // comes first ends it.)
+      this.endSession(false);
+      this.signInNotice = SIGNED_OUT;
+    }
+    if (this.status !== 'signed-out') {
+      this.changedAll();
+      return;
+    }
+    if (!id?.nick || !(id.session || id.account)) {
+      this.changedAll();
+      return;
+    }
     this.lastNick = id.nick;
     this.signInError = null;
-    this.resume(id.nick, id.session, {});
+    this.signInNotice = null;
+    this.resume(id.nick, id.session ?? null, {});
     this.changedAll();
   }
 
-  /** resume reconnects with a saved session, restoring the rooms and outbox of tab. */
-  private resume(nick: string, session: string, tab: TabState): void {
+  /**
+   * resume reconnects with a saved session (a guest's token, or for an
+   * account, null: the cookie), restoring the rooms and outbox of tab.
+   */
+  private resume(nick: string, session: string | null, tab: TabState): void {
     this.nick = nick;
     this.wantNick = nick;
     this.session = session;
+    this.kind = session ? 'guest' : 'account';
+    if (this.kind === 'account') void this.refreshAccount();
     this.welcomed = true; // this person was in: keep trying rather than asking again
     for (const name of tab.rooms ?? []) this.addRoom(name);
     this.addRoom(DEFAULT_ROOM);
@@ -567,8 +656,10 @@ export class ChatClient {
     this.nick = null;
     const id = this.loadIdentity();
     this.session = id?.nick && id.session && sameNick(id.nick, nick) ? id.session : null;
+    this.kind = 'guest';
     this.welcomed = false;
     this.signInError = null;
+    this.signInNotice = null;
     this.status = 'signing-in';
     this.attempt = 0;
     this.connect();
@@ -582,6 +673,10 @@ export class ChatClient {
    * session.
    */
   signOut(): void {
+    if (this.kind === 'account') {
+      void this.signOutAccount();
+      return;
+    }
     // signout has no answer, so the socket closes right behind it. It goes
     // behind a hello still unanswered too: the server takes frames in
     // order. A server that predates signout answers unknown_type, to a
@@ -592,19 +687,153 @@ export class ChatClient {
   }
 
   /**
-   * endSession closes the connection, if any, and forgets the session, in
-   * every tab, and this tab's rooms.
+   * signOutAccount ends the account's session in this browser (DELETE
+   * /api/sessions/current, which also clears the cookie and closes the
+   * session's sockets: every tab of this browser), then here. If the server
+   * cannot be told, the person stays signed in and is told why.
    */
-  private endSession(): void {
+  private async signOutAccount(): Promise<void> {
+    if (this.signingOut) return;
+    this.signingOut = true;
+    try {
+      await restSignOut(this.d.fetch, this.d.apiBase);
+    } catch (e) {
+      // 401: the session had ended already.
+      if (!(e instanceof ApiError && e.status === 401)) {
+        this.signingOut = false;
+        this.notice = `Could not sign out: ${errorText(e)}`;
+        this.changed();
+        return;
+      }
+    }
+    this.signingOut = false;
+    if (this.kind !== 'account') return; // the server's close came first
+    this.endSession();
+    this.changedAll();
+  }
+
+  /**
+   * endSession closes the connection, if any, and forgets the session, in
+   * every tab unless release is false, and this tab's rooms.
+   */
+  private endSession(release = true): void {
     const ended = this.session;
+    const account = this.kind === 'account' ? this.nick : null;
     this.closeSocket();
     this.forgetRooms();
     this.nick = null;
     this.session = null;
+    this.kind = null;
+    this.account = null;
     this.welcomed = false;
     this.status = 'signed-out';
     this.announcement = null;
-    this.releaseIdentity(ended);
+    if (release) this.releaseIdentity(ended, account);
+  }
+
+  // ---- accounts ----
+
+  /** loadServerInfo reads how the server lets people in, for the sign-in screen. */
+  async loadServerInfo(): Promise<void> {
+    if (this.serverLoading) return;
+    this.serverLoading = true;
+    try {
+      this.server = await fetchServerInfo(this.d.fetch, this.d.apiBase);
+      this.serverError = null;
+    } catch (e) {
+      this.serverError = errorText(e);
+    } finally {
+      this.serverLoading = false;
+    }
+    this.changed();
+  }
+
+  /**
+   * signInAccount signs in with an account's name and password and enters
+   * the chat; it rejects with the server's ApiError (a wrong name or
+   * password, too many attempts) and changes nothing then.
+   */
+  async signInAccount(name: string, password: string): Promise<void> {
+    const r = await restSignIn(this.d.fetch, name, password, this.d.apiBase);
+    this.enterAccount(r.account, r.account.name);
+  }
+
+  /** signUp makes an account, signs in with it and enters the chat; it rejects as signInAccount does. */
+  async signUp(name: string, password: string, displayName: string): Promise<void> {
+    const r = await restSignUp(this.d.fetch, name, password, displayName, this.d.apiBase);
+    this.enterAccount(r.account, r.account.name);
+  }
+
+  /** enterAccount enters the chat as the account signed in by the browser's cookie, in every tab. */
+  private enterAccount(account: Account | null, name: string): void {
+    if (this.disposed) return;
+    this.closeSocket();
+    this.signInError = null;
+    this.signInNotice = null;
+    this.lastNick = name;
+    this.saveIdentity({ nick: name, account: true });
+    this.resume(name, null, {});
+    this.account = account;
+    this.changedAll();
+  }
+
+  /**
+   * refreshAccount reads the account's details again; when the cookie signs
+   * nobody in any more (it ended while no tab was open), it goes back to the
+   * sign-in screen and says so.
+   */
+  async refreshAccount(): Promise<void> {
+    const nick = this.nick;
+    let me;
+    try {
+      me = await fetchMe(this.d.fetch, this.d.apiBase);
+    } catch {
+      return; // Shown as it was; the socket says when the session has ended.
+    }
+    if (this.kind !== 'account' || this.nick !== nick || this.disposed) return;
+    if (me?.kind === 'account' && me.account && nick && sameNick(me.name, nick)) {
+      this.account = me.account;
+    } else {
+      this.endSession();
+      this.signInNotice = SIGNED_OUT;
+    }
+    this.changedAll();
+  }
+
+  /** setDisplayName changes the account's display name; it rejects with the server's ApiError. */
+  async setDisplayName(displayName: string): Promise<void> {
+    const a = await updateAccount(this.d.fetch, displayName, this.d.apiBase);
+    if (this.kind === 'account') {
+      this.account = a;
+      this.changed();
+    }
+  }
+
+  /**
+   * changePassword sets a new password: every other session of the account
+   * ends (this browser's stays). It rejects with the server's ApiError.
+   */
+  async changePassword(current: string, next: string): Promise<void> {
+    const a = await changePassword(this.d.fetch, current, next, this.d.apiBase);
+    if (this.kind === 'account') {
+      this.account = a;
+      this.changed();
+    }
+  }
+
+  /** sessions lists the account's sessions: browsers and bearer tokens. */
+  sessions(): Promise<SessionInfo[]> {
+    return fetchSessions(this.d.fetch, this.d.apiBase);
+  }
+
+  /** revokeSession ends one of the account's sessions; the server closes its connections. */
+  revokeSession(id: string): Promise<void> {
+    return revokeSession(this.d.fetch, id, this.d.apiBase);
+  }
+
+  /** createToken makes a bearer token, whose secret the answer shows this once. */
+  createToken(label: string, expiresIn: string): Promise<NewToken> {
+    return createToken(this.d.fetch, label, expiresIn, this.d.apiBase);
   }
 
   /**
@@ -872,15 +1101,20 @@ export class ChatClient {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.lastHeard = this.d.now();
-      // Resuming, the nickname goes with the session: the server checks
-      // that they match (and servers before sessions in the store need it).
-      const hello: ClientFrame = { type: 'hello', v: PROTOCOL_VERSION, nick: this.wantNick };
-      if (this.session) hello.session = this.session;
+      // An account's hello names nobody: the server takes the session of
+      // the upgrade request's cookie. A guest resuming sends the nickname
+      // with the session: the server checks that they match (and servers
+      // before sessions in the store need it).
+      const hello: ClientFrame = { type: 'hello', v: PROTOCOL_VERSION };
+      if (this.kind !== 'account') {
+        hello.nick = this.wantNick;
+        if (this.session) hello.session = this.session;
+      }
       this.sendFrame(hello);
       // Resuming, the joins go right behind the hello: the server answers
       // frames in order, so each room is live a round trip sooner. Were the
       // hello refused, they would change nothing (hello_required).
-      if (this.session) this.sendJoins();
+      if (this.session || this.kind === 'account') this.sendJoins();
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -972,8 +1206,12 @@ export class ChatClient {
     }
     if (wasGreeted && code === CloseCode.Normal) {
       // The server ends a greeted connection normally only when the session
-      // has ended: this person signed out, in another tab.
+      // has ended: this person signed out, in another tab; or, for an
+      // account, the session was revoked, the password changed, the account
+      // deactivated.
+      const told = this.kind === 'account' && !this.signingOut;
       this.endSession();
+      if (told) this.signInNotice = SIGNED_OUT;
       this.changedAll();
       return;
     }
@@ -1089,10 +1327,17 @@ export class ChatClient {
     this.nick = ev.nick;
     this.wantNick = ev.nick;
     this.lastNick = ev.nick;
-    // A new session is this person's in every tab from now on. One that
-    // was resumed is saved already.
-    if (ev.session !== this.session) this.saveIdentity({ nick: ev.nick, session: ev.session });
-    this.session = ev.session;
+    if (this.kind === 'account') {
+      // The cookie's session: its name is in the identity already, unless
+      // the server spells it otherwise.
+      if (ev.nick !== this.loadIdentity()?.nick) this.saveIdentity({ nick: ev.nick, account: true });
+    } else if (ev.session) {
+      // A new session is this person's in every tab from now on. One that
+      // was resumed is saved already.
+      this.kind = 'guest';
+      if (ev.session !== this.session) this.saveIdentity({ nick: ev.nick, session: ev.session });
+      this.session = ev.session;
+    }
     this.signInError = null;
     if (ev.limits) this.limits = { ...DEFAULT_LIMITS, ...ev.limits };
     this.status = 'online';
@@ -1184,6 +1429,18 @@ export class ChatClient {
   }
 
   private onError(ev: ErrorEvent): void {
+    if (!this.greeted && this.kind === 'account') {
+      // The cookie signs in nobody any more: the session was revoked or
+      // signed out elsewhere (and its cookie cleared, so the hello named
+      // nobody: invalid_nick, or guests_disabled where guests are off).
+      this.endSession();
+      if (ev.code === ErrorCode.InvalidSession || ev.code === ErrorCode.InvalidNick || ev.code === ErrorCode.GuestsDisabled) {
+        this.signInNotice = SIGNED_OUT;
+      } else {
+        this.signInError = { code: ev.code, message: ev.message };
+      }
+      return;
+    }
     if (!this.greeted) {
       if (ev.code === ErrorCode.InvalidSession && this.session !== null) {
         // The session is gone (expired, ended, or another nickname's). If
@@ -1204,7 +1461,7 @@ export class ChatClient {
           this.endSession();
           return;
         } else {
-          this.releaseIdentity(this.session);
+          this.releaseIdentity(this.session, null);
           this.session = null;
         }
         this.closeSocket();
@@ -1214,6 +1471,8 @@ export class ChatClient {
       // hello was refused: nothing will work on this connection.
       this.endSession();
       this.signInError = { code: ev.code, message: ev.message };
+      // The sign-in screen then offers what the server takes instead.
+      if (ev.code === ErrorCode.GuestsDisabled) void this.loadServerInfo();
       return;
     }
     if (ev.clientId) {

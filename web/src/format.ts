@@ -37,3 +37,43 @@ export function typingText(names: readonly string[]): string {
       return `${names[0]}, ${names[1]} and ${names.length - 2} others are typing…`;
   }
 }
+
+/** shortDate is a date and time, briefly: for when a session started or ends. */
+export function shortDate(at: string | number): string {
+  return new Date(at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/**
+ * describeAgent names the browser and system of a User-Agent, such as
+ * "Firefox on Linux", for the list of sessions; the whole string where it
+ * names neither.
+ */
+export function describeAgent(ua: string): string {
+  if (!ua.trim()) return 'Unknown browser';
+  const browser = /Edg(A|iOS)?\//.test(ua)
+    ? 'Edge'
+    : /OPR\//.test(ua)
+      ? 'Opera'
+      : /Firefox\/|FxiOS\//.test(ua)
+        ? 'Firefox'
+        : /Chrom(e|ium)\/|CriOS\//.test(ua)
+          ? 'Chrome'
+          : /Safari\//.test(ua)
+            ? 'Safari'
+            : null;
+  const system = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad|iPod/.test(ua)
+      ? 'iOS'
+      : /Windows/.test(ua)
+        ? 'Windows'
+        : /CrOS/.test(ua)
+          ? 'ChromeOS'
+          : /Macintosh|Mac OS X/.test(ua)
+            ? 'macOS'
+            : /Linux/.test(ua)
+              ? 'Linux'
+              : null;
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? ua;
+}

@@ -78,7 +78,8 @@ export type ClientFrame =
   /**
    * hello starts a new guest session with nick, or resumes the session
    * whose token came in welcome; nick may go with the session too, and must
-   * then be the session's nickname.
+   * then be the session's nickname. Without either, the session is the
+   * upgrade request's: a signed-in browser's cookie.
    */
   | { type: 'hello'; v: typeof PROTOCOL_VERSION; nick?: string; session?: string }
   | { type: 'join'; room: string; since?: number }
@@ -114,7 +115,14 @@ export interface WelcomeEvent {
   type: 'welcome';
   v: number;
   nick: string;
-  session: string;
+  /** guest, account (a browser's sign-in) or token (a bearer token); absent from older servers, whose sessions are all guests'. */
+  kind?: 'guest' | 'account' | 'token';
+  /**
+   * The session's token, when the hello made it or presented it; absent
+   * when the hello used the upgrade request's cookie (an account's browser,
+   * which scripts may not read) or bearer token.
+   */
+  session?: string;
   limits?: Limits;
 }
 export interface JoinedEvent {

@@ -1,5 +1,9 @@
-// The REST API of docs/openapi.json that the client reads: the list of rooms
-// and pages of a room's log. fetch is passed in, so that tests answer it.
+// The REST API of docs/openapi.json that the client uses: the list of rooms,
+// pages of a room's log, and accounts and sessions (sign-up, sign-in and
+// out, one's account, password, sessions and bearer tokens). fetch is passed
+// in, so that tests answer it. A browser's session is its HttpOnly cookie,
+// which fetch sends by itself to the page's own origin; requests that change
+// something send JSON, and the browser adds the Origin the server checks.
 
 import type { Entry } from './protocol';
 
@@ -15,34 +19,58 @@ export interface Room {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** Seconds to wait before trying again (Retry-After of a 429), or null. */
+  readonly retryAfter: number | null;
+  constructor(status: number, code: string, message: string, retryAfter: number | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
-async function getJSON<T>(fetchFn: FetchFn, url: string): Promise<T> {
+function getJSON<T>(fetchFn: FetchFn, url: string): Promise<T> {
+  return request<T>(fetchFn, 'GET', url);
+}
+
+/**
+ * request sends one request, with body as JSON when there is one, and
+ * returns the JSON answer (undefined for 204), or throws an ApiError.
+ */
+async function request<T>(fetchFn: FetchFn, method: string, url: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
   let res: Response;
   try {
-    res = await fetchFn(url, { headers: { Accept: 'application/json' } });
+    res = await fetchFn(url, method === 'GET' ? { headers } : init);
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached.');
   }
-  let body: unknown = null;
+  if (res.status === 204) return undefined as T;
+  let answer: unknown = null;
   try {
-    body = await res.json();
+    answer = await res.json();
   } catch {
     // A proxy's HTML error page, or no body at all.
   }
   if (!res.ok) {
-    const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? 'http_' + res.status, err?.message ?? `The server answered ${res.status}.`);
+    const err = (answer as { error?: { code?: string; message?: string } } | null)?.error;
+    const wait = Number.parseInt(res.headers.get('Retry-After') ?? '', 10);
+    throw new ApiError(
+      res.status,
+      err?.code ?? 'http_' + res.status,
+      err?.message ?? `The server answered ${res.status}.`,
+      Number.isFinite(wait) && wait >= 0 ? wait : null,
+    );
   }
-  return body as T;
+  return answer as T;
 }
 
 /** PageQuery selects part of a room's log; see GET /api/rooms/{room}/messages. */
@@ -75,6 +103,129 @@ export async function fetchEntries(fetchFn: FetchFn, room: string, q: PageQuery,
 
 /** errorText turns a caught error into a sentence for people. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
+  if (e instanceof ApiError) {
+    // Too many attempts: the wait comes from Retry-After, whatever the words.
+    if (e.status === 429 && e.retryAfter !== null) return `Too many attempts. Try again in ${waitText(e.retryAfter)}.`;
+    return e.message;
+  }
   return 'Something went wrong.';
+}
+
+/** waitText says how long seconds is, in words: "1 second", "40 seconds", "3 minutes". */
+export function waitText(seconds: number): string {
+  if (seconds < 90) return seconds === 1 ? '1 second' : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minutes`;
+}
+
+// ---------------------------------------------------------------------------
+// Accounts and sessions.
+
+/** ServerInfo says how people may enter: GET /api/server. */
+export interface ServerInfo {
+  /** Guests may chat with a nickname alone. */
+  guests: boolean;
+  /** Anyone may sign up (or the server has no account yet). */
+  signup: boolean;
+  /** The server has no account: the first to sign up becomes its admin. */
+  setup: boolean;
+}
+
+/** Account is an account as its owner sees it. */
+export interface Account {
+  name: string;
+  /** Empty when the name is shown. */
+  displayName: string;
+  admin: boolean;
+  createdAt: string;
+  deactivatedAt?: string;
+}
+
+export type SessionKind = 'guest' | 'account' | 'token';
+
+/** Me says who a session is: GET /api/account. */
+export interface Me {
+  name: string;
+  kind: SessionKind;
+  account?: Account;
+}
+
+/** SessionInfo is one of an account's sessions: a browser's sign-in or a bearer token. */
+export interface SessionInfo {
+  /** Names the session in DELETE /api/sessions/{id}; it is not the token. */
+  id: string;
+  kind: SessionKind;
+  /** The browser's User-Agent, or the token's label. */
+  label: string;
+  createdAt: string;
+  expiresAt: string;
+  /** The session of the request: this browser. */
+  current: boolean;
+}
+
+/** SignedIn answers a sign-up or a sign-in; the session's token is in the cookie only. */
+export interface SignedIn {
+  account: Account;
+  session: SessionInfo;
+}
+
+/** NewToken is a bearer token just made: the token is shown this once. */
+export interface NewToken {
+  token: string;
+  session: SessionInfo;
+}
+
+export function fetchServerInfo(fetchFn: FetchFn, base = ''): Promise<ServerInfo> {
+  return getJSON<ServerInfo>(fetchFn, `${base}/api/server`);
+}
+
+/** fetchMe says who the browser's cookie signs in, or null when it signs in nobody (401). */
+export async function fetchMe(fetchFn: FetchFn, base = ''): Promise<Me | null> {
+  try {
+    return await getJSON<Me>(fetchFn, `${base}/api/account`);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+/** signUp makes an account and signs this browser in with it. */
+export function signUp(fetchFn: FetchFn, name: string, password: string, displayName: string, base = ''): Promise<SignedIn> {
+  return request<SignedIn>(fetchFn, 'POST', `${base}/api/accounts`, { name, password, displayName });
+}
+
+/** signIn signs this browser in with an account's name and password. */
+export function signIn(fetchFn: FetchFn, name: string, password: string, base = ''): Promise<SignedIn> {
+  return request<SignedIn>(fetchFn, 'POST', `${base}/api/sessions`, { name, password });
+}
+
+/** signOut ends the browser's session; the server closes its connections. */
+export function signOut(fetchFn: FetchFn, base = ''): Promise<void> {
+  return request<void>(fetchFn, 'DELETE', `${base}/api/sessions/current`);
+}
+
+/** updateAccount changes one's display name ("" shows the name). */
+export function updateAccount(fetchFn: FetchFn, displayName: string, base = ''): Promise<Account> {
+  return request<Account>(fetchFn, 'PATCH', `${base}/api/account`, { displayName });
+}
+
+/** changePassword sets a new password; every other session of the account ends. */
+export function changePassword(fetchFn: FetchFn, current: string, next: string, base = ''): Promise<Account> {
+  return request<Account>(fetchFn, 'POST', `${base}/api/account/password`, { current, new: next });
+}
+
+/** fetchSessions lists one's sessions: browsers and bearer tokens. */
+export async function fetchSessions(fetchFn: FetchFn, base = ''): Promise<SessionInfo[]> {
+  const body = await getJSON<{ sessions: SessionInfo[] | null }>(fetchFn, `${base}/api/sessions`);
+  return body.sessions ?? [];
+}
+
+/** revokeSession ends one of one's sessions; the server closes its connections. */
+export function revokeSession(fetchFn: FetchFn, id: string, base = ''): Promise<void> {
+  return request<void>(fetchFn, 'DELETE', `${base}/api/sessions/${encodeURIComponent(id)}`);
+}
+
+/** createToken makes a bearer token for a bot or a script; expiresIn is a Go duration such as "720h". */
+export function createToken(fetchFn: FetchFn, label: string, expiresIn: string, base = ''): Promise<NewToken> {
+  return request<NewToken>(fetchFn, 'POST', `${base}/api/tokens`, { label, expiresIn });
 }
