@@ -3,7 +3,6 @@ package parley
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Account is a person who signs in with a password, and keeps their name
@@ -45,21 +44,10 @@ func (a *Account) Validate() error {
 // empty (the account's name is shown), or up to MaxDisplayNameLen
 // characters by the rules of nicknames otherwise.
 func ValidateDisplayName(name string) error {
-	switch {
-	case name == "":
+	if name == "" {
 		return nil
-	case !utf8.ValidString(name):
-		return CodeErrorf(Invalid, CodeInvalidDisplayName, "Display name is not valid UTF-8.")
-	case utf8.RuneCountInString(name) > MaxDisplayNameLen:
-		return CodeErrorf(Invalid, CodeInvalidDisplayName, "Display name is longer than %d characters.", MaxDisplayNameLen)
-	case strings.TrimSpace(name) != name:
-		return CodeErrorf(Invalid, CodeInvalidDisplayName, "Display name must not start or end with a space.")
-	case strings.Contains(name, "  "):
-		return CodeErrorf(Invalid, CodeInvalidDisplayName, "Display name must not contain two spaces in a row.")
-	case !printable(name):
-		return CodeErrorf(Invalid, CodeInvalidDisplayName, "Display name may contain only printable characters.")
 	}
-	return nil
+	return checkName(name, MaxDisplayNameLen, CodeInvalidDisplayName, "Display name")
 }
 
 // ErrNoAccount is what stores return for an account they do not have.

@@ -1,6 +1,7 @@
 package parley
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -38,4 +39,24 @@ func printable(s string) bool {
 // selector U+FE0F (after 🏳 in 🏳️‍🌈).
 func emojiBefore(r rune) bool {
 	return unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || r == '\ufe0f'
+}
+
+// checkName reports whether name follows the rules that nicknames and
+// display names share: valid UTF-8, at most max characters, no leading,
+// trailing or doubled spaces, printable. Its errors have code, and name
+// the thing checked, what ("Nickname", "Display name").
+func checkName(name string, max int, code, what string) error {
+	switch {
+	case !utf8.ValidString(name):
+		return CodeErrorf(Invalid, code, "%s is not valid UTF-8.", what)
+	case utf8.RuneCountInString(name) > max:
+		return CodeErrorf(Invalid, code, "%s is longer than %d characters.", what, max)
+	case strings.TrimSpace(name) != name:
+		return CodeErrorf(Invalid, code, "%s must not start or end with a space.", what)
+	case strings.Contains(name, "  "):
+		return CodeErrorf(Invalid, code, "%s must not contain two spaces in a row.", what)
+	case !printable(name):
+		return CodeErrorf(Invalid, code, "%s may contain only printable characters.", what)
+	}
+	return nil
 }
