@@ -199,6 +199,11 @@ func (a *auth) handleSignUp() http.Handler {
 			writeError(w, r, a.logger, err)
 			return
 		}
+		// Counted before the hash, which is the costly part.
+		if err := a.limits.guest(ctx, ClientAddr(r)); err != nil {
+			writeLimited(w, r, a.logger, err)
+			return
+		}
 		if err := a.hash(ctx, func() { acct.PasswordHash = parley.HashPassword(req.Password, a.opts.PasswordParams) }); err != nil {
 			writeError(w, r, a.logger, err)
 			return

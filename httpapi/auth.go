@@ -33,6 +33,8 @@ type auth struct {
 	// failures throttles sign-ins that keep failing, per account and per
 	// address.
 	failures *backoff
+	// limits bound what one address or person may do (limits.go).
+	limits *limits
 	// decoy is a hash that no password matches, checked for accounts that
 	// do not exist, so that their answers take as long as a wrong
 	// password's: the time of an answer does not tell who has an account.
@@ -47,6 +49,7 @@ func newAuth(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Options)
 		opts:     opts,
 		hashes:   make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		failures: newBackoff(opts.Clock),
+		limits:   newLimits(logger, opts),
 		decoy:    parley.HashPassword(parley.NewToken(), opts.PasswordParams),
 	}
 }

@@ -66,6 +66,12 @@ type Options struct {
 	// WriteTimeout bounds the writing of every response but the
 	// WebSocket's; zero means 30 seconds.
 	WriteTimeout time.Duration
+	// Limits bound what one address or one person may do (limits.go);
+	// nil limits nothing.
+	Limits *Limits
+	// Limiter, when set, counts the Limits' rates for every replica
+	// together; nil counts on this replica alone.
+	Limiter Limiter
 	// Ready names the parts besides the store that GET /api/ready asks
 	// whether they answer, such as "redis", each with a function that
 	// returns an error when it does not. The store is always asked.
@@ -77,6 +83,12 @@ type Observer interface {
 	FrameIn()              // a client frame was read
 	MessageOut(events int) // a message carrying events events was written
 	Rejected(code string)  // a frame was refused with an error of code
+}
+
+// A LimitObserver is an Observer that is also told of the requests and
+// frames that a limit refused, by the limit's name (docs/OPERATIONS.md).
+type LimitObserver interface {
+	Limited(limit string)
 }
 
 type nopObserver struct{}

@@ -62,6 +62,14 @@ type Client struct {
 
 	rooms        map[string]*room // the reader's: see the methods' rule above
 	disconnected bool             // the reader's
+
+	// create, when set, is asked before a join creates a room (see
+	// LimitRooms); the reader's.
+	create func(ctx context.Context, room string) error
+	// The replay budget (see Options.ReplayBudget): entries the client
+	// may still be replayed, as of budgetAt; the reader's.
+	budget   float64
+	budgetAt time.Time
 }
 
 // Nick returns the nickname of the client's person.
@@ -188,7 +196,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		if r, err = h.acquire(ctx, name); err != nil {
 			return err
 		}
-		if err := h.admit(ctx, r, since); err != nil {
+		if err := h.admit(ctx, r, since, c.create); err != nil {
 			h.releaseIfIdle(r)
 			return err
 		}
@@ -250,7 +258,17 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil {
 		from = *since
 	}
-	if err := c.Reply(ctx, protocol.Joined(name, upto, online)); err != nil {
+	joined := protocol.Joined(name, upto, online)
+	if start := c.replayStart(from, upto); start > from {
+		// The entries up to start are the client's to read over REST.
+		from = start
+		r.mu.Lock()
+		s.last = max(s.last, start)
+		r.mu.Unlock()
+		h.partialReplays.Add(1)
+		joined = protocol.JoinedPartial(name, upto, online, start)
+	}
+	if err := c.Reply(ctx, joined); err != nil {
 		return err
 	}
 	if err := c.replay(ctx, r, s, from, upto); err != nil {

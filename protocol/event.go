@@ -57,6 +57,10 @@ type (
 		Room    string   `json:"room"`
 		LastSeq int64    `json:"lastSeq"`
 		Online  []string `json:"online"`
+		// ReplayFrom, when set, says that the replay starts after it
+		// rather than after the join's since: the entries between were
+		// not sent.
+		ReplayFrom int64 `json:"replayFrom,omitempty"`
 	}
 	ack struct {
 		Type     string `json:"type"`
@@ -106,6 +110,13 @@ func Welcome(nick, kind, session string, limits Limits) []byte {
 // Joined answers a join, before its replay. online is sorted.
 func Joined(room string, lastSeq int64, online []string) []byte {
 	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online})
+}
+
+// JoinedPartial answers a join whose replay is cut short: it starts after
+// replayFrom, not after the join's since, and the client reads the
+// entries between over REST (docs/PROTOCOL.md).
+func JoinedPartial(room string, lastSeq int64, online []string, replayFrom int64) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online, ReplayFrom: replayFrom})
 }
 
 // Left answers a leave.

@@ -218,6 +218,8 @@ func watchHub(m *metrics.Metrics, h *hub.Hub) {
 		func() float64 { return float64(h.Stats().Deliveries) })
 	m.Counter("slow_clients_closed_total", "Clients closed because their outbound queue overflowed (close code 4000).",
 		func() float64 { return float64(h.Stats().SlowClosed) })
+	m.Counter("partial_replays_total", "Joins whose replay was cut short by -max-replay or -replay-budget; the client reads the rest over REST.",
+		func() float64 { return float64(h.Stats().PartialReplays) })
 }
 
 // serveMetrics serves handler at /metrics on ln until ctx is done, and
