@@ -71,6 +71,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		SessionTTL:     cfg.sessionTTL,
 		TrustedProxies: cfg.trustedProxies,
 		Secure:         cfg.secure(),
+		Limits:         cfg.apiLimits(),
 	}
 	if cfg.publicURL != "" {
 		api.PublicURL, _ = url.Parse(cfg.publicURL) // validated
@@ -100,8 +101,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		}
 		defer redisRoster.Close()
 		roster = redisRoster
+		if api.Limits != nil {
+			limiter, err := redis.NewLimiter(cfg.redisURL)
+			if err != nil {
+				return fmt.Errorf("setting redis-url: %w", err) // without the URL
+			}
+			defer limiter.Close()
+			api.Limiter = limiter
+		}
 	}
-	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked, Roster: roster})
+	maxReplay, replayBudget, replayWindow := cfg.replayLimits()
+	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked, Roster: roster,
+		MaxReplay: maxReplay, ReplayBudget: replayBudget, ReplayWindow: replayWindow})
 
 	if cfg.metrics {
 		watchHub(m, h)
