@@ -218,6 +218,8 @@ type Event struct {
 	LastSeq int64    `json:"lastSeq"`
 	Online  []string `json:"online"`
 	Offline []string `json:"offline"`
+	// ReplayFrom is joined's when its replay is partial (JoinedPartial).
+	ReplayFrom int64 `json:"replayFrom"`
 	// error's.
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -27,6 +27,8 @@ func TestEventsRoundTrip(t *testing.T) {
 			protocol.Event{Type: "welcome", V: protocol.Version, Nick: "ana", Kind: "guest", Session: "s3cret", Limits: &limits}},
 		{"joined", protocol.Joined("general", 41, []string{"ana", "bob"}),
 			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, Online: []string{"ana", "bob"}}},
+		{"joined partially", protocol.JoinedPartial("general", 5041, []string{"ana"}, 4041),
+			protocol.Event{Type: "joined", Room: "general", LastSeq: 5041, Online: []string{"ana"}, ReplayFrom: 4041}},
 		{"left", protocol.Left("general"), protocol.Event{Type: "left", Room: "general"}},
 		{"pong", protocol.Pong(), protocol.Event{Type: "pong"}},
 		{"ack", protocol.Ack(msg), protocol.Event{Type: "ack", Room: "general", ClientID: "a-1", Seq: 43, At: at}},
