@@ -270,11 +270,11 @@ func (a *auth) handleSignIn() http.Handler {
 			return
 		}
 		if !ok {
-			a.failures.fail(keys...)
+			a.failures.fail(r.Context(), keys...)
 			writeError(w, r, a.logger, errSignIn())
 			return
 		}
-		a.failures.succeed(keys[0])
+		a.failures.succeed(r.Context(), keys[0])
 		a.startSession(w, r, acct)
 	})
 }
@@ -284,7 +284,7 @@ func (a *auth) handleSignIn() http.Handler {
 func (a *auth) allowed(w http.ResponseWriter, r *http.Request, keys ...string) bool {
 	var wait time.Duration
 	for _, key := range keys {
-		wait = max(wait, a.failures.wait(key))
+		wait = max(wait, a.failures.wait(r.Context(), key))
 	}
 	if wait == 0 {
 		return true
@@ -424,7 +424,7 @@ func (a *auth) handleChangePassword() http.Handler {
 			return
 		}
 		if !ok {
-			a.failures.fail(key)
+			a.failures.fail(ctx, key)
 			writeError(w, r, a.logger, parley.CodeErrorf(parley.Forbidden, codeInvalidCredentials, "The current password is wrong."))
 			return
 		}

@@ -42,7 +42,7 @@ type auth struct {
 }
 
 func newAuth(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Options) *auth {
-	return &auth{
+	a := &auth{
 		logger:   logger,
 		store:    store,
 		hub:      h,
@@ -52,6 +52,8 @@ func newAuth(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Options)
 		limits:   newLimits(logger, opts),
 		decoy:    parley.HashPassword(parley.NewToken(), opts.PasswordParams),
 	}
+	a.failures.shared, a.failures.warn = opts.Failures, a.limits.warn
+	return a
 }
 
 // requestToken returns the session token a request presents: a bearer

@@ -72,6 +72,9 @@ type Options struct {
 	// Limiter, when set, counts the Limits' rates for every replica
 	// together; nil counts on this replica alone.
 	Limiter Limiter
+	// Failures, when set, keeps the failed sign-ins that slow down
+	// guessing for every replica together; nil keeps them in memory.
+	Failures FailureStore
 	// Ready names the parts besides the store that GET /api/ready asks
 	// whether they answer, such as "redis", each with a function that
 	// returns an error when it does not. The store is always asked.

@@ -72,3 +72,66 @@ func TestLimiterDown(t *testing.T) {
 		t.Errorf("Allow() once Redis is back = %v, %v; want allowed", ok, err)
 	}
 }
+
+// TestFailuresShared: two replicas' failure counts are one: failures
+// recorded on either add up, read on both; a count whose last failure is
+// older than forget starts again; Forget ends it.
+func TestFailuresShared(t *testing.T) {
+	srv := redistest.Start(t)
+	newFailures := func() *Failures {
+		f, err := NewFailures(srv.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	a, b := newFailures(), newFailures()
+	ctx := context.Background()
+	if n, since, err := a.Failures(ctx, "account ana"); n != 0 || since != 0 || err != nil {
+		t.Fatalf("Failures() of nobody = %d, %v, %v; want 0, 0, nil", n, since, err)
+	}
+	for _, f := range []*Failures{a, b, a} {
+		if err := f.Fail(ctx, time.Hour, "account ana", "address 192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []*Failures{a, b} {
+		n, since, err := f.Failures(ctx, "account ana")
+		if n != 3 || since < 0 || since > time.Minute || err != nil {
+			t.Errorf("Failures() after 3 on two replicas = %d, %v, %v; want 3, just now", n, since, err)
+		}
+	}
+	if n, _, _ := b.Failures(ctx, "address 192.0.2.1"); n != 3 {
+		t.Errorf("Failures() of the second key = %d, want 3", n)
+	}
+	// A count forgotten after a millisecond: the next failure, a
+	// millisecond or more later on Redis's clock, starts again. Redis's
+	// clock is the one that counts, so the test asks it.
+	if err := a.Fail(ctx, time.Millisecond, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	start, _ := a.client.Time(ctx).Result()
+	for {
+		now, err := a.client.Time(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.Sub(start) > 2*time.Millisecond {
+			break
+		}
+	}
+	// The key may have expired already; either way the count restarts.
+	if err := a.Fail(ctx, time.Millisecond, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := a.Failures(ctx, "bob"); n > 1 {
+		t.Errorf("Failures() after a failure past forget = %d, want 1 or 0 (expired)", n)
+	}
+	if err := b.Forget(ctx, "account ana"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := a.Failures(ctx, "account ana"); n != 0 {
+		t.Errorf("Failures() after Forget = %d, want 0", n)
+	}
+}

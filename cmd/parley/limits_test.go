@@ -41,7 +41,7 @@ func nextReply(t *testing.T, conn *websocket.Conn, clientID string) event {
 // TestReplicasShareLimits: with -redis-url, two replicas on one database count the limits
 // together: a person's messages and an address's new connections, spread
 // over both, are refused once they pass the limit in all, where each
-// replica alone has seen fewer. When Redis stops answering, each replica
+// replica alone has seen fewer; and so are failed sign-ins. When Redis stops answering, each replica
 // limits on its own count, and says so in its log.
 func TestReplicasShareLimits(t *testing.T) {
 	if testing.Short() {
@@ -110,6 +110,31 @@ func TestReplicasShareLimits(t *testing.T) {
 	send(t, onA, `{"type":"send","room":"general","clientId":"a-4","text":"one too many"}`)
 	if e := nextReply(t, onA, "a-4"); e.Type != "error" || e.Code != "rate_limited" {
 		t.Fatalf("a fifth message, the third on this replica: got %+v, want rate_limited", e)
+	}
+
+	// Failed sign-ins count on both: five wrong passwords, spread over
+	// the replicas, and the sixth waits, where each replica alone has
+	// seen fewer than the five free failures.
+	post := func(s *server, path, body string) *http.Response {
+		t.Helper()
+		resp, err := http.Post("http://"+s.addr+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post(a, "/api/accounts", `{"name":"root","password":"correct horse"}`); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign-up: %s, want 201", resp.Status)
+	}
+	wrong := `{"name":"root","password":"wrong horse"}`
+	for i, s := range []*server{a, b, a, b, a} {
+		if resp := post(s, "/api/sessions", wrong); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password #%d: %s, want 401", i+1, resp.Status)
+		}
+	}
+	if resp := post(b, "/api/sessions", wrong); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a sixth attempt, the third on this replica: %s, want 429 with Retry-After: the replicas share the count", resp.Status)
 	}
 
 	// Without Redis, replica b counts alone: ana has sent nothing there

@@ -101,6 +101,12 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		}
 		defer redisRoster.Close()
 		roster = redisRoster
+		failures, err := redis.NewFailures(cfg.redisURL)
+		if err != nil {
+			return fmt.Errorf("setting redis-url: %w", err) // without the URL
+		}
+		defer failures.Close()
+		api.Failures = failures
 		if api.Limits != nil {
 			limiter, err := redis.NewLimiter(cfg.redisURL)
 			if err != nil {
