@@ -90,7 +90,9 @@ func TestReplicasShareLimits(t *testing.T) {
 		t.Fatalf("a fifth connection: %v, want 429 with Retry-After", resp)
 	}
 	raw, _ := io.ReadAll(resp.Body)
-	var body struct{ Error struct{ Code, Message string } }
+	var body struct {
+		Error struct{ Code, Message string }
+	}
 	if json.Unmarshal(raw, &body) != nil || body.Error.Code != "rate_limited" || !strings.Contains(body.Error.Message, "at most 4 every 1h") {
 		t.Errorf("a fifth connection: body %s, want rate_limited naming the limit", raw)
 	}
