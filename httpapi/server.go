@@ -5,7 +5,9 @@
 // It owns everything HTTP and WebSocket, and who a connection is: hello is
 // identified here, with sessions from the store (session.go), before the
 // hub sees the connection. It must not keep state of its own beyond each
-// connection's, nor decide room order or fan-out, which are the hub's:
+// connection's and the counts of its limits against abuse (limits.go,
+// backoff.go; shared through a Limiter and a FailureStore when there are
+// several replicas), nor decide room order or fan-out, which are the hub's:
 // routes.go lists the whole surface, socket.go speaks the protocol, and
 // transport.go moves its bytes.
 package httpapi
