@@ -23,8 +23,9 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// A Rate allows N events in any window of Per: a burst of N, then one
-// every Per/N. The zero Rate allows everything.
+// A Rate allows N events every Per: a burst of N, then one every Per/N
+// (a token bucket of N that fills at N every Per). The zero Rate allows
+// everything.
 type Rate struct {
 	N   int
 	Per time.Duration
@@ -112,8 +113,8 @@ var DefaultLimits = Limits{
 
 // A Limiter counts events under keys, for limits that the replicas of a
 // server share (package redis implements it on Redis). Allow takes one
-// event under key if no more than n would then fall in a window of per (a
-// burst of n, then one every per/n), and reports whether it did; when it
+// event under key if the rate of n every per allows it (a burst of n, then
+// one every per/n, as Rate), and reports whether it did; when it
 // did not, retry is how long until it would. An error means the limiter
 // could not be asked; the server then counts on this replica alone.
 type Limiter interface {
@@ -235,7 +236,7 @@ func (l *limits) allow(ctx context.Context, rate Rate, name, key, what string) e
 		unit = "second"
 	}
 	return &limitedError{
-		err: parley.Errorf(parley.TooMany, "Too many %s: at most %d every %s. Try again in %d %s.",
+		err: parley.Errorf(parley.TooMany, "Too many %s: the limit is %d every %s. Try again in %d %s.",
 			what, rate.N, shortDuration(rate.Per), s, unit),
 		retry: time.Duration(s) * time.Second,
 	}

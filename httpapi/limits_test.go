@@ -142,7 +142,7 @@ func TestLimitConnectRate(t *testing.T) {
 	if err == nil {
 		t.Fatal("a fifth connection in an hour was upgraded, want 429")
 	}
-	msg := checkRefused(t, "a fifth connection", resp, "at most 4 every 1h")
+	msg := checkRefused(t, "a fifth connection", resp, "the limit is 4 every 1h")
 	if !strings.Contains(msg, "Try again in 900 seconds") {
 		t.Errorf("refusal says %q, want it to say when to try again: in 900 seconds, a quarter of an hour", msg)
 	}
@@ -176,7 +176,7 @@ func TestLimitMessagesPerPerson(t *testing.T) {
 		id := fmt.Sprint("over-", i)
 		tab.writeJSON(map[string]any{"type": "send", "room": "general", "clientId": id, "text": "one too many"})
 		e := tab.waitError("rate_limited")
-		if e.ClientID != id || e.Room != "general" || !strings.Contains(e.Message, "at most 6 every 1h") {
+		if e.ClientID != id || e.Room != "general" || !strings.Contains(e.Message, "the limit is 6 every 1h") {
 			t.Errorf("send beyond the limit: got %v, want rate_limited for %s in general, saying the limit", e, id)
 		}
 	}
@@ -258,7 +258,7 @@ func TestLimitGuests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRefused(t, "sign-up beyond the limit", resp, "at most 2 every 1h")
+	checkRefused(t, "sign-up beyond the limit", resp, "the limit is 2 every 1h")
 
 	// The nickname was not taken: someone elsewhere may have it.
 	dialFrom(t, ts, "192.0.2.2").hello("eve", "")

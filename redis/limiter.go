@@ -56,9 +56,9 @@ redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', string.format('%.0f
 return -1
 `)
 
-// Allow takes one event under key if no more than n would then fall in a
-// window of per, and reports whether it did; when not, retry is how long
-// until it would.
+// Allow takes one event under key if the rate of n every per allows it (a
+// burst of n, then one every per/n), and reports whether it did; when not,
+// retry is how long until it would.
 func (l *Limiter) Allow(ctx context.Context, key string, n int, per time.Duration) (ok bool, retry time.Duration, err error) {
 	interval := max(1, per.Microseconds()/int64(n))
 	wait, err := allowScript.Run(ctx, l.client, []string{limitPrefix + key}, interval, interval*int64(n)).Int64()

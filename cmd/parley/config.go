@@ -158,7 +158,7 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 		"The most WebSocket connections one client address (an IPv6 /64) may hold open at once on one replica; more are refused with 429. 0: no limit. Raise it for many people behind one NAT.")
 	c.connectRate = httpapi.DefaultLimits.Connect
 	fs.Var((*rateValue)(&c.connectRate), "connect-rate",
-		"How fast one client address may open WebSocket connections, N/DURATION: a burst of N, then N in each DURATION; more are refused with 429. off: no limit.")
+		"How fast one client address may open WebSocket connections, N/DURATION: a burst of N, then one more every DURATION/N; more are refused with 429. off: no limit.")
 	c.messageRate = httpapi.DefaultLimits.Messages
 	fs.Var((*rateValue)(&c.messageRate), "message-rate",
 		"How fast one person (an account, or a guest's nickname) may send messages over all their connections, N/DURATION; more are refused with the error rate_limited. off: no limit.")

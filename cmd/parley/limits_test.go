@@ -93,7 +93,7 @@ func TestReplicasShareLimits(t *testing.T) {
 	var body struct {
 		Error struct{ Code, Message string }
 	}
-	if json.Unmarshal(raw, &body) != nil || body.Error.Code != "rate_limited" || !strings.Contains(body.Error.Message, "at most 4 every 1h") {
+	if json.Unmarshal(raw, &body) != nil || body.Error.Code != "rate_limited" || !strings.Contains(body.Error.Message, "the limit is 4 every 1h") {
 		t.Errorf("a fifth connection: body %s, want rate_limited naming the limit", raw)
 	}
 
