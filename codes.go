@@ -15,7 +15,13 @@ const (
 	CodeInvalidPage     = "invalid_page"      // a page of history that Page.Validate refuses
 	CodeNicknameTaken   = "nickname_taken"    // a nickname another session holds
 	CodeInvalidSession  = "invalid_session"   // a session token the store does not know, or whose session ended
+	CodeInvalidTarget   = "invalid_target"    // an edit or a deletion without the sequence number of a message
+	CodeNoMessage       = "no_message"        // an edit or a deletion of what is not a message of the room
+	CodeNotYours        = "not_yours"         // an edit or a deletion of someone else's message
+	CodeAlreadyDeleted  = "already_deleted"   // an edit or a deletion of a deleted message
+	CodeInvalidSeq      = "invalid_seq"       // a read marker that is negative or beyond its room's log
 
 	CodeInvalidPassword    = "invalid_password"     // a new password that ValidatePassword refuses
 	CodeInvalidDisplayName = "invalid_display_name" // a display name that ValidateDisplayName refuses
+	CodeRoomExists         = "room_exists"          // a room made under a name taken
 )

@@ -10,8 +10,9 @@
 // hello: with a nickname, which starts a [Session] in the store, or with
 // the token of a session it has. Then it joins rooms by name. Everything a
 // late reader must see to reconstruct a room is an [Entry] of the room's
-// log: messages, joins and leaves. Each entry gets the room's next sequence
-// number in the transaction that stores it (package sqlite or postgres,
+// log: messages, edits and deletions of them, joins and leaves. Each entry
+// gets the room's next sequence number in the transaction that stores it
+// (package sqlite or postgres,
 // behind the [Store] interface), so numbers are gapless per room and order
 // is the store's, never a client's clock.
 //

@@ -13,9 +13,45 @@ import (
 // Methods return *Error values of kind Invalid or NotFound where stated; any
 // other error is Internal.
 type Store interface {
-	// EnsureRoom returns the room named name, creating it with an empty log
-	// when it does not exist. It returns Invalid for a bad name.
+	// EnsureRoom returns the room named name, creating it, public, with an
+	// empty log when it does not exist. It returns Invalid for a bad name,
+	// and NotFound for a server-made name (ServerMade) that no room has:
+	// only CreateRoom makes those.
 	EnsureRoom(ctx context.Context, name string) (*Room, error)
+
+	// CreateRoom stores the new private or direct room r, named by the
+	// server (NewPrivateRoomName, DirectRoomName), with the accounts that
+	// may see it: members, by name, each a RoleMember, and a private
+	// room's r.Owner, a RoleOwner. It sets r.CreatedAt, and the names in r
+	// and members to the accounts' own. It returns Invalid for a bad room,
+	// NotFound when a name has no active account, and Conflict
+	// (room_exists) when the room exists: for a direct room, the room of
+	// the same people.
+	CreateRoom(ctx context.Context, r *Room, members []string) error
+
+	// Role returns what the person named name is in room: RoleOwner,
+	// RoleMember, or "" when they may not see it by membership (as in a
+	// public room). It returns NotFound when there is no room.
+	Role(ctx context.Context, room, name string) (Role, error)
+
+	// SetRole makes the account named name a RoleMember of the private
+	// room room, or, with role "", removes them. It returns NotFound for
+	// no room or no active account (when adding), and Invalid for a room
+	// that is not private, another role, or the owner.
+	SetRole(ctx context.Context, room, name string, role Role) error
+
+	// RoomMembers returns who may see the private or direct room room,
+	// ordered by NickKey; none for a public room. NotFound for no room.
+	RoomMembers(ctx context.Context, room string) ([]RoomMember, error)
+
+	// VisibleRooms returns a page of the rooms that the person named
+	// viewer may see, ordered by name as Rooms orders them: the public
+	// rooms, and the private and direct rooms viewer is a member of.
+	VisibleRooms(ctx context.Context, viewer, after string, limit int) ([]*Room, error)
+
+	// UpdateRoom changes the title or topic of room, as u says. It returns
+	// NotFound for no room and Invalid for a bad update.
+	UpdateRoom(ctx context.Context, room string, u RoomUpdate) error
 
 	// Room returns the room named name, or NotFound.
 	Room(ctx context.Context, name string) (*Room, error)
@@ -28,11 +64,31 @@ type Store interface {
 
 	// Append durably stores the message e in its room's log, which must
 	// exist (NotFound otherwise), and sets e.Seq and e.At. It returns only
-	// after the entry is committed. When the room already holds a message
-	// from e.From with e.ClientID, Append stores nothing, sets e's Seq, At
-	// and Text to the stored message's, and reports dup true.
+	// after the entry is committed. When the room already holds an entry
+	// from e.From with e.ClientID (a message, an edit or a deletion: they
+	// share client ids), Append stores nothing, sets *e to the stored
+	// entry as Entries would return it, and reports dup true.
 	// Implementations may commit several concurrent appends together.
 	Append(ctx context.Context, e *Entry) (dup bool, err error)
+
+	// Amend durably stores e, an edit (KindEdit) or a deletion
+	// (KindDelete) by e.From of the message numbered e.Target in e's
+	// room, as the next entry of the room's log, and sets e.Seq and e.At,
+	// as Append does. admin says whether e.From's session is an
+	// administrator's (Actor). In the same transaction, an edit makes its
+	// text the message's, with Edited set to the edit's number; a deletion
+	// removes the text of the message and of its edits, whose Deleted it
+	// sets to the deletion's number. Entries returns them so from then on.
+	//
+	// It returns Invalid for an entry that e.Validate refuses (or that is
+	// not an edit or a deletion), NotFound for an unknown room and
+	// NotFound (no_message) when the target is not a message of the room,
+	// Forbidden (not_yours) when MayEdit or MayDelete refuses, and
+	// Conflict (already_deleted) when the message was deleted; each having
+	// stored nothing. A retry is checked before all of those: when the
+	// room already holds an entry from e.From with e.ClientID, Amend
+	// stores nothing, sets *e to the stored entry, and reports dup true.
+	Amend(ctx context.Context, e *Entry, admin bool) (dup bool, err error)
 
 	// Join makes nick a member of room, appending and returning a join entry.
 	// When nick is a member already it stores nothing and returns nil, nil.
@@ -41,6 +97,15 @@ type Store interface {
 	// Leave ends nick's membership of room, appending and returning a leave
 	// entry. When nick is not a member it stores nothing and returns nil, nil.
 	Leave(ctx context.Context, room, nick string) (*Entry, error)
+
+	// AddMember makes nick a member of room, as Join does, but appends no
+	// entry: for rooms too large to tell everyone of every arrival. It
+	// reports whether nick was not a member before.
+	AddMember(ctx context.Context, room, nick string) (added bool, err error)
+
+	// RemoveMember ends nick's membership of room, as Leave does, but
+	// appends no entry. It reports whether nick was a member.
+	RemoveMember(ctx context.Context, room, nick string) (removed bool, err error)
 
 	// Members returns the members of every room.
 	Members(ctx context.Context) ([]Member, error)
@@ -110,6 +175,28 @@ type Store interface {
 	// the account name's, and returns NotFound otherwise.
 	EndAccountSession(ctx context.Context, name, id string) error
 
+	// MarkRead records that the person called nick has read room up to
+	// and including the entry seq: their read marker in room becomes seq,
+	// unless it is higher already, for a marker never moves back. A
+	// person's markers are theirs by NickKey, whatever session, tab or
+	// device they read with. It returns Invalid (CodeInvalidSeq) for a
+	// negative seq or one beyond the room's last sequence number, Invalid
+	// for a bad nickname, and NotFound for an unknown room. A seq of 0
+	// changes nothing. Implementations may commit several marks together.
+	MarkRead(ctx context.Context, room, nick string, seq int64) error
+
+	// ReadMarker returns the read marker of the person called nick in
+	// room: 0 when they have marked none of it read, or there is no such
+	// room.
+	ReadMarker(ctx context.Context, room, nick string) (int64, error)
+
+	// ReadMarkers returns a page of the read markers of the person called
+	// nick, ordered by room name as Rooms orders rooms: those of rooms
+	// whose names come after after ("" for the first page), at most limit
+	// of them. Rooms they have marked nothing of are left out. It returns
+	// Invalid for a limit outside 1 to MaxPageSize.
+	ReadMarkers(ctx context.Context, nick, after string, limit int) ([]ReadMarker, error)
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 
@@ -139,6 +226,37 @@ func (u AccountUpdate) Validate() error {
 		return Errorf(Invalid, "A password must be stored as an argon2id hash.")
 	}
 	return nil
+}
+
+// A ReadMarker says how far a person has read a room: every entry up to
+// and including Seq.
+type ReadMarker struct {
+	Room string `json:"room"`
+	Seq  int64  `json:"seq"`
+}
+
+// A StoredReadMarker is a read marker as a store keeps it: under the
+// NickKey of its person's name. `parley migrate copy` moves markers in
+// this form.
+type StoredReadMarker struct {
+	NickKey string
+	Room    string
+	Seq     int64
+}
+
+// ValidateReadSeq reports whether seq can be a read marker, as far as can
+// be told without the room: it must not be negative.
+func ValidateReadSeq(seq int64) error {
+	if seq < 0 {
+		return CodeErrorf(Invalid, CodeInvalidSeq, "A read marker must not be negative.")
+	}
+	return nil
+}
+
+// ErrReadBeyondLog is the error of a read marker seq beyond the last entry
+// of room, whose last sequence number is last.
+func ErrReadBeyondLog(room string, seq, last int64) error {
+	return CodeErrorf(Invalid, CodeInvalidSeq, "Room %q has no entry %d: its last is %d.", room, seq, last)
 }
 
 // Member says that Nick is a member of Room.

@@ -26,17 +26,7 @@ type nginx struct {
 // replicas and listening on a free loopback port, until the test ends.
 func startNginx(t *testing.T, replicas []string) *nginx {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/nginx"} {
-			if _, err := os.Stat(p); err == nil {
-				bin = p
-			}
-		}
-	}
-	if bin == "" {
-		need(t, "nginx (Debian's package nginx)")
-	}
+	bin := nginxBinary(t)
 	conf, err := os.ReadFile("../deploy/nginx.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +54,31 @@ func startNginx(t *testing.T, replicas []string) *nginx {
 	if rendered == string(conf) || !strings.Contains(rendered, replicas[0]) {
 		t.Fatalf("could not render deploy/nginx.conf for the test:\n%s", rendered)
 	}
+	return runNginx(t, bin, dir, addr, rendered)
+}
+
+// nginxBinary returns Debian's nginx program, or skips the test without
+// it (fails it in CI).
+func nginxBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		for _, p := range []string{"/usr/sbin/nginx"} {
+			if _, err := os.Stat(p); err == nil {
+				bin = p
+			}
+		}
+	}
+	if bin == "" {
+		need(t, "nginx (Debian's package nginx)")
+	}
+	return bin
+}
+
+// runNginx runs nginx with the configuration rendered, in dir, until the
+// test ends, and returns once it answers on addr.
+func runNginx(t *testing.T, bin, dir, addr, rendered string) *nginx {
+	t.Helper()
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(rendered), 0o644); err != nil {
 		t.Fatal(err)

@@ -131,11 +131,11 @@ func TestSignUpSignInSignOut(t *testing.T) {
 	if json.Unmarshal(body, &me); me.Name != "Ana" || me.Kind != "account" || !me.Account.Admin {
 		t.Errorf("GET /api/account of the first account = %s, want Ana, an admin", body)
 	}
-	if resp, body = ts.call(t, "GET", "/api/server", nil, nil); !strings.Contains(string(body), `"setup":false`) {
+	if _, body = ts.call(t, "GET", "/api/server", nil, nil); !strings.Contains(string(body), `"setup":false`) {
 		t.Errorf("GET /api/server after the first account = %s, want setup false", body)
 	}
 	bob := ts.signUp(t, "bob", "battery staple")
-	resp, body = ts.call(t, "GET", "/api/account", nil, bob)
+	_, body = ts.call(t, "GET", "/api/account", nil, bob)
 	if json.Unmarshal(body, &me); me.Name != "bob" || me.Account.Admin {
 		t.Errorf("GET /api/account of the second account = %s, want bob, no admin", body)
 	}

@@ -129,6 +129,7 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 		{"GET /api/history", []request{{url: "/api/history?after=0"}, {url: "/api/history?before=x"}}},
 		{"GET /api/account", []request{{url: "/api/account", header: admin}, {url: "/api/account", header: signedOut}}},
 		{"GET /api/sessions", []request{{url: "/api/sessions", header: admin}, {url: "/api/sessions", header: signedOut}}},
+		{"GET /api/read-markers", []request{{url: "/api/read-markers", header: admin}, {url: "/api/read-markers", header: signedOut}, {url: "/api/read-markers?limit=0", header: admin}}},
 		{"POST /api/accounts", []request{
 			{url: "/api/accounts", body: map[string]string{"name": "cy", "password": "12345678"}},
 			{url: "/api/accounts", body: map[string]string{"name": "cy", "password": "12345678"}},
@@ -154,6 +155,26 @@ func TestOpenAPIDescribesTheAPI(t *testing.T) {
 		{"POST /api/account/password", []request{
 			{url: "/api/account/password", body: map[string]string{"current": "wrong", "new": "12345678"}, header: bob},
 			{url: "/api/account/password", body: map[string]string{"current": "battery staple", "new": "new battery"}, header: bob},
+		}},
+		{"POST /api/rooms", []request{
+			{url: "/api/rooms", body: map[string]string{"name": "dev", "topic": "builds"}, header: admin},
+			{url: "/api/rooms", body: map[string]string{"name": "dev"}, header: admin},
+			{url: "/api/rooms", body: map[string]string{"kind": "private", "title": "Plans"}, header: admin},
+			{url: "/api/rooms", body: map[string]string{"name": "~x"}, header: admin},
+		}},
+		{"GET /api/rooms/{room}", []request{{url: "/api/rooms/general", header: admin}, {url: "/api/rooms/nope"}}},
+		{"PATCH /api/rooms/{room}", []request{
+			{url: "/api/rooms/general", body: map[string]string{"topic": "Hello"}, header: admin},
+			{url: "/api/rooms/general", body: map[string]string{"topic": "Mine"}, header: bob},
+			{url: "/api/rooms/nope", body: map[string]string{"topic": "x"}, header: admin},
+		}},
+		{"GET /api/rooms/{room}/members", []request{{url: "/api/rooms/general/members"}, {url: "/api/rooms/~nope/members"}}},
+		{"PUT /api/rooms/{room}/members/{name}", []request{{url: "/api/rooms/general/members/bob", header: admin}, {url: "/api/rooms/~nope/members/bob", header: admin}}},
+		{"DELETE /api/rooms/{room}/members/{name}", []request{{url: "/api/rooms/~nope/members/bob", header: admin}}},
+		{"POST /api/direct", []request{
+			{url: "/api/direct", body: map[string]any{"names": []string{"bob"}}, header: admin},
+			{url: "/api/direct", body: map[string]any{"names": []string{"bob"}}, header: admin},
+			{url: "/api/direct", body: map[string]any{"names": []string{}}, header: admin},
 		}},
 		{"DELETE /api/sessions/{id}", []request{
 			{url: "/api/sessions/nope", header: bob},

@@ -58,7 +58,10 @@ func handleReady(logger *slog.Logger, store parley.Store, ready map[string]func(
 	})
 }
 
-func handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.Handler {
+// handleListRooms serves a page of the rooms that the request's session
+// may see: the public rooms, and the private and direct rooms it is a
+// member of; without a session, the public rooms.
+func (a *auth) handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.Handler {
 	type room struct {
 		*parley.Room
 		Online int `json:"online"`
@@ -74,7 +77,12 @@ func handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.H
 			writeError(w, r, logger, err)
 			return
 		}
-		rooms, err := store.Rooms(r.Context(), r.URL.Query().Get("after"), limit)
+		viewer, err := a.viewer(r)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		rooms, err := store.VisibleRooms(r.Context(), viewer, r.URL.Query().Get("after"), limit)
 		if err != nil {
 			writeError(w, r, logger, err)
 			return
@@ -90,9 +98,37 @@ func handleListRooms(logger *slog.Logger, store parley.Store, h *hub.Hub) http.H
 	})
 }
 
+// handleReadMarkers serves a page of the read markers of the person the
+// request speaks for, guest or not.
+func (a *auth) handleReadMarkers() http.Handler {
+	type response struct {
+		Markers []parley.ReadMarker `json:"markers"`
+		// Next, when set, is the after of the next page: there may be more.
+		Next string `json:"next,omitempty"`
+	}
+	return a.need(true, func(w http.ResponseWriter, r *http.Request, s signedIn) {
+		limit, err := parseLimit(r)
+		if err != nil {
+			writeError(w, r, a.logger, err)
+			return
+		}
+		markers, err := a.store.ReadMarkers(r.Context(), s.Nick, r.URL.Query().Get("after"), limit)
+		if err != nil {
+			writeError(w, r, a.logger, err)
+			return
+		}
+		resp := response{Markers: markers}
+		if len(markers) == limit {
+			resp.Next = markers[len(markers)-1].Room
+		}
+		encode(w, http.StatusOK, resp)
+	})
+}
+
 // handleListEntries serves a page of a room's log: the room named in the
-// path, or fixed when fixed is not empty.
-func handleListEntries(logger *slog.Logger, store parley.Store, fixed string) http.Handler {
+// path, or fixed when fixed is not empty. A private or direct room's log
+// is served only to its members; to anyone else the room does not exist.
+func (a *auth) handleListEntries(logger *slog.Logger, store parley.Store, fixed string) http.Handler {
 	type response struct {
 		Room    string          `json:"room"`
 		Entries []*parley.Entry `json:"entries"`
@@ -104,6 +140,10 @@ func handleListEntries(logger *slog.Logger, store parley.Store, fixed string) ht
 		}
 		page, err := parsePage(r)
 		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		if err := a.maySee(r, room); err != nil {
 			writeError(w, r, logger, err)
 			return
 		}

@@ -292,7 +292,7 @@ func TestNotFound(t *testing.T) {
 		"/api",
 		"/api/",
 		"/api/nope",
-		"/api/rooms/general",
+		"/api/rooms/nowhere",
 		"/api/rooms/general/messages/1",
 		"/api/health/more",
 		"/api/rooms//messages",
@@ -311,7 +311,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	tests := []struct{ method, path string }{
 		{http.MethodPost, "/api/health"},
 		{http.MethodPost, "/api/ready"},
-		{http.MethodPost, "/api/rooms"},
+		{http.MethodDelete, "/api/rooms"},
 		{http.MethodDelete, "/api/rooms/general/messages"},
 		{http.MethodPut, "/api/history"},
 		{http.MethodPost, "/ws"},

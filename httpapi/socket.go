@@ -174,7 +174,7 @@ func (s *socket) hello(r *http.Request) *hub.Client {
 		default:
 			session, token, shown, created, err = s.auth.identify(ctx, r, f)
 			if err == nil {
-				c, err = s.hub.ConnectSession(session.Nick, session.ID, s)
+				c, err = s.hub.ConnectAs(hub.Identity{Nick: session.Nick, Session: session.ID, Admin: session.Admin}, s)
 			}
 			if parley.KindOf(err) == parley.Unavailable {
 				s.forget(token, created)
@@ -311,8 +311,21 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) (
 		// The hub writes or queues the ack itself.
 		_, err := c.Send(ctx, f.Room, f.ClientID, f.Text)
 		return nil, err
+	case protocol.FrameEdit:
+		_, err := c.Edit(ctx, f.Room, f.ClientID, f.SeqOr0(), f.Text)
+		return nil, err
+	case protocol.FrameDelete:
+		_, err := c.Delete(ctx, f.Room, f.ClientID, f.SeqOr0())
+		return nil, err
 	case protocol.FrameTyping:
 		return nil, c.Typing(ctx, f.Room)
+	case protocol.FrameRead:
+		if f.Seq == nil {
+			return nil, parley.CodeErrorf(parley.Invalid, parley.CodeInvalidSeq, "A read frame needs the seq of the last entry read.")
+		}
+		// Answered with nothing: the person's other connections get a
+		// read event.
+		return nil, c.MarkRead(ctx, f.Room, *f.Seq)
 	case protocol.FrameSignout:
 		// The session ends in the store first: once any connection of it
 		// is closed, nobody can say hello with its token again.

@@ -32,7 +32,7 @@ type Conn interface {
 }
 
 // Client is one connection of one person. Its methods Join, Leave, Send,
-// Typing, Reply and Disconnect are never called concurrently: the
+// Edit, Delete, Typing, Reply and Disconnect are never called concurrently: the
 // connection's reader calls them one after another, though not always from
 // the same goroutine (package httpapi moves a reader to a fresh goroutine
 // after a join). Queued, Take, Done and CloseCode are for whatever writes
@@ -45,6 +45,9 @@ type Client struct {
 	// session is the ID of the session the client said hello with, or
 	// empty; static after Connect.
 	session string
+	// admin says that the session's account is an administrator's (see
+	// Identity); static after Connect.
+	admin bool
 
 	// queue holds the frames fanned out to the client, oldest first. The
 	// hub appends without ever blocking, and wakes conn when the queue
@@ -62,6 +65,10 @@ type Client struct {
 
 	rooms        map[string]*room // the reader's: see the methods' rule above
 	disconnected bool             // the reader's
+	// marked holds, for each room the client is in, the person's read
+	// marker as the client last knew it: told at join, or stored by
+	// MarkRead. The reader's.
+	marked map[string]int64
 
 	// create, when set, is asked before a join creates a room (see
 	// LimitRooms); the reader's.
@@ -187,6 +194,13 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	if since != nil && *since < 0 {
 		return parley.CodeErrorf(parley.Invalid, protocol.CodeBadSince, "since must not be negative.")
 	}
+	// Read first, so that a failure changes nothing. A mark made
+	// meanwhile, from another connection, reaches this one as a read
+	// event, for the person's connections are told whatever their rooms.
+	readSeq, err := h.store.ReadMarker(ctx, name, c.nick)
+	if err != nil {
+		return err
+	}
 	key := c.key
 	var r *room
 	var s *sub
@@ -194,6 +208,12 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 	for r == nil {
 		var err error
 		if r, err = h.acquire(ctx, name); err != nil {
+			return err
+		}
+		// Whether nick may see the room comes first: until then, nothing
+		// may tell whether it exists.
+		if err := h.mayJoin(ctx, r, c.nick); err != nil {
+			h.releaseIfIdle(r)
 			return err
 		}
 		if err := h.admit(ctx, r, since, c.create); err != nil {
@@ -227,6 +247,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		p.away = nil
 	}
 	p.conns++
+	large := len(r.online) > h.opts.LargeRoom
 	r.mu.Unlock()
 	c.rooms[name] = r
 
@@ -247,18 +268,19 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		// an error, and no joined event, replay or presence. The join
 		// entry, published now, is held back for this client with the
 		// other live entries and follows its replay.
-		if err := h.storeJoin(ctx, name, key, c.nick); err != nil {
+		if err := h.storeJoin(ctx, name, key, c.nick, large); err != nil {
 			h.undoJoin(ctx, r, c, cameOnline)
 			return err
 		}
 	}
-	online := h.online(ctx, name)
+	online, count := h.online(ctx, name)
 
 	from := upto
 	if since != nil {
 		from = *since
 	}
-	joined := protocol.Joined(name, upto, online)
+	c.marked[name] = readSeq
+	joined := protocol.Joined(name, upto, readSeq, online, count)
 	if start := c.replayStart(from, upto); start > from {
 		// The entries up to start are the client's to read over REST.
 		from = start
@@ -266,7 +288,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		s.last = max(s.last, start)
 		r.mu.Unlock()
 		h.partialReplays.Add(1)
-		joined = protocol.JoinedPartial(name, upto, online, start)
+		joined = protocol.JoinedPartial(name, upto, readSeq, online, count, start)
 	}
 	if err := c.Reply(ctx, joined); err != nil {
 		return err
@@ -293,6 +315,7 @@ func (h *Hub) undoJoin(ctx context.Context, r *room, c *Client, cameOnline bool)
 	}
 	r.mu.Unlock()
 	delete(c.rooms, r.name)
+	delete(c.marked, r.name)
 	if gone {
 		if _, err := h.roster.Remove(ctx, r.name, c.key); err != nil {
 			h.logger.Debug("remove from the roster after a failed join", "room", r.name, "nick", c.nick, "err", err)
@@ -310,6 +333,7 @@ func (c *Client) Leave(ctx context.Context, name string) error {
 		return notJoined(name)
 	}
 	delete(c.rooms, name)
+	delete(c.marked, name)
 	c.h.unsubscribe(ctx, r, c, 0)
 	return nil
 }
@@ -339,19 +363,50 @@ const postAckMembers = 64
 // has been closed meanwhile (or is closed as too slow because its queue is
 // full), the entry is published all the same and Send returns ErrClosed.
 func (c *Client) Send(ctx context.Context, name, clientID, text string) (*parley.Entry, error) {
-	r, ok := c.rooms[name]
+	return c.write(ctx, &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.nick, ClientID: clientID, Text: text})
+}
+
+// Edit stores an edit by c's person of their message numbered seq in the
+// room named name, which c must have joined, giving it text, and
+// publishes it; as Send does, it acknowledges the stored edit, and returns
+// it, which is the original one when clientID was used before. Errors are
+// NotFound when c is not in the room, and those of parley.Store.Amend:
+// no_message, not_yours (someone else's message), already_deleted, and
+// the text's.
+func (c *Client) Edit(ctx context.Context, name, clientID string, seq int64, text string) (*parley.Entry, error) {
+	return c.write(ctx, &parley.Entry{Room: name, Kind: parley.KindEdit, From: c.nick, Target: seq, ClientID: clientID, Text: text})
+}
+
+// Delete stores a deletion by c's person of the message numbered seq in
+// the room named name, which c must have joined, and publishes it, as
+// Edit does. A person may delete their own messages; an administrator
+// (Identity.Admin) and a private room's owner anyone's (parley.MayDelete).
+func (c *Client) Delete(ctx context.Context, name, clientID string, seq int64) (*parley.Entry, error) {
+	return c.write(ctx, &parley.Entry{Room: name, Kind: parley.KindDelete, From: c.nick, Target: seq, ClientID: clientID})
+}
+
+// write stores e, a message, an edit or a deletion from c, publishes it,
+// and acknowledges it, as Send says.
+func (c *Client) write(ctx context.Context, e *parley.Entry) (*parley.Entry, error) {
+	r, ok := c.rooms[e.Room]
 	if !ok {
-		return nil, notJoined(name)
+		return nil, notJoined(e.Room)
 	}
 	start := time.Now()
-	e := &parley.Entry{Room: name, Kind: parley.KindMessage, From: c.nick, ClientID: clientID, Text: text}
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := c.h.store.Append(ctx, e); err != nil {
+	var err error
+	if e.Kind == parley.KindMessage {
+		_, err = c.h.store.Append(ctx, e)
+	} else {
+		// A private room's owner moderates it as an administrator does.
+		moderator := c.admin || (r.owner != "" && parley.NickKey(r.owner) == c.key)
+		_, err = c.h.store.Amend(ctx, e, moderator)
+	}
+	if err != nil {
 		return nil, err
 	}
-	var err error
 	ack := protocol.Ack(e)
 	if c.h.opts.Acked != nil {
 		c.h.opts.Acked(time.Since(start))

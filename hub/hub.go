@@ -89,6 +89,13 @@ type Options struct {
 	// sooner waits, and goes out with the others of the interval in one
 	// event.
 	PresenceInterval time.Duration
+	// LargeRoom is the most people online in a room on this server for
+	// the room to have join and leave entries and presence events that
+	// name people; zero means DefaultLargeRoom. In a larger room,
+	// memberships change without entries, the joined event and presence
+	// events give only how many are online (docs/PROTOCOL.md), and a join
+	// costs the same however large the room.
+	LargeRoom int
 	// MaxReplay is the most entries one join replays; zero means 1,000,
 	// and a negative number no limit. A join further behind is replayed
 	// the newest MaxReplay entries, and its joined event says where the
@@ -115,6 +122,15 @@ type Options struct {
 // few events a second, each naming everyone who came or went, and a change
 // alone, as when someone opens a tab, still goes out at once.
 const defaultPresenceInterval = 250 * time.Millisecond
+
+// DefaultLargeRoom is the most people online in a room for it to tell
+// its members of every arrival and departure, unless Options say
+// otherwise. Each join entry and presence change goes to every member, so
+// a join costs in proportion to the room: in a room of 5,000, a join storm
+// asked 25 million deliveries of the server, and each joined event listed
+// 5,000 names. Slack-sized rooms show no such notices; a room of 100 still
+// does.
+const DefaultLargeRoom = 100
 
 // defaultQueueBytes bounds what waits for one client unless Options say
 // otherwise: about 3,500 events of a short message, or 120 of the longest.
@@ -159,6 +175,9 @@ type Hub struct {
 	roster Roster       // static after New
 	logger *slog.Logger // static after New
 	opts   Options      // static after New
+	// id tells this hub's publications on readChannel from other
+	// replicas'; static after New.
+	id string
 
 	clients sync.WaitGroup // one count per connected client
 
@@ -178,10 +197,11 @@ type Hub struct {
 	// Lock order: mu, then a room's mu, then leavingMu. No lock is held
 	// while calling the store or the broker.
 	mu      sync.Mutex
-	rooms   map[string]*room // guarded by mu
-	conns   map[*Client]bool // guarded by mu
-	closing bool             // guarded by mu
-	onClose map[*func()]bool // what AfterClose registered; guarded by mu
+	rooms   map[string]*room            // guarded by mu
+	conns   map[*Client]bool            // guarded by mu
+	people  map[string]map[*Client]bool // each person's connections, by NickKey; guarded by mu
+	closing bool                        // guarded by mu
+	onClose map[*func()]bool            // what AfterClose registered; guarded by mu
 
 	leavingMu sync.Mutex
 	leaving   map[membership]*leave // stored leaves under way; guarded by leavingMu
@@ -207,6 +227,9 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 	if opts.GapWait <= 0 {
 		opts.GapWait = defaultGapWait
 	}
+	if opts.LargeRoom <= 0 {
+		opts.LargeRoom = DefaultLargeRoom
+	}
 	if opts.MaxReplay == 0 {
 		opts.MaxReplay = defaultMaxReplay
 	}
@@ -228,11 +251,13 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 		roster:    opts.Roster,
 		logger:    logger,
 		opts:      opts,
+		id:        parley.NewToken(),
 		wake:      make(chan struct{}, 1),
 		readAhead: make(chan struct{}, maxReadAhead),
 		rooms:     make(map[string]*room),
 		leaving:   make(map[membership]*leave),
 		conns:     make(map[*Client]bool),
+		people:    make(map[string]map[*Client]bool),
 	}
 }
 
@@ -253,6 +278,8 @@ func (h *Hub) Run(ctx context.Context) error {
 		h.after(h.opts.Grace, func(ctx context.Context) { h.leaveIfAway(ctx, m.Room, m.Nick) })
 	}
 	defer h.broker.Subscribe(sessionsChannel, h.receiveSessions)()
+	defer h.broker.Subscribe(evictChannel, h.receiveEviction)()
+	defer h.broker.Subscribe(readChannel, h.receiveRead)()
 	for {
 		select {
 		case <-ctx.Done():
@@ -302,6 +329,22 @@ func (h *Hub) Connect(nick string, conn Conn) (*Client, error) {
 // ConnectSession is Connect for a connection made with the session whose
 // ID is session, which EndSessions closes.
 func (h *Hub) ConnectSession(nick, session string, conn Conn) (*Client, error) {
+	return h.ConnectAs(Identity{Nick: nick, Session: session}, conn)
+}
+
+// Identity is who a connection's person is, as the session they said
+// hello with shows them. The hub trusts it: the caller has checked it.
+type Identity struct {
+	Nick    string
+	Session string // the ID of the session, which EndSessions closes; may be empty
+	// Admin says that the session's account was an administrator's when
+	// the connection said hello: they may delete anyone's message.
+	Admin bool
+}
+
+// ConnectAs is Connect for the person that id names.
+func (h *Hub) ConnectAs(id Identity, conn Conn) (*Client, error) {
+	nick, session := id.Nick, id.Session
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
@@ -312,11 +355,17 @@ func (h *Hub) ConnectSession(nick, session string, conn Conn) (*Client, error) {
 		nick:    nick,
 		key:     parley.NickKey(nick),
 		session: session,
+		admin:   id.Admin,
 		conn:    conn,
 		done:    make(chan struct{}),
 		rooms:   make(map[string]*room),
+		marked:  make(map[string]int64),
 	}
 	h.conns[c] = true
+	if h.people[c.key] == nil {
+		h.people[c.key] = make(map[*Client]bool)
+	}
+	h.people[c.key][c] = true
 	h.clients.Add(1)
 	return c, nil
 }
@@ -344,6 +393,10 @@ func (c *Client) Disconnect() {
 
 	h.mu.Lock()
 	delete(h.conns, c)
+	delete(h.people[c.key], c)
+	if len(h.people[c.key]) == 0 {
+		delete(h.people, c.key)
+	}
 	h.mu.Unlock()
 	h.clients.Done()
 }
@@ -504,7 +557,8 @@ func (h *Hub) Stats() Stats {
 
 // Online returns how many people are online in room, on any replica.
 func (h *Hub) Online(ctx context.Context, room string) int {
-	return len(h.online(ctx, room))
+	_, n := h.online(ctx, room)
+	return n
 }
 
 // publish sends one entry or event of room to every replica. A failure is

@@ -1330,3 +1330,80 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 		}
 	})
 }
+
+// TestLargeRoom: in a room with more than LargeRoom people online,
+// memberships change without entries, and joined and presence events say
+// how many are online rather than who; the log stays gapless, and the
+// notices come back when the room is small again.
+func TestLargeRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, Options{LargeRoom: 2}) // no grace: people leave at once
+		ctx := context.Background()
+		ana, pa := f.connect(t, "ana")
+		mustJoin(t, ana, "general", nil)
+		bob, _ := f.connect(t, "bob")
+		mustJoin(t, bob, "general", nil)
+		pa.next(t, "bob's join entry", func(e event) bool { return e.Type == "join" && e.From == "bob" })
+
+		// Carol makes three: the room is large.
+		carol, pc := f.connect(t, "carol")
+		mustJoin(t, carol, "general", ptr(0))
+		joined := pc.next(t, "joined", isType("joined"))
+		if joined.Online != nil || joined.OnlineCount != 3 {
+			t.Errorf("carol's joined = %+v; want no online list and onlineCount 3", joined)
+		}
+		advance(defaultPresenceInterval)
+		e := pa.next(t, "a presence event", isType("online", "offline", "presence"))
+		if e.Type != "presence" || len(e.Online)+len(e.Offline) != 0 || e.OnlineCount != 3 {
+			t.Errorf("ana got %+v; want a presence event naming nobody, onlineCount 3", e)
+		}
+		isMembership := isType("join", "leave")
+		pa.none(t, "a join or leave entry in a large room", isMembership)
+		msg := mustSend(t, carol, "general", "c-1", "hello")
+		if msg.Seq != 3 {
+			t.Errorf("carol's message is entry %d, want 3: two joins before it, and no third", msg.Seq)
+		}
+		if n := f.hub.Online(ctx, "general"); n != 3 {
+			t.Errorf("Online() = %d, want 3", n)
+		}
+		members, err := f.store.Members(ctx)
+		if err != nil || len(members) != 3 {
+			t.Fatalf("Members() = %v, %v; want ana, bob and carol", members, err)
+		}
+
+		// Carol leaves a large room: quietly. Then bob leaves a small one.
+		carol.Disconnect()
+		advance(defaultPresenceInterval)
+		pa.next(t, "carol's message", isMessage("hello"))
+		// Small again: the next presence event lists everyone online.
+		whole := pa.next(t, "the whole presence", isType("online", "offline", "presence"))
+		if whole.Type != "presence" || !slices.Equal(whole.Online, []string{"ana", "bob"}) || !slices.Equal(whole.Offline, []string{"carol"}) || whole.OnlineCount != 2 {
+			t.Errorf("ana got %+v; want a presence event with online [ana bob], offline [carol], onlineCount 2", whole)
+		}
+		pa.none(t, "a leave entry of carol's", isMembership)
+		bob.Disconnect()
+		leave := pa.next(t, "bob's leave entry", isMembership)
+		if leave.Type != "leave" || leave.From != "bob" || leave.Seq != 4 {
+			t.Errorf("ana got %+v; want bob's leave, entry 4", leave)
+		}
+		advance(defaultPresenceInterval)
+		pa.next(t, "bob offline", isPresence("bob", false))
+		if members, err := f.store.Members(ctx); err != nil || len(members) != 1 {
+			t.Errorf("Members() = %v, %v; want ana alone", members, err)
+		}
+		entries, err := f.store.Entries(ctx, "general", parley.Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for i, e := range entries {
+			if e.Seq != int64(i+1) {
+				t.Errorf("entry %d has seq %d: a gap", i, e.Seq)
+			}
+			kinds = append(kinds, string(e.Kind)+" "+e.From)
+		}
+		if want := []string{"join ana", "join bob", "message carol", "leave bob"}; !slices.Equal(kinds, want) {
+			t.Errorf("the log holds %q, want %q", kinds, want)
+		}
+	})
+}

@@ -8,6 +8,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -59,6 +60,7 @@ func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence, left
 	r.mu.Lock()
 	gone := r.online[key] == p && p.conns == 0 && p.left == left
 	var done func()
+	large := len(r.online) > h.opts.LargeRoom // counting p, as their join did
 	if gone {
 		delete(r.online, key)
 		delete(r.typing, key)
@@ -75,13 +77,20 @@ func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence, left
 	}
 	if !elsewhere {
 		h.announce(ctx, r, key, p.nick)
-		h.storeLeave(ctx, r.name, p.nick)
+		h.storeLeave(ctx, r.name, p.nick, large)
 	}
 	h.releaseIfIdle(r)
 }
 
-// storeLeave ends nick's membership of room and publishes the leave entry.
-func (h *Hub) storeLeave(ctx context.Context, room, nick string) {
+// storeLeave ends nick's membership of room and publishes the leave entry;
+// in a large room (see Options.LargeRoom) it stores none.
+func (h *Hub) storeLeave(ctx context.Context, room, nick string, large bool) {
+	if large {
+		if _, err := h.store.RemoveMember(ctx, room, nick); err != nil {
+			h.logger.Error("leave room", "room", room, "nick", nick, "err", err)
+		}
+		return
+	}
 	if e, err := h.store.Leave(ctx, room, nick); err != nil {
 		h.logger.Error("leave room", "room", room, "nick", nick, "err", err)
 	} else if e != nil {
@@ -91,9 +100,14 @@ func (h *Hub) storeLeave(ctx context.Context, room, nick string) {
 
 // storeJoin makes nick a member of room, unless a leave of theirs is
 // under way (see startLeave): then it waits for it first. It publishes
-// the join entry, if any.
-func (h *Hub) storeJoin(ctx context.Context, room, key, nick string) error {
+// the join entry, if any; in a large room (see Options.LargeRoom) it
+// stores none.
+func (h *Hub) storeJoin(ctx context.Context, room, key, nick string, large bool) error {
 	if err := h.waitLeaves(ctx, room, key); err != nil {
+		return err
+	}
+	if large {
+		_, err := h.store.AddMember(ctx, room, nick)
 		return err
 	}
 	e, err := h.store.Join(ctx, room, nick)
@@ -118,7 +132,7 @@ func (h *Hub) rosterChanged(ctx context.Context, r *room, gone, back []string) {
 		if !h.onlineHere(r.name, key) {
 			h.logger.Info("offline: their replica stopped", "room", r.name, "nick", nick)
 			h.announce(ctx, r, key, nick)
-			h.storeLeave(ctx, r.name, nick)
+			h.storeLeave(ctx, r.name, nick, h.large(r))
 		}
 		done()
 	}
@@ -132,7 +146,7 @@ func (h *Hub) rosterChanged(ctx context.Context, r *room, gone, back []string) {
 		}
 		h.logger.Info("online again: back on the roster", "room", r.name, "nick", nick)
 		h.announce(ctx, r, key, nick)
-		if err := h.storeJoin(ctx, r.name, key, nick); err != nil {
+		if err := h.storeJoin(ctx, r.name, key, nick, h.large(r)); err != nil {
 			h.logger.Error("join room again", "room", r.name, "nick", nick, "err", err)
 		}
 	}
@@ -180,9 +194,10 @@ func (h *Hub) announceWaiting(ctx context.Context, r *room) {
 	changed := r.unannounced
 	r.unannounced = nil
 	r.announcing = len(changed) > 0
+	large := len(r.online) > h.opts.LargeRoom
 	var away []string // not online here
 	for key := range changed {
-		if r.online[key] == nil {
+		if r.online[key] == nil && !large {
 			away = append(away, key)
 		}
 	}
@@ -191,10 +206,32 @@ func (h *Hub) announceWaiting(ctx context.Context, r *room) {
 		h.releaseIfIdle(r)
 		return
 	}
-	elsewhere := h.onlineElsewhere(ctx, r.name, away)
 	r.mu.Lock()
-	frame := r.presenceLocked(changed, elsewhere)
+	wasLarge := r.wasLarge
+	r.wasLarge = large
 	r.mu.Unlock()
+	var frame []byte
+	switch {
+	case large:
+		// Names would make each change cost a delivery to every member.
+		_, count := h.online(ctx, r.name)
+		frame = protocol.PresenceCount(r.name, count)
+	case wasLarge:
+		// Small again: members know a count, not who; tell them everyone.
+		online, _ := h.online(ctx, r.name)
+		var offline []string
+		for key, nick := range changed {
+			if !slices.ContainsFunc(online, func(n string) bool { return parley.NickKey(n) == key }) {
+				offline = append(offline, nick)
+			}
+		}
+		frame = protocol.PresenceAll(r.name, online, offline)
+	default:
+		elsewhere := h.onlineElsewhere(ctx, r.name, away)
+		r.mu.Lock()
+		frame = r.presenceLocked(changed, elsewhere)
+		r.mu.Unlock()
+	}
 	h.publish(ctx, r.name, seqEvent, frame)
 	h.after(h.opts.PresenceInterval, func(ctx context.Context) { h.announceWaiting(ctx, r) })
 }
@@ -235,14 +272,22 @@ func (r *room) presenceLocked(changed map[string]string, elsewhere map[string]bo
 }
 
 // online returns the nicknames of the people online in room on any
-// replica, sorted, each person once: those online here, with the
-// nickname they have here, and those the roster names besides, which
-// are all when it fails.
-func (h *Hub) online(ctx context.Context, room string) []string {
+// replica, sorted, each person once, and how many they are: those online
+// here, with the nickname they have here, and those the roster names
+// besides, which are all when it fails. In a large room (more than
+// Options.LargeRoom online here) it returns only how many: a list that
+// every join rebuilt and sent whole made a join cost in proportion to the
+// room.
+func (h *Hub) online(ctx context.Context, room string) ([]string, int) {
 	seen := make(map[string]bool)
 	var nicks []string
 	if r := h.localRoom(room); r != nil {
 		r.mu.Lock()
+		here := len(r.online)
+		if here > h.opts.LargeRoom {
+			r.mu.Unlock()
+			return nil, h.countOnline(ctx, room, r, here)
+		}
 		for key, p := range r.online {
 			seen[key] = true
 			nicks = append(nicks, p.nick)
@@ -260,7 +305,29 @@ func (h *Hub) online(ctx context.Context, room string) []string {
 		}
 	}
 	sort.Strings(nicks)
-	return nicks
+	return nicks, len(nicks)
+}
+
+// countOnline returns how many people are online in room, r, on any
+// replica, here of them on this one. With one replica, that is here.
+func (h *Hub) countOnline(ctx context.Context, room string, r *room, here int) int {
+	if _, ok := h.roster.(*LocalRoster); ok {
+		return here
+	}
+	all, err := h.roster.Online(ctx, room)
+	if err != nil {
+		h.logger.Debug("ask the roster who is online; counting this replica's", "room", room, "err", err)
+		return here
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(r.online)
+	for _, nick := range all {
+		if r.online[parley.NickKey(nick)] == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // leaveIfAway ends nick's membership of room unless they are online in it,
@@ -279,7 +346,18 @@ func (h *Hub) leaveIfAway(ctx context.Context, room, nick string) {
 	if len(elsewhere) > 0 {
 		return
 	}
-	h.storeLeave(ctx, room, nick)
+	large := false
+	if r := h.localRoom(room); r != nil {
+		large = h.large(r)
+	}
+	h.storeLeave(ctx, room, nick, large)
+}
+
+// large reports whether r is a large room now (see Options.LargeRoom).
+func (h *Hub) large(r *room) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.online) > h.opts.LargeRoom
 }
 
 // A membership is a person's, by folded nickname, in a room.

@@ -6,6 +6,7 @@ package hub
 // admitted (admit).
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -20,7 +21,11 @@ import (
 // subs and of each presence in online. It is taken after Hub.mu, never
 // before, and never held while calling the store or the broker.
 type room struct {
-	name        string
+	name string
+	// kind is the room's, read when it is acquired (public for a room
+	// the store does not have yet); static once ready is closed.
+	kind        parley.RoomKind
+	owner       string        // a private room's owner; static once ready is closed
 	ready       chan struct{} // closed once delivered is known
 	unsubscribe func()        // from the broker; static after acquire
 	unwatch     func()        // from the roster; static after acquire
@@ -36,6 +41,7 @@ type room struct {
 	// Presence changes go out at most once every PresenceInterval (see
 	// announce): the first at once, the others when the interval ends.
 	announcing  bool                 // an interval runs
+	wasLarge    bool                 // the last presence event was a large room's (a count)
 	unannounced map[string]string    // nickname by folded nickname, of changes waiting for the interval's end; nil until there are any
 	typing      map[string]time.Time // last typing relayed, by folded nickname, nil until then
 	released    bool                 // removed from the hub
@@ -95,6 +101,7 @@ func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 			r.err = err
 			r.released = true
 		} else {
+			r.kind, r.owner = cmp.Or(info.Kind, parley.RoomPublic), info.Owner
 			r.delivered = info.LastSeq
 			for seq := range r.pending {
 				if seq <= r.delivered {

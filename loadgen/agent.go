@@ -63,6 +63,7 @@ type step struct {
 	Until     int64         `json:"until"`
 	ChurnRate float64       `json:"churnRate"`
 	Settle    time.Duration `json:"settle"`
+	Pacing    pacing        `json:"pacing"`
 }
 
 // connectResult is what an agent says after opening its connections.
@@ -101,6 +102,12 @@ type result struct {
 	SendEnd    int64            `json:"sendEnd"`
 	LastEntry  int64            `json:"lastEntry"` // Unix ns of the last entry received
 	CPU        float64          `json:"cpuSeconds"`
+	// Of the members that lost their connection during the step: when the
+	// last joined again, and when the last had every entry up to its
+	// joined's lastSeq (Unix ns); how many never did.
+	LastBack    int64 `json:"lastBack,omitempty"`
+	LastResumed int64 `json:"lastResumed,omitempty"`
+	NotResumed  int   `json:"notResumed,omitempty"`
 }
 
 // totals are the cumulative counts that a step's result is the difference of.
@@ -286,10 +293,6 @@ func (a *agent) run(ctx context.Context, st step) map[string]int64 {
 			senders = append(senders, m)
 		}
 	}
-	rate := 0.0
-	if st.SendCount > 0 {
-		rate = st.Rate * float64(len(senders)) / float64(st.SendCount)
-	}
 	churn := st.ChurnRate * float64(a.plan.Count) / float64(max(a.plan.Total, 1))
 
 	a.mu.Lock()
@@ -298,17 +301,27 @@ func (a *agent) run(ctx context.Context, st step) map[string]int64 {
 	a.mu.Unlock()
 	stepCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	if rate > 0 && len(senders) > 0 {
+	if st.Rate > 0 && len(senders) > 0 {
+		// A few goroutines share the sending, so that one write that waits
+		// for a full socket holds up only their share; the schedules are
+		// of the whole step's senders, so together they keep its pacing.
+		// A clump is sent by one, back to back.
 		n := min(len(senders), 4)
+		if st.Pacing.Arrival == ArrivalBurst {
+			n = 1
+		}
 		for i := range n {
 			var mine []*member
+			var idx []int
 			for j := i; j < len(senders); j += n {
 				mine = append(mine, senders[j])
+				idx = append(idx, senders[j].idx)
 			}
+			s := newSchedule(st.Pacing, idx, st.SendFirst, st.SendCount, st.Rate, uint64(time.Now().UnixNano()))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				a.schedule(stepCtx, mine, rate*float64(len(mine))/float64(len(senders)))
+				a.pace(stepCtx, mine, s)
 			}()
 		}
 	}
@@ -352,33 +365,27 @@ func (a *agent) run(ctx context.Context, st step) map[string]int64 {
 	return final
 }
 
-// schedule makes members take turns sending rate messages a second in all
-// until ctx is done. A member whose connection is down is skipped.
-func (a *agent) schedule(ctx context.Context, members []*member, rate float64) {
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
+// pace sends members' messages when s says, until ctx is done. A member
+// whose connection is down skips its turn. Sends that fell behind (a write
+// waited, or the goroutine was not run in time) go out at once.
+func (a *agent) pace(ctx context.Context, members []*member, s schedule) {
 	start := time.Now()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	buf := make([]byte, 0, a.plan.Size+256)
-	var sent int64
-	next := 0
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		due := int64(rate*time.Since(start).Seconds()) - sent
-		for ; due > 0; due-- {
-			sent++
-			for range members {
-				m := members[next]
-				next = (next + 1) % len(members)
-				var ok bool
-				if buf, ok = m.send(buf); ok {
-					break
-				}
+		at, i := s.next()
+		if d := time.Until(start.Add(at)); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
 			}
+		} else if ctx.Err() != nil {
+			return
 		}
+		buf, _ = members[i].send(buf)
 	}
 }
 
@@ -434,6 +441,13 @@ func (a *agent) settle(ctx context.Context, final map[string]int64, timeout time
 		cur.foreign += m.foreign
 		cur.messages += m.messages
 		res.LastEntry = max(res.LastEntry, m.lastEntry)
+		if m.backAt >= a.sendStart.Load() {
+			res.LastBack = max(res.LastBack, m.backAt)
+			res.LastResumed = max(res.LastResumed, m.resumedAt)
+			if m.resumedAt == 0 {
+				res.NotResumed++
+			}
+		}
 		m.mu.Unlock()
 	}
 	cur.sent, cur.resent, cur.acked, cur.sendErrors = a.sent.Load(), a.resent.Load(), a.acked.Load(), a.sendErrors.Load()

@@ -56,6 +56,9 @@ type member struct {
 	joinAt    int64 // guarded by mu: Unix ns when the first join was sent
 	joinLast  int64 // guarded by mu: lastSeq of the first joined
 	caughtUp  int64 // guarded by mu: Unix ns when it had every entry up to joinLast
+	// After a lost connection: when m joined again (Unix ns), the lastSeq
+	// of that joined, and when m had every entry up to it; guarded by mu.
+	backAt, resumeTo, resumedAt int64
 }
 
 func (m *member) isJoined() bool {
@@ -205,6 +208,11 @@ func (m *member) establish(ctx context.Context, first bool) (_ *wsconn, err erro
 		if lastSeq <= since {
 			m.caughtUp = time.Now().UnixNano()
 		}
+	} else {
+		m.backAt, m.resumeTo, m.resumedAt = time.Now().UnixNano(), lastSeq, 0
+		if m.t.low >= lastSeq {
+			m.resumedAt = m.backAt
+		}
 	}
 	m.handle(rest, time.Now().UnixNano())
 	m.mu.Unlock()
@@ -284,6 +292,9 @@ func (m *member) handle(msg []byte, now int64) {
 			m.lastEntry = now
 			if m.caughtUp == 0 && m.t.low >= m.joinLast {
 				m.caughtUp = now
+			}
+			if m.resumedAt == 0 && m.backAt != 0 && m.t.low >= m.resumeTo {
+				m.resumedAt = now
 			}
 			if ts, ok := leadingInt(e.text); ok && string(e.typ) == "message" {
 				rec.deliver[shard].record(time.Duration(now - ts))

@@ -137,46 +137,60 @@ func sampleProcess(pid int) serverSample {
 	return s
 }
 
-// hostSample is this machine's CPU time from /proc/stat, in seconds.
+// hostSample is this machine's idle CPU time from /proc/stat, in seconds.
 type hostSample struct {
 	at   time.Time
-	busy float64
+	idle float64 // idle and iowait, all processors
+	cpus int
 	ok   bool
 }
 
+// sampleHost reads the machine's idle time. The busy time is what the
+// processors were not idle: /proc/stat's user, system and other busy
+// columns are sampled, one tick at a time, on the processor the tick
+// interrupts, and a virtual processor that the hypervisor does not run
+// misses ticks (a tickless kernel also skips them in short busy spells
+// between idle ones), so their sum came out below the CPU time of the
+// processes measured (which the scheduler counts by the clock), while
+// idle time is measured by the clock when a processor goes idle and
+// comes back.
 func sampleHost() hostSample {
 	h := hostSample{at: time.Now()}
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return h
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 8 || f[0] != "cpu" {
-		return h
-	}
-	// user nice system idle iowait irq softirq steal: all but idle and
-	// iowait are busy.
-	for i, v := range f[1:9] {
-		if i == 3 || i == 4 {
+	for i, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "cpu") {
+			break
+		}
+		if i > 0 {
+			h.cpus++
 			continue
 		}
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		// cpu user nice system idle iowait ...
+		if f[0] != "cpu" || len(f) < 6 {
 			return h
 		}
-		h.busy += n / 100 // USER_HZ
+		idle, err1 := strconv.ParseFloat(f[4], 64)
+		iowait, err2 := strconv.ParseFloat(f[5], 64)
+		if err1 != nil || err2 != nil {
+			return h
+		}
+		h.idle = (idle + iowait) / 100 // USER_HZ
 	}
-	h.ok = true
+	h.ok = h.cpus > 0
 	return h
 }
 
 // hostCores returns the cores busy on this machine between a and b, all
 // processes together, or nil.
 func hostCores(a, b hostSample) *float64 {
-	if !a.ok || !b.ok || !b.at.After(a.at) {
+	if !a.ok || !b.ok || !b.at.After(a.at) || a.cpus != b.cpus {
 		return nil
 	}
-	v := (b.busy - a.busy) / b.at.Sub(a.at).Seconds()
+	secs := b.at.Sub(a.at).Seconds()
+	v := max(float64(b.cpus)-(b.idle-a.idle)/secs, 0)
 	return &v
 }

@@ -24,6 +24,7 @@ type Step struct {
 	Connect         *Latency         `json:"connectMs,omitempty"`
 	Senders         int              `json:"senders,omitempty"`
 	TargetRate      float64          `json:"targetMsgsPerSec,omitempty"`
+	Pacing          string           `json:"pacing,omitempty"` // how the sends were spread in time
 	Seconds         float64          `json:"seconds"`
 	Sent            int64            `json:"sent"`
 	Resent          int64            `json:"resent,omitempty"`
@@ -55,7 +56,13 @@ type Step struct {
 	ServerRSSPerConn *float64 `json:"serverBytesPerConn,omitempty"`
 	SlowClosesLogged int      `json:"slowClosesLogged,omitempty"` // --spawn only: "closing slow client" log lines so far
 	ServerRestarts   int      `json:"serverRestarts,omitempty"`   // --restart-after only: restarts during the step
-	GeneratorCPU     float64  `json:"generatorCores"`
+	// With --restart-after: seconds from the restarted server listening
+	// to the last member joined again, and to the last member having every
+	// entry up to its joined's lastSeq; how many members never did.
+	BackSeconds    *float64 `json:"backSeconds,omitempty"`
+	ResumedSeconds *float64 `json:"resumedSeconds,omitempty"`
+	NotResumed     int      `json:"notResumed,omitempty"`
+	GeneratorCPU   float64  `json:"generatorCores"`
 	// HostCPU is the cores busy on the generator's machine, every process
 	// included: beyond server and generator, what else took the machine.
 	HostCPU *float64 `json:"hostCores,omitempty"`
@@ -117,6 +124,9 @@ func (s *Step) write(w io.Writer) {
 	if s.Senders > 0 || s.Sent > 0 {
 		row("messages", "target %g/s from %d members; sent %d (%.0f/s), acked %d (%.0f/s), errors %d, unacked %d, resent %d",
 			s.TargetRate, s.Senders, s.Sent, s.SendRate, s.Acked, s.AckRate, s.SendErrors, s.Unacked, s.Resent)
+		if s.Pacing != "" {
+			row("pacing", "%s", s.Pacing)
+		}
 		row("send→ack", "%s", s.Ack)
 		row("send→deliver", "%s", s.Deliver)
 	}
@@ -149,6 +159,10 @@ func (s *Step) write(w io.Writer) {
 	restarted := ""
 	if s.ServerRestarts > 0 {
 		restarted = fmt.Sprintf("; restarted %d time(s) during the step", s.ServerRestarts)
+	}
+	if s.ServerRestarts > 0 {
+		row("after restart", "last member back %ss and caught up %ss after the server listened again; %d never caught up",
+			fmtOpt(s.BackSeconds, "%.2f"), fmtOpt(s.ResumedSeconds, "%.2f"), s.NotResumed)
 	}
 	row("server", "CPU %s cores, RSS %s MB%s%s", fmtOpt(s.ServerCPU, "%.2f"), fmtOpt(mb(s.ServerRSS), "%.1f"), perConn, restarted)
 	if s.SlowClosesLogged > 0 {

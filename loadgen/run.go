@@ -48,7 +48,12 @@ type Config struct {
 	Readers  int // history: clients replaying at once
 	Fillers  int // history: connections that fill the log
 	Churn    float64
-	Procs    int
+	// Arrival is how a step's sends are spread in time: ArrivalEven (the
+	// default) or ArrivalPoisson; Burst > 0 sends clumps of Burst instead
+	// (ArrivalBurst), for comparison with the generator's old pacing.
+	Arrival string
+	Burst   int
+	Procs   int
 	// Concurrency bounds the connection attempts in progress, per process.
 	Concurrency int
 	// Settle bounds the wait, after a step's sending, for acknowledgements
@@ -136,6 +141,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RestartAfter >= c.Duration {
 		return c, fmt.Errorf("--restart-after %v: must be shorter than --duration %v, to restart within each step", c.RestartAfter, c.Duration)
+	}
+	switch {
+	case c.Burst < 0:
+		return c, fmt.Errorf("--burst %d: must be positive", c.Burst)
+	case c.Burst > 0 && c.Arrival != "" && c.Arrival != ArrivalBurst:
+		return c, fmt.Errorf("--burst sends clumps, --arrival %s does not: give one of them", c.Arrival)
+	case c.Burst > 0:
+		c.Arrival = ArrivalBurst
+	case c.Arrival == "":
+		c.Arrival = ArrivalEven
+	case c.Arrival != ArrivalEven && c.Arrival != ArrivalPoisson:
+		return c, fmt.Errorf("--arrival %q: even or poisson (for clumps, --burst N)", c.Arrival)
 	}
 	if c.Size < 21 || c.Size > 4096 {
 		return c, fmt.Errorf("--size %d: must be between 21 and 4096 bytes", c.Size)
@@ -304,7 +321,8 @@ type bench struct {
 	runners  []runner
 	local    *agent // the agent when there is one process
 	report   Report
-	conns    int // connections open
+	listened time.Time // when the restarted server listened again
+	conns    int       // connections open
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -409,6 +427,10 @@ func (b *bench) connect(ctx context.Context) (serverSample, error) {
 // load runs one step on every runner and reports it.
 func (b *bench) load(ctx context.Context, name string, st step) (Step, error) {
 	st.Settle = b.cfg.Settle
+	st.Pacing = pacing{Arrival: b.cfg.Arrival, Burst: b.cfg.Burst}
+	if st.Rate > 0 && st.SendCount > 0 {
+		b.logf("pacing: %s", st.Pacing.describe(st.Rate, st.SendCount))
+	}
 	host0 := sampleHost()
 	before := b.sample(ctx)
 	// A step that sends or holds, not the connect phase's rounds, may
@@ -445,6 +467,19 @@ func (b *bench) load(ctx context.Context, name string, st step) (Step, error) {
 	if restarted != nil {
 		s.ServerRestarts = 1
 		s.ServerCPU = nil // the new process counts from its start
+		var back, resumed int64
+		for _, r := range results {
+			back, resumed = max(back, r.LastBack), max(resumed, r.LastResumed)
+			s.NotResumed += r.NotResumed
+		}
+		if back > 0 {
+			v := time.Unix(0, back).Sub(b.listened).Seconds()
+			s.BackSeconds = &v
+		}
+		if resumed > 0 && s.NotResumed == 0 {
+			v := time.Unix(0, resumed).Sub(b.listened).Seconds()
+			s.ResumedSeconds = &v
+		}
 	}
 	return s, nil
 }
@@ -465,6 +500,7 @@ func (b *bench) restartAfter(ctx context.Context) <-chan error {
 			done <- fmt.Errorf("restart the server: %w", err)
 			return
 		}
+		b.listened = time.Now()
 		b.logf("server listening again on %s", b.srv.addr)
 		done <- nil
 	}()
@@ -475,6 +511,9 @@ func (b *bench) restartAfter(ctx context.Context) <-chan error {
 func (b *bench) step(name string, st step, results []result) Step {
 	s := Step{Scenario: b.cfg.Scenario, Step: name, TargetRate: st.Rate, Connections: b.conns,
 		Closes: make(map[string]int64), Errors: make(map[string]int64)}
+	if st.Rate > 0 && st.SendCount > 0 {
+		s.Pacing = st.Pacing.describe(st.Rate, st.SendCount)
+	}
 	var ack, deliver Histogram
 	var start, end, last int64
 	var cpu float64

@@ -71,7 +71,7 @@ func TestScanEventReadsTheProtocol(t *testing.T) {
 		{line: protocol.Entry(msg), typ: "message", room: "general", seq: 43},
 		{line: protocol.Entry(&parley.Entry{Room: "general", Seq: 44, Kind: parley.KindJoin, From: "bob", At: at}), typ: "join", room: "general", seq: 44},
 		{line: protocol.Ack(msg), typ: "ack", room: "general", clientID: "a-1", seq: 43},
-		{line: protocol.Joined("general", 41, []string{"ana", "bob"}), typ: "joined", room: "general", lastSeq: 41},
+		{line: protocol.Joined("general", 41, 40, []string{"ana", "bob"}, 2), typ: "joined", room: "general", lastSeq: 41},
 		{line: protocol.Welcome("ana", "guest", "3q2", protocol.Limits{MaxTextBytes: 4096}), typ: "welcome", ses: "3q2"},
 		{line: protocol.Error(parley.Errorf(parley.TooMany, "Too many."), "general", "c-17"), typ: "error", code: "rate_limited", room: "general", clientID: "c-17"},
 		{line: protocol.Pong(), typ: "pong"},

@@ -13,10 +13,11 @@ import (
 // The methods below, beyond parley.Store, let `parley migrate copy` move a
 // whole store into another as it is: accounts with their password hashes,
 // sessions under their token hashes, rooms with their creation times,
-// entries with their sequence numbers and times. A copy reads the source
-// with Rooms, Entries, Members, Accounts and Sessions, and writes the
-// target, which must be empty, with the Import methods, a transaction of
-// the caller's size each, in a few round trips whatever its size. The
+// kinds, texts and who may see them, entries with their sequence numbers
+// and times. A copy reads the source with Rooms, Entries, Members,
+// RoomMembers, Accounts and Sessions, and writes the target, which must be
+// empty, with the Import methods, a transaction of the caller's size
+// each, in a few round trips whatever its size. The
 // imports go through the writers, like every write, and lock the rows of
 // the rooms they add to, so a replica appending meanwhile cannot make a
 // room's numbering go wrong: one of the two fails.
@@ -101,21 +102,22 @@ func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*parley.
 	return accounts, nil
 }
 
-// importRooms creates rooms with the creation times given, or gives those
-// times to rooms that exist with empty logs, as parley.DefaultRoom does in
-// every store.
+// importRooms creates rooms as given, or makes rooms that exist with
+// empty logs, as parley.DefaultRoom does in every store, as given.
 const importRooms = `
-	INSERT INTO rooms (name, created_at)
-	SELECT * FROM unnest($1::text[], $2::timestamptz[])
-	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at
+	INSERT INTO rooms (name, created_at, kind, title, topic, owner)
+	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
+	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,
+		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner
 	WHERE rooms.last_seq = 0`
 
-// ImportRooms creates rooms with their names and creation times (to the
-// microsecond) and empty logs, in one transaction; their LastSeq is
-// ignored: ImportEntries advances it. A room that exists already with an
-// empty log takes the creation time given. It returns Invalid for a bad
-// name, and an error, storing nothing, when a room exists already with
-// entries.
+// ImportRooms creates rooms with their names, creation times (to the
+// microsecond), kinds (public if none), titles, topics and owners, and
+// empty logs, in one transaction; their LastSeq is ignored: ImportEntries
+// advances it. A room that exists already with an empty log takes what is
+// given. It returns Invalid for a bad name or kind, or texts that
+// PostgreSQL cannot hold, and an error, storing nothing, when a room
+// exists already with entries.
 func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 	if db.isClosed() {
 		return ErrClosed
@@ -123,16 +125,29 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 	if len(rooms) == 0 {
 		return nil
 	}
-	names := make([]string, len(rooms))
-	times := make([]time.Time, len(rooms))
+	n := len(rooms)
+	names, kinds, titles, topics, owners := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	times := make([]time.Time, n)
 	for i, r := range rooms {
 		if err := parley.ValidateRoomName(r.Name); err != nil {
 			return err
 		}
+		kind := r.Kind
+		switch kind {
+		case "":
+			kind = parley.RoomPublic
+		case parley.RoomPublic, parley.RoomPrivate, parley.RoomDirect:
+		default:
+			return parley.Errorf(parley.Invalid, "A room is of kind %q, %q or %q.", parley.RoomPublic, parley.RoomPrivate, parley.RoomDirect)
+		}
+		if !storable(r.Title) || !storable(r.Topic) || !storable(r.Owner) {
+			return parley.Errorf(parley.Invalid, "A room's title, topic and owner must be valid UTF-8 without U+0000.")
+		}
 		names[i], times[i] = r.Name, stamp(r.CreatedAt)
+		kinds[i], titles[i], topics[i], owners[i] = string(kind), r.Title, r.Topic, r.Owner
 	}
 	return db.importTx(ctx, names[0], func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, importRooms, names, times)
+		tag, err := tx.Exec(ctx, importRooms, names, times, kinds, titles, topics, owners)
 		if err != nil {
 			return fmt.Errorf("import rooms: %w", err)
 		}
@@ -154,16 +169,18 @@ const lockImportRooms = `
 
 // importEntries stores entries with the numbers and times given.
 const importEntries = `
-	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`
+	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at, target, edited, deleted)
+	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+		$8::bigint[], $9::bigint[], $10::bigint[])`
 
 // ImportEntries stores entries as they are (room, sequence number, kind,
-// sender, text, client id, time to the microsecond) at the end of their
+// sender, text, client id, time to the microsecond, and the target,
+// edited and deleted numbers of edits, deletions and messages) at the end of their
 // rooms' logs, in one transaction, and advances each room's LastSeq to its
 // last entry's number. It returns NotFound for an unknown room and Invalid
 // when a room's entries are not in ascending order of number after its
 // LastSeq, storing nothing; and an error, storing nothing, when an entry
-// clashes with one stored (a message whose client id its sender used
+// clashes with one stored (an entry whose client id its sender used
 // already in the room) or holds text that PostgreSQL cannot (U+0000).
 func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error {
 	if db.isClosed() {
@@ -220,17 +237,19 @@ func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error 
 		roomIDs, seqs := make([]int64, n), make([]int64, n)
 		kinds, senders, texts, clientIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		ats := make([]time.Time, n)
+		targets, edited, deleted := make([]int64, n), make([]int64, n), make([]int64, n)
 		for i, e := range entries {
 			roomIDs[i], seqs[i] = rooms[e.Room].id, e.Seq
 			kinds[i], senders[i], texts[i], clientIDs[i] = string(e.Kind), e.From, e.Text, e.ClientID
 			ats[i] = stamp(e.At)
+			targets[i], edited[i], deleted[i] = e.Target, e.Edited, e.Deleted
 		}
 		var changed, lastSeqs []int64
 		for _, name := range names {
 			changed, lastSeqs = append(changed, rooms[name].id), append(lastSeqs, last[name])
 		}
 		q := &pgx.Batch{}
-		q.Queue(importEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, ats)
+		q.Queue(importEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, ats, targets, edited, deleted)
 		q.Queue(updateLastSeqs, changed, lastSeqs)
 		if err := tx.SendBatch(ctx, q).Close(); err != nil {
 			return fmt.Errorf("import entries: %w", err)
@@ -377,6 +396,62 @@ func (db *DB) ImportAccounts(ctx context.Context, accounts []*parley.Account) er
 	return db.importTx(ctx, keys[0], func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, importAccounts, names, keys, displayNames, hashes, admins, created, deactivated); err != nil {
 			return fmt.Errorf("import accounts: %w", err)
+		}
+		return nil
+	})
+}
+
+// importRoomMembers stores who may see rooms given by name.
+const importRoomMembers = `
+	INSERT INTO room_access (room_id, name_key, name, role)
+	SELECT rooms.id, m.name_key, m.name, m.role
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS m (room, name_key, name, role)
+	JOIN rooms ON rooms.name = m.room`
+
+// ImportRoomMembers stores who may see private and direct rooms, as they
+// were, in one transaction. It returns NotFound for an unknown room and
+// Invalid for a role that is neither parley.RoleOwner nor
+// parley.RoleMember or a name that PostgreSQL cannot hold, storing
+// nothing; and an error, storing nothing, when a member is stored already.
+func (db *DB) ImportRoomMembers(ctx context.Context, members []parley.RoomMember) error {
+	if db.isClosed() {
+		return ErrClosed
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	n := len(members)
+	rooms, keys, names, roles := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, m := range members {
+		switch {
+		case !storable(m.Room):
+			return errNoRoom(m.Room)
+		case !storable(m.Name):
+			return parley.Errorf(parley.Invalid, "A member's name must be valid UTF-8 without U+0000.")
+		case m.Role != parley.RoleOwner && m.Role != parley.RoleMember:
+			return parley.Errorf(parley.Invalid, "A member of a room is its %q or a %q.", parley.RoleOwner, parley.RoleMember)
+		}
+		rooms[i], keys[i], names[i], roles[i] = m.Room, parley.NickKey(m.Name), m.Name, string(m.Role)
+	}
+	return db.importTx(ctx, rooms[0], func(ctx context.Context, tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT name FROM rooms WHERE name = ANY ($1::text[])`, rooms)
+		found := map[string]bool{}
+		var name string
+		if _, err := pgx.ForEachRow(rows, []any{&name}, func() error { found[name] = true; return nil }); err != nil {
+			return fmt.Errorf("import room members: %w", err)
+		}
+		for _, name := range rooms {
+			if !found[name] {
+				return errNoRoom(name)
+			}
+		}
+		tag, err := tx.Exec(ctx, importRoomMembers, rooms, keys, names, roles)
+		if err != nil {
+			return fmt.Errorf("import room members: %w", err)
+		}
+		if n := tag.RowsAffected(); n != int64(len(members)) {
+			// Only if a room was deleted since the query above.
+			return fmt.Errorf("import room members: %d of the %d members name no room", int64(len(members))-n, len(members))
 		}
 		return nil
 	})

@@ -45,6 +45,9 @@ func TestImportDatabaseFailures(t *testing.T) {
 	accounts := func() error {
 		return db.ImportAccounts(ctx, []*parley.Account{{Name: "ana", PasswordHash: hash, CreatedAt: at}})
 	}
+	roomMembers := func() error {
+		return db.ImportRoomMembers(ctx, []parley.RoomMember{{Room: parley.DefaultRoom, Name: "ana", Role: parley.RoleMember}})
+	}
 	refuse := func(table string) string {
 		return `CREATE TRIGGER refuse BEFORE INSERT ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION refuse()`
 	}
@@ -63,6 +66,8 @@ func TestImportDatabaseFailures(t *testing.T) {
 		{"ImportSessions", refuse("sessions"), sessions, `DROP TRIGGER refuse ON sessions`},
 		{"Accounts", `ALTER TABLE accounts RENAME TO broken`, func() error { _, err := db.Accounts(ctx, "", 1); return err }, `ALTER TABLE broken RENAME TO accounts`},
 		{"ImportAccounts", refuse("accounts"), accounts, `DROP TRIGGER refuse ON accounts`},
+		{"ImportRoomMembers", `ALTER TABLE rooms RENAME TO broken`, roomMembers, `ALTER TABLE broken RENAME TO rooms`},
+		{"ImportRoomMembers", refuse("room_access"), roomMembers, `DROP TRIGGER refuse ON room_access`},
 	}
 	for _, c := range calls {
 		exec(c.damage)
@@ -73,7 +78,7 @@ func TestImportDatabaseFailures(t *testing.T) {
 		}
 	}
 	// Nothing was stored, and the imports work once the database is whole.
-	for _, call := range []func() error{rooms, entries, members, sessions, accounts} {
+	for _, call := range []func() error{rooms, entries, members, sessions, accounts, roomMembers} {
 		if err := call(); err != nil {
 			t.Errorf("import after the failures = %v", err)
 		}
@@ -96,7 +101,32 @@ func TestImportUnstorable(t *testing.T) {
 	if err := db.ImportMembers(ctx, []parley.Member{{Room: bad, Nick: "ana"}}); parley.KindOf(err) != parley.NotFound {
 		t.Errorf("ImportMembers(room %q) = %v, want NotFound", bad, err)
 	}
+	if err := db.ImportRoomMembers(ctx, []parley.RoomMember{{Room: bad, Name: "ana", Role: parley.RoleMember}}); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("ImportRoomMembers(room %q) = %v, want NotFound", bad, err)
+	}
+	for _, r := range []*parley.Room{
+		{Name: "ok", Kind: "secret"},
+		{Name: "ok", Title: "nul \x00"},
+		{Name: "ok", Topic: "bad \xff"},
+		{Name: "ok", Owner: "nul\x00"},
+	} {
+		if err := db.ImportRooms(ctx, []*parley.Room{r}); parley.KindOf(err) != parley.Invalid {
+			t.Errorf("ImportRooms(%+v) = %v, want Invalid", r, err)
+		}
+	}
+	for _, m := range []parley.RoomMember{
+		{Room: parley.DefaultRoom, Name: "ana", Role: "admin"},
+		{Room: parley.DefaultRoom, Name: "nul\x00", Role: parley.RoleMember},
+	} {
+		if err := db.ImportRoomMembers(ctx, []parley.RoomMember{m}); parley.KindOf(err) != parley.Invalid {
+			t.Errorf("ImportRoomMembers(%+v) = %v, want Invalid", m, err)
+		}
+	}
+	if _, err := db.Room(ctx, "ok"); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("Room(ok) after refused imports = %v, want NotFound", err)
+	}
 	for _, empty := range []func() error{
+		func() error { return db.ImportRoomMembers(ctx, nil) },
 		func() error { return db.ImportRooms(ctx, nil) },
 		func() error { return db.ImportEntries(ctx, nil) },
 		func() error { return db.ImportMembers(ctx, nil) },

@@ -47,6 +47,19 @@ func TestDatabaseFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"bo", "cy"} {
+		if err := db.CreateAccount(t.Context(), &parley.Account{Name: name, PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	private := parley.NewPrivateRoomName()
+	if err := db.CreateRoom(t.Context(), &parley.Room{Name: private, Kind: parley.RoomPrivate, Owner: "zoe"}, []string{"bo"}); err != nil {
+		t.Fatal(err)
+	}
+	newPrivate := parley.NewPrivateRoomName()
+	createRoom := func() error {
+		return db.CreateRoom(t.Context(), &parley.Room{Name: newPrivate, Kind: parley.RoomPrivate, Owner: "zoe"}, nil)
+	}
 	other := admin(t, url)
 	exec := func(query string) {
 		t.Helper()
@@ -97,6 +110,23 @@ func TestDatabaseFailures(t *testing.T) {
 		}, `ALTER TABLE broken RENAME TO accounts`},
 		{"AccountSessions", `ALTER TABLE sessions RENAME TO broken`, func() error { _, err := db.AccountSessions(ctx, "zoe"); return err }, `ALTER TABLE broken RENAME TO sessions`},
 		{"EndAccountSession", `ALTER TABLE sessions RENAME TO broken`, func() error { return db.EndAccountSession(ctx, "zoe", parley.HashToken(zoes)) }, `ALTER TABLE broken RENAME TO sessions`},
+		{"CreateRoom", `ALTER TABLE room_access RENAME TO broken`, createRoom, `ALTER TABLE broken RENAME TO room_access`},
+		{"CreateRoom", `ALTER TABLE accounts RENAME TO broken`, createRoom, `ALTER TABLE broken RENAME TO accounts`},
+		{"CreateRoom", `CREATE TRIGGER refuse BEFORE INSERT ON rooms FOR EACH ROW EXECUTE FUNCTION refuse()`, createRoom, `DROP TRIGGER refuse ON rooms`},
+		{"Role", `ALTER TABLE room_access RENAME TO broken`, func() error { _, err := db.Role(ctx, private, "zoe"); return err }, `ALTER TABLE broken RENAME TO room_access`},
+		{"SetRole", `ALTER TABLE room_access RENAME TO broken`, func() error { return db.SetRole(ctx, private, "zoe", "") }, `ALTER TABLE broken RENAME TO room_access`},
+		{"SetRole", `CREATE TRIGGER refuse BEFORE INSERT ON room_access FOR EACH ROW EXECUTE FUNCTION refuse()`, func() error {
+			return db.SetRole(ctx, private, "cy", parley.RoleMember)
+		}, `DROP TRIGGER refuse ON room_access`},
+		{"SetRole", `CREATE TRIGGER refuse BEFORE DELETE ON room_access FOR EACH ROW EXECUTE FUNCTION refuse()`, func() error {
+			return db.SetRole(ctx, private, "bo", "")
+		}, `DROP TRIGGER refuse ON room_access`},
+		{"RoomMembers", `ALTER TABLE room_access RENAME TO broken`, func() error { _, err := db.RoomMembers(ctx, private); return err }, `ALTER TABLE broken RENAME TO room_access`},
+		{"VisibleRooms", `ALTER TABLE room_access RENAME TO broken`, func() error { _, err := db.VisibleRooms(ctx, "zoe", "", 10); return err }, `ALTER TABLE broken RENAME TO room_access`},
+		{"UpdateRoom", `CREATE TRIGGER refuse BEFORE UPDATE ON rooms FOR EACH ROW EXECUTE FUNCTION refuse()`, func() error {
+			topic := "new"
+			return db.UpdateRoom(ctx, private, parley.RoomUpdate{Topic: &topic})
+		}, `DROP TRIGGER refuse ON rooms`},
 		{"Append", `CREATE TRIGGER no_entries BEFORE INSERT ON entries FOR EACH ROW EXECUTE FUNCTION refuse()`, appendCall, `DROP TRIGGER no_entries ON entries`},
 		{"Append", `CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON entries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()`, appendCall, `DROP TRIGGER at_commit ON entries`},
 		{"EnsureRoom", `CREATE TRIGGER hide_rooms BEFORE INSERT ON rooms FOR EACH ROW EXECUTE FUNCTION skip()`, func() error { _, err := db.EnsureRoom(ctx, "new"); return err }, `DROP TRIGGER hide_rooms ON rooms`},
@@ -127,6 +157,15 @@ func TestDatabaseFailures(t *testing.T) {
 	}
 	if _, err := db.Account(ctx, "bob"); parley.KindOf(err) != parley.NotFound {
 		t.Errorf("Account(bob) after its creation failed = %v, want NotFound", err)
+	}
+	if _, err := db.Room(ctx, newPrivate); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("Room(private) after its creation failed = %v, want NotFound", err)
+	}
+	if err := createRoom(); err != nil {
+		t.Errorf("CreateRoom() after the failures = %v", err)
+	}
+	if members, err := db.RoomMembers(ctx, private); err != nil || len(members) != 2 || members[0].Name != "bo" {
+		t.Errorf("RoomMembers() after failed changes = %v, %v; want bo and zoe", members, err)
 	}
 }
 

@@ -23,7 +23,9 @@
 // Account names and guests' nicknames are one namespace across replicas
 // too: a transaction that claims a name, as a guest's session or an
 // account, holds an advisory lock on the name's key while it looks for the
-// name's holder and stores its claim (session.go).
+// name's holder and stores its claim (session.go). A private or direct
+// room is made once, however many replicas ask for it at once, and an
+// account joins one only while it is active (rooms.go).
 //
 // It owns the SQL and the schema (migrations/*.sql, embedded, applied at
 // Open under an advisory lock) and nothing else: it knows no HTTP, hub or
@@ -238,9 +240,9 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	}
 	r := &parley.Room{Name: name}
 	err := db.read.QueryRow(ctx, `
-		SELECT created_at, last_seq
+		SELECT created_at, last_seq, kind, title, topic, owner
 		FROM rooms
-		WHERE name = $1`, name).Scan(&r.CreatedAt, &r.LastSeq)
+		WHERE name = $1`, name).Scan(&r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, errNoRoom(name)
@@ -262,14 +264,20 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 		return nil, ErrClosed
 	}
 	rows, _ := db.read.Query(ctx, `
-		SELECT name, created_at, last_seq
+		SELECT name, created_at, last_seq, kind, title, topic, owner
 		FROM rooms
 		WHERE name > $1
 		ORDER BY name
 		LIMIT $2`, after, limit)
+	return collectRooms(rows)
+}
+
+// collectRooms reads the rooms that a query of their columns (name,
+// created_at, last_seq, kind, title, topic, owner) returned.
+func collectRooms(rows pgx.Rows) ([]*parley.Room, error) {
 	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*parley.Room, error) {
 		r := &parley.Room{}
-		err := row.Scan(&r.Name, &r.CreatedAt, &r.LastSeq)
+		err := row.Scan(&r.Name, &r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner)
 		r.CreatedAt = r.CreatedAt.UTC()
 		return r, err
 	})
@@ -333,14 +341,14 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 	// Both queries walk the primary key (room_id, seq) from one end and stop
 	// after LIMIT rows, however long the log.
 	query := `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = $1 AND seq > $2 AND seq < $3
 		ORDER BY seq DESC
 		LIMIT $4`
 	if p.Oldest {
 		query = `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = $1 AND seq > $2 AND seq < $3
 		ORDER BY seq
@@ -352,7 +360,7 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 		e    parley.Entry
 		kind string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &e.At}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &e.At, &e.Target, &e.Edited, &e.Deleted}, func() error {
 		stored := e
 		stored.Room, stored.Kind, stored.At = room, parley.EntryKind(kind), e.At.UTC()
 		entries = append(entries, &stored)

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -207,6 +208,78 @@ func TestReplicasClaimNamesOnce(t *testing.T) {
 		}
 		if won != 1 {
 			t.Errorf("%d of %d claims of name%d through %d replicas won, want 1", won, claims, n, replicas)
+		}
+	}
+}
+
+// TestReplicasMakeRoomsOnce has three stores on one database ask at once,
+// as people on three replicas would, for the direct rooms of the same
+// people, and for private rooms of the same name: each room is made once,
+// with its people, and every other asking answers room_exists.
+func TestReplicasMakeRoomsOnce(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	const replicas, rooms, claims = 3, 12, 6
+	stores := make([]*postgres.DB, replicas)
+	for i := range stores {
+		db, err := postgres.Open(t.Context(), url)
+		if err != nil {
+			t.Fatalf("Open(replica %d) = %v", i, err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stores[i] = db
+	}
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	for n := range rooms + 1 {
+		if err := stores[0].CreateAccount(t.Context(), &parley.Account{Name: fmt.Sprintf("user%d", n), PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := make([]string, rooms)
+	for n := range rooms {
+		if n%2 == 0 {
+			names[n], _ = parley.DirectRoomName([]string{"user0", fmt.Sprintf("user%d", n+1)})
+		} else {
+			names[n] = parley.NewPrivateRoomName()
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([][claims]error, rooms)
+	for n := range rooms {
+		for c := range claims {
+			wg.Go(func() {
+				r := &parley.Room{Name: names[n], Kind: parley.RoomDirect}
+				if n%2 == 1 {
+					r.Kind, r.Owner = parley.RoomPrivate, "user0"
+				}
+				errs[n][c] = stores[(n+c)%replicas].CreateRoom(t.Context(), r, []string{"user0", fmt.Sprintf("USER%d", n+1)})
+			})
+		}
+	}
+	wg.Wait()
+	for n := range rooms {
+		won := 0
+		for c, err := range errs[n] {
+			switch {
+			case err == nil:
+				won++
+			case parley.CodeOf(err) != "room_exists":
+				t.Errorf("CreateRoom %d of room %d = %v, want nil or room_exists", c, n, err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d of %d CreateRooms of room %d through %d replicas won, want 1", won, claims, n, replicas)
+		}
+		want := []parley.RoomMember{{Room: names[n], Name: "user0", Role: parley.RoleMember}, {Room: names[n], Name: fmt.Sprintf("user%d", n+1), Role: parley.RoleMember}}
+		if n%2 == 1 {
+			want[0].Role = parley.RoleOwner
+		}
+		// In the order of their keys, which are not their names ("user0"
+		// is keyed as "usero").
+		slices.SortFunc(want, func(a, b parley.RoomMember) int {
+			return strings.Compare(parley.NickKey(a.Name), parley.NickKey(b.Name))
+		})
+		if members, err := stores[n%replicas].RoomMembers(t.Context(), names[n]); err != nil || !slices.Equal(members, want) {
+			t.Errorf("RoomMembers(room %d) = %v, %v; want %v", n, members, err, want)
 		}
 	}
 }

@@ -25,13 +25,15 @@ import (
 //     at once: create the rooms that EnsureRoom asks for; lock the rooms'
 //     rows in the order of their names (SELECT … ORDER BY name FOR UPDATE)
 //     and read their last sequence numbers; look up which of the batch's
-//     messages the rooms hold already (by room, sender and client id), and
-//     which of the nicknames that join or leave are members.
+//     entries the rooms hold already (by room, sender and client id), the
+//     messages that its edits and deletions change, and which of the
+//     nicknames that join or leave are members.
 //  3. In Go, the ops in the order they were queued: each new entry gets its
 //     room's next number; a retry, of a message stored before or earlier in
 //     the batch, gets the original's and uses up none. Then a second
 //     pipelined batch stores every new entry in one INSERT, the rooms' new
-//     last numbers in one UPDATE, the membership changes, and the session
+//     last numbers in one UPDATE, the changes that edits and deletions
+//     make to their messages, the membership changes, and the session
 //     and account changes, after the locks on the names they claim.
 //  4. COMMIT. Then each caller is told.
 //
@@ -66,6 +68,7 @@ type opKind uint8
 const (
 	opEnsureRoom opKind = iota
 	opAppend
+	opAmend
 	opJoin
 	opLeave
 	opCreateSession
@@ -75,15 +78,21 @@ const (
 	opUpdateAccount
 	opCreateAccountSession
 	opEndAccountSession
-	opExec // run exec in the transaction: imports (copy.go), and tests
+	opMarkRead
+	// opExec runs exec in the transaction: the changes of private and
+	// direct rooms (rooms.go), imports (copy.go), and tests. With room
+	// set, the room's row is locked, with the batch's others, first.
+	opExec
 )
 
 // An op is one write waiting for a writer.
 type op struct {
 	kind      opKind
-	room      string               // ensure, append, join, leave
+	quiet     bool                 // join, leave: change the membership, append no entry
+	room      string               // ensure, append, join, leave; exec: the room to lock, if any
 	nick      string               // join, leave, create session
-	in        parley.Entry         // append: the message to store
+	in        parley.Entry         // append, amend: the entry to store
+	admin     bool                 // amend: the sender is an administrator
 	tokenHash string               // sessions
 	ttl       time.Duration        // create and extend session
 	key       string               // accounts: the NickKey of the account's name
@@ -91,17 +100,18 @@ type op struct {
 	update    parley.AccountUpdate // update account
 	sessKind  parley.SessionKind   // create account session
 	label     string               // create account session
+	seq       int64                // mark read
 	// exec, for opExec, runs in the transaction, after everything else. It
 	// returns a *parley.Error when only its op fails; any other error fails
 	// the transaction.
 	exec func(ctx context.Context, tx pgx.Tx) error
 
 	// Results, written by the writer before done is closed.
-	out     parley.Entry  // append: the message as stored
-	dup     bool          // append
+	out     parley.Entry  // append, amend: the entry as stored
+	dup     bool          // append, amend
 	created *parley.Room  // ensure
 	changed *parley.Entry // join, leave: the entry stored, nil if none
-	at      time.Time     // create account: when it was stored
+	at      time.Time     // create account: when it was stored; exec: the batch's time, set before exec runs
 	ended   []string      // update account: the IDs of the live sessions ended
 	err     error
 	done    chan struct{} // closed when the op's transaction has ended
@@ -292,6 +302,7 @@ func (w *writer) commitTx(ops []*op) error {
 		if o.kind != opExec {
 			continue
 		}
+		o.at = b.at
 		err := o.exec(ctx, tx)
 		var perr *parley.Error
 		switch {
@@ -316,6 +327,7 @@ type batch struct {
 	rooms  map[string]*roomWork // the rooms the ops touch, by name
 	names  []string             // the keys of rooms, sorted: the order of locking
 	ensure []string             // the rooms to create, sorted
+	marks  markWork             // the read markers to move
 }
 
 // roomWork is what a batch reads and changes of one room.
@@ -324,15 +336,29 @@ type roomWork struct {
 	id        int64
 	createdAt time.Time
 	lastSeq   int64
+	// What EnsureRoom returns of the room beside.
+	kind                parley.RoomKind
+	title, topic, owner string
 
-	// Asked of the database: the messages the batch appends, by sender and
-	// client id, and the nicknames that join or leave.
+	// Asked of the database: the entries the batch appends or amends
+	// with, by sender and client id, the messages it amends, and the
+	// nicknames that join or leave.
 	senders, clientIDs []string
+	targets            []int64
 	nicks              []string
 
-	// stored holds the room's messages that a send of the batch may
-	// retry: those the database holds, then those the batch adds.
+	// stored holds the room's entries that a send, edit or deletion of
+	// the batch may retry: those the database holds, then those the batch
+	// adds.
 	stored map[msgKey]parley.Entry
+	// messages holds what an amendment checks of the entries it may
+	// change, by number: those of targets the database holds, then the
+	// messages the batch adds, as the batch's deletions leave them.
+	messages map[int64]*parley.Entry
+	// edited holds, by the number of each message the batch edits, its
+	// latest edit; deleted holds the batch's deletions.
+	edited  map[int64]*parley.Entry
+	deleted []*parley.Entry
 	// member says, of each nickname in nicks, whether it is a member:
 	// first in the database, then after each op of the batch.
 	member    map[string]bool
@@ -349,26 +375,40 @@ func newBatch(ops []*op, at time.Time) *batch {
 	seenNick := map[string]map[string]bool{}
 	for _, o := range ops {
 		switch o.kind {
-		case opEnsureRoom, opAppend, opJoin, opLeave:
+		case opMarkRead:
+			b.marks.add(o.room)
+			continue
+		case opEnsureRoom, opAppend, opAmend, opJoin, opLeave:
+		case opExec:
+			if o.room == "" {
+				continue
+			}
 		default:
 			continue
 		}
 		r := b.rooms[o.room]
 		if r == nil {
-			r = &roomWork{stored: map[msgKey]parley.Entry{}, member: map[string]bool{}, wasMember: map[string]bool{}}
+			r = &roomWork{
+				stored: map[msgKey]parley.Entry{}, messages: map[int64]*parley.Entry{}, edited: map[int64]*parley.Entry{},
+				member: map[string]bool{}, wasMember: map[string]bool{},
+			}
 			b.rooms[o.room] = r
 			b.names = append(b.names, o.room)
 			seenKey[o.room], seenNick[o.room] = map[msgKey]bool{}, map[string]bool{}
 		}
 		switch o.kind {
 		case opEnsureRoom:
-			if !slices.Contains(b.ensure, o.room) {
+			// Only CreateRoom makes the rooms of server-made names.
+			if !parley.ServerMade(o.room) && !slices.Contains(b.ensure, o.room) {
 				b.ensure = append(b.ensure, o.room)
 			}
-		case opAppend:
+		case opAppend, opAmend:
 			if k := (msgKey{o.in.From, o.in.ClientID}); !seenKey[o.room][k] {
 				seenKey[o.room][k] = true
 				r.senders, r.clientIDs = append(r.senders, k.from), append(r.clientIDs, k.clientID)
+			}
+			if o.kind == opAmend && !slices.Contains(r.targets, o.in.Target) {
+				r.targets = append(r.targets, o.in.Target)
 			}
 		case opJoin, opLeave:
 			if !seenNick[o.room][o.nick] {
@@ -392,23 +432,34 @@ const (
 	// lockRooms locks the rows in the order it returns them: the order of
 	// their names.
 	lockRooms = `
-		SELECT id, name, created_at, last_seq
+		SELECT id, name, created_at, last_seq, kind, title, topic, owner
 		FROM rooms
 		WHERE name = ANY ($1::text[])
 		ORDER BY name
 		FOR UPDATE`
-	// selectMessages finds messages by room, sender and client id, one
-	// probe of the unique index entries_client_id each. (LIMIT keeps the
+	// selectByClientIDs finds entries by room, sender and client id, one
+	// probe of the unique index entries_client_id each (whose condition
+	// the query repeats, so that the planner uses it). (LIMIT keeps the
 	// planner from turning the probes into a join, which, on a table it
 	// thinks small, walked a room's whole log for every batch.)
-	selectMessages = `
-		SELECT k.room, k.sender, k.client_id, e.seq, e.text, e.at
+	selectByClientIDs = `
+		SELECT k.room, k.sender, k.client_id, e.seq, e.kind, e.text, e.target, e.edited, e.deleted, e.at
 		FROM unnest($1::text[], $2::text[], $3::text[]) AS k (room, sender, client_id)
 		CROSS JOIN LATERAL (
-			SELECT seq, text, at
+			SELECT seq, kind, text, target, edited, deleted, at
 			FROM entries
 			WHERE room_id = (SELECT id FROM rooms WHERE name = k.room)
-				AND kind = 'message' AND sender = k.sender AND client_id = k.client_id
+				AND client_id <> '' AND sender = k.sender AND client_id = k.client_id
+			LIMIT 1) e`
+	// selectTargets reads the entries that amendments change, by room
+	// and number, one probe of the primary key each.
+	selectTargets = `
+		SELECT k.room, k.seq, e.kind, e.sender, e.deleted
+		FROM unnest($1::text[], $2::bigint[]) AS k (room, seq)
+		CROSS JOIN LATERAL (
+			SELECT kind, sender, deleted
+			FROM entries
+			WHERE room_id = (SELECT id FROM rooms WHERE name = k.room) AND seq = k.seq
 			LIMIT 1) e`
 	// selectMembers finds which of the (room, nickname) pairs are
 	// memberships, one probe of the primary key each.
@@ -437,9 +488,10 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 			name string
 			r    roomWork
 		)
-		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq, &r.kind, &r.title, &r.topic, &r.owner}, func() error {
 			w := b.rooms[name]
 			w.exists, w.id, w.createdAt, w.lastSeq = true, r.id, r.createdAt.UTC(), r.lastSeq
+			w.kind, w.title, w.topic, w.owner = r.kind, r.title, r.topic, r.owner
 			return nil
 		})
 		if err != nil {
@@ -449,24 +501,49 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 	})
 	var rooms, senders, clientIDs []string
 	var memberRooms, nicks []string
+	var targetRooms []string
+	var targets []int64
 	for _, name := range b.names {
 		r := b.rooms[name]
 		for range r.senders {
 			rooms = append(rooms, name)
 		}
 		senders, clientIDs = append(senders, r.senders...), append(clientIDs, r.clientIDs...)
+		for range r.targets {
+			targetRooms = append(targetRooms, name)
+		}
+		targets = append(targets, r.targets...)
 		for range r.nicks {
 			memberRooms = append(memberRooms, name)
 		}
 		nicks = append(nicks, r.nicks...)
 	}
 	if len(rooms) > 0 {
-		q.Queue(selectMessages, rooms, senders, clientIDs).Query(func(rows pgx.Rows) error {
-			var room string
+		q.Queue(selectByClientIDs, rooms, senders, clientIDs).Query(func(rows pgx.Rows) error {
+			var room, kind string
 			var k msgKey
 			var e parley.Entry
-			_, err := pgx.ForEachRow(rows, []any{&room, &k.from, &k.clientID, &e.Seq, &e.Text, &e.At}, func() error {
-				b.rooms[room].stored[k] = e
+			dest := []any{&room, &k.from, &k.clientID, &e.Seq, &kind, &e.Text, &e.Target, &e.Edited, &e.Deleted, &e.At}
+			_, err := pgx.ForEachRow(rows, dest, func() error {
+				stored := e
+				stored.Room, stored.Kind, stored.From, stored.ClientID, stored.At = room, parley.EntryKind(kind), k.from, k.clientID, e.At.UTC()
+				b.rooms[room].stored[k] = stored
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("find entries: %w", err)
+			}
+			return nil
+		})
+	}
+	if len(targets) > 0 {
+		q.Queue(selectTargets, targetRooms, targets).Query(func(rows pgx.Rows) error {
+			var room, kind string
+			var e parley.Entry
+			_, err := pgx.ForEachRow(rows, []any{&room, &e.Seq, &kind, &e.From, &e.Deleted}, func() error {
+				m := e
+				m.Kind = parley.EntryKind(kind)
+				b.rooms[room].messages[m.Seq] = &m
 				return nil
 			})
 			if err != nil {
@@ -489,6 +566,7 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 			return nil
 		})
 	}
+	b.marks.queueRooms(q)
 	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("lock rooms: %w", err)
 	}
@@ -502,14 +580,21 @@ func (b *batch) apply() {
 	for _, o := range b.ops {
 		r := b.rooms[o.room]
 		switch o.kind {
+		case opMarkRead:
+			b.marks.apply(o)
 		case opEnsureRoom:
-			if !r.exists {
+			switch {
+			case !r.exists && parley.ServerMade(o.room):
+				o.err = errNoRoom(o.room)
+				continue
+			case !r.exists:
 				// Created or found by insertRoom a moment ago, so lock
 				// found it, unless someone is tampering with the table.
 				o.err = fmt.Errorf("create room %q: the room is not there after creating it", o.room)
 				continue
 			}
-			o.created = &parley.Room{Name: o.room, CreatedAt: r.createdAt, LastSeq: r.lastSeq}
+			o.created = &parley.Room{Name: o.room, Kind: r.kind, Title: r.title, Topic: r.topic, Owner: r.owner,
+				CreatedAt: r.createdAt, LastSeq: r.lastSeq}
 		case opAppend:
 			if !r.exists {
 				o.err = errNoRoom(o.room)
@@ -517,12 +602,38 @@ func (b *batch) apply() {
 			}
 			k := msgKey{o.in.From, o.in.ClientID}
 			if e, ok := r.stored[k]; ok {
-				o.dup = true
-				o.out.Seq, o.out.Text, o.out.At = e.Seq, e.Text, e.At.UTC()
+				o.dup, o.out = true, e
 				continue
 			}
 			b.add(r, &o.out)
 			r.stored[k] = o.out
+			r.messages[o.out.Seq] = &parley.Entry{Seq: o.out.Seq, Kind: parley.KindMessage, From: o.out.From}
+		case opAmend:
+			if !r.exists {
+				o.err = errNoRoom(o.room)
+				continue
+			}
+			k := msgKey{o.in.From, o.in.ClientID}
+			if e, ok := r.stored[k]; ok {
+				o.dup, o.out = true, e
+				continue
+			}
+			m := r.messages[o.in.Target]
+			if m == nil {
+				o.err = parley.ErrNoMessage(&o.in)
+				continue
+			}
+			if o.err = checkAmendment(&o.in, m, o.admin); o.err != nil {
+				continue
+			}
+			b.add(r, &o.out)
+			r.stored[k] = o.out
+			if o.out.Kind == parley.KindEdit {
+				r.edited[m.Seq] = &o.out
+			} else {
+				m.Deleted = o.out.Seq
+				r.deleted = append(r.deleted, &o.out)
+			}
 		case opJoin, opLeave:
 			if !r.exists {
 				o.err = errNoRoom(o.room)
@@ -537,10 +648,28 @@ func (b *batch) apply() {
 			if !join {
 				e.Kind = parley.KindLeave
 			}
-			b.add(r, e)
+			if !o.quiet {
+				b.add(r, e)
+			}
 			o.changed = e
 		}
 	}
+}
+
+// checkAmendment reports whether e may amend m: a message not deleted,
+// that e.From, an administrator when admin is set, may edit or delete.
+func checkAmendment(e, m *parley.Entry, admin bool) error {
+	by := parley.Actor{Nick: e.From, Admin: admin}
+	switch {
+	case m.Kind != parley.KindMessage:
+		return parley.ErrNoMessage(e)
+	case e.Kind == parley.KindEdit && !parley.MayEdit(by, m),
+		e.Kind == parley.KindDelete && !parley.MayDelete(by, m):
+		return parley.ErrNotYours(e)
+	case m.Deleted != 0:
+		return parley.ErrAlreadyDeleted(e)
+	}
+	return nil
 }
 
 // add gives e the room's next number and the batch's time, to be stored.
@@ -557,10 +686,30 @@ const (
 	// an entry already stored would mean that a room's numbering went
 	// wrong, so it fails the transaction rather than skip a number.
 	insertEntries = `
-		INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-		SELECT e.room_id, e.seq, e.kind, e.sender, e.text, e.client_id, $7
-		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
-			AS e (room_id, seq, kind, sender, text, client_id)`
+		INSERT INTO entries (room_id, seq, kind, sender, text, client_id, target, at)
+		SELECT e.room_id, e.seq, e.kind, e.sender, e.text, e.client_id, e.target, $8
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+			AS e (room_id, seq, kind, sender, text, client_id, target)`
+	// updateEdited gives messages the text of their latest edits, after
+	// insertEntries, which may have stored them.
+	updateEdited = `
+		UPDATE entries
+		SET text = v.text, edited = v.edited
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) AS v (room_id, seq, text, edited)
+		WHERE entries.room_id = v.room_id AND entries.seq = v.seq`
+	// updateDeleted and updateDeletedEdits remove the text of deleted
+	// messages and of their edits (with the index entries_target), after
+	// insertEntries and updateEdited.
+	updateDeleted = `
+		UPDATE entries
+		SET text = '', deleted = v.deleted
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v (room_id, seq, deleted)
+		WHERE entries.room_id = v.room_id AND entries.seq = v.seq`
+	updateDeletedEdits = `
+		UPDATE entries
+		SET text = '', deleted = v.deleted
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v (room_id, target, deleted)
+		WHERE entries.room_id = v.room_id AND entries.target = v.target AND entries.kind = 'edit'`
 	insertMembers = `
 		INSERT INTO members (room_id, nick)
 		SELECT * FROM unnest($1::bigint[], $2::text[])`
@@ -578,8 +727,11 @@ const (
 // pipelined batch of statements.
 func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	var (
-		roomIDs, seqs                    []int64
+		roomIDs, seqs, targets           []int64
 		kinds, senders, texts, clientIDs []string
+		editRooms, edited, editSeqs      []int64
+		editTexts                        []string
+		deleteRooms, deleted, deleteSeqs []int64
 		joinedRooms                      []int64
 		joined                           []string
 		changedRooms, lastSeqs           []int64
@@ -587,14 +739,20 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	q := &pgx.Batch{}
 	for _, name := range b.names {
 		r := b.rooms[name]
-		if len(r.entries) == 0 {
-			continue
-		}
 		for _, e := range r.entries {
 			roomIDs, seqs = append(roomIDs, r.id), append(seqs, e.Seq)
 			kinds, senders = append(kinds, string(e.Kind)), append(senders, e.From)
 			texts, clientIDs = append(texts, e.Text), append(clientIDs, e.ClientID)
+			targets = append(targets, e.Target)
 		}
+		for target, e := range r.edited {
+			editRooms, edited, editSeqs, editTexts = append(editRooms, r.id), append(edited, target), append(editSeqs, e.Seq), append(editTexts, e.Text)
+		}
+		for _, e := range r.deleted {
+			deleteRooms, deleted, deleteSeqs = append(deleteRooms, r.id), append(deleted, e.Target), append(deleteSeqs, e.Seq)
+		}
+		// Memberships change with their entries, or without (AddMember,
+		// RemoveMember).
 		var left []string
 		for _, nick := range r.nicks {
 			switch {
@@ -607,15 +765,25 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 		if len(left) > 0 {
 			q.Queue(deleteMembers, r.id, left)
 		}
-		changedRooms, lastSeqs = append(changedRooms, r.id), append(lastSeqs, r.lastSeq)
+		if len(r.entries) > 0 {
+			changedRooms, lastSeqs = append(changedRooms, r.id), append(lastSeqs, r.lastSeq)
+		}
 	}
 	if len(roomIDs) > 0 {
-		q.Queue(insertEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, b.at)
+		q.Queue(insertEntries, roomIDs, seqs, kinds, senders, texts, clientIDs, targets, b.at)
 		q.Queue(updateLastSeqs, changedRooms, lastSeqs)
+	}
+	if len(edited) > 0 {
+		q.Queue(updateEdited, editRooms, edited, editTexts, editSeqs)
+	}
+	if len(deleted) > 0 {
+		q.Queue(updateDeleted, deleteRooms, deleted, deleteSeqs)
+		q.Queue(updateDeletedEdits, deleteRooms, deleted, deleteSeqs)
 	}
 	if len(joined) > 0 {
 		q.Queue(insertMembers, joinedRooms, joined)
 	}
+	b.marks.queue(q)
 	b.queueSessions(q)
 	if q.Len() == 0 {
 		return nil
@@ -626,8 +794,10 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// EnsureRoom returns the room named name, creating it with an empty log when
-// it does not exist. It returns Invalid for a bad name.
+// EnsureRoom returns the room named name, creating it, public, with an
+// empty log when it does not exist. It returns Invalid for a bad name, and
+// NotFound for a server-made name (parley.ServerMade) that no room has:
+// only CreateRoom makes those.
 func (db *DB) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
 	if err := parley.ValidateRoomName(name); err != nil {
 		return nil, err
@@ -641,23 +811,40 @@ func (db *DB) EnsureRoom(ctx context.Context, name string) (*parley.Room, error)
 
 // Append stores the message e in its room's log and sets e.Seq and e.At,
 // returning only after the transaction that stores it has committed. It
-// returns Invalid for a message that e.Validate rejects, or whose sender or
-// text holds a NUL character, which PostgreSQL cannot store, and NotFound
-// for an unknown room. When the room holds a message from e.From with
-// e.ClientID already, Append stores nothing, sets e's Seq, At and Text to
-// the stored message's, and reports dup true.
+// returns Invalid for a message that e.ValidateMessage rejects, or whose
+// sender or text holds a NUL character, which PostgreSQL cannot store, and
+// NotFound for an unknown room. When the room holds an entry from e.From
+// with e.ClientID already, Append stores nothing, sets *e to the stored
+// entry, and reports dup true.
 func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error) {
-	if err := e.Validate(); err != nil {
+	if err := e.ValidateMessage(); err != nil {
 		return false, err
 	}
+	return db.appendOp(ctx, &op{kind: opAppend, room: e.Room, in: *e}, e)
+}
+
+// Amend stores e, an edit or a deletion of the message e.Target, in its
+// room's log, and changes the message to match, as parley.Store.Amend
+// says, returning only after the transaction has committed. It returns
+// Invalid for a sender or text that holds a NUL character, as Append
+// does.
+func (db *DB) Amend(ctx context.Context, e *parley.Entry, admin bool) (dup bool, err error) {
+	if err := e.ValidateAmendment(); err != nil {
+		return false, err
+	}
+	return db.appendOp(ctx, &op{kind: opAmend, room: e.Room, in: *e, admin: admin}, e)
+}
+
+// appendOp submits o, an append or an amendment of e, and sets *e to the
+// entry stored.
+func (db *DB) appendOp(ctx context.Context, o *op, e *parley.Entry) (dup bool, err error) {
 	if !storable(e.From) || !storable(e.Text) {
 		return false, parley.Errorf(parley.Invalid, "A message and its sender's name must not contain the character U+0000.")
 	}
-	o := &op{kind: opAppend, room: e.Room, in: *e}
 	if err := db.submit(ctx, e.Room, o); err != nil {
 		return false, err
 	}
-	e.Seq, e.At, e.Text = o.out.Seq, o.out.At, o.out.Text
+	*e = o.out
 	return o.dup, nil
 }
 
@@ -665,17 +852,33 @@ func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error)
 // When nick is a member already it stores nothing and returns nil, nil. It
 // returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return db.changeMembership(ctx, opJoin, room, nick)
+	return db.changeMembership(ctx, opJoin, room, nick, false)
 }
 
 // Leave ends nick's membership of room, appending and returning a leave
 // entry. When nick is not a member it stores nothing and returns nil, nil.
 // It returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return db.changeMembership(ctx, opLeave, room, nick)
+	return db.changeMembership(ctx, opLeave, room, nick, false)
 }
 
-func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick string) (*parley.Entry, error) {
+// AddMember makes nick a member of room without a join entry, and
+// reports whether nick was not a member before. It returns Invalid for a
+// bad nickname and NotFound for an unknown room.
+func (db *DB) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, opJoin, room, nick, true)
+	return e != nil, err
+}
+
+// RemoveMember ends nick's membership of room without a leave entry, and
+// reports whether nick was a member. It returns Invalid for a bad nickname
+// and NotFound for an unknown room.
+func (db *DB) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, opLeave, room, nick, true)
+	return e != nil, err
+}
+
+func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick string, quiet bool) (*parley.Entry, error) {
 	if err := parley.ValidateNick(nick); err != nil {
 		return nil, err
 	}
@@ -685,7 +888,7 @@ func (db *DB) changeMembership(ctx context.Context, kind opKind, room, nick stri
 		}
 		return nil, errNoRoom(room)
 	}
-	o := &op{kind: kind, room: room, nick: nick}
+	o := &op{kind: kind, room: room, nick: nick, quiet: quiet}
 	if err := db.submit(ctx, room, o); err != nil {
 		return nil, err
 	}

@@ -336,6 +336,17 @@ func TestClosed(t *testing.T) {
 		"EndAccountSession of a bad": func() error { return db.EndAccountSession(ctx, "bad\xff", "id") },
 		"Accounts":                   func() error { _, err := db.Accounts(ctx, "", 1); return err },
 		"ImportAccounts":             func() error { return db.ImportAccounts(ctx, nil) },
+		"CreateRoom": func() error {
+			return db.CreateRoom(ctx, &parley.Room{Name: parley.NewPrivateRoomName(), Kind: parley.RoomPrivate, Owner: "ana"}, nil)
+		},
+		"Role":                  func() error { _, err := db.Role(ctx, parley.DefaultRoom, "ana"); return err },
+		"SetRole":               func() error { return db.SetRole(ctx, "~room", "ana", parley.RoleMember) },
+		"SetRole of a bad room": func() error { return db.SetRole(ctx, "bad\xff", "ana", parley.RoleMember) },
+		"RoomMembers":           func() error { _, err := db.RoomMembers(ctx, parley.DefaultRoom); return err },
+		"VisibleRooms":          func() error { _, err := db.VisibleRooms(ctx, "ana", "", 1); return err },
+		"UpdateRoom":            func() error { return db.UpdateRoom(ctx, parley.DefaultRoom, parley.RoomUpdate{}) },
+		"UpdateRoom of a bad":   func() error { return db.UpdateRoom(ctx, "bad\xff", parley.RoomUpdate{}) },
+		"ImportRoomMembers":     func() error { return db.ImportRoomMembers(ctx, nil) },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrClosed) {

@@ -21,6 +21,7 @@ const (
 	EventOffline  = "offline"
 	EventPresence = "presence"
 	EventTyping   = "typing"
+	EventRead     = "read"
 	EventPong     = "pong"
 	EventError    = "error"
 )
@@ -28,11 +29,14 @@ const (
 // EventTypes lists every type of event that is not a log entry.
 var EventTypes = []string{
 	EventWelcome, EventJoined, EventLeft, EventAck, EventOnline, EventOffline,
-	EventPresence, EventTyping, EventPong, EventError,
+	EventPresence, EventTyping, EventRead, EventPong, EventError,
 }
 
 // EntryTypes lists every type of log entry.
-var EntryTypes = []string{string(parley.KindMessage), string(parley.KindJoin), string(parley.KindLeave)}
+var EntryTypes = []string{
+	string(parley.KindMessage), string(parley.KindJoin), string(parley.KindLeave),
+	string(parley.KindEdit), string(parley.KindDelete),
+}
 
 // Limits are the limits a server tells a client in welcome.
 type Limits struct {
@@ -53,14 +57,21 @@ type (
 		Limits  Limits `json:"limits"`
 	}
 	joined struct {
-		Type    string   `json:"type"`
-		Room    string   `json:"room"`
-		LastSeq int64    `json:"lastSeq"`
-		Online  []string `json:"online"`
+		Type        string   `json:"type"`
+		Room        string   `json:"room"`
+		LastSeq     int64    `json:"lastSeq"`
+		ReadSeq     int64    `json:"readSeq"`
+		Online      []string `json:"online,omitempty"`
+		OnlineCount int      `json:"onlineCount"`
 		// ReplayFrom, when set, says that the replay starts after it
 		// rather than after the join's since: the entries between were
 		// not sent.
 		ReplayFrom int64 `json:"replayFrom,omitempty"`
+	}
+	read struct {
+		Type string `json:"type"`
+		Room string `json:"room"`
+		Seq  int64  `json:"seq"`
 	}
 	ack struct {
 		Type     string `json:"type"`
@@ -83,6 +94,13 @@ type (
 		Room    string   `json:"room"`
 		Online  []string `json:"online"`
 		Offline []string `json:"offline"`
+	}
+	presenceCount struct {
+		Type        string   `json:"type"`
+		Room        string   `json:"room"`
+		Online      []string `json:"online"`
+		Offline     []string `json:"offline"`
+		OnlineCount int      `json:"onlineCount"`
 	}
 	typing struct {
 		Type string `json:"type"`
@@ -107,16 +125,25 @@ func Welcome(nick, kind, session string, limits Limits) []byte {
 	return mustMarshal(welcome{Type: EventWelcome, V: Version, Nick: nick, Kind: kind, Session: session, Limits: limits})
 }
 
-// Joined answers a join, before its replay. online is sorted.
-func Joined(room string, lastSeq int64, online []string) []byte {
-	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online})
+// Joined answers a join, before its replay: readSeq is the person's read
+// marker in the room. online lists who is online in the room, sorted, and
+// count says how many are; in a large room online is nil, and left out,
+// and count alone says.
+func Joined(room string, lastSeq, readSeq int64, online []string, count int) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, ReadSeq: readSeq, Online: online, OnlineCount: count})
+}
+
+// Read tells a person's other connections that they have read room up to
+// the entry seq.
+func Read(room string, seq int64) []byte {
+	return mustMarshal(read{Type: EventRead, Room: room, Seq: seq})
 }
 
 // JoinedPartial answers a join whose replay is cut short: it starts after
 // replayFrom, not after the join's since, and the client reads the
 // entries between over REST (docs/PROTOCOL.md).
-func JoinedPartial(room string, lastSeq int64, online []string, replayFrom int64) []byte {
-	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, Online: online, ReplayFrom: replayFrom})
+func JoinedPartial(room string, lastSeq, readSeq int64, online []string, count int, replayFrom int64) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, ReadSeq: readSeq, Online: online, OnlineCount: count, ReplayFrom: replayFrom})
 }
 
 // Left answers a leave.
@@ -125,7 +152,7 @@ func Left(room string) []byte { return mustMarshal(roomEvent{Type: EventLeft, Ro
 // Pong answers a ping.
 func Pong() []byte { return mustMarshal(roomEvent{Type: EventPong}) }
 
-// Ack acknowledges the stored message e to its sender.
+// Ack acknowledges the stored message, edit or deletion e to its sender.
 func Ack(e *parley.Entry) []byte {
 	return mustMarshal(ack{Type: EventAck, Room: e.Room, ClientID: e.ClientID, Seq: e.Seq, At: e.At.UTC().Format(time.RFC3339Nano)})
 }
@@ -153,6 +180,20 @@ func sorted(s []string) []string {
 	}
 	slices.Sort(s)
 	return s
+}
+
+// PresenceAll tells who is online in a room that was large (see
+// PresenceCount) and is no longer: online lists everyone online, offline
+// those who went. It is always a presence event, even for one person, so
+// that a client knows the list is whole.
+func PresenceAll(room string, online, offline []string) []byte {
+	return mustMarshal(presenceCount{Type: EventPresence, Room: room, Online: sorted(online), Offline: sorted(offline), OnlineCount: len(online)})
+}
+
+// PresenceCount tells how many people are online in a large room, where
+// presence events name nobody: a presence event with both lists empty.
+func PresenceCount(room string, count int) []byte {
+	return mustMarshal(presenceCount{Type: EventPresence, Room: room, Online: []string{}, Offline: []string{}, OnlineCount: count})
 }
 
 // Typing tells that from is typing in room.
@@ -206,6 +247,12 @@ type Event struct {
 	From string    `json:"from"` // also typing's
 	Text string    `json:"text"`
 	At   time.Time `json:"at"` // also ack's
+	// An edit's or a deletion's: the number of the message it changes.
+	Target int64 `json:"target"`
+	// A message's or an edit's, read from the store: the numbers of the
+	// message's latest edit and of its deletion.
+	Edited  int64 `json:"edited"`
+	Deleted int64 `json:"deleted"`
 	// ClientID is a message's, an ack's, or an error's.
 	ClientID string `json:"clientId"`
 	// welcome's.
@@ -214,10 +261,13 @@ type Event struct {
 	Session string  `json:"session"`
 	Limits  *Limits `json:"limits"`
 	Nick    string  `json:"nick"` // also online's and offline's
-	// joined's; Online is presence's too.
-	LastSeq int64    `json:"lastSeq"`
-	Online  []string `json:"online"`
-	Offline []string `json:"offline"`
+	// joined's; Online and OnlineCount are presence's too. (read's is
+	// Seq.)
+	LastSeq     int64    `json:"lastSeq"`
+	ReadSeq     int64    `json:"readSeq"`
+	Online      []string `json:"online"`
+	OnlineCount int      `json:"onlineCount"`
+	Offline     []string `json:"offline"`
 	// ReplayFrom is joined's when its replay is partial (JoinedPartial).
 	ReplayFrom int64 `json:"replayFrom"`
 	// error's.
@@ -230,7 +280,10 @@ func (e Event) IsEntry() bool { return e.Seq > 0 && slices.Contains(EntryTypes, 
 
 // Entry returns the log entry e holds; e must be one (IsEntry).
 func (e Event) Entry() *parley.Entry {
-	return &parley.Entry{Room: e.Room, Seq: e.Seq, Kind: parley.EntryKind(e.Type), From: e.From, Text: e.Text, ClientID: e.ClientID, At: e.At}
+	return &parley.Entry{
+		Room: e.Room, Seq: e.Seq, Kind: parley.EntryKind(e.Type), From: e.From, Text: e.Text,
+		Target: e.Target, Edited: e.Edited, Deleted: e.Deleted, ClientID: e.ClientID, At: e.At,
+	}
 }
 
 // DecodeEvents parses one WebSocket message from the server: one or more

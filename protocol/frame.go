@@ -16,25 +16,39 @@ const (
 	FrameJoin    = "join"
 	FrameLeave   = "leave"
 	FrameSend    = "send"
+	FrameEdit    = "edit"
+	FrameDelete  = "delete"
 	FrameTyping  = "typing"
+	FrameRead    = "read"
 	FramePing    = "ping"
 	FrameSignout = "signout"
 )
 
 // FrameTypes lists every type of frame a client may send.
-var FrameTypes = []string{FrameHello, FrameJoin, FrameLeave, FrameSend, FrameTyping, FramePing, FrameSignout}
+var FrameTypes = []string{FrameHello, FrameJoin, FrameLeave, FrameSend, FrameEdit, FrameDelete, FrameTyping, FrameRead, FramePing, FrameSignout}
 
 // Frame is any frame a client sends; which fields count depends on Type.
 // Encoded (by a client), it leaves out the fields that are not set.
 type Frame struct {
-	Type     string `json:"type"`
-	V        int    `json:"v,omitempty"`
-	Nick     string `json:"nick,omitempty"`
-	Session  string `json:"session,omitempty"`
-	Room     string `json:"room,omitempty"`
-	Since    *int64 `json:"since,omitempty"`
+	Type    string `json:"type"`
+	V       int    `json:"v,omitempty"`
+	Nick    string `json:"nick,omitempty"`
+	Session string `json:"session,omitempty"`
+	Room    string `json:"room,omitempty"`
+	Since   *int64 `json:"since,omitempty"`
+	// Seq is read's sequence number, and the one of the message that an
+	// edit or a delete changes; nil when the frame has none.
+	Seq      *int64 `json:"seq,omitempty"`
 	ClientID string `json:"clientId,omitempty"`
 	Text     string `json:"text,omitempty"`
+}
+
+// SeqOr0 returns f.Seq, or 0 when it has none.
+func (f *Frame) SeqOr0() int64 {
+	if f.Seq == nil {
+		return 0
+	}
+	return *f.Seq
 }
 
 // DecodeFrame parses one client frame. It returns an Invalid *parley.Error

@@ -24,12 +24,13 @@ const (
 	CloseTooSlow         = 4000 // The outbound queue overflowed: reconnect and resume.
 	CloseRateLimited     = 4001 // The client kept sending after rate_limited errors.
 	CloseNoHello         = 4002 // No hello within the time allowed.
+	CloseAccessChanged   = 4003 // The person may no longer see a room they are in: reconnect and resume.
 )
 
 // CloseCodes lists every close code the server sends.
 var CloseCodes = []int{
 	CloseNormal, CloseGoingAway, CloseUnsupportedData, CloseTooBig,
-	CloseTooSlow, CloseRateLimited, CloseNoHello,
+	CloseTooSlow, CloseRateLimited, CloseNoHello, CloseAccessChanged,
 }
 
 // Error codes that only the WebSocket protocol gives; the others come from
@@ -51,7 +52,8 @@ var ErrorCodes = []string{
 	CodeBadJSON, parley.CodeInvalidUTF8, CodeUnknownType, CodeHelloRequired,
 	CodeAlreadyGreeted, CodeUnsupportedVersion, parley.CodeInvalidNick,
 	parley.CodeNicknameTaken, parley.CodeInvalidSession, CodeGuestsDisabled,
-	parley.CodeInvalidRoom, CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
-	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong,
+	parley.CodeInvalidRoom, parley.NotFound.String(), CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
+	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong, parley.CodeInvalidSeq,
+	parley.CodeInvalidTarget, parley.CodeNoMessage, parley.CodeNotYours, parley.CodeAlreadyDeleted,
 	parley.TooMany.String(), parley.Internal.String(),
 }

@@ -92,3 +92,50 @@ func BenchmarkEntries(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMarkRead has many readers of one busy room mark it read at
+// once, as the tabs of a crowd do, each mark a little further than the
+// last: marks share commits as appends do (ops/commit).
+//
+//	go test -run '^$' -bench MarkRead ./sqlite/
+func BenchmarkMarkRead(b *testing.B) {
+	for _, readers := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("readers=%d", readers), func(b *testing.B) {
+			db := mustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
+			// Every mark moves its reader's marker: the log is as long as
+			// there are marks.
+			err := db.submit(b.Context(), func(ctx context.Context, batch *batch) error {
+				for i := range b.N {
+					e := parley.Entry{Room: parley.DefaultRoom, Kind: parley.KindMessage, From: "ana", ClientID: strconv.Itoa(i), Text: "hello"}
+					if _, err := batch.appendMessage(ctx, &e); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			batches, ops := db.batches.Load(), db.ops.Load()
+			var marked atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for g := range readers {
+				wg.Go(func() {
+					nick := "reader-" + strconv.Itoa(g)
+					for i := marked.Add(1); i <= int64(b.N); i = marked.Add(1) {
+						if err := db.MarkRead(b.Context(), parley.DefaultRoom, nick, i); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			if n := db.batches.Load() - batches; n > 0 {
+				b.ReportMetric(float64(db.ops.Load()-ops)/float64(n), "ops/commit")
+			}
+		})
+	}
+}

@@ -63,9 +63,10 @@ func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.S
 // time to a room that exists with an empty log, as parley.DefaultRoom does
 // in every store.
 const importRoom = `
-	INSERT INTO rooms (name, created_at)
-	VALUES (?, ?)
-	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at
+	INSERT INTO rooms (name, created_at, kind, title, topic, owner)
+	VALUES (?, ?, ?, ?, ?, ?)
+	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,
+		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner
 	WHERE last_seq = 0`
 
 // ImportRooms creates rooms with their names and creation times (to the
@@ -86,7 +87,11 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 			return fmt.Errorf("import rooms: %w", err)
 		}
 		for _, r := range rooms {
-			res, err := insert.ExecContext(ctx, r.Name, r.CreatedAt.UnixMilli())
+			kind := r.Kind
+			if kind == "" {
+				kind = parley.RoomPublic
+			}
+			res, err := insert.ExecContext(ctx, r.Name, r.CreatedAt.UnixMilli(), string(kind), r.Title, r.Topic, r.Owner)
 			if err != nil {
 				return fmt.Errorf("import room %q: %w", r.Name, err)
 			}
@@ -110,16 +115,17 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 }
 
 const importEntry = `
-	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-	VALUES (?, ?, ?, ?, ?, ?, ?)`
+	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at, target, edited, deleted)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // ImportEntries stores entries as they are (room, sequence number, kind,
-// sender, text, client id, time to the millisecond) at the end of their
+// sender, text, client id, time to the millisecond, and the target,
+// edited and deleted numbers of edits, deletions and messages) at the end of their
 // rooms' logs, in one transaction, and advances each room's LastSeq to its
 // last entry's number. It returns NotFound for an unknown room and Invalid
 // when a room's entries are not in ascending order of number after its
 // LastSeq, storing nothing; and an error, storing nothing, when an entry
-// clashes with one stored (a message whose client id its sender used
+// clashes with one stored (an entry whose client id its sender used
 // already in the room).
 func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error {
 	return db.submit(ctx, func(ctx context.Context, b *batch) error {
@@ -146,7 +152,7 @@ func (db *DB) ImportEntries(ctx context.Context, entries []*parley.Entry) error 
 		}
 		for _, e := range entries {
 			r := b.rooms[e.Room]
-			if _, err := insert.ExecContext(ctx, r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli()); err != nil {
+			if _, err := insert.ExecContext(ctx, r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli(), e.Target, e.Edited, e.Deleted); err != nil {
 				return fmt.Errorf("import entry %d of %q: %w", e.Seq, e.Room, err)
 			}
 			r.lastSeq, r.changed = e.Seq, true
@@ -286,6 +292,30 @@ func (db *DB) ImportAccounts(ctx context.Context, accounts []*parley.Account) er
 				parley.NickKey(a.Name), a.Name, a.DisplayName, a.PasswordHash, a.Admin, a.CreatedAt.UnixMilli(), deactivated)
 			if err != nil {
 				return fmt.Errorf("import account %q: %w", a.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ImportRoomMembers stores who may see private and direct rooms, as they
+// were, in one transaction. It returns NotFound, storing nothing, for a
+// room it does not have.
+func (db *DB) ImportRoomMembers(ctx context.Context, members []parley.RoomMember) error {
+	return db.submit(ctx, func(ctx context.Context, b *batch) error {
+		ids := make([]int64, len(members))
+		for i, m := range members { // every room first: a refusal stores nothing
+			r, err := b.room(ctx, m.Room)
+			if err != nil {
+				return err
+			}
+			ids[i] = r.id
+		}
+		for i, m := range members {
+			if _, err := b.exec(ctx, `
+				INSERT INTO room_access (room_id, name_key, name, role)
+				VALUES (?, ?, ?, ?)`, ids[i], parley.NickKey(m.Name), m.Name, string(m.Role)); err != nil {
+				return fmt.Errorf("import member %q of %q: %w", m.Name, m.Room, err)
 			}
 		}
 		return nil

@@ -288,20 +288,20 @@ func (db *DB) Ping(ctx context.Context) error {
 // the pool prepares them once, when it first runs them.
 const (
 	selectRoom = `
-		SELECT created_at, last_seq
+		SELECT created_at, last_seq, kind, title, topic, owner
 		FROM rooms
 		WHERE name = ?`
 	selectRoomID = `SELECT id FROM rooms WHERE name = ?`
 	// Both entry queries walk the (room_id, seq) index from one end and
 	// stop after LIMIT rows, however long the log.
 	selectOldest = `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = ? AND seq > ? AND seq < ?
 		ORDER BY seq
 		LIMIT ?`
 	selectNewest = `
-		SELECT seq, kind, sender, text, client_id, at
+		SELECT seq, kind, sender, text, client_id, at, target, edited, deleted
 		FROM entries
 		WHERE room_id = ? AND seq > ? AND seq < ?
 		ORDER BY seq DESC
@@ -309,7 +309,7 @@ const (
 )
 
 var readQueries = []string{selectRoom, selectRoomID, selectOldest, selectNewest, selectSession,
-	selectAccount, selectAnyAccount, selectAccountSessions}
+	selectAccount, selectAnyAccount, selectAccountSessions, selectReadMarker}
 
 // Room returns the room named name, or a NotFound error.
 func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
@@ -318,7 +318,7 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	}
 	var createdAt int64
 	r := &parley.Room{Name: name}
-	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq)
+	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errNoRoom(name)
@@ -339,11 +339,16 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 		return nil, ErrClosed
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT name, created_at, last_seq
+		SELECT name, created_at, last_seq, kind, title, topic, owner
 		FROM rooms
 		WHERE name > ?
 		ORDER BY name
 		LIMIT ?`, after, limit)
+	return scanRooms(rows, err)
+}
+
+// scanRooms reads the rooms that a query of their columns returned.
+func scanRooms(rows *sql.Rows, err error) ([]*parley.Room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list rooms: %w", err)
 	}
@@ -352,7 +357,7 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 	for rows.Next() {
 		var createdAt int64
 		r := &parley.Room{}
-		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq); err != nil {
+		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner); err != nil {
 			return nil, fmt.Errorf("list rooms: %w", err)
 		}
 		r.CreatedAt = fromMillis(createdAt)
@@ -427,7 +432,7 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 	for rows.Next() {
 		var at int64
 		e := &parley.Entry{Room: room}
-		if err := rows.Scan(&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &at); err != nil {
+		if err := rows.Scan(&e.Seq, &kind, &e.From, &e.Text, &e.ClientID, &at, &e.Target, &e.Edited, &e.Deleted); err != nil {
 			return nil, fmt.Errorf("read entries of %q: %w", room, err)
 		}
 		e.Kind = entryKind(kind)
@@ -448,7 +453,7 @@ func (db *DB) Entries(ctx context.Context, room string, p parley.Page) ([]*parle
 // entryKind returns the kind stored as b without allocating for the kinds
 // there are; the schema admits no others.
 func entryKind(b []byte) parley.EntryKind {
-	for _, k := range []parley.EntryKind{parley.KindMessage, parley.KindJoin, parley.KindLeave} {
+	for _, k := range []parley.EntryKind{parley.KindMessage, parley.KindJoin, parley.KindLeave, parley.KindEdit, parley.KindDelete} {
 		if string(b) == string(k) {
 			return k
 		}

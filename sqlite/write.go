@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -29,9 +30,11 @@ const probeWrite = `
 
 var writeQueries = []string{
 	probeWrite,
-	selectRoomState, insertRoom, selectMessage, insertMember, deleteMember, insertEntry, updateLastSeq,
+	selectRoomState, insertRoom, selectByClientID, insertMember, deleteMember, insertEntry, updateLastSeq,
+	selectTarget, updateEdited, updateDeleted, updateDeletedEdits,
 	sweepExpired, deleteExpiredNick, insertSession, updateSession, deleteSession,
 	selectAccountKey, selectGuestKey, insertAccount, selectEnded, deleteAccountSessions, deleteAccountSession,
+	upsertReadMarker,
 }
 
 // An op is one write waiting for the writer goroutine.
@@ -325,28 +328,39 @@ const insertRoom = `
 	VALUES (?, ?)
 	ON CONFLICT (name) DO NOTHING`
 
-// ensureRoom returns the room named name, creating it when needed.
+// ensureRoom returns the room named name, creating it when needed, unless
+// its name is a server-made one.
 func (b *batch) ensureRoom(ctx context.Context, name string) (*parley.Room, error) {
-	if _, err := b.exec(ctx, insertRoom, name, b.at.UnixMilli()); err != nil {
-		return nil, fmt.Errorf("create room %q: %w", name, err)
+	if !parley.ServerMade(name) {
+		if _, err := b.exec(ctx, insertRoom, name, b.at.UnixMilli()); err != nil {
+			return nil, fmt.Errorf("create room %q: %w", name, err)
+		}
 	}
 	r, err := b.room(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return &parley.Room{Name: name, CreatedAt: r.createdAt, LastSeq: r.lastSeq}, nil
+	room := &parley.Room{Name: name, CreatedAt: r.createdAt, LastSeq: r.lastSeq}
+	if err := b.queryRow(ctx, []any{&room.Kind, &room.Title, &room.Topic, &room.Owner}, `
+		SELECT kind, title, topic, owner
+		FROM rooms
+		WHERE id = ?`, r.id); err != nil {
+		return nil, fmt.Errorf("read room %q: %w", name, err)
+	}
+	return room, nil
 }
 
-// selectMessage finds a message by its client id, with the partial index
-// entries_client_id.
-const selectMessage = `
-	SELECT seq, text, at
+// selectByClientID finds an entry by its sender and client id, with the
+// partial index entries_client_id (whose condition the query repeats, so
+// that SQLite uses it).
+const selectByClientID = `
+	SELECT seq, kind, text, target, edited, deleted, at
 	FROM entries
-	WHERE room_id = ? AND sender = ? AND client_id = ? AND kind = 'message'`
+	WHERE room_id = ? AND sender = ? AND client_id = ? AND client_id <> ''`
 
-// appendMessage stores e, or finds the message that a send with the same
+// appendMessage stores e, or finds the entry that a send with the same
 // room, sender and client id stored before and reports dup true. Either way
-// it fills in e's Seq, At and, for a duplicate, Text.
+// it fills in e's Seq and At, and, for a duplicate, the rest.
 func (b *batch) appendMessage(ctx context.Context, e *parley.Entry) (dup bool, err error) {
 	r, err := b.room(ctx, e.Room)
 	if err != nil {
@@ -359,13 +373,107 @@ func (b *batch) appendMessage(ctx context.Context, e *parley.Entry) (dup bool, e
 	if stored, err := b.insert(ctx, r, e); err != nil || stored {
 		return false, err
 	}
-	var at int64
-	err = b.queryRow(ctx, []any{&e.Seq, &e.Text, &at}, selectMessage, r.id, e.From, e.ClientID)
-	if err != nil {
-		return false, fmt.Errorf("find message %q from %q in %q: %w", e.ClientID, e.From, e.Room, err)
+	if found, err := b.original(ctx, r, e); err != nil || !found {
+		return false, cmp.Or(err, fmt.Errorf("find entry %q from %q in %q: not there", e.ClientID, e.From, e.Room))
 	}
-	e.At = fromMillis(at)
 	return true, nil
+}
+
+// original sets *e to the entry of e's room with e's sender and client id,
+// if there is one, and reports whether there is.
+func (b *batch) original(ctx context.Context, r *roomState, e *parley.Entry) (found bool, err error) {
+	var kind string
+	var at int64
+	err = b.queryRow(ctx, []any{&e.Seq, &kind, &e.Text, &e.Target, &e.Edited, &e.Deleted, &at},
+		selectByClientID, r.id, e.From, e.ClientID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("find entry %q from %q in %q: %w", e.ClientID, e.From, e.Room, err)
+	}
+	e.Kind, e.At = entryKind([]byte(kind)), fromMillis(at)
+	return true, nil
+}
+
+// The statements of amend.
+const (
+	selectTarget = `
+		SELECT kind, sender, deleted
+		FROM entries
+		WHERE room_id = ? AND seq = ?`
+	updateEdited = `
+		UPDATE entries
+		SET text = ?, edited = ?
+		WHERE room_id = ? AND seq = ?`
+	updateDeleted = `
+		UPDATE entries
+		SET text = '', deleted = ?
+		WHERE room_id = ? AND seq = ?`
+	// updateDeletedEdits walks the index entries_target.
+	updateDeletedEdits = `
+		UPDATE entries
+		SET text = '', deleted = ?
+		WHERE room_id = ? AND target = ? AND kind = 'edit'`
+)
+
+// amend stores e, an edit or a deletion by e.From (an administrator when
+// admin is set) of the message e.Target, and changes the message's row
+// (and a deletion, its edits' rows) to match; or finds the entry that an
+// amendment with the same room, sender and client id stored before, and
+// reports dup true. It returns the errors of parley.Store.Amend, having
+// changed nothing.
+func (b *batch) amend(ctx context.Context, e *parley.Entry, admin bool) (dup bool, err error) {
+	r, err := b.room(ctx, e.Room)
+	if err != nil {
+		return false, err
+	}
+	if found, err := b.original(ctx, r, e); err != nil || found {
+		return found, err
+	}
+	var kind string
+	var target parley.Entry
+	err = b.queryRow(ctx, []any{&kind, &target.From, &target.Deleted}, selectTarget, r.id, e.Target)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, parley.ErrNoMessage(e)
+	case err != nil:
+		return false, fmt.Errorf("find message %d of %q: %w", e.Target, e.Room, err)
+	}
+	if err := checkAmendment(e, kind, &target, admin); err != nil {
+		return false, err
+	}
+	if stored, err := b.insert(ctx, r, e); err != nil || !stored {
+		return false, cmp.Or(err, fmt.Errorf("store %s of %q: client id %q taken", e.Kind, e.Room, e.ClientID))
+	}
+	if e.Kind == parley.KindEdit {
+		_, err = b.exec(ctx, updateEdited, e.Text, e.Seq, r.id, e.Target)
+	} else {
+		_, err = b.exec(ctx, updateDeleted, e.Seq, r.id, e.Target)
+		if err == nil {
+			_, err = b.exec(ctx, updateDeletedEdits, e.Seq, r.id, e.Target)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s message %d of %q: %w", e.Kind, e.Target, e.Room, err)
+	}
+	return false, nil
+}
+
+// checkAmendment reports whether e may amend target, an entry of the kind
+// kind: a message not deleted, that e.From may edit or delete.
+func checkAmendment(e *parley.Entry, kind string, target *parley.Entry, admin bool) error {
+	by := parley.Actor{Nick: e.From, Admin: admin}
+	switch {
+	case kind != string(parley.KindMessage):
+		return parley.ErrNoMessage(e)
+	case e.Kind == parley.KindEdit && !parley.MayEdit(by, target),
+		e.Kind == parley.KindDelete && !parley.MayDelete(by, target):
+		return parley.ErrNotYours(e)
+	case target.Deleted != 0:
+		return parley.ErrAlreadyDeleted(e)
+	}
+	return nil
 }
 
 const insertMember = `
@@ -405,6 +513,25 @@ func (b *batch) leave(ctx context.Context, room, nick string) (*parley.Entry, er
 	return b.membershipChanged(ctx, r, res, &parley.Entry{Room: room, Kind: parley.KindLeave, From: nick})
 }
 
+// changeQuietly runs query (insertMember or deleteMember) for nick in
+// room, and returns an entry that says what changed, not stored, or nil
+// when nothing did.
+func (b *batch) changeQuietly(ctx context.Context, room, nick, query string) (*parley.Entry, error) {
+	r, err := b.room(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.exec(ctx, query, r.id, nick)
+	if err != nil {
+		return nil, fmt.Errorf("change the membership of %q in %q: %w", nick, room, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	return &parley.Entry{Room: room, From: nick}, nil
+}
+
 // membershipChanged stores e when res changed a row of members.
 func (b *batch) membershipChanged(ctx context.Context, r *roomState, res sql.Result, e *parley.Entry) (*parley.Entry, error) {
 	n, err := res.RowsAffected()
@@ -421,21 +548,22 @@ func (b *batch) membershipChanged(ctx context.Context, r *roomState, res sql.Res
 	return e, nil
 }
 
-// insertEntry stores an entry unless it is a message whose client id the
-// room already holds from its sender (the index entries_client_id).
+// insertEntry stores an entry unless it has a client id that the room
+// already holds from its sender (the index entries_client_id).
 const insertEntry = `
-	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at)
-	VALUES (?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (room_id, sender, client_id) WHERE kind = 'message' DO NOTHING`
+	INSERT INTO entries (room_id, seq, kind, sender, text, client_id, at, target)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (room_id, sender, client_id) WHERE client_id <> '' DO NOTHING`
 
 // insert gives e the room's next sequence number and the batch's time, and
 // stores it. It reports false, storing nothing and leaving the room's
-// numbering alone, when e is a message the room holds already.
+// numbering alone, when the room holds e's client id from its sender
+// already.
 func (b *batch) insert(ctx context.Context, r *roomState, e *parley.Entry) (stored bool, err error) {
 	e.Seq = r.lastSeq + 1
 	e.At = b.at
 	res, err := b.exec(ctx, insertEntry,
-		r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli())
+		r.id, e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli(), e.Target)
 	if err != nil {
 		return false, fmt.Errorf("store %s %d of %q: %w", e.Kind, e.Seq, e.Room, err)
 	}
@@ -469,12 +597,12 @@ func (db *DB) EnsureRoom(ctx context.Context, name string) (*parley.Room, error)
 
 // Append stores the message e in its room's log and sets e.Seq and e.At,
 // returning only after the transaction that stores it has committed. It
-// returns Invalid for a message that e.Validate rejects and NotFound for an
-// unknown room. When the room holds a message from e.From with e.ClientID
-// already, Append stores nothing, sets e's Seq, At and Text to the stored
-// message's, and reports dup true.
+// returns Invalid for a message that e.ValidateMessage rejects and NotFound
+// for an unknown room. When the room holds an entry from e.From with
+// e.ClientID already, Append stores nothing, sets *e to the stored entry,
+// and reports dup true.
 func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error) {
-	if err := e.Validate(); err != nil {
+	if err := e.ValidateMessage(); err != nil {
 		return false, err
 	}
 	// The writer fills in a copy, so e changes only when the append
@@ -488,7 +616,27 @@ func (db *DB) Append(ctx context.Context, e *parley.Entry) (dup bool, err error)
 	if err != nil {
 		return false, err
 	}
-	e.Seq, e.At, e.Text = stored.Seq, stored.At, stored.Text
+	*e = stored
+	return dup, nil
+}
+
+// Amend stores e, an edit or a deletion of the message e.Target, in its
+// room's log, and changes the message to match, as parley.Store.Amend
+// says, returning only after the transaction has committed.
+func (db *DB) Amend(ctx context.Context, e *parley.Entry, admin bool) (dup bool, err error) {
+	if err := e.ValidateAmendment(); err != nil {
+		return false, err
+	}
+	stored := *e
+	err = db.submit(ctx, func(ctx context.Context, b *batch) error {
+		var err error
+		dup, err = b.amend(ctx, &stored, admin)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	*e = stored
 	return dup, nil
 }
 
@@ -504,6 +652,26 @@ func (db *DB) Join(ctx context.Context, room, nick string) (*parley.Entry, error
 // It returns Invalid for a bad nickname and NotFound for an unknown room.
 func (db *DB) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
 	return db.changeMembership(ctx, room, nick, (*batch).leave)
+}
+
+// AddMember makes nick a member of room without a join entry, and
+// reports whether nick was not a member before. It returns Invalid for a
+// bad nickname and NotFound for an unknown room.
+func (db *DB) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, room, nick, func(b *batch, ctx context.Context, room, nick string) (*parley.Entry, error) {
+		return b.changeQuietly(ctx, room, nick, insertMember)
+	})
+	return e != nil, err
+}
+
+// RemoveMember ends nick's membership of room without a leave entry, and
+// reports whether nick was a member. It returns Invalid for a bad nickname
+// and NotFound for an unknown room.
+func (db *DB) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := db.changeMembership(ctx, room, nick, func(b *batch, ctx context.Context, room, nick string) (*parley.Entry, error) {
+		return b.changeQuietly(ctx, room, nick, deleteMember)
+	})
+	return e != nil, err
 }
 
 func (db *DB) changeMembership(ctx context.Context, room, nick string, change func(*batch, context.Context, string, string) (*parley.Entry, error)) (*parley.Entry, error) {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -20,9 +21,12 @@ type memDB struct {
 	members  map[parley.Member]bool     // guarded by mu
 	sessions map[string]*memSession     // by token hash; guarded by mu
 	accounts map[string]*parley.Account // by NickKey; guarded by mu
+	markers  map[[2]string]int64        // by NickKey and room; guarded by mu
 
 	// Bugs, which TestChecksCatchBugs sets to see the checks catch them.
 	bugGuestsIgnoreAccounts, bugCaseOnly, bugEndAnySession, bugKeepSessions, bugDeactivatedSignIn bool
+	bugAnyoneEdits, bugNoAdminDelete, bugEditDeleted, bugKeepDeletedText, bugEditsStayOld         bool
+	bugMarkersMoveBack, bugMarkersByName, bugMarkBeyondLog                                        bool
 }
 
 // key returns the key of the name nick: parley.NickKey, unless a bug says
@@ -42,11 +46,12 @@ type memSession struct {
 type memRoom struct {
 	room     parley.Room
 	log      []*parley.Entry
-	messages map[[2]string]*parley.Entry // by sender and client id
+	messages map[[2]string]*parley.Entry  // entries with client ids, by sender and client id
+	access   map[string]parley.RoomMember // by NickKey
 }
 
 func newMemDB() *memDB {
-	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}, accounts: map[string]*parley.Account{}}
+	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}, accounts: map[string]*parley.Account{}, markers: map[[2]string]int64{}}
 	db.addRoom(parley.DefaultRoom)
 	return db
 }
@@ -57,7 +62,7 @@ func (db *memDB) open() OpenFunc {
 }
 
 func (db *memDB) addRoom(name string) *memRoom {
-	r := &memRoom{room: parley.Room{Name: name, CreatedAt: memNow()}, messages: map[[2]string]*parley.Entry{}}
+	r := &memRoom{room: parley.Room{Name: name, Kind: parley.RoomPublic, CreatedAt: memNow()}, messages: map[[2]string]*parley.Entry{}, access: map[string]parley.RoomMember{}}
 	db.rooms[name] = r
 	return r
 }
@@ -102,6 +107,9 @@ func (s *memStore) EnsureRoom(ctx context.Context, name string) (*parley.Room, e
 	}
 	defer unlock()
 	r := s.db.rooms[name]
+	if r == nil && parley.ServerMade(name) {
+		return nil, parley.Errorf(parley.NotFound, "There is no room named %q.", name)
+	}
 	if r == nil {
 		r = s.db.addRoom(name)
 	}
@@ -144,7 +152,7 @@ func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]*parle
 }
 
 func (s *memStore) Append(ctx context.Context, e *parley.Entry) (bool, error) {
-	if err := e.Validate(); err != nil {
+	if err := e.ValidateMessage(); err != nil {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -161,10 +169,62 @@ func (s *memStore) Append(ctx context.Context, e *parley.Entry) (bool, error) {
 	}
 	key := [2]string{e.From, e.ClientID}
 	if m := r.messages[key]; m != nil {
-		e.Seq, e.At, e.Text = m.Seq, m.At, m.Text
+		*e = *m
 		return true, nil
 	}
 	r.messages[key] = r.add(e)
+	return false, nil
+}
+
+func (s *memStore) Amend(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+	if err := e.ValidateAmendment(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	r, err := s.room(e.Room)
+	if err != nil {
+		return false, err
+	}
+	key := [2]string{e.From, e.ClientID}
+	if m := r.messages[key]; m != nil {
+		*e = *m
+		return true, nil
+	}
+	if e.Target > int64(len(r.log)) || r.log[e.Target-1].Kind != parley.KindMessage {
+		return false, parley.ErrNoMessage(e)
+	}
+	m := r.log[e.Target-1]
+	by := parley.Actor{Nick: e.From, Admin: admin && !s.db.bugNoAdminDelete}
+	switch {
+	case s.db.bugAnyoneEdits:
+	case e.Kind == parley.KindEdit && !parley.MayEdit(by, m), e.Kind == parley.KindDelete && !parley.MayDelete(by, m):
+		return false, parley.ErrNotYours(e)
+	}
+	if m.Deleted != 0 && !s.db.bugEditDeleted {
+		return false, parley.ErrAlreadyDeleted(e)
+	}
+	r.messages[key] = r.add(e)
+	switch {
+	case e.Kind == parley.KindEdit && !s.db.bugEditsStayOld:
+		m.Text, m.Edited = e.Text, e.Seq
+	case e.Kind == parley.KindDelete:
+		m.Deleted = e.Seq
+		if !s.db.bugKeepDeletedText {
+			m.Text = ""
+		}
+		for _, x := range r.log {
+			if x.Kind == parley.KindEdit && x.Target == m.Seq {
+				x.Text, x.Deleted = "", e.Seq
+			}
+		}
+	}
 	return false, nil
 }
 
@@ -178,14 +238,24 @@ func (r *memRoom) add(e *parley.Entry) *parley.Entry {
 }
 
 func (s *memStore) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return s.change(room, nick, parley.KindJoin)
+	return s.change(room, nick, parley.KindJoin, false)
 }
 
 func (s *memStore) Leave(ctx context.Context, room, nick string) (*parley.Entry, error) {
-	return s.change(room, nick, parley.KindLeave)
+	return s.change(room, nick, parley.KindLeave, false)
 }
 
-func (s *memStore) change(room, nick string, kind parley.EntryKind) (*parley.Entry, error) {
+func (s *memStore) AddMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := s.change(room, nick, parley.KindJoin, true)
+	return e != nil, err
+}
+
+func (s *memStore) RemoveMember(ctx context.Context, room, nick string) (bool, error) {
+	e, err := s.change(room, nick, parley.KindLeave, true)
+	return e != nil, err
+}
+
+func (s *memStore) change(room, nick string, kind parley.EntryKind, quiet bool) (*parley.Entry, error) {
 	if err := parley.ValidateNick(nick); err != nil {
 		return nil, err
 	}
@@ -208,7 +278,9 @@ func (s *memStore) change(room, nick string, kind parley.EntryKind) (*parley.Ent
 		delete(s.db.members, m)
 	}
 	e := &parley.Entry{Room: room, Kind: kind, From: nick}
-	r.add(e)
+	if !quiet {
+		r.add(e)
+	}
 	return e, nil
 }
 
@@ -507,4 +579,212 @@ func (s *memStore) EndAccountSession(ctx context.Context, name, id string) error
 	}
 	delete(s.db.sessions, id)
 	return nil
+}
+
+func (s *memStore) CreateRoom(ctx context.Context, r *parley.Room, members []string) error {
+	switch {
+	case r.Kind == parley.RoomPrivate && (!strings.HasPrefix(r.Name, "~") || r.Owner == ""),
+		r.Kind == parley.RoomDirect && !strings.HasPrefix(r.Name, "@"),
+		r.Kind != parley.RoomPrivate && r.Kind != parley.RoomDirect:
+		return parley.Errorf(parley.Invalid, "Not a private or direct room: %+v.", r)
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if s.db.rooms[r.Name] != nil {
+		return parley.CodeErrorf(parley.Conflict, "room_exists", "The room exists.")
+	}
+	access := map[string]parley.RoomMember{}
+	add := func(name string, role parley.Role) (string, error) {
+		a := s.db.accounts[s.db.key(name)]
+		if a == nil || !a.Deactivated.IsZero() {
+			return "", parley.ErrNoAccount(name)
+		}
+		access[s.db.key(name)] = parley.RoomMember{Room: r.Name, Name: a.Name, Role: role}
+		return a.Name, nil
+	}
+	if r.Owner != "" {
+		if r.Owner, err = add(r.Owner, parley.RoleOwner); err != nil {
+			return err
+		}
+	}
+	for i, m := range members {
+		if _, ok := access[s.db.key(m)]; ok {
+			continue
+		}
+		if members[i], err = add(m, parley.RoleMember); err != nil {
+			return err
+		}
+	}
+	room := s.db.addRoom(r.Name)
+	r.CreatedAt = room.room.CreatedAt
+	room.room = *r
+	room.access = access
+	return nil
+}
+
+func (s *memStore) Role(ctx context.Context, room, name string) (parley.Role, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return "", err
+	}
+	return r.access[s.db.key(name)].Role, nil
+}
+
+func (s *memStore) SetRole(ctx context.Context, room, name string, role parley.Role) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return err
+	}
+	key := s.db.key(name)
+	if r.room.Kind != parley.RoomPrivate || (role != "" && role != parley.RoleMember) || r.access[key].Role == parley.RoleOwner {
+		return parley.Errorf(parley.Invalid, "Only members of private rooms come and go.")
+	}
+	if role == "" {
+		delete(r.access, key)
+		return nil
+	}
+	a := s.db.accounts[key]
+	if a == nil || !a.Deactivated.IsZero() {
+		return parley.ErrNoAccount(name)
+	}
+	r.access[key] = parley.RoomMember{Room: room, Name: a.Name, Role: role}
+	return nil
+}
+
+func (s *memStore) RoomMembers(ctx context.Context, room string) ([]parley.RoomMember, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return nil, err
+	}
+	members := []parley.RoomMember{}
+	for _, key := range slices.Sorted(maps.Keys(r.access)) {
+		members = append(members, r.access[key])
+	}
+	return members, nil
+}
+
+func (s *memStore) VisibleRooms(ctx context.Context, viewer, after string, limit int) ([]*parley.Room, error) {
+	all, err := s.Rooms(ctx, after, parley.MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rooms := []*parley.Room{}
+	for _, r := range all {
+		if _, member := s.db.rooms[r.Name].access[s.db.key(viewer)]; r.Kind == parley.RoomPublic || (viewer != "" && member) {
+			rooms = append(rooms, r)
+		}
+		if len(rooms) == limit {
+			break
+		}
+	}
+	return rooms, nil
+}
+
+func (s *memStore) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return err
+	}
+	if u.Title != nil {
+		r.room.Title = *u.Title
+	}
+	if u.Topic != nil {
+		r.room.Topic = *u.Topic
+	}
+	return nil
+}
+
+func (s *memStore) MarkRead(ctx context.Context, room, nick string, seq int64) error {
+	if err := parley.ValidateNick(nick); err != nil {
+		return err
+	}
+	if err := parley.ValidateReadSeq(seq); err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.room(room)
+	if err != nil {
+		return err
+	}
+	if seq > r.room.LastSeq && !s.db.bugMarkBeyondLog {
+		return parley.ErrReadBeyondLog(room, seq, r.room.LastSeq)
+	}
+	k := [2]string{s.db.markerKey(nick), room}
+	if seq > s.db.markers[k] || (s.db.bugMarkersMoveBack && seq > 0) {
+		s.db.markers[k] = seq
+	}
+	return nil
+}
+
+// markerKey returns the key of nick's markers: parley.NickKey, unless a bug
+// says otherwise.
+func (db *memDB) markerKey(nick string) string {
+	if db.bugMarkersByName {
+		return nick
+	}
+	return parley.NickKey(nick)
+}
+
+func (s *memStore) ReadMarker(ctx context.Context, room, nick string) (int64, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	return s.db.markers[[2]string{s.db.markerKey(nick), room}], nil
+}
+
+func (s *memStore) ReadMarkers(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+	if err := parley.ValidateRoomPage(limit); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	key := s.db.markerKey(nick)
+	markers := []parley.ReadMarker{}
+	for k, seq := range s.db.markers {
+		if k[0] == key && k[1] > after {
+			markers = append(markers, parley.ReadMarker{Room: k[1], Seq: seq})
+		}
+	}
+	slices.SortFunc(markers, func(a, b parley.ReadMarker) int { return strings.Compare(a.Room, b.Room) })
+	return markers[:min(len(markers), limit)], nil
 }

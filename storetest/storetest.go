@@ -49,6 +49,7 @@ type OpenFunc func(ctx context.Context) (parley.Store, error)
 //   - Join and Leave return Invalid for a bad nickname and NotFound for an
 //     unknown room.
 //   - Every method returns an error after Close.
+//   - ReadMarkers returns an empty slice, not nil, when there are none.
 func Run(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 	for _, tt := range checks {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +83,7 @@ var checks = []check{
 	{"AppendCancelled", testAppendCancelled},
 	{"JoinLeave", testJoinLeave},
 	{"JoinLeaveErrors", testJoinLeaveErrors},
+	{"AddRemoveMember", testAddRemoveMember},
 	{"JoinConcurrent", testJoinConcurrent},
 	{"Members", testMembers},
 	{"Entries", testEntries},
@@ -103,6 +105,15 @@ var checks = []check{
 	{"AccountUpdate", testAccountUpdate},
 	{"AccountConcurrent", testAccountConcurrent},
 	{"AccountReopen", testAccountReopen},
+	{"PrivateRoom", testPrivateRoom},
+	{"DirectRoom", testDirectRoom},
+	{"Amend", testAmend},
+	{"AmendErrors", testAmendErrors},
+	{"AmendDuplicate", testAmendDuplicate},
+	{"AmendConcurrent", testAmendConcurrent},
+	{"ReadMarkers", testReadMarkers},
+	{"ReadMarkerErrors", testReadMarkerErrors},
+	{"ReadMarkerConcurrent", testReadMarkerConcurrent},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {
@@ -555,6 +566,49 @@ func testJoinLeave(t testing.TB, open OpenFunc) {
 	checkMembers(t, s, []parley.Member{{Room: room, Nick: "ana"}, {Room: room, Nick: "bob"}})
 }
 
+// testAddRemoveMember: memberships changed without entries, as in large
+// rooms, mixed with those changed with them; the log stays numbered
+// without a gap.
+func testAddRemoveMember(t testing.TB, open OpenFunc) {
+	s := mustOpen(t, open)
+	ctx := t.Context()
+	room := parley.DefaultRoom
+	quiet := func(call string, f func(context.Context, string, string) (bool, error), nick string, want bool) {
+		t.Helper()
+		if got, err := f(ctx, room, nick); got != want || err != nil {
+			t.Fatalf("%s(%q, %q) = %v, %v; want %v, nil", call, room, nick, got, err, want)
+		}
+	}
+	quiet("AddMember", s.AddMember, "ana", true)
+	quiet("AddMember", s.AddMember, "ana", false)
+	if e, err := s.Join(ctx, room, "ana"); e != nil || err != nil {
+		t.Errorf("Join(%q, %q) of a member = %+v, %v; want nil, nil", room, "ana", e, err)
+	}
+	quiet("AddMember", s.AddMember, "bob", true)
+	checkMembers(t, s, []parley.Member{{Room: room, Nick: "ana"}, {Room: room, Nick: "bob"}})
+	log := []*parley.Entry{mustAppend(t, s, room, "ana", "c-1", "hello")}
+	quiet("RemoveMember", s.RemoveMember, "bob", true)
+	quiet("RemoveMember", s.RemoveMember, "bob", false)
+	e, err := s.Join(ctx, room, "bob")
+	if err != nil || e == nil || e.Seq != 2 {
+		t.Fatalf("Join(%q, %q) after RemoveMember = %+v, %v; want join entry 2", room, "bob", e, err)
+	}
+	log = append(log, e)
+	e, err = s.Leave(ctx, room, "ana")
+	if err != nil || e == nil || e.Seq != 3 {
+		t.Fatalf("Leave(%q, %q) of a member added quietly = %+v, %v; want leave entry 3", room, "ana", e, err)
+	}
+	log = append(log, e)
+	checkEntries(t, "Entries()", mustAllEntries(t, s, room), log)
+	checkMembers(t, s, []parley.Member{{Room: room, Nick: "bob"}})
+	if _, err := s.AddMember(ctx, "nowhere", "ana"); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("AddMember(%q, %q) = %v, want a NotFound error", "nowhere", "ana", err)
+	}
+	if _, err := s.RemoveMember(ctx, room, ""); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("RemoveMember(%q, %q) = %v, want an Invalid error", room, "", err)
+	}
+}
+
 func testJoinLeaveErrors(t testing.TB, open OpenFunc) {
 	s := mustOpen(t, open)
 	ctx := t.Context()
@@ -795,6 +849,9 @@ func testClosed(t testing.TB, open OpenFunc) {
 		"Session":       func() error { _, err := s.Session(ctx, "token"); return err },
 		"ExtendSession": func() error { return s.ExtendSession(ctx, "token", time.Hour) },
 		"EndSession":    func() error { return s.EndSession(ctx, "token") },
+		"MarkRead":      func() error { return s.MarkRead(ctx, parley.DefaultRoom, "ana", 0) },
+		"ReadMarker":    func() error { _, err := s.ReadMarker(ctx, parley.DefaultRoom, "ana"); return err },
+		"ReadMarkers":   func() error { _, err := s.ReadMarkers(ctx, "ana", "", 10); return err },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {
@@ -1009,7 +1066,8 @@ func checkEntry(t testing.TB, what string, got, want *parley.Entry) {
 			t.Errorf("%s = %+v, want %+v", what, got, want)
 		}
 	case got.Room != want.Room || got.Seq != want.Seq || got.Kind != want.Kind || got.From != want.From ||
-		got.Text != want.Text || got.ClientID != want.ClientID || !got.At.Equal(want.At):
+		got.Text != want.Text || got.ClientID != want.ClientID || !got.At.Equal(want.At) ||
+		got.Target != want.Target || got.Edited != want.Edited || got.Deleted != want.Deleted:
 		t.Errorf("%s = %+v, want %+v", what, *got, *want)
 	}
 }

@@ -124,6 +124,7 @@ var mutants = []mutant{
 				room:          func(context.Context, string) (*parley.Room, error) { return nil, errBroken },
 				rooms:         func(context.Context, string, int) ([]*parley.Room, error) { return nil, errBroken },
 				append:        func(context.Context, *parley.Entry) (bool, error) { return false, errBroken },
+				amend:         func(context.Context, *parley.Entry, bool) (bool, error) { return false, errBroken },
 				join:          func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
 				leave:         func(context.Context, string, string) (*parley.Entry, error) { return nil, errBroken },
 				members:       func(context.Context) ([]parley.Member, error) { return nil, errBroken },
@@ -133,6 +134,9 @@ var mutants = []mutant{
 				session:       func(context.Context, string) (*parley.Session, error) { return nil, errBroken },
 				extendSession: func(context.Context, string, time.Duration) error { return errBroken },
 				endSession:    func(context.Context, string) error { return errBroken },
+				markRead:      func(context.Context, string, string, int64) error { return errBroken },
+				readMarker:    func(context.Context, string, string) (int64, error) { return 0, errBroken },
+				readMarkers:   func(context.Context, string, string, int) ([]parley.ReadMarker, error) { return nil, errBroken },
 			}
 		},
 		caughtBy: []string{
@@ -141,6 +145,8 @@ var mutants = []mutant{
 			"AppendInvalid", "AppendCancelled", "JoinLeave", "JoinLeaveErrors", "JoinConcurrent", "Members",
 			"Entries", "EntriesEmptyRoom", "EntriesErrors", "Ping", "Reopen", "CloseWhileAppending",
 			"Session", "SessionNicknameTaken", "SessionEnd", "SessionExpiry", "SessionConcurrent", "SessionReopen",
+			"Amend", "AmendErrors", "AmendDuplicate", "AmendConcurrent",
+			"ReadMarkers", "ReadMarkerErrors", "ReadMarkerConcurrent",
 		},
 	},
 	{
@@ -726,7 +732,7 @@ var mutants = []mutant{
 	{
 		name:     "guests may take an account's name",
 		newDB:    bugged(func(db *memDB) { db.bugGuestsIgnoreAccounts = true }),
-		caughtBy: []string{"AccountNamespace", "AccountUpdate", "AccountConcurrent"},
+		caughtBy: []string{"AccountNamespace", "AccountUpdate"},
 	},
 	{
 		name:     "names are unique by case only",
@@ -744,9 +750,161 @@ var mutants = []mutant{
 		caughtBy: []string{"AccountUpdate"},
 	},
 	{
+		name:     "anyone edits and deletes any message",
+		newDB:    bugged(func(db *memDB) { db.bugAnyoneEdits = true }),
+		caughtBy: []string{"AmendErrors"},
+	},
+	{
+		name:     "admins cannot delete others' messages",
+		newDB:    bugged(func(db *memDB) { db.bugNoAdminDelete = true }),
+		caughtBy: []string{"Amend", "AmendDuplicate"},
+	},
+	{
+		name:     "deleted messages can be edited and deleted again",
+		newDB:    bugged(func(db *memDB) { db.bugEditDeleted = true }),
+		caughtBy: []string{"AmendErrors", "AmendConcurrent"},
+	},
+	{
+		name:     "deleted messages keep their text",
+		newDB:    bugged(func(db *memDB) { db.bugKeepDeletedText = true }),
+		caughtBy: []string{"Amend", "AmendConcurrent"},
+	},
+	{
+		name:     "messages keep their text after an edit",
+		newDB:    bugged(func(db *memDB) { db.bugEditsStayOld = true }),
+		caughtBy: []string{"Amend"},
+	},
+	{
+		name: "amendments are not retried",
+		wrap: func(s parley.Store) broken {
+			var n atomic.Int64
+			return broken{Store: s, amend: func(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+				e.ClientID = fmt.Sprintf("%s-%d", e.ClientID, n.Add(1))
+				return s.Amend(ctx, e, admin)
+			}}
+		},
+		caughtBy: []string{"AmendDuplicate"},
+	},
+	{
+		name: "amendments are refused with the wrong kind of error",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, amend: func(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+				dup, err := s.Amend(ctx, e, admin)
+				if err != nil {
+					err = parley.Errorf(parley.Invalid, "%v", err)
+				}
+				return dup, err
+			}}
+		},
+		caughtBy: []string{"AmendErrors", "AmendConcurrent"},
+	},
+	{
+		name: "pages say nothing of edits and deletions",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, entries: func(ctx context.Context, room string, p parley.Page) ([]*parley.Entry, error) {
+				entries, err := s.Entries(ctx, room, p)
+				for _, e := range entries {
+					e.Edited, e.Deleted = 0, 0
+				}
+				return entries, err
+			}}
+		},
+		caughtBy: []string{"Amend", "AmendConcurrent"},
+	},
+	{
 		name:     "deactivated accounts sign in",
 		newDB:    bugged(func(db *memDB) { db.bugDeactivatedSignIn = true }),
 		caughtBy: []string{"AccountUpdate"},
+	},
+	{
+		name:     "read markers move back",
+		newDB:    bugged(func(db *memDB) { db.bugMarkersMoveBack = true }),
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name:     "read markers are the name's as written",
+		newDB:    bugged(func(db *memDB) { db.bugMarkersByName = true }),
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name:     "read markers go beyond the log",
+		newDB:    bugged(func(db *memDB) { db.bugMarkBeyondLog = true }),
+		caughtBy: []string{"ReadMarkerErrors"},
+	},
+	{
+		name: "read markers are forgotten",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, markRead: func(ctx context.Context, room, nick string, seq int64) error {
+				_, err := s.Room(ctx, room)
+				return err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers", "ReadMarkerConcurrent"},
+	},
+	{
+		name: "read markers of one room are every room's",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarker: func(ctx context.Context, room, nick string) (int64, error) {
+				markers, err := s.ReadMarkers(ctx, nick, "", parley.MaxPageSize)
+				var top int64
+				for _, m := range markers {
+					top = max(top, m.Seq)
+				}
+				return top, err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "read markers ignore the page",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarkers: func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+				if err := parley.ValidateRoomPage(limit); err != nil {
+					return nil, err
+				}
+				return s.ReadMarkers(ctx, nick, "", parley.MaxPageSize)
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "read markers come unsorted",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarkers: func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+				markers, err := s.ReadMarkers(ctx, nick, after, limit)
+				slices.Reverse(markers)
+				return markers, err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "no read markers is nil",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, readMarkers: func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+				markers, err := s.ReadMarkers(ctx, nick, after, limit)
+				if len(markers) == 0 {
+					markers = nil
+				}
+				return markers, err
+			}}
+		},
+		caughtBy: []string{"ReadMarkers"},
+	},
+	{
+		name: "bad read markers are kept",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, markRead: func(ctx context.Context, room, nick string, seq int64) error {
+				err := s.MarkRead(ctx, room, nick, seq)
+				if parley.KindOf(err) == parley.Invalid && seq > 0 {
+					if r, rerr := s.Room(ctx, room); rerr == nil {
+						s.MarkRead(ctx, room, "ana", r.LastSeq)
+					}
+				}
+				return err
+			}}
+		},
+		caughtBy: []string{"ReadMarkerErrors"},
 	},
 }
 
@@ -777,6 +935,7 @@ type broken struct {
 	room       func(ctx context.Context, name string) (*parley.Room, error)
 	rooms      func(ctx context.Context, after string, limit int) ([]*parley.Room, error)
 	append     func(ctx context.Context, e *parley.Entry) (bool, error)
+	amend      func(ctx context.Context, e *parley.Entry, admin bool) (bool, error)
 	join       func(ctx context.Context, room, nick string) (*parley.Entry, error)
 	leave      func(ctx context.Context, room, nick string) (*parley.Entry, error)
 	members    func(ctx context.Context) ([]parley.Member, error)
@@ -788,6 +947,10 @@ type broken struct {
 	session       func(ctx context.Context, token string) (*parley.Session, error)
 	extendSession func(ctx context.Context, token string, ttl time.Duration) error
 	endSession    func(ctx context.Context, token string) error
+
+	markRead    func(ctx context.Context, room, nick string, seq int64) error
+	readMarker  func(ctx context.Context, room, nick string) (int64, error)
+	readMarkers func(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error)
 }
 
 func (b broken) EnsureRoom(ctx context.Context, name string) (*parley.Room, error) {
@@ -816,6 +979,13 @@ func (b broken) Append(ctx context.Context, e *parley.Entry) (bool, error) {
 		return b.append(ctx, e)
 	}
 	return b.Store.Append(ctx, e)
+}
+
+func (b broken) Amend(ctx context.Context, e *parley.Entry, admin bool) (bool, error) {
+	if b.amend != nil {
+		return b.amend(ctx, e, admin)
+	}
+	return b.Store.Amend(ctx, e, admin)
 }
 
 func (b broken) Join(ctx context.Context, room, nick string) (*parley.Entry, error) {
@@ -886,4 +1056,25 @@ func (b broken) EndSession(ctx context.Context, token string) error {
 		return b.endSession(ctx, token)
 	}
 	return b.Store.EndSession(ctx, token)
+}
+
+func (b broken) MarkRead(ctx context.Context, room, nick string, seq int64) error {
+	if b.markRead != nil {
+		return b.markRead(ctx, room, nick, seq)
+	}
+	return b.Store.MarkRead(ctx, room, nick, seq)
+}
+
+func (b broken) ReadMarker(ctx context.Context, room, nick string) (int64, error) {
+	if b.readMarker != nil {
+		return b.readMarker(ctx, room, nick)
+	}
+	return b.Store.ReadMarker(ctx, room, nick)
+}
+
+func (b broken) ReadMarkers(ctx context.Context, nick, after string, limit int) ([]parley.ReadMarker, error) {
+	if b.readMarkers != nil {
+		return b.readMarkers(ctx, nick, after, limit)
+	}
+	return b.Store.ReadMarkers(ctx, nick, after, limit)
 }

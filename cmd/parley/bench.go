@@ -75,6 +75,18 @@ Load:
   --fillers N        history: members filling the log (default 100)
   --readers N        history: clients replaying at once (default 1)
   --churn N          churn: connections dropped and resumed a second (default 20)
+  --arrival A        how the sends are spread in time: even (the default:
+                     each sender sends at its own steady interval, the
+                     senders' phases spread over it, members of one room
+                     apart, so the step's messages leave evenly spaced) or
+                     poisson (exponential gaps at the step's rate, each
+                     send by a sender drawn at random)
+  --burst N          send in clumps of N messages back to back instead,
+                     members taking turns in order (neighbours share a
+                     room): the generator's pacing before 2026-12-06 was
+                     like --burst 4; a server packs more into each commit
+                     and write than people's traffic allows, and looks
+                     better than it is
   --settle D         after a step's sending, how long to wait at most for
                      acknowledgements and deliveries (default 15s)
 
@@ -125,6 +137,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Fillers, "fillers", 0, "")
 	fs.IntVar(&cfg.Readers, "readers", 0, "")
 	fs.Float64Var(&cfg.Churn, "churn", 0, "")
+	fs.StringVar(&cfg.Arrival, "arrival", "", "")
+	fs.IntVar(&cfg.Burst, "burst", 0, "")
 	fs.DurationVar(&cfg.Settle, "settle", 0, "")
 	fs.IntVar(&cfg.Procs, "procs", 0, "")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,6 +34,9 @@ func TestBenchUsage(t *testing.T) {
 		{"stray argument", []string{"idle", "--spawn", "extra"}, "", `unexpected argument "extra"`},
 		{"restart without spawn", []string{"fanout", "--url", "ws://x/ws", "--restart-after", "1s"}, "", "only a server it started"},
 		{"restart after the step", []string{"fanout", "--spawn", "--duration", "5s", "--restart-after", "5s"}, "", "shorter than --duration"},
+		{"unknown arrival", []string{"rooms", "--spawn", "--arrival", "uniform"}, "", "even or poisson"},
+		{"burst and poisson", []string{"rooms", "--spawn", "--arrival", "poisson", "--burst", "4"}, "", "give one of them"},
+		{"negative burst", []string{"rooms", "--spawn", "--burst", "-1"}, "", "must be positive"},
 		{"database without spawn", []string{"rooms", "--url", "ws://x/ws", "--database", "postgres://db/parley"}, "", "--database takes --spawn"},
 	}
 	for _, tt := range tests {
@@ -82,6 +86,17 @@ func TestBenchRestart(t *testing.T) {
 		t.Errorf("acked %d, received %d of %d, lost %d, duplicated %d, out of order %d, members incomplete %d; want everything once",
 			step.Acked, step.Received, step.Expected, step.Lost, step.Duplicated, step.OutOfOrder, step.Incomplete)
 	}
+	if step.BackSeconds == nil || step.ResumedSeconds == nil || *step.ResumedSeconds < *step.BackSeconds || step.NotResumed != 0 {
+		t.Errorf("back %v s, caught up %v s after the restart, %d never: want both, in that order, and every member",
+			fmtPtr(step.BackSeconds), fmtPtr(step.ResumedSeconds), step.NotResumed)
+	}
+}
+
+func fmtPtr(v *float64) string {
+	if v == nil {
+		return "nil"
+	}
+	return strconv.FormatFloat(*v, 'f', 3, 64)
 }
 
 // TestBenchPostgres runs the real binary's bench against a server it

@@ -21,8 +21,8 @@ import (
 
 // `parley migrate copy` moves everything a store holds into another, empty
 // one, as it is: rooms with their creation times, every log entry with its
-// sequence number, memberships, accounts with their password hashes, and
-// sessions under their token hashes. It
+// sequence number, memberships, read markers, accounts with their password
+// hashes, and sessions under their token hashes. It
 // is how a laptop install (SQLite) moves to production (PostgreSQL), or
 // production's data to a developer's SQLite file. People keep their
 // nicknames and stay signed in, and clients resume with since as before.
@@ -35,6 +35,8 @@ type copySource interface {
 	Members(ctx context.Context) ([]parley.Member, error)
 	Sessions(ctx context.Context, after string, limit int) ([]parley.StoredSession, error)
 	Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error)
+	RoomMembers(ctx context.Context, room string) ([]parley.RoomMember, error)
+	StoredReadMarkers(ctx context.Context, after parley.StoredReadMarker, limit int) ([]parley.StoredReadMarker, error)
 }
 
 // copyTarget is a store that a copy fills, a transaction per call.
@@ -45,6 +47,8 @@ type copyTarget interface {
 	ImportMembers(ctx context.Context, members []parley.Member) error
 	ImportSessions(ctx context.Context, sessions []parley.StoredSession) error
 	ImportAccounts(ctx context.Context, accounts []*parley.Account) error
+	ImportRoomMembers(ctx context.Context, members []parley.RoomMember) error
+	ImportReadMarkers(ctx context.Context, markers []parley.StoredReadMarker) error
 }
 
 // copyStore is a store opened for a copy, as its source or its target.
@@ -141,7 +145,7 @@ func migrateCopy(ctx context.Context, args []string, stdout io.Writer, opts copy
 	for _, r := range d.rooms {
 		entries += r.entries
 	}
-	fmt.Fprintf(stdout, "rooms     %d\nentries   %d\nmembers   %d\naccounts  %d\nsessions  %d\n", len(d.rooms), entries, d.members.n, d.accounts.n, d.sessions.n)
+	fmt.Fprintf(stdout, "rooms     %d\nentries   %d\nmembers   %d\nmarkers   %d\naccounts  %d\nsessions  %d\n", len(d.rooms), entries, d.members.n, d.markers.n, d.accounts.n, d.sessions.n)
 	fmt.Fprintln(stdout, "verified: the target holds the same rooms, logs, members, accounts and sessions as the source")
 	if err := errors.Join(src.Close(), dst.Close()); err != nil {
 		return fmt.Errorf("migrate copy: close: %w", err)
@@ -160,9 +164,10 @@ install to production, and the other way round gives a developer a copy
 of production's data.
 
 Rooms keep their creation times, log entries their sequence numbers,
-senders, texts, client ids and times, and sessions their token hashes,
-nicknames and times: people keep their nicknames and stay signed in, and
-clients resume with since as before. Stop the servers that use the source
+senders, texts, client ids and times, read markers their people and
+sequence numbers, and sessions their token hashes, nicknames and times:
+people keep their nicknames, stay signed in and keep what they have read,
+and clients resume with since as before. Stop the servers that use the source
 first: what they write while the copy runs may be copied in part, and the
 verification then fails.
 
@@ -174,8 +179,8 @@ microsecond in PostgreSQL.
 
 After the copy, each room's number of entries, last sequence number and
 a SHA-256 checksum of its log (every field of every entry, in order,
-times to the millisecond), and the members and sessions (counts and
-checksums), are compared; the command prints a summary and exits with
+times to the millisecond), and the members, read markers and sessions
+(counts and checksums), are compared; the command prints a summary and exits with
 status 0 when they all agree, 1 otherwise.
 
 A password in a URL is never printed, but other users of the machine may
@@ -183,7 +188,7 @@ see it in the process list: put it in PGPASSWORD or ~/.pgpass instead.
 
   -from DATABASE   the database to copy: a SQLite file or a PostgreSQL URL
   -to DATABASE     the empty database to copy into
-  -batch N         entries (or rooms, members, sessions) per transaction
+  -batch N         entries (or rooms, members, markers, sessions) per transaction
                    (default %d)
 `, parley.DefaultRoom, defaultCopyBatch)
 }
@@ -337,11 +342,29 @@ func copyStores(ctx context.Context, src copySource, dst copyTarget, batch int) 
 			return err
 		}
 	}
+	err = eachMarkerPage(ctx, src, batch, func(page []parley.StoredReadMarker) error {
+		return dst.ImportReadMarkers(ctx, page)
+	})
+	if err != nil {
+		return err
+	}
 	err = eachAccountPage(ctx, src, batch, func(page []*parley.Account) error {
 		return dst.ImportAccounts(ctx, page)
 	})
 	if err != nil {
 		return err
+	}
+	for _, r := range rooms {
+		if r.Kind == "" || r.Kind == parley.RoomPublic {
+			continue
+		}
+		access, err := src.RoomMembers(ctx, r.Name)
+		if err != nil {
+			return fmt.Errorf("read the members of %q: %w", r.Name, err)
+		}
+		if err := dst.ImportRoomMembers(ctx, access); err != nil {
+			return err
+		}
 	}
 	return eachSessionPage(ctx, src, batch, func(page []parley.StoredSession) error {
 		return dst.ImportSessions(ctx, page)
@@ -363,6 +386,24 @@ func eachAccountPage(ctx context.Context, s copySource, limit int, f func([]*par
 			return err
 		}
 		after = page[len(page)-1].Name
+	}
+}
+
+// eachMarkerPage calls f with each page of at most limit read markers.
+func eachMarkerPage(ctx context.Context, s copySource, limit int, f func([]parley.StoredReadMarker) error) error {
+	var after parley.StoredReadMarker
+	for {
+		page, err := s.StoredReadMarkers(ctx, after, limit)
+		if err != nil {
+			return fmt.Errorf("read read markers: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := f(page); err != nil {
+			return err
+		}
+		after = page[len(page)-1]
 	}
 }
 
@@ -407,6 +448,7 @@ func eachSessionPage(ctx context.Context, s copySource, limit int, f func([]parl
 type digest struct {
 	rooms    []roomDigest // in the order of their names
 	members  setDigest
+	markers  setDigest
 	accounts setDigest
 	sessions setDigest
 }
@@ -467,6 +509,16 @@ func digestOf(ctx context.Context, s copySource) (*digest, error) {
 	for _, r := range rooms {
 		rd := roomDigest{name: r.Name, createdAt: r.CreatedAt.UnixMilli(), lastSeq: r.LastSeq}
 		h := sha256.New()
+		h.Write(appendFields(nil, string(r.Kind), r.Title, r.Topic, r.Owner))
+		if r.Kind == parley.RoomPrivate || r.Kind == parley.RoomDirect {
+			access, err := s.RoomMembers(ctx, r.Name)
+			if err != nil {
+				return nil, fmt.Errorf("read the members of %q: %w", r.Name, err)
+			}
+			for _, m := range access {
+				h.Write(appendFields(nil, m.Name, string(m.Role)))
+			}
+		}
 		err := eachEntryPage(ctx, s, r.Name, func(page []*parley.Entry) error {
 			for _, e := range page {
 				buf = appendFields(buf[:0], e.Seq, string(e.Kind), e.From, e.Text, e.ClientID, e.At.UnixMilli())
@@ -488,6 +540,15 @@ func digestOf(ctx context.Context, s copySource) (*digest, error) {
 	}
 	for _, m := range members {
 		d.members.add(m.Room, m.Nick)
+	}
+	err = eachMarkerPage(ctx, s, defaultCopyBatch, func(page []parley.StoredReadMarker) error {
+		for _, m := range page {
+			d.markers.add(m.NickKey, m.Room, m.Seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	err = eachSessionPage(ctx, s, defaultCopyBatch, func(page []parley.StoredSession) error {
 		for _, ss := range page {
@@ -587,7 +648,7 @@ func (d *digest) diff(t *digest) []string {
 	for _, set := range []struct {
 		name string
 		s, t setDigest
-	}{{"membership", d.members, t.members}, {"account", d.accounts, t.accounts}, {"session", d.sessions, t.sessions}} {
+	}{{"membership", d.members, t.members}, {"read marker", d.markers, t.markers}, {"account", d.accounts, t.accounts}, {"session", d.sessions, t.sessions}} {
 		switch {
 		case set.s.n != set.t.n:
 			diffs = append(diffs, fmt.Sprintf("%s in the source, %d in the target", plural(set.s.n, set.name), set.t.n))

@@ -96,6 +96,9 @@ func fillLaptop(t *testing.T, path string, devMessages int) laptop {
 		})
 	}
 	wg.Wait()
+	must(db.MarkRead(ctx, parley.DefaultRoom, "Ana", l.hello.Seq))
+	must(db.MarkRead(ctx, "café ☕", "bob", 1))
+	must(db.MarkRead(ctx, "dev", "bob", 1))
 
 	l.anaToken, err = db.CreateSession(ctx, "Ana", time.Hour)
 	must(err)
@@ -113,6 +116,7 @@ type contents struct {
 	Rooms    []*parley.Room
 	Entries  map[string][]*parley.Entry
 	Members  []parley.Member
+	Markers  []parley.StoredReadMarker
 	Sessions []parley.StoredSession // by token hash
 }
 
@@ -139,6 +143,13 @@ func contentsOf(t *testing.T, s copySource) contents {
 	}
 	err = eachSessionPage(ctx, s, 2, func(page []parley.StoredSession) error {
 		c.Sessions = append(c.Sessions, page...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = eachMarkerPage(ctx, s, 2, func(page []parley.StoredReadMarker) error {
+		c.Markers = append(c.Markers, page...)
 		return nil
 	})
 	if err != nil {
@@ -200,9 +211,9 @@ func TestMigrateCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	source.Close()
-	if n := len(want.Entries["dev"]); n != devMessages+1 || len(want.Rooms) != 4 || len(want.Members) != 3 || len(want.Sessions) != 3 {
-		t.Fatalf("the laptop holds %d rooms, %d entries in dev, %d members, %d sessions; want 4, %d, 3, 3",
-			len(want.Rooms), n, len(want.Members), len(want.Sessions), devMessages+1)
+	if n := len(want.Entries["dev"]); n != devMessages+1 || len(want.Rooms) != 4 || len(want.Members) != 3 || len(want.Sessions) != 3 || len(want.Markers) != 3 {
+		t.Fatalf("the laptop holds %d rooms, %d entries in dev, %d members, %d sessions, %d read markers; want 4, %d, 3, 3, 3",
+			len(want.Rooms), n, len(want.Members), len(want.Sessions), len(want.Markers), devMessages+1)
 	}
 
 	to := newPostgres(t)
@@ -212,7 +223,7 @@ func TestMigrateCopy(t *testing.T) {
 		t.Fatalf("run(%q) = %v", args, err)
 	}
 	out := stdout.String() + stderr.String()
-	for _, line := range []string{"rooms     4", fmt.Sprintf("entries   %d", devMessages+1+5+2), "members   3", "sessions  3", "verified", ":xxxxx@"} {
+	for _, line := range []string{"rooms     4", fmt.Sprintf("entries   %d", devMessages+1+5+2), "members   3", "markers   3", "sessions  3", "verified", ":xxxxx@"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("run(migrate copy) printed %q, want a line with %q", out, line)
 		}
@@ -222,7 +233,8 @@ func TestMigrateCopy(t *testing.T) {
 	}
 
 	// Everything is there: rooms with their creation times and last
-	// numbers, every field of every entry, members, sessions as stored.
+	// numbers, every field of every entry, members, read markers, sessions
+	// as stored.
 	pg := mustOpenPostgres(t, to)
 	got := contentsOf(t, pg)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -446,6 +458,8 @@ func TestVerify(t *testing.T) {
 		{"extra room", `INSERT INTO rooms (name, created_at) VALUES ('extra', 0)`, []string{`room "extra": in the target only`}},
 		{"missing room", `DELETE FROM rooms WHERE name = 'quiet'`, []string{`room "quiet": missing from the target`}},
 		{"member", `UPDATE members SET nick = 'eve' WHERE nick = 'bob'`, []string{"memberships: as many in both, but they differ"}},
+		{"read marker", `UPDATE read_markers SET seq = seq - 1 WHERE seq > 1`, []string{"read markers: as many in both, but they differ"}},
+		{"missing read marker", `DELETE FROM read_markers WHERE seq = 1`, []string{"3 read markers in the source, 1 in the target"}},
 		{"session", `DELETE FROM sessions WHERE nick = 'bob'`, []string{"3 sessions in the source, 2 in the target"}},
 		{"session time", `UPDATE sessions SET expires_at = expires_at + 1 WHERE nick = 'bob'`, []string{"sessions: as many in both, but they differ"}},
 	}

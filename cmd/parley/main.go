@@ -17,6 +17,8 @@
 //	                         change an account, ending its sessions
 //	parley token create NAME make a bearer token for a bot or a script
 //	parley bench SCENARIO    measure a server under load
+//	parley health [-url URL] ask a running server whether it is alive,
+//	                         for container health checks
 //	parley version           print the version and exit
 //	parley help [command]    print help
 //
@@ -109,6 +111,8 @@ func run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 		return serve(ctx, cfg, logger)
 	case "bench":
 		return bench(ctx, args, stdout, stderr)
+	case "health":
+		return health(ctx, args, environ, stdout)
 	case "version":
 		if len(args) > 0 {
 			return fmt.Errorf("version takes no arguments")
@@ -127,6 +131,8 @@ func run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 			accountHelp(stdout, args[0]+" "+args[1])
 		case len(args) == 1 && args[0] == "bench":
 			return bench(ctx, []string{"-help"}, stdout, stderr)
+		case len(args) == 1 && args[0] == "health":
+			fmt.Fprint(stdout, healthHelp)
 		case len(args) == 1 && (args[0] == "version" || args[0] == "help"):
 			help(stdout)
 		default:
@@ -174,6 +180,8 @@ Usage:
   parley token create [-label L] [-expires-in D] NAME
                            make a bearer token for a bot or a script
   parley bench SCENARIO    measure a server under load (parley help bench)
+  parley health [-url URL] ask a running server's /api/health; exit 0 when
+                           it answers 200, 1 otherwise (parley help health)
   parley version           print the version and exit
   parley help [command]    print this help, or a command's settings
 

@@ -1,17 +1,19 @@
 // Package copytest holds the checks of what a store offers beyond
-// parley.Store for parley migrate copy: listing sessions and accounts as
-// stored, and importing rooms, entries, members, accounts and sessions as
-// they were. The sqlite
+// parley.Store for parley migrate copy: listing sessions, accounts and
+// read markers as stored, and importing rooms, entries, members, accounts,
+// sessions and read markers as they were. The sqlite
 // and postgres packages run them from their tests, so that the two stores,
 // at either end of a copy, keep the same rules.
 package copytest
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/parley-chat/parley"
 )
@@ -26,6 +28,9 @@ type Store interface {
 	ImportSessions(ctx context.Context, sessions []parley.StoredSession) error
 	Accounts(ctx context.Context, after string, limit int) ([]*parley.Account, error)
 	ImportAccounts(ctx context.Context, accounts []*parley.Account) error
+	ImportRoomMembers(ctx context.Context, members []parley.RoomMember) error
+	StoredReadMarkers(ctx context.Context, after parley.StoredReadMarker, limit int) ([]parley.StoredReadMarker, error)
+	ImportReadMarkers(ctx context.Context, markers []parley.StoredReadMarker) error
 }
 
 // Open opens a store on a new, freshly migrated database of its own, with
@@ -37,6 +42,7 @@ type Open func(t *testing.T, now func() time.Time) Store
 func Run(t *testing.T, open Open) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
+	t.Run("ReadMarkers", func(t *testing.T) { testReadMarkers(t, open) })
 	t.Run("Import", func(t *testing.T) { testImport(t, open) })
 	t.Run("ImportRefuses", func(t *testing.T) { testImportRefuses(t, open) })
 }
@@ -89,7 +95,7 @@ func testSessions(t *testing.T, open Open) {
 			got[s.TokenHash] = s
 		}
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("Sessions() differ from the sessions created (-want +got):\n%s", diff)
 	}
 	if _, err := db.Sessions(ctx, "", 0); parley.KindOf(err) != parley.Invalid {
@@ -137,7 +143,7 @@ func testAccounts(t *testing.T, open Open) {
 		got = append(got, page...)
 		after = page[len(page)-1].Name
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("Accounts() differ from the accounts created (-want +got):\n%s", diff)
 	}
 	if _, err := db.Accounts(ctx, "", 0); parley.KindOf(err) != parley.Invalid {
@@ -152,7 +158,7 @@ func testAccounts(t *testing.T, open Open) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, again); diff != "" {
+	if diff := gocmp.Diff(want, again); diff != "" {
 		t.Errorf("Accounts() after ImportAccounts (-want +got):\n%s", diff)
 	}
 	if _, err := other.CreateSession(ctx, "ANA", time.Hour); parley.CodeOf(err) != parley.CodeNicknameTaken {
@@ -180,7 +186,9 @@ func testImport(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
-	rooms := []*parley.Room{{Name: parley.DefaultRoom, CreatedAt: t0}, {Name: "dev", CreatedAt: t0.Add(time.Minute), LastSeq: 99}}
+	secret := parley.NewPrivateRoomName()
+	rooms := []*parley.Room{{Name: parley.DefaultRoom, CreatedAt: t0}, {Name: "dev", CreatedAt: t0.Add(time.Minute), LastSeq: 99},
+		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Owner: "bo", CreatedAt: t0}}
 	if err := db.ImportRooms(ctx, rooms); err != nil {
 		t.Fatalf("ImportRooms() = %v", err)
 	}
@@ -193,9 +201,12 @@ func testImport(t *testing.T, open Open) {
 	dev := []*parley.Entry{
 		{Room: "dev", Seq: 1, Kind: parley.KindJoin, From: "bob", At: at(5)},
 		{Room: "dev", Seq: 2, Kind: parley.KindMessage, From: "bob", Text: "build is green", ClientID: "b-1", At: at(6)},
+		{Room: "dev", Seq: 3, Kind: parley.KindMessage, From: "bob", ClientID: "b-2", Edited: 4, Deleted: 5, At: at(7)},
+		{Room: "dev", Seq: 4, Kind: parley.KindEdit, From: "bob", Target: 3, ClientID: "b-3", Deleted: 5, At: at(8)},
+		{Room: "dev", Seq: 5, Kind: parley.KindDelete, From: "bob", Target: 3, ClientID: "b-4", At: at(9)},
 	}
 	// Two transactions, the second going on from the first.
-	for _, batch := range [][]*parley.Entry{{general[0], dev[0], general[1]}, {general[2], dev[1]}} {
+	for _, batch := range [][]*parley.Entry{{general[0], dev[0], general[1]}, {general[2], dev[1], dev[2], dev[3], dev[4]}} {
 		if err := db.ImportEntries(ctx, batch); err != nil {
 			t.Fatalf("ImportEntries() = %v", err)
 		}
@@ -217,13 +228,18 @@ func testImport(t *testing.T, open Open) {
 	if err := db.ImportSessions(ctx, sessions); err != nil {
 		t.Fatalf("ImportSessions() = %v", err)
 	}
+	markers := []parley.StoredReadMarker{{NickKey: parley.NickKey("Ana"), Room: parley.DefaultRoom, Seq: 2}, {NickKey: parley.NickKey("bob"), Room: "dev", Seq: 2}}
+	if err := db.ImportReadMarkers(ctx, markers); err != nil {
+		t.Fatalf("ImportReadMarkers() = %v", err)
+	}
 
 	gotRooms, err := db.Rooms(ctx, "", parley.MaxPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRooms := []*parley.Room{{Name: "dev", CreatedAt: at(1), LastSeq: 2}, {Name: parley.DefaultRoom, CreatedAt: t0, LastSeq: 3}}
-	if diff := cmp.Diff(wantRooms, gotRooms); diff != "" {
+	wantRooms := []*parley.Room{{Name: "dev", Kind: parley.RoomPublic, CreatedAt: at(1), LastSeq: 5}, {Name: parley.DefaultRoom, Kind: parley.RoomPublic, CreatedAt: t0, LastSeq: 3},
+		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Owner: "bo", CreatedAt: t0}}
+	if diff := gocmp.Diff(wantRooms, gotRooms); diff != "" {
 		t.Errorf("Rooms() after ImportRooms (-want +got):\n%s", diff)
 	}
 	if r, err := db.EnsureRoom(ctx, parley.DefaultRoom); err != nil || !r.CreatedAt.Equal(t0) || r.LastSeq != 3 {
@@ -234,18 +250,28 @@ func testImport(t *testing.T, open Open) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := gocmp.Diff(want, got); diff != "" {
 			t.Errorf("Entries(%q) after ImportEntries (-want +got):\n%s", room, diff)
 		}
 	}
-	if got, err := db.Members(ctx); err != nil || !cmp.Equal(got, members) {
+	if got, err := db.Members(ctx); err != nil || !gocmp.Equal(got, members) {
 		t.Errorf("Members() = %v, %v; want %v", got, err, members)
+	}
+	access := []parley.RoomMember{{Room: secret, Name: "bo", Role: parley.RoleOwner}, {Room: secret, Name: "Ana", Role: parley.RoleMember}}
+	if err := db.ImportRoomMembers(ctx, access); err != nil {
+		t.Fatalf("ImportRoomMembers() = %v", err)
+	}
+	if got, err := db.RoomMembers(ctx, secret); err != nil || !gocmp.Equal(got, []parley.RoomMember{access[1], access[0]}) {
+		t.Errorf("RoomMembers(private) after ImportRoomMembers = %v, %v; want %v", got, err, access)
+	}
+	if err := db.ImportRoomMembers(ctx, []parley.RoomMember{{Room: "nowhere", Name: "x", Role: parley.RoleMember}}); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("ImportRoomMembers(unknown room) = %v, want NotFound", err)
 	}
 	gotSessions, err := db.Sessions(ctx, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(sessions, gotSessions, cmp.Transformer("byHash", func(s []parley.StoredSession) map[string]parley.StoredSession {
+	if diff := gocmp.Diff(sessions, gotSessions, gocmp.Transformer("byHash", func(s []parley.StoredSession) map[string]parley.StoredSession {
 		m := map[string]parley.StoredSession{}
 		for _, x := range s {
 			m[x.TokenHash] = x
@@ -255,7 +281,14 @@ func testImport(t *testing.T, open Open) {
 		t.Errorf("Sessions() after ImportSessions (-want +got):\n%s", diff)
 	}
 
+	if got, err := db.StoredReadMarkers(ctx, parley.StoredReadMarker{}, 10); err != nil || !gocmp.Equal(got, markers) {
+		t.Errorf("StoredReadMarkers() after ImportReadMarkers = %v, %v; want %v", got, err, markers)
+	}
+
 	// The store goes on from what it imported.
+	if seq, err := db.ReadMarker(ctx, parley.DefaultRoom, "ana"); err != nil || seq != 2 {
+		t.Errorf("ReadMarker(general, ana) after import = %d, %v; want 2", seq, err)
+	}
 	if s, err := db.Session(ctx, token); err != nil || s.Nick != "Ana" {
 		t.Errorf("Session(imported token) = %+v, %v; want Ana's", s, err)
 	}
@@ -279,8 +312,13 @@ func testImport(t *testing.T, open Open) {
 	if e, err := db.Join(ctx, "dev", "bob"); err != nil || e != nil {
 		t.Errorf("Join(dev, bob) = %+v, %v; want nil, nil: bob's membership was imported", e, err)
 	}
-	if e, err := db.Join(ctx, "dev", "cy"); err != nil || e == nil || e.Seq != 3 {
-		t.Errorf("Join(dev, cy) = %+v, %v; want entry 3", e, err)
+	if e, err := db.Join(ctx, "dev", "cy"); err != nil || e == nil || e.Seq != 6 {
+		t.Errorf("Join(dev, cy) = %+v, %v; want entry 6", e, err)
+	}
+	// The imported deletion stands: the message cannot be amended again.
+	edit := parley.Entry{Room: "dev", Kind: parley.KindEdit, From: "bob", Target: 3, ClientID: "b-5", Text: "back"}
+	if _, err := db.Amend(ctx, &edit, false); parley.CodeOf(err) != parley.CodeAlreadyDeleted {
+		t.Errorf("Amend(edit of an imported deleted message) = %v, want already_deleted", err)
 	}
 }
 
@@ -299,6 +337,9 @@ func testImportRefuses(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	if _, err := db.CreateSession(ctx, "ana", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkRead(ctx, parley.DefaultRoom, "ana", 1); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -331,7 +372,7 @@ func testImportRefuses(t *testing.T, open Open) {
 		}, parley.Internal},
 		{"bad kind", func() error {
 			e := entry("empty", 2, "")
-			e.Kind = "edit"
+			e.Kind = "poll"
 			return db.ImportEntries(ctx, []*parley.Entry{e})
 		}, parley.Internal},
 		{"member of unknown room", func() error {
@@ -344,6 +385,21 @@ func testImportRefuses(t *testing.T, open Open) {
 			return db.ImportSessions(ctx, []parley.StoredSession{session("h-1", "bob"), session("h-2", "ANA")})
 		}, parley.Internal},
 		{"no token hash", func() error { return db.ImportSessions(ctx, []parley.StoredSession{session("", "bob")}) }, parley.Invalid},
+		{"marker of unknown room", func() error {
+			return db.ImportReadMarkers(ctx, []parley.StoredReadMarker{{NickKey: "bob", Room: "empty", Seq: 1}, {NickKey: "bob", Room: "nowhere", Seq: 1}})
+		}, parley.NotFound},
+		{"marker beyond the log", func() error {
+			return db.ImportReadMarkers(ctx, []parley.StoredReadMarker{{NickKey: "bob", Room: "empty", Seq: 1}, {NickKey: "bob", Room: parley.DefaultRoom, Seq: 2}})
+		}, parley.Invalid},
+		{"marker of nothing", func() error {
+			return db.ImportReadMarkers(ctx, []parley.StoredReadMarker{{NickKey: "bob", Room: "empty", Seq: 0}})
+		}, parley.Invalid},
+		{"marker of nobody", func() error {
+			return db.ImportReadMarkers(ctx, []parley.StoredReadMarker{{Room: "empty", Seq: 1}})
+		}, parley.Invalid},
+		{"marker stored already", func() error {
+			return db.ImportReadMarkers(ctx, []parley.StoredReadMarker{{NickKey: "bob", Room: "empty", Seq: 1}, {NickKey: parley.NickKey("ana"), Room: parley.DefaultRoom, Seq: 1}})
+		}, parley.Internal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -354,8 +410,9 @@ func testImportRefuses(t *testing.T, open Open) {
 			rooms, _ := db.Rooms(ctx, "", parley.MaxPageSize)
 			members, _ := db.Members(ctx)
 			sessions, _ := db.Sessions(ctx, "", 10)
-			if len(rooms) != 2 || rooms[0].LastSeq != 1 || rooms[1].LastSeq != 1 || len(members) != 1 || len(sessions) != 1 {
-				t.Errorf("after a failed import: rooms %v, members %v, sessions %v; want what was there before", rooms, members, sessions)
+			markers, _ := db.StoredReadMarkers(ctx, parley.StoredReadMarker{}, 10)
+			if len(rooms) != 2 || rooms[0].LastSeq != 1 || rooms[1].LastSeq != 1 || len(members) != 1 || len(sessions) != 1 || len(markers) != 1 {
+				t.Errorf("after a failed import: rooms %v, members %v, sessions %v, read markers %v; want what was there before", rooms, members, sessions, markers)
 			}
 		})
 	}
@@ -371,9 +428,62 @@ func testImportRefuses(t *testing.T, open Open) {
 		"ImportSessions": func() error { return db.ImportSessions(ctx, nil) },
 		"Accounts":       func() error { _, err := db.Accounts(ctx, "", 1); return err },
 		"ImportAccounts": func() error { return db.ImportAccounts(ctx, nil) },
+		"StoredReadMarkers": func() error {
+			_, err := db.StoredReadMarkers(ctx, parley.StoredReadMarker{}, 1)
+			return err
+		},
+		"ImportReadMarkers": func() error { return db.ImportReadMarkers(ctx, nil) },
 	} {
 		if err := call(); err == nil {
 			t.Errorf("%s() after Close = nil, want an error", name)
 		}
+	}
+}
+
+// testReadMarkers lists read markers as stored, a page at a time, by
+// NickKey, then room name.
+func testReadMarkers(t *testing.T, open Open) {
+	db := open(t, time.Now)
+	ctx := t.Context()
+	var want []parley.StoredReadMarker
+	for _, room := range []string{"b", "a", parley.DefaultRoom} {
+		if _, err := db.EnsureRoom(ctx, room); err != nil {
+			t.Fatal(err)
+		}
+		e := parley.Entry{Room: room, Kind: parley.KindMessage, From: "cy", ClientID: "c-1", Text: "hello"}
+		if _, err := db.Append(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+		for _, nick := range []string{"Ana", "bob"} {
+			if err := db.MarkRead(ctx, room, nick, e.Seq); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, parley.StoredReadMarker{NickKey: parley.NickKey(nick), Room: room, Seq: e.Seq})
+		}
+	}
+	slices.SortFunc(want, func(a, b parley.StoredReadMarker) int {
+		return cmp.Compare(a.NickKey+"\x00"+a.Room, b.NickKey+"\x00"+b.Room)
+	})
+	var got []parley.StoredReadMarker
+	var after parley.StoredReadMarker
+	for pages := 0; ; pages++ {
+		page, err := db.StoredReadMarkers(ctx, after, 4)
+		if err != nil {
+			t.Fatalf("StoredReadMarkers(%v, 4) = %v", after, err)
+		}
+		if len(page) == 0 {
+			if pages != 2 {
+				t.Errorf("StoredReadMarkers() of 6 markers by 4 = %d pages before an empty one, want 2", pages)
+			}
+			break
+		}
+		got = append(got, page...)
+		after = page[len(page)-1]
+	}
+	if diff := gocmp.Diff(want, got); diff != "" {
+		t.Errorf("StoredReadMarkers(), page by page (-want +got):\n%s", diff)
+	}
+	if _, err := db.StoredReadMarkers(ctx, after, 0); parley.KindOf(err) != parley.Invalid {
+		t.Errorf("StoredReadMarkers(limit 0) = %v, want Invalid", err)
 	}
 }

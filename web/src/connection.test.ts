@@ -243,6 +243,25 @@ describe('connecting', () => {
     expect(t.room().hasOlder).toBe(false);
   });
 
+  it('shows how many are online in a large room, where the server names nobody, and the list again once it is small', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.push({ type: 'joined', room: 'general', lastSeq: 0, onlineCount: 4981 });
+    expect(t.room().online).toEqual([]);
+    expect(t.room().onlineCount).toBe(4981);
+    expect(t.room().large).toBe(true);
+    ws.push({ type: 'presence', room: 'general', online: [], offline: [], onlineCount: 4997 });
+    expect(t.room().onlineCount).toBe(4997);
+    expect(t.room().large).toBe(true);
+    // Small again: the whole list, and counting it from then on.
+    ws.push({ type: 'presence', room: 'general', online: ['ana', 'bob'], offline: ['carol'], onlineCount: 2 });
+    expect(t.room().online).toEqual(['ana', 'bob']);
+    expect(t.room().large).toBe(false);
+    ws.push({ type: 'online', room: 'general', nick: 'dan' });
+    expect(t.room().online).toEqual(['ana', 'bob', 'dan']);
+    expect(t.room().onlineCount).toBe(3);
+  });
+
   it('reads several events from one WebSocket message, one per line', async () => {
     const t = setup();
     const ws = await t.signIn('ana', 0);

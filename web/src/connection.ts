@@ -208,7 +208,12 @@ export interface RoomState {
   readonly loading: boolean;
   readonly error: string | null;
   readonly joined: boolean;
+  /** Who is online; empty in a large room, where only the count is known. */
   readonly online: readonly string[];
+  /** How many are online. */
+  readonly onlineCount: number;
+  /** True in a large room: the server names nobody, and onlineCount says how many. */
+  readonly large: boolean;
   readonly typing: readonly string[];
   readonly unread: number;
 }
@@ -267,6 +272,8 @@ interface RoomModel {
   joined: boolean;
   joinSent: boolean;
   online: Set<string>;
+  /** How many are online in a large room (where online stays empty); null in any other. */
+  onlineCount: number | null;
   typing: Map<string, TimerId>;
   unread: number;
   /** Cached snapshot; null when something changed. */
@@ -422,6 +429,8 @@ export class ChatClient {
       error: r.error,
       joined: r.joined,
       online: [...r.online].sort((a, b) => a.localeCompare(b)),
+      onlineCount: r.onlineCount ?? r.online.size,
+      large: r.onlineCount !== null,
       typing: [...r.typing.keys()],
       unread: r.unread,
     };
@@ -769,6 +778,7 @@ export class ChatClient {
       joined: false,
       joinSent: false,
       online: new Set(),
+      onlineCount: null,
       typing: new Map(),
       unread: 0,
       view: null,
@@ -932,8 +942,9 @@ export class ChatClient {
       r.joined = false;
       r.joinSent = false;
       // Who is online is unknown until the server says again (joined).
-      if (r.online.size > 0) {
+      if (r.online.size > 0 || r.onlineCount !== null) {
         r.online.clear();
+        r.onlineCount = null;
         r.view = null;
       }
     }
@@ -1100,6 +1111,8 @@ export class ChatClient {
     if (!r) return;
     r.joined = true;
     r.online = new Set(ev.online ?? []);
+    // A large room's joined lists nobody and says how many.
+    r.onlineCount = ev.online == null && ev.onlineCount !== undefined ? ev.onlineCount : null;
     if (r.log.startAt(ev.lastSeq)) {
       // Joined without since (a room just opened, or one whose history
       // could not be read): live entries start after lastSeq; older ones,
@@ -1138,8 +1151,15 @@ export class ChatClient {
   private onPresenceChanges(ev: PresenceChangesEvent): void {
     const r = this.rooms.get(ev.room);
     if (!r) return;
-    for (const nick of ev.online ?? []) r.online.add(nick);
-    for (const nick of ev.offline ?? []) r.online.delete(nick);
+    if (ev.onlineCount !== undefined) {
+      // The room's presence whole: everyone online, or, in a large room,
+      // nobody named and how many there are.
+      r.online = new Set(ev.online ?? []);
+      r.onlineCount = r.online.size === ev.onlineCount ? null : ev.onlineCount;
+    } else {
+      for (const nick of ev.online ?? []) r.online.add(nick);
+      for (const nick of ev.offline ?? []) r.online.delete(nick);
+    }
     r.view = null;
   }
 

@@ -121,7 +121,10 @@ export interface JoinedEvent {
   type: 'joined';
   room: string;
   lastSeq: number;
-  online: string[] | null;
+  /** Who is online; left out in a large room (docs/PROTOCOL.md, Large rooms). */
+  online?: string[] | null;
+  /** How many are online. */
+  onlineCount?: number;
 }
 export interface LeftEvent {
   type: 'left';
@@ -145,6 +148,8 @@ export interface PresenceChangesEvent {
   room: string;
   online?: string[];
   offline?: string[];
+  /** In a large room, where presence names nobody: how many are online. */
+  onlineCount?: number;
 }
 export interface TypingEvent {
   type: 'typing';

@@ -5,8 +5,9 @@ export function OnlineList({ room, me }: { room: RoomState; me: string }) {
   return (
     <aside className="people" aria-labelledby="people-title">
       <h2 id="people-title">
-        Online <span className="count">{room.online.length}</span>
+        Online <span className="count">{room.onlineCount}</span>
       </h2>
+      {room.large && <p className="people-note">Too many people to list.</p>}
       <ul className="people-list">
         {room.online.map((nick) => (
           <li key={nick}>

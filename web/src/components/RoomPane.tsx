@@ -14,7 +14,7 @@ export function RoomPane({ room, inert }: { room: RoomState; inert?: boolean }) 
           </span>
           <span dir="auto">{room.name}</span>
         </h1>
-        <span className="room-meta">{room.online.length} online</span>
+        <span className="room-meta">{room.onlineCount.toLocaleString()} online</span>
       </header>
       <MessageList room={room} />
       <div className="typing" aria-hidden={room.typing.length === 0}>
