@@ -283,3 +283,43 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitRoomCreationOverREST: rooms made over REST (public, private,
+// direct) count against the same limits as joins that create a room; an
+// existing direct conversation does not count, and joining an existing
+// room goes on beyond the limit.
+func TestLimitRoomCreationOverREST(t *testing.T) {
+	t.Parallel()
+	limits := httpapi.Limits{Rooms: httpapi.Rate{N: 3, Per: time.Hour}}
+	ts := newTestServer(t, serverConfig{opts: httpapi.Options{
+		Limits: &limits, PasswordParams: cheapPasswords, Signup: true,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+	}})
+	ana := ts.signUp(t, "ana", "correct horse")
+	ts.signUp(t, "bob", "battery staple")
+	ana.Set("X-Forwarded-For", "192.0.2.1")
+	resp, body := ts.call(t, "POST", "/api/rooms", map[string]string{"name": "plans"}, ana)
+	expect(t, "a first public room", resp, body, http.StatusCreated, "")
+	resp, body = ts.call(t, "POST", "/api/rooms", map[string]string{"kind": "private", "title": "secret"}, ana)
+	expect(t, "a private room", resp, body, http.StatusCreated, "")
+	resp, body = ts.call(t, "POST", "/api/direct", map[string]any{"names": []string{"bob"}}, ana)
+	expect(t, "a direct conversation", resp, body, http.StatusCreated, "")
+	resp, body = ts.call(t, "POST", "/api/direct", map[string]any{"names": []string{"bob"}}, ana)
+	expect(t, "the same conversation again", resp, body, http.StatusOK, "")
+
+	resp, body = ts.call(t, "POST", "/api/rooms", map[string]string{"name": "more plans"}, ana)
+	expect(t, "a fourth room", resp, body, http.StatusTooManyRequests, "rate_limited")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("a fourth room: no Retry-After")
+	}
+	if resp, _ := ts.call(t, "GET", "/api/rooms/more%20plans", nil, ana); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET the refused room = %d, want 404: nothing was made", resp.StatusCode)
+	}
+	// A join that would create one is refused alike; joining one that
+	// exists is not.
+	c := dialFrom(t, ts, "192.0.2.1")
+	c.hello("guest-of-ana", "")
+	c.write(`{"type":"join","room":"yet another"}`)
+	c.waitError("rate_limited")
+	c.joinLive("plans")
+}
