@@ -199,6 +199,11 @@ func (a *auth) handleSignUp() http.Handler {
 			writeError(w, r, a.logger, err)
 			return
 		}
+		// Counted before the hash, which is the costly part.
+		if err := a.limits.guest(ctx, ClientAddr(r)); err != nil {
+			writeLimited(w, r, a.logger, err)
+			return
+		}
 		if err := a.hash(ctx, func() { acct.PasswordHash = parley.HashPassword(req.Password, a.opts.PasswordParams) }); err != nil {
 			writeError(w, r, a.logger, err)
 			return
@@ -265,11 +270,11 @@ func (a *auth) handleSignIn() http.Handler {
 			return
 		}
 		if !ok {
-			a.failures.fail(keys...)
+			a.failures.fail(r.Context(), keys...)
 			writeError(w, r, a.logger, errSignIn())
 			return
 		}
-		a.failures.succeed(keys[0])
+		a.failures.succeed(r.Context(), keys[0])
 		a.startSession(w, r, acct)
 	})
 }
@@ -279,7 +284,7 @@ func (a *auth) handleSignIn() http.Handler {
 func (a *auth) allowed(w http.ResponseWriter, r *http.Request, keys ...string) bool {
 	var wait time.Duration
 	for _, key := range keys {
-		wait = max(wait, a.failures.wait(key))
+		wait = max(wait, a.failures.wait(r.Context(), key))
 	}
 	if wait == 0 {
 		return true
@@ -419,7 +424,7 @@ func (a *auth) handleChangePassword() http.Handler {
 			return
 		}
 		if !ok {
-			a.failures.fail(key)
+			a.failures.fail(ctx, key)
 			writeError(w, r, a.logger, parley.CodeErrorf(parley.Forbidden, codeInvalidCredentials, "The current password is wrong."))
 			return
 		}

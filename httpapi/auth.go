@@ -33,6 +33,8 @@ type auth struct {
 	// failures throttles sign-ins that keep failing, per account and per
 	// address.
 	failures *backoff
+	// limits bound what one address or person may do (limits.go).
+	limits *limits
 	// decoy is a hash that no password matches, checked for accounts that
 	// do not exist, so that their answers take as long as a wrong
 	// password's: the time of an answer does not tell who has an account.
@@ -40,15 +42,18 @@ type auth struct {
 }
 
 func newAuth(logger *slog.Logger, store parley.Store, h *hub.Hub, opts *Options) *auth {
-	return &auth{
+	a := &auth{
 		logger:   logger,
 		store:    store,
 		hub:      h,
 		opts:     opts,
 		hashes:   make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		failures: newBackoff(opts.Clock),
+		limits:   newLimits(logger, opts),
 		decoy:    parley.HashPassword(parley.NewToken(), opts.PasswordParams),
 	}
+	a.failures.shared, a.failures.warn = opts.Failures, a.limits.warn
+	return a
 }
 
 // requestToken returns the session token a request presents: a bearer

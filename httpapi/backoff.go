@@ -1,9 +1,25 @@
 package httpapi
 
 import (
+	"context"
 	"sync"
 	"time"
 )
+
+// A FailureStore keeps the failures of the sign-in backoff for every
+// replica (package redis implements it on Redis), so that a guesser whose
+// attempts a load balancer spreads over the replicas meets one count.
+type FailureStore interface {
+	// Failures returns the failures in a row under key and how long ago
+	// the last one was: zero and zero when there are none.
+	Failures(ctx context.Context, key string) (n int, since time.Duration, err error)
+	// Fail records a failure under each key. A key whose last failure is
+	// older than forget starts again from one, and a key is forgotten
+	// forget after its last failure.
+	Fail(ctx context.Context, forget time.Duration, keys ...string) error
+	// Forget forgets key's failures.
+	Forget(ctx context.Context, key string) error
+}
 
 // A backoff slows down guessing: after a few failures under one key (an
 // account, an address), each further attempt must wait a delay that
@@ -13,8 +29,14 @@ import (
 // It holds at most maxKeys keys, so that an attacker who makes up names
 // cannot grow it without bound: when full, it forgets the keys whose last
 // failure is oldest.
+//
+// With a shared FailureStore, the failures are counted there, for every
+// replica, and in memory too: when the store does not answer, the
+// replica's own count decides, and warn is told.
 type backoff struct {
-	clock Clock
+	clock  Clock
+	shared FailureStore                 // nil: memory alone; static
+	warn   func(name string, err error) // told when shared fails; static
 
 	mu   sync.Mutex
 	keys map[string]*failures // guarded by mu
@@ -37,22 +59,44 @@ func newBackoff(clock Clock) *backoff {
 	return &backoff{clock: clock, keys: map[string]*failures{}}
 }
 
+// delayAfter returns the delay an attempt waits after n failures in a row.
+func delayAfter(n int) time.Duration {
+	if n < freeFailures {
+		return 0
+	}
+	return min(firstDelay<<min(n-freeFailures, 20), maxDelay)
+}
+
 // wait returns how long an attempt under key must wait still: zero if it
 // may go ahead now.
-func (t *backoff) wait(key string) time.Duration {
+func (t *backoff) wait(ctx context.Context, key string) time.Duration {
+	if t.shared != nil {
+		ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
+		n, since, err := t.shared.Failures(ctx, key)
+		cancel()
+		if err == nil {
+			return max(0, delayAfter(n)-since)
+		}
+		t.warn("sign-in", err)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f := t.keys[key]
-	if f == nil || f.n < freeFailures {
+	if f == nil {
 		return 0
 	}
-	delay := firstDelay << min(f.n-freeFailures, 20)
-	delay = min(delay, maxDelay)
-	return max(0, f.last.Add(delay).Sub(t.clock.Now()))
+	return max(0, f.last.Add(delayAfter(f.n)).Sub(t.clock.Now()))
 }
 
 // fail records a failed attempt under each key.
-func (t *backoff) fail(keys ...string) {
+func (t *backoff) fail(ctx context.Context, keys ...string) {
+	if t.shared != nil {
+		ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
+		if err := t.shared.Fail(ctx, forgetAfter, keys...); err != nil {
+			t.warn("sign-in", err)
+		}
+		cancel()
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.clock.Now()
@@ -74,7 +118,14 @@ func (t *backoff) fail(keys ...string) {
 }
 
 // succeed forgets key's failures.
-func (t *backoff) succeed(key string) {
+func (t *backoff) succeed(ctx context.Context, key string) {
+	if t.shared != nil {
+		ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
+		if err := t.shared.Forget(ctx, key); err != nil {
+			t.warn("sign-in", err)
+		}
+		cancel()
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.keys, key)

@@ -119,6 +119,10 @@ func (a *auth) handleCreateRoom() http.Handler {
 				writeError(w, r, a.logger, parley.CodeErrorf(parley.Conflict, parley.CodeRoomExists, "The room %q exists; join it.", req.Name))
 				return
 			}
+			if err := a.limits.room(ctx, ClientAddr(r), s.Nick); err != nil {
+				writeLimited(w, r, a.logger, err)
+				return
+			}
 			if _, err := a.store.EnsureRoom(ctx, req.Name); err != nil {
 				writeError(w, r, a.logger, err)
 				return
@@ -139,6 +143,10 @@ func (a *auth) handleCreateRoom() http.Handler {
 		case parley.RoomPrivate:
 			if s.Guest() {
 				writeError(w, r, a.logger, parley.CodeErrorf(parley.Forbidden, codeAccountRequired, "Guests cannot make private rooms; sign in with an account."))
+				return
+			}
+			if err := a.limits.room(ctx, ClientAddr(r), s.Nick); err != nil {
+				writeLimited(w, r, a.logger, err)
 				return
 			}
 			room := &parley.Room{Name: parley.NewPrivateRoomName(), Kind: parley.RoomPrivate, Title: req.Title, Topic: req.Topic, Owner: s.Nick}
@@ -170,6 +178,14 @@ func (a *auth) handleDirect() http.Handler {
 		if err != nil {
 			writeError(w, r, a.logger, err)
 			return
+		}
+		// Only a conversation that is new counts against the limit on
+		// new rooms.
+		if _, err := a.store.Room(r.Context(), name); parley.KindOf(err) == parley.NotFound {
+			if err := a.limits.room(r.Context(), ClientAddr(r), s.Nick); err != nil {
+				writeLimited(w, r, a.logger, err)
+				return
+			}
 		}
 		status := http.StatusCreated
 		room := &parley.Room{Name: name, Kind: parley.RoomDirect}

@@ -5,7 +5,9 @@
 // It owns everything HTTP and WebSocket, and who a connection is: hello is
 // identified here, with sessions from the store (session.go), before the
 // hub sees the connection. It must not keep state of its own beyond each
-// connection's, nor decide room order or fan-out, which are the hub's:
+// connection's and the counts of its limits against abuse (limits.go,
+// backoff.go; shared through a Limiter and a FailureStore when there are
+// several replicas), nor decide room order or fan-out, which are the hub's:
 // routes.go lists the whole surface, socket.go speaks the protocol, and
 // transport.go moves its bytes.
 package httpapi
@@ -66,6 +68,15 @@ type Options struct {
 	// WriteTimeout bounds the writing of every response but the
 	// WebSocket's; zero means 30 seconds.
 	WriteTimeout time.Duration
+	// Limits bound what one address or one person may do (limits.go);
+	// nil limits nothing.
+	Limits *Limits
+	// Limiter, when set, counts the Limits' rates for every replica
+	// together; nil counts on this replica alone.
+	Limiter Limiter
+	// Failures, when set, keeps the failed sign-ins that slow down
+	// guessing for every replica together; nil keeps them in memory.
+	Failures FailureStore
 	// Ready names the parts besides the store that GET /api/ready asks
 	// whether they answer, such as "redis", each with a function that
 	// returns an error when it does not. The store is always asked.
@@ -77,6 +88,12 @@ type Observer interface {
 	FrameIn()              // a client frame was read
 	MessageOut(events int) // a message carrying events events was written
 	Rejected(code string)  // a frame was refused with an error of code
+}
+
+// A LimitObserver is an Observer that is also told of the requests and
+// frames that a limit refused, by the limit's name (docs/OPERATIONS.md).
+type LimitObserver interface {
+	Limited(limit string)
 }
 
 type nopObserver struct{}

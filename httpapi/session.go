@@ -49,6 +49,9 @@ func (a *auth) identify(ctx context.Context, r *http.Request, f *protocol.Frame)
 	if err := parley.ValidateNick(f.Nick); err != nil {
 		return nil, "", "", false, err
 	}
+	if err := a.limits.guest(ctx, ClientAddr(r)); err != nil {
+		return nil, "", "", false, err
+	}
 	token, err = a.store.CreateSession(ctx, f.Nick, a.opts.SessionTTL)
 	if err != nil {
 		return nil, "", "", false, err

@@ -46,19 +46,27 @@ func handleSocket(logger *slog.Logger, a *auth, h *hub.Hub, opts *Options) http.
 		CheckOrigin:     checkOrigin(opts.AllowedOrigins, opts.PublicURL),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Refused before the upgrade, which would cost more than the answer.
+		release, err := a.limits.connect(r)
+		if err != nil {
+			writeLimited(w, r, logger, err)
+			return
+		}
 		hj := &hijacker{ResponseWriter: w}
 		conn, err := upgrader.Upgrade(hj, r, nil)
 		if err != nil {
+			release()
 			return // the upgrader has answered with an HTTP error
 		}
 		conn.SetReadLimit(maxFrameBytes)
 		s := &socket{
 			conn: conn, nc: hj.conn, br: hj.br,
 			logger: logger, store: a.store, auth: a, hub: h, opts: opts, obs: opts.Observer, addr: ClientAddr(r),
-			limiter: rate.NewLimiter(frameRate, frameBurst),
+			limiter: rate.NewLimiter(frameRate, frameBurst), release: release,
 		}
 		if s.hello(r) == nil {
 			conn.Close()
+			release()
 			return
 		}
 		// Armed only once s.pinger is set, which ping uses.
@@ -198,6 +206,10 @@ func (s *socket) hello(r *http.Request) *hub.Client {
 			return nil
 		}
 		s.token, s.session = token, session.ID
+		if s.auth.limits.Rooms.On() {
+			nick := c.Nick()
+			c.LimitRooms(func(ctx context.Context, _ string) error { return s.auth.limits.room(ctx, s.addr, nick) })
+		}
 		s.keepAlive()
 		return c
 	}
@@ -293,6 +305,9 @@ func (s *socket) handle(ctx context.Context, c *hub.Client, f *protocol.Frame) (
 		}
 		return protocol.Left(f.Room), nil
 	case protocol.FrameSend:
+		if err := s.auth.limits.message(ctx, c.Nick()); err != nil {
+			return nil, err
+		}
 		// The hub writes or queues the ack itself.
 		_, err := c.Send(ctx, f.Room, f.ClientID, f.Text)
 		return nil, err

@@ -97,6 +97,7 @@ func (s *socket) serve() {
 	s.pinger.Stop()
 	s.conn.Close()
 	c.Disconnect()
+	s.release()
 }
 
 // socket is one WebSocket connection. It is the hub.Conn of its client.
@@ -114,6 +115,7 @@ type socket struct {
 	token     string        // the session's, once hello succeeded; reader only
 	session   string        // the session's ID, once hello succeeded; reader only
 	limiter   *rate.Limiter // used by the reader only
+	release   func()        // gives back the address's connection slot; static
 	strikes   int           // rate-limited frames in a row; reader only
 	helloMu   sync.Mutex    // guards greeted against hello's watchers
 	greeted   bool          // hello succeeded; written by the reader under helloMu

@@ -69,6 +69,14 @@ type Client struct {
 	// marker as the client last knew it: told at join, or stored by
 	// MarkRead. The reader's.
 	marked map[string]int64
+
+	// create, when set, is asked before a join creates a room (see
+	// LimitRooms); the reader's.
+	create func(ctx context.Context, room string) error
+	// The replay budget (see Options.ReplayBudget): entries the client
+	// may still be replayed, as of budgetAt; the reader's.
+	budget   float64
+	budgetAt time.Time
 }
 
 // Nick returns the nickname of the client's person.
@@ -208,7 +216,7 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 			h.releaseIfIdle(r)
 			return err
 		}
-		if err := h.admit(ctx, r, since); err != nil {
+		if err := h.admit(ctx, r, since, c.create); err != nil {
 			h.releaseIfIdle(r)
 			return err
 		}
@@ -272,7 +280,17 @@ func (c *Client) Join(ctx context.Context, name string, since *int64) error {
 		from = *since
 	}
 	c.marked[name] = readSeq
-	if err := c.Reply(ctx, protocol.Joined(name, upto, readSeq, online, count)); err != nil {
+	joined := protocol.Joined(name, upto, readSeq, online, count)
+	if start := c.replayStart(from, upto); start > from {
+		// The entries up to start are the client's to read over REST.
+		from = start
+		r.mu.Lock()
+		s.last = max(s.last, start)
+		r.mu.Unlock()
+		h.partialReplays.Add(1)
+		joined = protocol.JoinedPartial(name, upto, readSeq, online, count, start)
+	}
+	if err := c.Reply(ctx, joined); err != nil {
 		return err
 	}
 	if err := c.replay(ctx, r, s, from, upto); err != nil {

@@ -96,6 +96,18 @@ type Options struct {
 	// events give only how many are online (docs/PROTOCOL.md), and a join
 	// costs the same however large the room.
 	LargeRoom int
+	// MaxReplay is the most entries one join replays; zero means 1,000,
+	// and a negative number no limit. A join further behind is replayed
+	// the newest MaxReplay entries, and its joined event says where the
+	// replay starts (see Client.Join).
+	MaxReplay int
+	// ReplayBudget is the most entries one connection is replayed in
+	// ReplayWindow, over all its joins: a budget that fills again
+	// steadily. Zero means 10,000 a minute, and a negative number no
+	// limit. A join beyond the budget is replayed what is left of it,
+	// the newest entries, as with MaxReplay.
+	ReplayBudget int
+	ReplayWindow time.Duration
 	// Roster is who is online in each room on every replica; nil means
 	// a LocalRoster, for a server that runs as one replica. With a
 	// shared one, joined events list, and presence events and leave
@@ -172,6 +184,8 @@ type Hub struct {
 	deliveries atomic.Uint64 // frames handed to live queues
 	slowClosed atomic.Uint64 // clients closed as too slow
 
+	partialReplays atomic.Uint64 // joins whose replay was cut short
+
 	// readAhead holds a slot for each replay that reads its next page on a
 	// goroutine of its own (see entryPages).
 	readAhead chan struct{}
@@ -215,6 +229,15 @@ func New(store parley.Store, broker Broker, logger *slog.Logger, opts Options) *
 	}
 	if opts.LargeRoom <= 0 {
 		opts.LargeRoom = DefaultLargeRoom
+	}
+	if opts.MaxReplay == 0 {
+		opts.MaxReplay = defaultMaxReplay
+	}
+	if opts.ReplayBudget == 0 {
+		opts.ReplayBudget, opts.ReplayWindow = defaultReplayBudget, defaultReplayWindow
+	}
+	if opts.ReplayWindow <= 0 {
+		opts.ReplayWindow = defaultReplayWindow
 	}
 	if opts.PresenceInterval <= 0 {
 		opts.PresenceInterval = defaultPresenceInterval
@@ -513,6 +536,9 @@ type Stats struct {
 	Rooms      int    // rooms with local subscribers, or people within grace
 	Deliveries uint64 // frames fanned out to clients' queues since New
 	SlowClosed uint64 // clients closed as too slow since New
+	// PartialReplays counts the joins since New whose replay was cut
+	// short by Options.MaxReplay or Options.ReplayBudget.
+	PartialReplays uint64
 }
 
 // Stats returns the hub's counters.
@@ -524,6 +550,8 @@ func (h *Hub) Stats() Stats {
 		Rooms:      len(h.rooms),
 		Deliveries: h.deliveries.Load(),
 		SlowClosed: h.slowClosed.Load(),
+
+		PartialReplays: h.partialReplays.Load(),
 	}
 }
 

@@ -163,12 +163,13 @@ func (h *Hub) localRoom(name string) *room {
 }
 
 // admit checks a join's since against the log of r, which acquire has
-// made ready, and creates the room in the store when it has none yet. A
+// made ready, and creates the room in the store when it has none yet,
+// once create, when set, allows it. A
 // since no greater than what r's members here were given needs no read:
 // those entries are committed. Beyond that, an entry may be committed and
 // not yet delivered here, so the store decides. A refused join changes
 // nothing.
-func (h *Hub) admit(ctx context.Context, r *room, since *int64) error {
+func (h *Hub) admit(ctx context.Context, r *room, since *int64, create func(ctx context.Context, room string) error) error {
 	r.mu.Lock()
 	delivered, missing := r.delivered, r.missing
 	r.mu.Unlock()
@@ -180,6 +181,11 @@ func (h *Hub) admit(ctx context.Context, r *room, since *int64) error {
 			return err
 		}
 	case missing:
+		if create != nil {
+			if err := create(ctx, r.name); err != nil {
+				return err
+			}
+		}
 		if _, err := h.store.EnsureRoom(ctx, r.name); err != nil {
 			return err
 		}

@@ -59,6 +59,9 @@ func (s *spawned) start(ctx context.Context, addr string) error {
 		"-log-format", "json",
 		"-profile", "development",
 		"-guests=true",
+		// A load test comes from one address, and measures the server,
+		// not its limits against abuse.
+		"-limits=false",
 	)
 	cmd := exec.Command(s.command[0], args...)
 	// The temporary directory has no .env files to pick settings up from.

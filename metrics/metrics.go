@@ -25,6 +25,7 @@ type Metrics struct {
 	eventsOut     prometheus.Counter
 	messagesOut   prometheus.Counter
 	rejected      *prometheus.CounterVec
+	limited       *prometheus.CounterVec
 	ackLatency    prometheus.Histogram
 	commitBatch   prometheus.Histogram
 	commitLatency prometheus.Histogram
@@ -48,6 +49,8 @@ func New() *Metrics {
 			Help: "WebSocket messages written to clients."}),
 		rejected: f.counterVec(prometheus.CounterOpts{Name: "frames_rejected_total",
 			Help: "Client frames refused with an error event, by error code."}, "code"),
+		limited: f.counterVec(prometheus.CounterOpts{Name: "limited_total",
+			Help: "Requests and frames refused by a limit per address or per person (HTTP 429, rate_limited), by limit."}, "limit"),
 		ackLatency: f.histogram(prometheus.HistogramOpts{Name: "send_ack_seconds",
 			Help:    "Time from reading a send frame to its ack being ready for the connection's writer.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
@@ -87,6 +90,9 @@ func (m *Metrics) MessageOut(events int) {
 
 // Rejected counts a frame refused with the error code.
 func (m *Metrics) Rejected(code string) { m.rejected.WithLabelValues(code).Inc() }
+
+// Limited counts a request or frame refused by the limit named limit.
+func (m *Metrics) Limited(limit string) { m.limited.WithLabelValues(limit).Inc() }
 
 // Acked observes the time a send took, from the hub taking it to its ack.
 func (m *Metrics) Acked(d time.Duration) { m.ackLatency.Observe(d.Seconds()) }

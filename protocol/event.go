@@ -63,6 +63,10 @@ type (
 		ReadSeq     int64    `json:"readSeq"`
 		Online      []string `json:"online,omitempty"`
 		OnlineCount int      `json:"onlineCount"`
+		// ReplayFrom, when set, says that the replay starts after it
+		// rather than after the join's since: the entries between were
+		// not sent.
+		ReplayFrom int64 `json:"replayFrom,omitempty"`
 	}
 	read struct {
 		Type string `json:"type"`
@@ -133,6 +137,13 @@ func Joined(room string, lastSeq, readSeq int64, online []string, count int) []b
 // the entry seq.
 func Read(room string, seq int64) []byte {
 	return mustMarshal(read{Type: EventRead, Room: room, Seq: seq})
+}
+
+// JoinedPartial answers a join whose replay is cut short: it starts after
+// replayFrom, not after the join's since, and the client reads the
+// entries between over REST (docs/PROTOCOL.md).
+func JoinedPartial(room string, lastSeq, readSeq int64, online []string, count int, replayFrom int64) []byte {
+	return mustMarshal(joined{Type: EventJoined, Room: room, LastSeq: lastSeq, ReadSeq: readSeq, Online: online, OnlineCount: count, ReplayFrom: replayFrom})
 }
 
 // Left answers a leave.
@@ -257,6 +268,8 @@ type Event struct {
 	Online      []string `json:"online"`
 	OnlineCount int      `json:"onlineCount"`
 	Offline     []string `json:"offline"`
+	// ReplayFrom is joined's when its replay is partial (JoinedPartial).
+	ReplayFrom int64 `json:"replayFrom"`
 	// error's.
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -29,6 +29,8 @@ func TestEventsRoundTrip(t *testing.T) {
 			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, ReadSeq: 39, Online: []string{"ana", "bob"}, OnlineCount: 2}},
 		{"joined a large room", protocol.Joined("general", 41, 0, nil, 5000),
 			protocol.Event{Type: "joined", Room: "general", LastSeq: 41, OnlineCount: 5000}},
+		{"joined partially", protocol.JoinedPartial("general", 5041, 39, []string{"ana"}, 1, 4041),
+			protocol.Event{Type: "joined", Room: "general", LastSeq: 5041, ReadSeq: 39, Online: []string{"ana"}, OnlineCount: 1, ReplayFrom: 4041}},
 		{"read", protocol.Read("general", 40), protocol.Event{Type: "read", Room: "general", Seq: 40}},
 		{"left", protocol.Left("general"), protocol.Event{Type: "left", Room: "general"}},
 		{"pong", protocol.Pong(), protocol.Event{Type: "pong"}},

@@ -7,6 +7,11 @@
 // knows nothing of rooms but their names, of people but their folded and
 // shown nicknames, nor of what a publication holds.
 //
+// [Limiter] and [Failures] share with every replica the counts of package
+// httpapi's limits against abuse and of its sign-in backoff; they satisfy
+// httpapi.Limiter and httpapi.FailureStore the same way, and their keys,
+// parley:limit:* and parley:fail:*, expire once they count nothing.
+//
 // # Channels
 //
 // Each room with subscribers on this replica has one Redis channel,

@@ -47,11 +47,13 @@ Scenarios:
            acknowledged. Loss must stay zero.
 
 Target:
-  --url URL          the server's WebSocket endpoint, ws://HOST:PORT/ws
+  --url URL          the server's WebSocket endpoint, ws://HOST:PORT/ws; run
+                     that server with -limits=false, since every connection
+                     comes from this machine's address
   --spawn            start a throw-away server (this binary, serve, on
                      127.0.0.1 and a free port, SQLite in a temporary
-                     directory), run against it, then stop it with SIGTERM
-                     and remove the directory
+                     directory, -limits=false), run against it, then stop
+                     it with SIGTERM and remove the directory
   --database DB      with --spawn: the server's -database, such as a
                      postgres:// URL, to measure the PostgreSQL store
                      (default: SQLite in the temporary directory); runs

@@ -17,6 +17,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/redis"
 )
 
@@ -43,6 +44,14 @@ type config struct {
 	redisURL        string
 	presenceTTL     time.Duration
 	presenceBeat    time.Duration
+	limits          bool         // -limits: false turns off the ones below
+	connsPerAddress int          // 0: none
+	connectRate     httpapi.Rate // the zero Rate: none
+	messageRate     httpapi.Rate
+	roomRate        httpapi.Rate
+	guestRate       httpapi.Rate
+	maxReplay       int // 0: none
+	replayBudget    httpapi.Rate
 
 	// args are the command's arguments besides the settings: backup's file.
 	args []string
@@ -141,7 +150,69 @@ func newFlagSet(command string, c *config) *flag.FlagSet {
 	c.presenceBeat = redis.DefaultHeartbeat
 	fs.Var((*durationValue)(&c.presenceBeat), "presence-heartbeat",
 		"With -redis-url: how often a replica tells Redis that its people are still online, and takes offline the people of replicas that stopped; at most half of -presence-ttl.")
+	c.limits = true
+	fs.Var((*boolValue)(&c.limits), "limits",
+		"Enforce the limits per address and per person below (-conns-per-address, -connect-rate, -message-rate, -room-rate, -guest-rate) and the replay limits (-max-replay, -replay-budget). -limits=false turns every one of them off, for load tests on a trusted network ('parley bench --spawn' does); never on a server strangers reach. With -redis-url, the rates are counted for all replicas together.")
+	c.connsPerAddress = httpapi.DefaultLimits.Connections
+	fs.Var((*countValue)(&c.connsPerAddress), "conns-per-address",
+		"The most WebSocket connections one client address (an IPv6 /64) may hold open at once on one replica; more are refused with 429. 0: no limit. Raise it for many people behind one NAT.")
+	c.connectRate = httpapi.DefaultLimits.Connect
+	fs.Var((*rateValue)(&c.connectRate), "connect-rate",
+		"How fast one client address may open WebSocket connections, N/DURATION: a burst of N, then one more every DURATION/N; more are refused with 429. off: no limit.")
+	c.messageRate = httpapi.DefaultLimits.Messages
+	fs.Var((*rateValue)(&c.messageRate), "message-rate",
+		"How fast one person (an account, or a guest's nickname) may send messages over all their connections, N/DURATION; more are refused with the error rate_limited. off: no limit.")
+	c.roomRate = httpapi.DefaultLimits.Rooms
+	fs.Var((*rateValue)(&c.roomRate), "room-rate",
+		"How fast one client address, and one person, may create rooms (by joining a room that does not exist), N/DURATION; more are refused with rate_limited. off: no limit.")
+	c.guestRate = httpapi.DefaultLimits.Guests
+	fs.Var((*rateValue)(&c.guestRate), "guest-rate",
+		"How fast one client address may start guest sessions and make accounts (each holds a name), N/DURATION; more are refused with rate_limited or 429. off: no limit.")
+	c.maxReplay = defaultMaxReplay
+	fs.Var((*countValue)(&c.maxReplay), "max-replay",
+		"The most log entries one join replays; a client further behind gets the newest ones, and joined's replayFrom says where to read the rest over REST. 0: no limit.")
+	c.replayBudget = defaultReplayBudget
+	fs.Var((*rateValue)(&c.replayBudget), "replay-budget",
+		"The most log entries one connection is replayed over all its joins, N/DURATION; beyond it a join gets what is left, the newest entries, as with -max-replay. off: no limit.")
 	return fs
+}
+
+// The replay limits' defaults: those of package hub, which a zero setting
+// would not give (zero means none).
+var (
+	defaultMaxReplay    = 1000
+	defaultReplayBudget = httpapi.Rate{N: 10_000, Per: time.Minute}
+)
+
+// apiLimits returns the limits per address and per person of c, nil when
+// -limits is off.
+func (c *config) apiLimits() *httpapi.Limits {
+	if !c.limits {
+		return nil
+	}
+	return &httpapi.Limits{
+		Connections: c.connsPerAddress,
+		Connect:     c.connectRate,
+		Messages:    c.messageRate,
+		Rooms:       c.roomRate,
+		Guests:      c.guestRate,
+	}
+}
+
+// replayLimits returns the hub's replay settings for c: hub.Options'
+// MaxReplay, ReplayBudget and ReplayWindow, negative for none.
+func (c *config) replayLimits() (maxReplay, budget int, window time.Duration) {
+	maxReplay, budget, window = -1, -1, time.Minute
+	if !c.limits {
+		return
+	}
+	if c.maxReplay > 0 {
+		maxReplay = c.maxReplay
+	}
+	if c.replayBudget.On() {
+		budget, window = c.replayBudget.N, c.replayBudget.Per
+	}
+	return
 }
 
 // parseConfig resolves the settings of command from, in order of
@@ -567,6 +638,10 @@ func valueName(f *flag.Flag) string {
 		return "duration"
 	case *listValue, *prefixListValue:
 		return "list"
+	case *countValue:
+		return "count"
+	case *rateValue:
+		return "rate"
 	}
 	return "string"
 }
@@ -620,6 +695,34 @@ func (v *durationValue) Set(s string) error {
 		return errors.New("must be a duration such as 15s, 500ms or 1m30s")
 	}
 	*v = durationValue(d)
+	return nil
+}
+
+// countValue is a count, 0 or more.
+type countValue int
+
+func (v *countValue) String() string { return strconv.Itoa(int(*v)) }
+
+func (v *countValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return errors.New("must be a whole number, 0 or more")
+	}
+	*v = countValue(n)
+	return nil
+}
+
+// rateValue is a rate, N/DURATION or off (httpapi.ParseRate).
+type rateValue httpapi.Rate
+
+func (v *rateValue) String() string { return httpapi.Rate(*v).String() }
+
+func (v *rateValue) Set(s string) error {
+	r, err := httpapi.ParseRate(s)
+	if err != nil {
+		return errors.New("must be N/DURATION, such as 30/10s or 120/1m, or off")
+	}
+	*v = rateValue(r)
 	return nil
 }
 

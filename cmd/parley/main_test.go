@@ -22,6 +22,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/internal/pgtest"
 	"github.com/parley-chat/parley/protocol"
 )
@@ -133,6 +134,14 @@ func TestConfigEverySetting(t *testing.T) {
 		"redis-url":          {"redis://redis.internal:6379/0", func(c *config) string { return c.redisURL }, "redis://redis.internal:6379/0"},
 		"presence-ttl":       {"30s", func(c *config) string { return c.presenceTTL.String() }, "30s"},
 		"presence-heartbeat": {"2s", func(c *config) string { return c.presenceBeat.String() }, "2s"},
+		"limits":             {"false", func(c *config) string { return fmt.Sprint(c.limits) }, "false"},
+		"conns-per-address":  {"250", func(c *config) string { return fmt.Sprint(c.connsPerAddress) }, "250"},
+		"connect-rate":       {"10/s", func(c *config) string { return c.connectRate.String() }, "10/1s"},
+		"message-rate":       {" 5/2s", func(c *config) string { return c.messageRate.String() }, "5/2s"},
+		"room-rate":          {"off", func(c *config) string { return c.roomRate.String() }, "off"},
+		"guest-rate":         {"100/24h", func(c *config) string { return c.guestRate.String() }, "100/24h"},
+		"max-replay":         {"0", func(c *config) string { return fmt.Sprint(c.maxReplay) }, "0"},
+		"replay-budget":      {"5000/30s", func(c *config) string { return c.replayBudget.String() }, "5000/30s"},
 	}
 	newFlagSet("serve", new(config)).VisitAll(func(f *flag.Flag) {
 		if _, ok := settings[f.Name]; !ok {
@@ -184,6 +193,9 @@ func TestConfigDefaults(t *testing.T) {
 		profile: "development", addr: ":8080", database: "parley.db", logFormat: "text", logLevel: "info",
 		guests: true, signup: true, grace: 15 * time.Second, sessionTTL: 30 * 24 * time.Hour, shutdownTimeout: 10 * time.Second, metrics: true,
 		presenceTTL: 15 * time.Second, presenceBeat: 5 * time.Second,
+		limits: true, connsPerAddress: 100, connectRate: httpapi.Rate{N: 120, Per: time.Minute},
+		messageRate: httpapi.Rate{N: 30, Per: 10 * time.Second}, roomRate: httpapi.Rate{N: 20, Per: time.Hour},
+		guestRate: httpapi.Rate{N: 30, Per: time.Hour}, maxReplay: 1000, replayBudget: httpapi.Rate{N: 10_000, Per: time.Minute},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("parseConfig(nil) = %+v, want %+v", *c, want)

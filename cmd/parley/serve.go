@@ -71,6 +71,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		SessionTTL:     cfg.sessionTTL,
 		TrustedProxies: cfg.trustedProxies,
 		Secure:         cfg.secure(),
+		Limits:         cfg.apiLimits(),
 	}
 	if cfg.publicURL != "" {
 		api.PublicURL, _ = url.Parse(cfg.publicURL) // validated
@@ -100,8 +101,24 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) (err error) {
 		}
 		defer redisRoster.Close()
 		roster = redisRoster
+		failures, err := redis.NewFailures(cfg.redisURL)
+		if err != nil {
+			return fmt.Errorf("setting redis-url: %w", err) // without the URL
+		}
+		defer failures.Close()
+		api.Failures = failures
+		if api.Limits != nil {
+			limiter, err := redis.NewLimiter(cfg.redisURL)
+			if err != nil {
+				return fmt.Errorf("setting redis-url: %w", err) // without the URL
+			}
+			defer limiter.Close()
+			api.Limiter = limiter
+		}
 	}
-	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked, Roster: roster})
+	maxReplay, replayBudget, replayWindow := cfg.replayLimits()
+	h := hub.New(store, broker, logger, hub.Options{Grace: cfg.grace, Acked: m.Acked, Roster: roster,
+		MaxReplay: maxReplay, ReplayBudget: replayBudget, ReplayWindow: replayWindow})
 
 	if cfg.metrics {
 		watchHub(m, h)
@@ -218,6 +235,8 @@ func watchHub(m *metrics.Metrics, h *hub.Hub) {
 		func() float64 { return float64(h.Stats().Deliveries) })
 	m.Counter("slow_clients_closed_total", "Clients closed because their outbound queue overflowed (close code 4000).",
 		func() float64 { return float64(h.Stats().SlowClosed) })
+	m.Counter("partial_replays_total", "Joins whose replay was cut short by -max-replay or -replay-budget; the client reads the rest over REST.",
+		func() float64 { return float64(h.Stats().PartialReplays) })
 }
 
 // serveMetrics serves handler at /metrics on ln until ctx is done, and

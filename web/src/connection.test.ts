@@ -1210,6 +1210,20 @@ describe('rooms', () => {
     expect(t.seqs('new room')).toEqual([1]);
   });
 
+  it('drops a room whose creation the server refused (rate_limited), and says why; a dropped typing notice says nothing', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    ws.push({ type: 'error', code: 'rate_limited', room: 'general', message: 'Too many frames; this one was dropped. Slow down.' });
+    expect(t.client.getState().notice).toBe(null);
+    expect(t.room('general')).toBeDefined();
+    t.client.openRoom('room 21');
+    const why = 'Too many new rooms from your address: at most 20 every 1h. Try again in 180 seconds.';
+    ws.push({ type: 'error', code: 'rate_limited', room: 'room 21', message: why });
+    expect(t.client.getState().rooms.map((r) => r.name)).not.toContain('room 21');
+    expect(t.client.getState().notice).toBe(why);
+    expect(ws.framesOf('leave')).toEqual([]); // nothing to leave
+  });
+
   it('opens a room that has history with a join, then reads the page below joined.lastSeq', async () => {
     const t = setup();
     t.rest.add('dev', msg(1, 'carol', 'one', 'dev'), msg(2, 'carol', 'two', 'dev'), msg(3, 'carol', 'three', 'dev'));

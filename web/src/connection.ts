@@ -1513,9 +1513,18 @@ export class ChatClient {
         }
         this.notice = ev.message;
         return;
+      case ErrorCode.RateLimited:
+        // A join refused (too many new rooms, or too many frames) leaves
+        // nothing to show, and says why; a dropped typing notice needs
+        // no words.
+        if (r && !r.joined) {
+          r.joinSent = false;
+          this.leaveRoom(r.name);
+          this.notice = ev.message;
+        }
+        return;
       default:
-        // Typing notices dropped by the rate limit need no words.
-        if (ev.code !== ErrorCode.RateLimited) this.notice = ev.message;
+        this.notice = ev.message;
     }
   }
 
