@@ -59,15 +59,28 @@ func DecodeFrame(data []byte) (*Frame, error) {
 	if !utf8.Valid(data) {
 		return nil, parley.CodeErrorf(parley.Invalid, parley.CodeInvalidUTF8, "The frame is not valid UTF-8.")
 	}
+	f, ok := decodeFast(data)
+	if !ok {
+		var err error
+		if f, err = decodeJSON(data); err != nil {
+			return nil, err
+		}
+	}
+	if !slices.Contains(FrameTypes, f.Type) {
+		return nil, parley.CodeErrorf(parley.Invalid, CodeUnknownType, "Unknown frame type %q.", f.Type)
+	}
+	return f, nil
+}
+
+// decodeJSON decodes data, valid UTF-8, with encoding/json: the frames
+// decodeFast leaves to it, and the reference it is tested against.
+func decodeJSON(data []byte) (*Frame, error) {
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
 		return nil, parley.CodeErrorf(parley.Invalid, CodeBadJSON, "A frame must be one JSON object.")
 	}
 	var f Frame
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, parley.CodeErrorf(parley.Invalid, CodeBadJSON, "The frame is not valid JSON for its fields: %v.", jsonProblem(err))
-	}
-	if !slices.Contains(FrameTypes, f.Type) {
-		return nil, parley.CodeErrorf(parley.Invalid, CodeUnknownType, "Unknown frame type %q.", f.Type)
 	}
 	return &f, nil
 }

@@ -56,6 +56,20 @@ var frameSeeds = []struct {
 	{"{\"type\":\"send\",\"text\":\"\xff\"}", "invalid_utf8"},
 	{"{\"type\":\"ping\"}\xc3", "invalid_utf8"},
 	{"\xed\xa0\x80", "invalid_utf8"}, // a UTF-16 surrogate in UTF-8
+	{`{"type":"send","room":"general","clientId":"c","text":"a \"quote\", a \\ and\n\ttabs \/ \b\f\r"}`, ""},
+	{`{"type":"send","room":"general","clientId":"c","text":"\ud83d"}`, ""}, // a lone surrogate becomes U+FFFD
+	{`{"type":"send","room":"general","text":"\x"}`, "bad_json"},
+	{"{\"type\":\"send\",\"text\":\"a\tb\"}", "bad_json"}, // a raw control character
+	{`{"TYPE":"ping"}`, ""},                               // keys match without regard to case
+	{`{"t\u0079pe":"ping"}`, ""},
+	{`{"type":"read","room":"general","seq":-0}`, ""},
+	{`{"type":"read","room":"general","seq":01}`, "bad_json"},
+	{`{"type":"read","room":"general","seq":-}`, "bad_json"},
+	{`{"type":"read","room":"general","seq":9223372036854775808}`, "bad_json"},
+	{`{"type":"join","room":"general","since":1,"since":null}`, ""},
+	{`{"type":"join","room":null,"room":"general"}`, ""},
+	{`{"type":"ping",}`, "bad_json"},
+	{`{"type" "ping"}`, "bad_json"},
 }
 
 func TestDecodeFrame(t *testing.T) {
@@ -95,6 +109,9 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	codes := map[string]bool{"invalid_utf8": true, "bad_json": true, "unknown_type": true}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if utf8.Valid(data) {
+			checkFast(t, data)
+		}
 		fr, err := DecodeFrame(data)
 		if err != nil {
 			e, ok := err.(*parley.Error)
@@ -122,6 +139,54 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("DecodeFrame(%q) accepted something that is not a JSON object", data)
 		}
 	})
+}
+
+// checkFast fails t unless decodeFast, when it decodes data, decodes it as
+// encoding/json does.
+func checkFast(t *testing.T, data []byte) {
+	t.Helper()
+	fast, ok := decodeFast(data)
+	if !ok {
+		return
+	}
+	ref, err := decodeJSON(data)
+	if err != nil {
+		t.Fatalf("decodeFast(%q) = %+v; encoding/json: %v", data, fast, err)
+	}
+	if !sameFrame(fast, ref) {
+		t.Fatalf("decodeFast(%q) = %+v; encoding/json: %+v", data, fast, ref)
+	}
+}
+
+func sameFrame(a, b *Frame) bool {
+	eq := func(x, y *int64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	if !eq(a.Since, b.Since) || !eq(a.Seq, b.Seq) {
+		return false
+	}
+	x, y := *a, *b
+	x.Since, x.Seq, y.Since, y.Seq = nil, nil, nil, nil
+	return x == y
+}
+
+func TestDecodeFast(t *testing.T) {
+	for _, tt := range frameSeeds {
+		if utf8.ValidString(tt.data) {
+			checkFast(t, []byte(tt.data))
+		}
+	}
+	// The frames clients send most are decoded without encoding/json.
+	for _, data := range []string{
+		`{"type":"send","room":"general","clientId":"0b7e8c1e","text":"Hello, \"world\"\n"}`,
+		`{"type":"typing","room":"général"}`,
+		`{"type":"read","room":"general","seq":41}`,
+		`{"type":"ping"}`,
+		`{"type":"join","room":"general","since":null}`,
+		` {"type":"hello","v":1,"nick":"ana","session":"3q2-7wEjRxK9l1vXc0hY8A"} `,
+	} {
+		if _, ok := decodeFast([]byte(data)); !ok {
+			t.Errorf("decodeFast(%q) left it to encoding/json", data)
+		}
+	}
 }
 
 func BenchmarkDecodeFrame(b *testing.B) {
