@@ -102,7 +102,7 @@ test('a private room is shown by its title to its members, and to nobody else', 
   await expect(ana.locator('.room-topic')).toHaveText('The surprise party');
   await send(ana, 'cake at six');
   await expect(message(ana, 'cake at six')).toHaveAttribute('data-status', 'sent');
-  const room = await ana.evaluate(() => JSON.parse(sessionStorage.getItem('parley') ?? '{}').current as string);
+  const room = (await ana.locator('.room-list [aria-current="page"]').getAttribute('data-room')) ?? '';
   expect(room).toMatch(/^~/);
 
   const bob = await signInAs(browser, 'bob');
