@@ -60,7 +60,7 @@ export function messageTexts(page: Page): Promise<string[]> {
 
 /** send types text in the message box and presses Enter. */
 export async function send(page: Page, text: string): Promise<void> {
-  const box = page.getByLabel(/^Message #/);
+  const box = page.getByLabel(/^Message /);
   await box.fill(text);
   await box.press('Enter');
 }

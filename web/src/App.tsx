@@ -48,8 +48,20 @@ export function App() {
 
   useEffect(() => {
     const unread = state.rooms.reduce((n, r) => n + r.unread, 0);
-    document.title = (unread ? `(${unread}) ` : '') + (state.current && state.nick ? `#${state.current} · Parley` : 'Parley');
-  }, [state.rooms, state.current, state.nick]);
+    const where = room ? (room.kind === 'public' ? `#${room.name}` : room.label) : '';
+    document.title = (unread ? `(${unread}) ` : '') + (where && state.nick ? `${where} · Parley` : 'Parley');
+  }, [state.rooms, room, state.nick]);
+
+  // The room in view is read while the page is visible and has focus.
+  useEffect(() => {
+    const on = () => client.attentionChanged();
+    window.addEventListener('focus', on);
+    document.addEventListener('visibilitychange', on);
+    return () => {
+      window.removeEventListener('focus', on);
+      document.removeEventListener('visibilitychange', on);
+    };
+  }, [client]);
 
   // Signed out (here or elsewhere) with the account screen open: it is not
   // open for whoever signs in next.

@@ -95,10 +95,13 @@ class MemoryStorage implements StorageLike {
 class FakeREST {
   logs = new Map<string, Entry[]>();
   calls: string[] = [];
+  /** auth holds the Authorization header of each call, by URL. */
+  auth = new Map<string, string | null>();
   /** routes answers other requests, by "METHOD /path"; GET /api/account answers 401 unless set. */
   routes = new Map<string, (body: unknown) => Response>();
   fetch = async (input: string, init?: RequestInit): Promise<Response> => {
     this.calls.push(input);
+    this.auth.set(input, new Headers(init?.headers).get('Authorization'));
     const u = new URL(input, 'http://parley.test');
     const route = this.routes.get(`${init?.method ?? 'GET'} ${u.pathname}`);
     if (route) return route(typeof init?.body === 'string' ? JSON.parse(init.body) : undefined);
@@ -115,6 +118,10 @@ class FakeREST {
     sel = u.searchParams.has('after') ? sel.slice(0, limit) : sel.slice(-limit);
     return json(200, { room, entries: sel });
   };
+  /** history lists the calls that read a room's log, leaving out the room list and the read markers. */
+  history(): string[] {
+    return this.calls.filter((c) => c.includes('/messages'));
+  }
   add(room: string, ...es: Entry[]): void {
     const log = this.logs.get(room) ?? [];
     log.push(...es);
@@ -159,7 +166,10 @@ function setup(opts: { random?: () => number; storage?: StorageLike; identity?: 
   const storage = opts.storage ?? new MemoryStorage();
   const identity = opts.identity ?? new MemoryStorage();
   let uuid = 0;
+  /** focus says whether the page is visible and has focus. */
+  const focus = { on: true };
   const client = new ChatClient({
+    attention: () => focus.on,
     WebSocket: TabSocket,
     fetch: rest.fetch,
     setTimeout: clock.setTimeout,
@@ -200,7 +210,7 @@ function setup(opts: { random?: () => number; storage?: StorageLike; identity?: 
     return ws;
   }
 
-  return { client, clock, rest, storage, identity, sockets, sock, room, seqs, signIn, reconnect };
+  return { client, clock, rest, storage, identity, sockets, sock, room, seqs, signIn, reconnect, focus };
 }
 
 type Tab = ReturnType<typeof setup>;
@@ -238,7 +248,7 @@ describe('connecting', () => {
     expect(ws.sent[0]).toEqual({ type: 'hello', v: 1, nick: 'ana' });
     ws.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' });
     await flush();
-    expect(t.rest.calls).toEqual(['http://parley.test/api/rooms/general/messages?limit=50']);
+    expect(t.rest.history()).toEqual(['http://parley.test/api/rooms/general/messages?limit=50']);
     expect(ws.framesOf('join')).toEqual([{ type: 'join', room: 'general', since: 3 }]);
     ws.push({ type: 'joined', room: 'general', lastSeq: 3, online: ['ana', 'bob'] });
     expect(t.client.getState().status).toBe('online');
@@ -852,7 +862,7 @@ describe('resuming', () => {
       { type: 'join', room: 'dev', since: 2 },
     ]);
     // No history is read again: the replay brings what was missed.
-    expect(t.rest.calls.length).toBe(2);
+    expect(t.rest.history().length).toBe(2);
     ws2.push({ type: 'joined', room: 'general', lastSeq: 4, online: ['ana', 'bob'] }, msg(4, 'bob', 'missed'));
     expect(t.seqs()).toEqual([1, 2, 3, 4]);
     expect(t.client.getState().status).toBe('online');
@@ -1196,7 +1206,7 @@ describe('rooms', () => {
   it('opens a new room with a join, and reads no history when joined says it has none', async () => {
     const t = setup();
     const ws = await t.signIn('ana', 0);
-    const reads = t.rest.calls.length;
+    const reads = t.rest.history().length;
     t.client.openRoom('new room');
     // Its history is not asked for: the room may not exist before the join.
     expect(ws.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'new room' });
@@ -1204,7 +1214,7 @@ describe('rooms', () => {
     expect(t.room('new room').loading).toBe(true);
     ws.push({ type: 'joined', room: 'new room', lastSeq: 0, online: ['ana'] }, joinEntry(1, 'ana', 'new room'));
     await flush();
-    expect(t.rest.calls.length).toBe(reads);
+    expect(t.rest.history().length).toBe(reads);
     expect(t.room('new room').loading).toBe(false);
     expect(t.room('new room').hasOlder).toBe(false);
     expect(t.seqs('new room')).toEqual([1]);
@@ -1242,7 +1252,7 @@ describe('rooms', () => {
     const t = setup();
     const ws = await t.signIn('ana', 0);
     ws.drop(1006);
-    const reads = t.rest.calls.length;
+    const reads = t.rest.history().length;
     t.client.openRoom('dev');
     expect(t.client.getState().current).toBe('dev');
     const ws2 = await t.reconnect();
@@ -1252,7 +1262,7 @@ describe('rooms', () => {
     ]);
     ws2.push({ type: 'joined', room: 'dev', lastSeq: 0, online: ['ana'] });
     await flush();
-    expect(t.rest.calls.length).toBe(reads);
+    expect(t.rest.history().length).toBe(reads);
     expect(t.room('dev').loading).toBe(false);
   });
 });
@@ -1568,5 +1578,127 @@ describe('accounts', () => {
     await flush();
     expect(asked).toBe(2);
     expect(t.client.getState()).toMatchObject({ status: 'signed-out', signInError: { code: 'guests_disabled' } });
+  });
+});
+
+function edited(seq: number, target: number, from: string, text: string, clientId: string, room = 'general'): Entry {
+  return { room, seq, type: 'edit', from, target, text, clientId, at: new Date(1_700_000_000_000 + seq * 1000).toISOString() };
+}
+
+describe('edits and deletions', () => {
+  it('edits and deletes through the outbox, shows them folded in, and resends them with the same client id after a drop', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'ana', 'helo', 'general', 'c-1'), msg(2, 'bob', 'hi'));
+    const ws = await t.signIn('ana', 2);
+    const id = t.client.edit('general', 1, 'hello');
+    expect(ws.framesOf('edit')).toEqual([{ type: 'edit', room: 'general', seq: 1, clientId: id, text: 'hello' }]);
+    expect(t.room().changes).toMatchObject([{ clientId: id, op: 'edit', target: 1, text: 'hello', status: 'sending' }]);
+    expect(t.room().outgoing).toEqual([]);
+    ws.drop(1006);
+    const ws2 = await t.reconnect();
+    ws2.push({ type: 'joined', room: 'general', lastSeq: 2, online: ['ana'] });
+    // The same client id: were it stored before the drop, it is acknowledged, not stored twice.
+    expect(ws2.framesOf('edit')).toEqual([{ type: 'edit', room: 'general', seq: 1, clientId: id, text: 'hello' }]);
+    ws2.push({ type: 'ack', room: 'general', clientId: id, seq: 3, at: '2026-01-01T00:00:00Z' }, edited(3, 1, 'ana', 'hello', id));
+    expect(t.room().changes).toEqual([]);
+    expect(t.room().entries[0]).toMatchObject({ seq: 1, text: 'hello', edited: 3 });
+
+    const del = t.client.deleteMessage('general', 2);
+    expect(ws2.framesOf('delete')).toEqual([{ type: 'delete', room: 'general', seq: 2, clientId: del }]);
+    ws2.push({ type: 'error', code: 'not_yours', message: 'That message is not yours.', room: 'general', clientId: del });
+    expect(t.room().changes).toMatchObject([{ clientId: del, op: 'delete', status: 'failed', error: 'That message is not yours.' }]);
+    t.client.discard(del);
+    expect(t.room().changes).toEqual([]);
+    expect(t.room().entries[1]).toMatchObject({ seq: 2, text: 'hi' });
+  });
+
+  it('keeps an edit not yet acknowledged across a reload', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'ana', 'helo', 'general', 'c-1'));
+    const ws = await t.signIn('ana', 1);
+    ws.readyState = 3; // the frame cannot go
+    const id = t.client.edit('general', 1, 'hello');
+    const t2 = reload(t);
+    t2.client.start();
+    await flush();
+    expect(t2.room().changes).toMatchObject([{ clientId: id, op: 'edit', target: 1, text: 'hello' }]);
+  });
+});
+
+describe('read markers and unread counts', () => {
+  it('counts others’ messages after the marker that joined states, and marks the room in view read at most once a second', async () => {
+    const t = setup();
+    t.rest.add('general', msg(1, 'bob', 'a'), msg(2, 'bob', 'b'), msg(3, 'bob', 'c'));
+    t.focus.on = false;
+    t.client.signIn('ana');
+    const ws = t.sock();
+    ws.open();
+    ws.push({ type: 'welcome', v: 1, nick: 'ana', session: 'sess-1' });
+    await flush();
+    ws.push({ type: 'joined', room: 'general', lastSeq: 3, readSeq: 1, online: ['ana'] });
+    // The window has no focus: nothing is read.
+    expect(t.room().unread).toBe(2);
+    expect(ws.framesOf('read')).toEqual([]);
+    t.focus.on = true;
+    t.client.attentionChanged();
+    expect(t.room().unread).toBe(0);
+    expect(ws.framesOf('read')).toEqual([{ type: 'read', room: 'general', seq: 3 }]);
+    ws.push(msg(4, 'bob', 'd'));
+    ws.push(msg(5, 'bob', 'e'));
+    expect(t.room().unread).toBe(0);
+    expect(ws.framesOf('read')).toHaveLength(1);
+    t.clock.advance(1000);
+    expect(ws.framesOf('read')).toEqual([
+      { type: 'read', room: 'general', seq: 3 },
+      { type: 'read', room: 'general', seq: 5 },
+    ]);
+  });
+
+  it('follows the marks of other tabs, keeping the highest, and the markers read at load', async () => {
+    const t = setup();
+    t.rest.routes.set('GET /api/read-markers', () => json(200, { markers: [{ room: 'dev', seq: 2 }] }));
+    t.rest.add('dev', msg(1, 'bob', 'a', 'dev'), msg(2, 'bob', 'b', 'dev'), msg(3, 'bob', 'c', 'dev'));
+    const ws = await t.signIn('ana', 0);
+    // A guest's REST calls carry its session as a bearer token.
+    expect(t.rest.auth.get('http://parley.test/api/read-markers?limit=200')).toBe('Bearer sess-1');
+    t.client.openRoom('dev');
+    t.client.selectRoom('general');
+    ws.push({ type: 'joined', room: 'dev', lastSeq: 3, online: ['ana'] });
+    await flush();
+    expect(t.room('dev').readSeq).toBe(2);
+    expect(t.room('dev').unread).toBe(1);
+    ws.push({ type: 'read', room: 'dev', seq: 3 });
+    expect(t.room('dev').unread).toBe(0);
+    ws.push({ type: 'read', room: 'dev', seq: 1 });
+    expect(t.room('dev').readSeq).toBe(3);
+  });
+});
+
+describe('private and direct rooms', () => {
+  it('opens the direct rooms the list names, shown by the other people, and forgets a room whose join answers not_found', async () => {
+    const t = setup();
+    t.rest.routes.set('GET /api/rooms', () =>
+      json(200, {
+        rooms: [
+          { name: '@aa', kind: 'direct', lastSeq: 0, online: 0, createdAt: '2026-01-01T00:00:00Z' },
+          { name: '~bb', kind: 'private', title: 'Plans', owner: 'bob', lastSeq: 0, online: 0, createdAt: '2026-01-01T00:00:00Z' },
+          { name: 'general', kind: 'public', topic: 'Anything', lastSeq: 0, online: 0, createdAt: '2026-01-01T00:00:00Z' },
+        ],
+      }),
+    );
+    t.rest.routes.set('GET /api/rooms/%40aa/members', () => json(200, { members: [{ name: 'ana', role: 'member' }, { name: 'bob', role: 'member' }] }));
+    const ws = await t.signIn('ana', 0);
+    await flush();
+    expect(t.room('@aa')).toMatchObject({ kind: 'direct', label: 'bob' });
+    expect(t.room('~bb')).toMatchObject({ kind: 'private', label: 'Plans', owner: 'bob' });
+    expect(t.room('general').topic).toBe('Anything');
+    expect(ws.framesOf('join').map((j) => j.room)).toEqual(expect.arrayContaining(['@aa', '~bb']));
+    // Removed from the private room: the server closes with 4003, and the join after the reconnection answers not_found.
+    ws.drop(4003);
+    const ws2 = await t.reconnect();
+    ws2.push({ type: 'error', code: 'not_found', message: 'No such room.', room: '~bb' });
+    expect(t.client.getState().rooms.map((r) => r.name)).not.toContain('~bb');
+    expect(t.client.getState().notice).toBe('You no longer have access to “Plans”.');
+    expect(ws2.framesOf('leave')).toEqual([]);
   });
 });

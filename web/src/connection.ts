@@ -42,13 +42,22 @@ import {
   type Limits,
   type PresenceChangesEvent,
   type PresenceEvent,
+  type ReadEvent,
   type ServerEvent,
   type TypingEvent,
   type WelcomeEvent,
 } from './protocol';
 import {
   ApiError,
+  addMember,
   changePassword,
+  createPrivateRoom as restCreatePrivateRoom,
+  fetchAllRooms,
+  fetchMembers,
+  fetchReadMarkers,
+  fetchRoomsPage,
+  openDirect as restOpenDirect,
+  removeMember,
   createToken,
   errorText,
   fetchEntries,
@@ -65,10 +74,15 @@ import {
   type FetchFn,
   type NewToken,
   type Room,
+  type RoomMember,
+  type RoomsPage,
+  type RoomView,
   type ServerInfo,
   type SessionInfo,
 } from './rest';
 import { RoomLog } from './roomlog';
+import { kindOf, roomLabel, unreadCount, type RoomMeta } from './rooms';
+import type { RoomKind } from './rest';
 
 // ---------------------------------------------------------------------------
 // Injected dependencies.
@@ -120,6 +134,11 @@ export interface Deps {
   wsURL: string;
   /** apiBase prefixes REST paths; "" means the page's origin. */
   apiBase: string;
+  /**
+   * attention reports whether the person can see the page: it is visible
+   * and the window has focus. Only then is the room in view marked read.
+   */
+  attention: () => boolean;
 }
 
 function browserDeps(): Deps {
@@ -141,6 +160,10 @@ function browserDeps(): Deps {
     identity,
     wsURL,
     apiBase: '',
+    attention: () => {
+      const doc = globalThis.document;
+      return !doc || (doc.visibilityState === 'visible' && doc.hasFocus());
+    },
   };
 }
 
@@ -178,6 +201,8 @@ const PING_AFTER = 20000;
 /** The connection is given up as dead after this long without a word. */
 const DEAD_AFTER = 45000;
 const HEARTBEAT_TICK = 5000;
+/** A room's read marker is sent at most this often (docs/PROTOCOL.md, read). */
+export const READ_INTERVAL = 1000;
 /** TAB_KEY names this tab's state in sessionStorage. */
 const TAB_KEY = 'parley';
 /** IDENTITY_KEY names the identity in localStorage; the page listens for changes to it. */
@@ -212,10 +237,17 @@ export type ConnectionStatus =
 
 export type OutgoingStatus = 'sending' | 'sent' | 'failed';
 
-/** Outgoing is one of this person's messages that is not yet in the log view. */
+/** OutgoingOp is what an item of the outbox does: send a message, or edit or delete one. */
+export type OutgoingOp = 'send' | 'edit' | 'delete';
+
+/** Outgoing is one of this person's messages, edits or deletions that is not yet in the log view. */
 export interface Outgoing {
   readonly clientId: string;
   readonly room: string;
+  readonly op: OutgoingOp;
+  /** The message an edit or a deletion changes; null for a message. */
+  readonly target: number | null;
+  /** A message's or an edit's text; "" for a deletion. */
   readonly text: string;
   /** When it was written, ms since the epoch. */
   readonly createdAt: number;
@@ -233,6 +265,18 @@ export interface RoomState {
   readonly entries: readonly Entry[];
   /** Own messages not yet seen in entries, in the order they were written. */
   readonly outgoing: readonly Outgoing[];
+  /** Own edits and deletions not yet seen in entries, in the order they were made. */
+  readonly changes: readonly Outgoing[];
+  readonly kind: RoomKind;
+  /** The name people see: a private room's title, a direct room's other members. */
+  readonly label: string;
+  readonly topic: string;
+  /** A private room's owner; "" otherwise. */
+  readonly owner: string;
+  /** A private or direct room's members, once read; empty otherwise. */
+  readonly members: readonly string[];
+  /** The person's read marker in the room. */
+  readonly readSeq: number;
   /** The highest seq received (0 for an empty log, -1 while unknown). */
   readonly last: number;
   readonly hasOlder: boolean;
@@ -248,6 +292,7 @@ export interface RoomState {
   /** True in a large room: the server names nobody, and onlineCount says how many. */
   readonly large: boolean;
   readonly typing: readonly string[];
+  /** Messages of others after the read marker, among those loaded. */
   readonly unread: number;
 }
 
@@ -290,6 +335,8 @@ export interface ChatState {
 interface OutgoingModel {
   clientId: string;
   room: string;
+  op: OutgoingOp;
+  target: number | null;
   text: string;
   createdAt: number;
   status: OutgoingStatus;
@@ -318,7 +365,11 @@ interface RoomModel {
   /** How many are online in a large room (where online stays empty); null in any other. */
   onlineCount: number | null;
   typing: Map<string, TimerId>;
-  unread: number;
+  /** The highest read marker sent on this connection (or told by joined). */
+  readSent: number;
+  /** When the last read frame went, ms since the epoch. */
+  readAt: number;
+  readTimer: TimerId | null;
   /** Cached snapshot; null when something changed. */
   view: RoomState | null;
 }
@@ -341,7 +392,7 @@ interface TabState {
   session?: string;
   rooms?: string[];
   current?: string;
-  outbox?: { clientId: string; room: string; text: string; createdAt: number }[];
+  outbox?: { clientId: string; room: string; op?: OutgoingOp; target?: number | null; text: string; createdAt: number }[];
 }
 
 /** sameNick reports whether a and b are one nickname (the server ignores case). */
@@ -406,6 +457,17 @@ export class ChatClient {
   private lastHeard = 0;
   private pingSent = false;
   private typingSent = new Map<string, number>();
+  /** What the server said of each room it listed or made (kind, title, topic, owner, members). */
+  private meta = new Map<string, RoomMeta>();
+  /** The person's read marker in each room, the highest known. */
+  private markers = new Map<string, number>();
+  /** The REST API with this person's session: a guest's token as a bearer token; an account's cookie goes by itself. */
+  private readonly api: FetchFn = (input, init) => {
+    if (this.kind !== 'guest' || !this.session) return this.d.fetch(input, init);
+    const headers = new Headers(init?.headers);
+    headers.set('Authorization', `Bearer ${this.session}`);
+    return this.d.fetch(input, { ...init, headers });
+  };
   private disposed = false;
 
   constructor(deps: Partial<Deps> = {}) {
@@ -464,11 +526,13 @@ export class ChatClient {
   }
 
   private roomView(r: RoomModel): RoomState {
-    const outgoing: Outgoing[] = this.outbox
+    const mine = this.outbox
       .filter((o) => o.room === r.name)
       .map((o) => ({
         clientId: o.clientId,
         room: o.room,
+        op: o.op,
+        target: o.target,
         text: o.text,
         createdAt: o.createdAt,
         status: o.status,
@@ -476,10 +540,20 @@ export class ChatClient {
         seq: o.seq,
         at: o.at,
       }));
+    const meta = this.meta.get(r.name);
+    const readSeq = this.markers.get(r.name) ?? 0;
+    const entries = r.log.entries.slice();
     return {
       name: r.name,
-      entries: r.log.entries.slice(),
-      outgoing,
+      entries,
+      outgoing: mine.filter((o) => o.op === 'send'),
+      changes: mine.filter((o) => o.op !== 'send'),
+      kind: kindOf(r.name, meta),
+      label: roomLabel(r.name, meta, this.nick),
+      topic: meta?.topic ?? '',
+      owner: meta?.owner ?? '',
+      members: meta?.members ?? [],
+      readSeq,
       last: r.log.last,
       hasOlder: r.log.older,
       loadingOlder: r.loadingOlder,
@@ -490,7 +564,7 @@ export class ChatClient {
       onlineCount: r.onlineCount ?? r.online.size,
       large: r.onlineCount !== null,
       typing: [...r.typing.keys()],
-      unread: r.unread,
+      unread: unreadCount(entries, readSeq, this.nick),
     };
   }
 
@@ -515,7 +589,13 @@ export class ChatClient {
         current: this.current ?? undefined,
         outbox: this.outbox
           .filter((o) => o.status !== 'sent')
-          .map((o) => ({ clientId: o.clientId, room: o.room, text: o.text, createdAt: o.createdAt })),
+          .map((o) => ({
+            clientId: o.clientId,
+            room: o.room,
+            text: o.text,
+            createdAt: o.createdAt,
+            ...(o.op === 'send' ? {} : { op: o.op, target: o.target }),
+          })),
       };
       s.setItem(TAB_KEY, JSON.stringify(tab));
     } catch {
@@ -636,7 +716,18 @@ export class ChatClient {
     this.current = tab.current && this.rooms.has(tab.current) ? tab.current : DEFAULT_ROOM;
     for (const o of tab.outbox ?? []) {
       if (!this.rooms.has(o.room)) continue;
-      this.outbox.push({ ...o, status: 'sending', error: null, seq: null, at: null, sentOn: 0, refused: false, ackTimer: null });
+      this.outbox.push({
+        ...o,
+        op: o.op ?? 'send',
+        target: o.target ?? null,
+        status: 'sending',
+        error: null,
+        seq: null,
+        at: null,
+        sentOn: 0,
+        refused: false,
+        ackTimer: null,
+      });
     }
     this.status = 'reconnecting';
     this.attempt = 0;
@@ -854,13 +945,68 @@ export class ChatClient {
     this.selectRoom(name);
   }
 
-  /** selectRoom shows an open room; its unread count goes back to zero. */
+  /** selectRoom shows an open room; seen with the page in view, it is read. */
   selectRoom(name: string): void {
     const r = this.rooms.get(name);
     if (!r) return;
     this.current = name;
-    if (r.unread) r.unread = 0;
+    this.markRead(r);
     this.changed(r);
+  }
+
+  /**
+   * attentionChanged is called when the page is shown or hidden, or the
+   * window gains or loses focus: the room in view is read once seen.
+   */
+  attentionChanged(): void {
+    const r = this.current ? this.rooms.get(this.current) : undefined;
+    if (r && this.markRead(r)) this.changed(r);
+  }
+
+  /**
+   * markRead marks the room read up to its newest entry when it is in view
+   * and the person can see it: the count drops at once, and the read frame
+   * goes at most once a second per room, only when the marker moves. It
+   * reports whether the marker moved.
+   */
+  private markRead(r: RoomModel): boolean {
+    if (this.current !== r.name || !this.d.attention() || r.log.last <= 0) return false;
+    const seq = r.log.last;
+    if (seq <= (this.markers.get(r.name) ?? 0)) return false;
+    this.markers.set(r.name, seq);
+    r.view = null;
+    this.flushRead(r);
+    return true;
+  }
+
+  /** flushRead sends the room's marker when it is ahead of what was sent, now or when the interval allows. */
+  private flushRead(r: RoomModel): void {
+    const seq = this.markers.get(r.name) ?? 0;
+    if (seq <= r.readSent || r.readTimer !== null) return;
+    if (!r.joined || !this.ws || !this.greeted) return; // joined says it again
+    const wait = r.readAt + READ_INTERVAL - this.d.now();
+    if (wait > 0) {
+      r.readTimer = this.d.setTimeout(() => {
+        r.readTimer = null;
+        if (this.rooms.get(r.name) === r) this.flushRead(r);
+      }, wait);
+      return;
+    }
+    if (!this.sendFrame({ type: 'read', room: r.name, seq })) return;
+    r.readSent = seq;
+    r.readAt = this.d.now();
+  }
+
+  private onRead(ev: ReadEvent): void {
+    this.learnMarker(ev.room, ev.seq);
+  }
+
+  /** learnMarker keeps the highest marker known of room: marks made on two tabs may arrive in either order. */
+  private learnMarker(room: string, seq: number): void {
+    if (!(seq > (this.markers.get(room) ?? 0))) return;
+    this.markers.set(room, seq);
+    const r = this.rooms.get(room);
+    if (r) r.view = null;
   }
 
   /** leaveRoom stops being a member of the room. */
@@ -887,9 +1033,30 @@ export class ChatClient {
    * It returns the message's client id.
    */
   send(room: string, text: string): string {
+    const id = this.enqueue(room, 'send', null, text);
+    // A message ends this person's typing; the next keystroke may say so again.
+    this.typingSent.delete(room);
+    return id;
+  }
+
+  /** edit gives this person's message seq of room a new text, through the outbox like a message. */
+  edit(room: string, seq: number, text: string): string {
+    // A second edit before the first is in replaces it, unless it is on its way.
+    this.outbox = this.outbox.filter((o) => !(o.room === room && o.op === 'edit' && o.target === seq && o.status === 'failed'));
+    return this.enqueue(room, 'edit', seq, text);
+  }
+
+  /** deleteMessage deletes the message seq of room (one's own; anyone's for an admin or a private room's owner). */
+  deleteMessage(room: string, seq: number): string {
+    return this.enqueue(room, 'delete', seq, '');
+  }
+
+  private enqueue(room: string, op: OutgoingOp, target: number | null, text: string): string {
     const o: OutgoingModel = {
       clientId: this.d.randomUUID(),
       room,
+      op,
+      target,
       text,
       createdAt: this.d.now(),
       status: 'sending',
@@ -901,8 +1068,6 @@ export class ChatClient {
       ackTimer: null,
     };
     this.outbox.push(o);
-    // A message ends this person's typing; the next keystroke may say so again.
-    this.typingSent.delete(room);
     this.trySend(o);
     this.changed(this.rooms.get(room));
     return o.clientId;
@@ -948,7 +1113,7 @@ export class ChatClient {
     r.loadingOlder = true;
     this.changed(r);
     try {
-      const page = await fetchEntries(this.d.fetch, room, { before, limit: HISTORY_PAGE }, this.d.apiBase);
+      const page = await fetchEntries(this.api, room, { before, limit: HISTORY_PAGE }, this.d.apiBase);
       if (this.rooms.get(room) !== r) return;
       r.log.prepend(page);
       r.error = null;
@@ -963,7 +1128,113 @@ export class ChatClient {
 
   /** listRooms lists the rooms on the server, for the join box's suggestions. */
   listRooms(): Promise<Room[]> {
-    return fetchRooms(this.d.fetch, this.d.apiBase);
+    return fetchRooms(this.api, this.d.apiBase);
+  }
+
+  /** browseRooms reads a page of the rooms this person may see, for the directory, and keeps what it says of them. */
+  async browseRooms(after = ''): Promise<RoomsPage> {
+    const page = await fetchRoomsPage(this.api, after, 50, this.d.apiBase);
+    for (const room of page.rooms) this.learnRoom(room);
+    this.changedAll();
+    return page;
+  }
+
+  /**
+   * refreshRooms reads the list of rooms this person may see (on every
+   * welcome: at load and after each reconnection), keeps what it says of
+   * each, and opens the private and direct rooms this person is a member
+   * of, so that their messages arrive; it reads who is in each direct room,
+   * whose name is its members.
+   */
+  private async refreshRooms(): Promise<void> {
+    const nick = this.nick;
+    let rooms: Room[];
+    try {
+      rooms = await fetchAllRooms(this.api, this.d.apiBase);
+    } catch {
+      return; // Tried again with the next welcome.
+    }
+    if (this.nick !== nick || !nick) return;
+    for (const room of rooms) {
+      this.learnRoom(room);
+      if (room.kind === 'private' || room.kind === 'direct') {
+        if (!this.rooms.has(room.name)) {
+          const r = this.addRoom(room.name);
+          void this.loadInitial(r);
+        }
+        if (room.kind === 'direct' && !this.meta.get(room.name)?.members) void this.loadMembers(room.name);
+      }
+    }
+    this.changedAll();
+  }
+
+  private learnRoom(room: Room | RoomView): void {
+    const old = this.meta.get(room.name);
+    this.meta.set(room.name, {
+      kind: room.kind ?? 'public',
+      title: room.title,
+      topic: room.topic,
+      owner: room.owner,
+      members: old?.members,
+    });
+  }
+
+  /** loadMembers reads who is in a private or direct room, and returns them. */
+  async loadMembers(room: string): Promise<RoomMember[]> {
+    const members = await fetchMembers(this.api, room, this.d.apiBase);
+    const meta = this.meta.get(room);
+    this.meta.set(room, { ...(meta ?? { kind: kindOf(room) }), members: members.map((m) => m.name) });
+    this.changedAll();
+    return members;
+  }
+
+  /** loadMarkers reads the person's read markers (GET /api/read-markers), at load and after each reconnection. */
+  private async loadMarkers(): Promise<void> {
+    const nick = this.nick;
+    try {
+      const markers = await fetchReadMarkers(this.api, this.d.apiBase);
+      if (this.nick !== nick) return;
+      for (const m of markers) this.learnMarker(m.room, m.seq);
+      this.changedAll();
+    } catch {
+      // joined says each room's marker anyway.
+    }
+  }
+
+  /** createPrivateRoom makes a private room (accounts only) and opens it; it rejects with the server's ApiError. */
+  async createPrivateRoom(title: string, topic: string, members: string[]): Promise<void> {
+    const room = await restCreatePrivateRoom(this.api, title, topic, members, this.d.apiBase);
+    this.learnRoom(room);
+    this.openRoom(room.name);
+    void this.loadMembers(room.name).catch(() => undefined);
+  }
+
+  /** openDirect opens the direct conversation with names (accounts only), making it the first time; it rejects with the server's ApiError. */
+  async openDirect(names: string[]): Promise<void> {
+    const room = await restOpenDirect(this.api, names, this.d.apiBase);
+    this.learnRoom(room);
+    this.openRoom(room.name);
+    await this.loadMembers(room.name).catch(() => undefined);
+  }
+
+  /** addMember adds an account to a private room; it rejects with the server's ApiError. */
+  async addMember(room: string, name: string): Promise<void> {
+    await addMember(this.api, room, name, this.d.apiBase);
+    await this.loadMembers(room).catch(() => undefined);
+  }
+
+  /** removeMember removes someone from a private room (oneself: leaves it); it rejects with the server's ApiError. */
+  async removeMember(room: string, name: string): Promise<void> {
+    await removeMember(this.api, room, name, this.d.apiBase);
+    if (this.nick && name.toLowerCase() === this.nick.toLowerCase()) {
+      // The server closes this connection with 4003; the room goes now.
+      const r = this.rooms.get(room);
+      if (r) r.joinSent = false;
+      this.meta.delete(room);
+      this.leaveRoom(room);
+      return;
+    }
+    await this.loadMembers(room).catch(() => undefined);
   }
 
   /** reconnectNow skips the rest of the backoff wait (for example when the browser comes back online). */
@@ -1009,7 +1280,9 @@ export class ChatClient {
       online: new Set(),
       onlineCount: null,
       typing: new Map(),
-      unread: 0,
+      readSent: 0,
+      readAt: Number.NEGATIVE_INFINITY,
+      readTimer: null,
       view: null,
     };
     this.rooms.set(name, r);
@@ -1026,11 +1299,15 @@ export class ChatClient {
     this.outbox = [];
     this.current = null;
     this.typingSent.clear();
+    this.meta.clear();
+    this.markers.clear();
   }
 
   private dropRoomTimers(r: RoomModel): void {
     for (const t of r.typing.values()) this.d.clearTimeout(t);
     r.typing.clear();
+    if (r.readTimer !== null) this.d.clearTimeout(r.readTimer);
+    r.readTimer = null;
   }
 
   /**
@@ -1044,7 +1321,7 @@ export class ChatClient {
     r.loading = true;
     r.fetching = true;
     try {
-      const page = await fetchEntries(this.d.fetch, r.name, { limit: HISTORY_PAGE }, this.d.apiBase);
+      const page = await fetchEntries(this.api, r.name, { limit: HISTORY_PAGE }, this.d.apiBase);
       if (this.rooms.get(r.name) !== r) return;
       if (r.log.start(page)) {
         // A message restored from the outbox may have been stored before the
@@ -1175,6 +1452,8 @@ export class ChatClient {
       if (r.joined || r.joinSent) r.view = null;
       r.joined = false;
       r.joinSent = false;
+      if (r.readTimer !== null) this.d.clearTimeout(r.readTimer);
+      r.readTimer = null;
       // Who is online is unknown until the server says again (joined).
       if (r.online.size > 0 || r.onlineCount !== null) {
         r.online.clear();
@@ -1292,6 +1571,8 @@ export class ChatClient {
       // opened the next: the rest of the message belongs to the old one.
       if (this.ws !== ws) break;
     }
+    const r = this.current ? this.rooms.get(this.current) : undefined;
+    if (r) this.markRead(r);
     this.changed();
   }
 
@@ -1312,6 +1593,8 @@ export class ChatClient {
         return this.onPresenceChanges(ev);
       case 'typing':
         return this.onTyping(ev);
+      case 'read':
+        return this.onRead(ev);
       case 'pong':
         return;
       case 'error':
@@ -1348,6 +1631,8 @@ export class ChatClient {
     }
     if (this.current === null) this.current = DEFAULT_ROOM;
     this.sendJoins();
+    void this.refreshRooms();
+    void this.loadMarkers();
     this.changedAll();
   }
 
@@ -1355,6 +1640,13 @@ export class ChatClient {
     const r = this.rooms.get(ev.room);
     if (!r) return;
     r.joined = true;
+    if (typeof ev.readSeq === 'number') {
+      this.learnMarker(r.name, ev.readSeq);
+      // The server has this marker: a read at or below it would cost nothing, and is not sent.
+      r.readSent = ev.readSeq;
+    } else {
+      r.readSent = 0;
+    }
     r.online = new Set(ev.online ?? []);
     // A large room's joined lists nobody and says how many.
     r.onlineCount = ev.online == null && ev.onlineCount !== undefined ? ev.onlineCount : null;
@@ -1366,6 +1658,8 @@ export class ChatClient {
       if (r.log.older) void this.loadOlder(r.name);
     }
     r.view = null;
+    // What was read while the connection was down goes now.
+    this.flushRead(r);
     // Resend everything not acknowledged, with its original client id: a
     // message stored before the drop is acknowledged again, not stored twice.
     for (const o of this.outbox) {
@@ -1506,6 +1800,20 @@ export class ChatClient {
           void this.loadInitial(r);
         }
         return;
+      case ErrorCode.NotFound:
+        // A private or direct room one may not see (removed from it, or
+        // never in it), or a ~ or @ name no room has: it goes.
+        if (r) {
+          const label = roomLabel(r.name, this.meta.get(r.name), this.nick);
+          const known = this.meta.has(r.name);
+          r.joinSent = false;
+          this.meta.delete(r.name);
+          this.leaveRoom(r.name);
+          this.notice = known ? `You no longer have access to “${label}”.` : ev.message;
+        } else {
+          this.notice = ev.message;
+        }
+        return;
       case ErrorCode.InvalidRoom:
         if (r) {
           r.joinSent = false; // the join was refused: there is nothing to leave
@@ -1543,25 +1851,22 @@ export class ChatClient {
   /** applied acts on an entry that has just entered a room's log. */
   private applied(r: RoomModel, e: Entry, live: boolean): void {
     r.view = null;
+    if (e.from === this.nick && e.clientId) {
+      // One's own message, edit or deletion is in the log: out of the outbox.
+      const o = this.outbox.find((x) => x.clientId === e.clientId && x.room === r.name);
+      if (o) {
+        this.clearAckTimer(o);
+        this.outbox = this.outbox.filter((x) => x !== o);
+      }
+    }
     if (e.type !== 'message') return;
     const t = r.typing.get(e.from);
     if (t !== undefined) {
       this.d.clearTimeout(t);
       r.typing.delete(e.from);
     }
-    if (e.from === this.nick) {
-      if (e.clientId) {
-        const o = this.outbox.find((x) => x.clientId === e.clientId && x.room === r.name);
-        if (o) {
-          this.clearAckTimer(o);
-          this.outbox = this.outbox.filter((x) => x !== o);
-        }
-      }
-      return;
-    }
-    if (!live) return;
-    if (this.current !== r.name) r.unread++;
-    else this.announcement = { id: ++this.announceSeq, text: `${e.from}: ${e.text ?? ''}` };
+    if (e.from === this.nick || !live) return;
+    if (this.current === r.name) this.announcement = { id: ++this.announceSeq, text: `${e.from}: ${e.text ?? ''}` };
   }
 
   /** fillGap reads the entries after last from the store until the gap is closed. */
@@ -1571,7 +1876,7 @@ export class ChatClient {
     try {
       for (let rounds = 0; r.log.gap && rounds < 50; rounds++) {
         const after = r.log.last;
-        const page = await fetchEntries(this.d.fetch, r.name, { after, limit: GAP_PAGE }, this.d.apiBase);
+        const page = await fetchEntries(this.api, r.name, { after, limit: GAP_PAGE }, this.d.apiBase);
         if (this.rooms.get(r.name) !== r) return;
         for (const e of page) this.ingest({ ...e, room: r.name }, true);
         this.changed(r);
@@ -1593,7 +1898,13 @@ export class ChatClient {
     if (o.status !== 'sending' || o.sentOn === this.conn) return;
     const r = this.rooms.get(o.room);
     if (!r || !r.joined || !this.ws || !this.greeted) return;
-    if (!this.sendFrame({ type: 'send', room: o.room, clientId: o.clientId, text: o.text })) return;
+    const frame: ClientFrame =
+      o.op === 'send' || o.target === null
+        ? { type: 'send', room: o.room, clientId: o.clientId, text: o.text }
+        : o.op === 'edit'
+          ? { type: 'edit', room: o.room, seq: o.target, clientId: o.clientId, text: o.text }
+          : { type: 'delete', room: o.room, seq: o.target, clientId: o.clientId };
+    if (!this.sendFrame(frame)) return;
     o.sentOn = this.conn;
     this.clearAckTimer(o);
     o.ackTimer = this.d.setTimeout(() => {
@@ -1601,7 +1912,7 @@ export class ChatClient {
       if (o.status !== 'sending') return;
       // Keep it in the outbox: a reconnection resends it with the same id.
       o.status = 'failed';
-      o.error = 'The server has not confirmed this message yet.';
+      o.error = o.op === 'send' ? 'The server has not confirmed this message yet.' : 'The server has not confirmed this change yet.';
       o.sentOn = 0;
       this.changed(this.rooms.get(o.room));
     }, ACK_TIMEOUT);

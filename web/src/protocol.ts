@@ -21,6 +21,8 @@ export const CloseCode = {
   TooSlow: 4000,
   RateLimited: 4001,
   NoHello: 4002,
+  /** The person may no longer see a room this connection is in: reconnect, and forget rooms whose join answers not_found. */
+  AccessChanged: 4003,
 } as const;
 
 /** ErrorCode holds the codes of error events; branch on these, not on messages. */
@@ -43,6 +45,13 @@ export const ErrorCode = {
   InvalidClientID: 'invalid_client_id',
   EmptyMessage: 'empty_message',
   MessageTooLong: 'message_too_long',
+  /** join of a private or direct room one may not see, or that does not exist. */
+  NotFound: 'not_found',
+  InvalidTarget: 'invalid_target',
+  NoMessage: 'no_message',
+  NotYours: 'not_yours',
+  AlreadyDeleted: 'already_deleted',
+  InvalidSeq: 'invalid_seq',
   RateLimited: 'rate_limited',
   Internal: 'internal',
 } as const;
@@ -58,14 +67,21 @@ export interface Limits {
 /** DEFAULT_LIMITS are the limits of a server that states none. */
 export const DEFAULT_LIMITS: Limits = { maxTextBytes: 4096, maxFrameBytes: 16384, maxNickLength: 32, maxRoomLength: 64 };
 
-/** Entry is one item of a room's log (a message, a join or a leave). */
+/** Entry is one item of a room's log (a message, a join, a leave, an edit or a deletion). */
 export interface Entry {
   room: string;
   seq: number;
-  /** "message", "join" or "leave"; later versions may add kinds. */
+  /** "message", "join", "leave", "edit" or "delete"; later versions may add kinds. */
   type: string;
   from: string;
+  /** A message's text as it stands (absent once deleted), or an edit's new text. */
   text?: string;
+  /** Edits and deletions: the seq of the message they change. */
+  target?: number;
+  /** A message's latest edit, whose text it shows. */
+  edited?: number;
+  /** A deleted message's (or its edits') deletion. */
+  deleted?: number;
   clientId?: string;
   /** RFC 3339 time of storing, UTC. */
   at: string;
@@ -85,6 +101,10 @@ export type ClientFrame =
   | { type: 'join'; room: string; since?: number }
   | { type: 'leave'; room: string }
   | { type: 'send'; room: string; clientId: string; text: string }
+  | { type: 'edit'; room: string; seq: number; clientId: string; text: string }
+  | { type: 'delete'; room: string; seq: number; clientId: string }
+  /** read moves the person's read marker in room up to seq; it has no answer. */
+  | { type: 'read'; room: string; seq: number }
   | { type: 'typing'; room: string }
   | { type: 'ping' }
   /**
@@ -129,6 +149,8 @@ export interface JoinedEvent {
   type: 'joined';
   room: string;
   lastSeq: number;
+  /** The person's read marker in the room (0: nothing read); absent from older servers. */
+  readSeq?: number;
   /** Who is online; left out in a large room (docs/PROTOCOL.md, Large rooms). */
   online?: string[] | null;
   /** How many are online. */
@@ -164,6 +186,12 @@ export interface TypingEvent {
   room: string;
   from: string;
 }
+/** ReadEvent says another connection of this person read room up to seq. */
+export interface ReadEvent {
+  type: 'read';
+  room: string;
+  seq: number;
+}
 export interface PongEvent {
   type: 'pong';
 }
@@ -183,6 +211,7 @@ export type ServerEvent =
   | PresenceEvent
   | PresenceChangesEvent
   | TypingEvent
+  | ReadEvent
   | PongEvent
   | ErrorEvent;
 
@@ -195,6 +224,7 @@ const eventTypes: ReadonlySet<string> = new Set<ServerEvent['type']>([
   'offline',
   'presence',
   'typing',
+  'read',
   'pong',
   'error',
 ]);

@@ -7,12 +7,46 @@
 
 import type { Entry } from './protocol';
 
+export type RoomKind = 'public' | 'private' | 'direct';
+
 /** Room is an item of GET /api/rooms. */
 export interface Room {
   name: string;
   lastSeq: number;
   online: number;
   createdAt: string;
+  /** Absent from older servers, whose rooms are all public. */
+  kind?: RoomKind;
+  /** A private room's name for people. */
+  title?: string;
+  topic?: string;
+  /** The account that made a private room. */
+  owner?: string;
+}
+
+/** RoomView is a room as GET /api/rooms/{room}, POST /api/rooms and POST /api/direct answer it. */
+export interface RoomView {
+  name: string;
+  kind: RoomKind;
+  title?: string;
+  topic?: string;
+  owner?: string;
+  createdAt: string;
+  lastSeq: number;
+  /** The viewer's, in a private or direct room. */
+  role?: 'owner' | 'member';
+}
+
+/** RoomMember is a member of a private or direct room. */
+export interface RoomMember {
+  name: string;
+  role: 'owner' | 'member';
+}
+
+/** ReadMarker is how far the person has read a room. */
+export interface ReadMarker {
+  room: string;
+  seq: number;
 }
 
 /** ApiError is an error answer of the REST API, or a failure to reach it. */
@@ -87,6 +121,81 @@ export interface PageQuery {
 export async function fetchRooms(fetchFn: FetchFn, base = ''): Promise<Room[]> {
   const body = await getJSON<{ rooms: Room[] | null }>(fetchFn, `${base}/api/rooms?limit=200`);
   return body.rooms ?? [];
+}
+
+/** RoomsPage is a page of GET /api/rooms; next, when present, is the after of the next page. */
+export interface RoomsPage {
+  rooms: Room[];
+  next?: string;
+}
+
+/** fetchRoomsPage returns the page of the rooms one may see after the room named after. */
+export async function fetchRoomsPage(fetchFn: FetchFn, after = '', limit = 50, base = ''): Promise<RoomsPage> {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (after) params.set('after', after);
+  const body = await getJSON<{ rooms: Room[] | null; next?: string }>(fetchFn, `${base}/api/rooms?${params}`);
+  return { rooms: body.rooms ?? [], next: body.next || undefined };
+}
+
+/** fetchAllRooms reads every page of GET /api/rooms (at most pages of them). */
+export async function fetchAllRooms(fetchFn: FetchFn, base = '', pages = 20): Promise<Room[]> {
+  const out: Room[] = [];
+  let after = '';
+  for (let i = 0; i < pages; i++) {
+    const page = await fetchRoomsPage(fetchFn, after, 200, base);
+    out.push(...page.rooms);
+    if (!page.next) break;
+    after = page.next;
+  }
+  return out;
+}
+
+/** fetchReadMarkers reads every page of one's read markers. */
+export async function fetchReadMarkers(fetchFn: FetchFn, base = '', pages = 20): Promise<ReadMarker[]> {
+  const out: ReadMarker[] = [];
+  let after = '';
+  for (let i = 0; i < pages; i++) {
+    const params = new URLSearchParams({ limit: '200' });
+    if (after) params.set('after', after);
+    const body = await getJSON<{ markers: ReadMarker[] | null; next?: string }>(fetchFn, `${base}/api/read-markers?${params}`);
+    out.push(...(body.markers ?? []));
+    if (!body.next) break;
+    after = body.next;
+  }
+  return out;
+}
+
+const roomPath = (base: string, room: string) => `${base}/api/rooms/${encodeURIComponent(room)}`;
+
+/** createPrivateRoom makes a private room, owned by its maker, with members added at once. */
+export function createPrivateRoom(fetchFn: FetchFn, title: string, topic: string, members: string[], base = ''): Promise<RoomView> {
+  return request<RoomView>(fetchFn, 'POST', `${base}/api/rooms`, { kind: 'private', title, topic, members });
+}
+
+/** fetchRoom reads a room one may see (404 otherwise). */
+export function fetchRoom(fetchFn: FetchFn, room: string, base = ''): Promise<RoomView> {
+  return getJSON<RoomView>(fetchFn, roomPath(base, room));
+}
+
+/** fetchMembers lists who may see a private or direct room (none for a public one). */
+export async function fetchMembers(fetchFn: FetchFn, room: string, base = ''): Promise<RoomMember[]> {
+  const body = await getJSON<{ members: RoomMember[] | null }>(fetchFn, `${roomPath(base, room)}/members`);
+  return body.members ?? [];
+}
+
+/** addMember adds an account to a private room (its owner, or an admin). */
+export function addMember(fetchFn: FetchFn, room: string, name: string, base = ''): Promise<void> {
+  return request<void>(fetchFn, 'PUT', `${roomPath(base, room)}/members/${encodeURIComponent(name)}`);
+}
+
+/** removeMember removes someone from a private room, or, with one's own name, leaves it. */
+export function removeMember(fetchFn: FetchFn, room: string, name: string, base = ''): Promise<void> {
+  return request<void>(fetchFn, 'DELETE', `${roomPath(base, room)}/members/${encodeURIComponent(name)}`);
+}
+
+/** openDirect returns the direct conversation with names, making it the first time. */
+export function openDirect(fetchFn: FetchFn, names: string[], base = ''): Promise<RoomView> {
+  return request<RoomView>(fetchFn, 'POST', `${base}/api/direct`, { names });
 }
 
 /** fetchEntries returns a page of a room's log, in ascending order. */

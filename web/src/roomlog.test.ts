@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from './protocol';
-import { RoomLog } from './roomlog';
+import { RoomLog, fold } from './roomlog';
 
 function msg(seq: number, from = 'bob', text = `m${seq}`): Entry {
   return { room: 'general', seq, type: 'message', from, text, clientId: `${from}-${seq}`, at: new Date(1_700_000_000_000 + seq * 1000).toISOString() };
@@ -127,5 +127,75 @@ describe('RoomLog', () => {
     expect(log.gap).toBe(false);
     log.start([msg(1)]);
     expect(seqs(log)).toEqual([1]);
+  });
+});
+
+function edit(seq: number, target: number, text: string, extra: Partial<Entry> = {}): Entry {
+  return { room: 'r', seq, type: 'edit', from: 'bob', target, text, at: '2026-01-01T00:00:00Z', ...extra };
+}
+
+function del(seq: number, target: number): Entry {
+  return { room: 'r', seq, type: 'delete', from: 'bob', target, at: '2026-01-01T00:00:00Z' };
+}
+
+describe('edits and deletions', () => {
+  it('folds a live edit into its message and marks it edited, keeping the seq', () => {
+    const log = new RoomLog();
+    log.start([msg(1), msg(2)]);
+    log.ingest(edit(3, 1, 'changed'));
+    expect(seqs(log)).toEqual([1, 2]);
+    expect(log.entries[0]).toMatchObject({ seq: 1, text: 'changed', edited: 3 });
+    expect(log.entries[1]).toMatchObject({ seq: 2, text: 'm2' });
+    expect(log.entries[1]!.edited).toBeUndefined();
+    expect(log.last).toBe(3);
+  });
+
+  it('shows a deleted message as a tombstone with no text, whatever comes after', () => {
+    const log = new RoomLog();
+    log.start([msg(1)]);
+    log.ingest(del(2, 1));
+    log.ingest(edit(3, 1, 'too late'));
+    expect(log.entries[0]).toMatchObject({ seq: 1, deleted: 2 });
+    expect(log.entries[0]!.text).toBeUndefined();
+  });
+
+  it('keeps the later edit when an earlier one is read after it', () => {
+    const shown = [{ ...msg(1), text: 'second', edited: 5 }];
+    expect(fold(shown, edit(4, 1, 'first'))).toBe(shown);
+    expect(fold(shown, edit(6, 1, 'third'))[0]).toMatchObject({ text: 'third', edited: 6 });
+  });
+
+  it('ignores an edit that carries deleted, and changes of messages it does not have', () => {
+    const shown = [msg(3)];
+    expect(fold(shown, edit(4, 3, '', { deleted: 5 }))).toBe(shown);
+    expect(fold(shown, edit(4, 1, 'older'))).toBe(shown);
+    expect(fold(shown, del(4, 2))).toBe(shown);
+  });
+
+  it('takes a page as the server states it: messages as they stand, their edits folded again harmlessly', () => {
+    const log = new RoomLog();
+    // A replayed page: the message already carries its latest edit and the
+    // edit entries lost their text with the deletion of another.
+    log.start([
+      { ...msg(1), text: 'v2', edited: 3 },
+      { ...msg(2), deleted: 5, text: undefined },
+      edit(3, 1, 'v2'),
+      edit(4, 2, '', { deleted: 5, text: undefined }),
+      del(5, 2),
+    ]);
+    expect(log.entries.map((e) => [e.seq, e.text, e.edited, e.deleted])).toEqual([
+      [1, 'v2', 3, undefined],
+      [2, undefined, undefined, 5],
+    ]);
+  });
+
+  it('folds the edits of an older page into that page', () => {
+    const log = new RoomLog();
+    log.start([msg(10)]);
+    log.prepend([msg(7), edit(8, 7, 'fixed'), del(9, 7)]);
+    expect(log.entries.map((e) => [e.seq, e.deleted ?? null])).toEqual([
+      [7, 9],
+      [10, null],
+    ]);
   });
 });

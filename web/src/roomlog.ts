@@ -1,5 +1,7 @@
 // RoomLog is the client's copy of one room's log: the entries it has, in
-// order by sequence number, without duplicates and without gaps. It is pure:
+// order by sequence number, without duplicates and without gaps, with the
+// edits and deletions folded into the messages they change (docs/PROTOCOL.md,
+// "Edits and deletions"). It is pure:
 // no socket, no timers, no fetch. The connection feeds it pages read over
 // REST and entries that arrive live, and acts on what it reports: the
 // entries applied, and whether one is held beyond a gap that it must fill.
@@ -9,6 +11,53 @@ import type { Entry } from './protocol';
 /** isShown reports whether the client shows entries of this kind. */
 function isShown(e: Entry): boolean {
   return e.type === 'message' || e.type === 'join' || e.type === 'leave';
+}
+
+/**
+ * fold returns messages (ascending by seq) with the edit or deletion change
+ * applied to the message it targets, as docs/PROTOCOL.md says: an edit
+ * takes effect unless the message is deleted or shows a later edit, or the
+ * edit itself carries deleted; a deletion drops the text for good. The
+ * message changed is a new object; the others are kept. A change of a
+ * message not in messages changes nothing: its page comes as it stands.
+ */
+export function fold(messages: readonly Entry[], change: Entry): readonly Entry[] {
+  if ((change.type !== 'edit' && change.type !== 'delete') || !change.target) return messages;
+  const i = indexOfSeq(messages, change.target);
+  const m = i < 0 ? undefined : messages[i];
+  if (!m || m.type !== 'message' || m.deleted) return messages;
+  let next: Entry;
+  if (change.type === 'edit') {
+    if (change.deleted || (m.edited ?? 0) >= change.seq) return messages;
+    next = { ...m, text: change.text ?? '', edited: change.seq };
+  } else {
+    next = { ...m, deleted: change.seq };
+    delete next.text;
+  }
+  const out = messages.slice();
+  out[i] = next;
+  return out;
+}
+
+/** indexOfSeq finds the entry numbered seq in entries (ascending by seq), or -1. */
+function indexOfSeq(entries: readonly Entry[], seq: number): number {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = entries[mid]!.seq;
+    if (s === seq) return mid;
+    if (s < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** foldPage returns the entries shown of page, with its own edits and deletions folded in. */
+function foldPage(page: readonly Entry[]): Entry[] {
+  let shown: readonly Entry[] = page.filter(isShown);
+  for (const e of page) if (!isShown(e)) shown = fold(shown, e);
+  return shown.slice();
 }
 
 /** Ingested is what [RoomLog.ingest] did with an entry. */
@@ -26,13 +75,13 @@ export interface Ingested {
 const nothing: Ingested = { applied: [], held: false };
 
 export class RoomLog {
-  private shown: Entry[] = [];
+  private shown: readonly Entry[] = [];
   private lastSeq = -1;
   /** Entries beyond a gap, waiting for the gap to be filled. */
   private ahead = new Map<number, Entry>();
   private olderExist = false;
 
-  /** entries are the entries shown (messages, joins, leaves), ascending by seq. */
+  /** entries are the entries shown (messages, as they stand, joins, leaves), ascending by seq. */
   get entries(): readonly Entry[] {
     return this.shown;
   }
@@ -68,7 +117,7 @@ export class RoomLog {
    */
   start(page: readonly Entry[]): boolean {
     if (this.known) return false;
-    this.shown = page.filter(isShown);
+    this.shown = foldPage(page);
     this.lastSeq = page.length ? page[page.length - 1]!.seq : 0;
     this.olderExist = page.length > 0 && page[0]!.seq > 1;
     return true;
@@ -110,14 +159,17 @@ export class RoomLog {
 
   private apply(e: Entry): void {
     this.lastSeq = e.seq;
-    if (isShown(e)) this.shown.push(e);
+    if (isShown(e)) this.shown = this.shown.concat(e);
+    else this.shown = fold(this.shown, e);
   }
 
   /** prepend takes a page of older entries (ascending by seq); those not below the oldest loaded are ignored. */
   prepend(page: readonly Entry[]): void {
     const first = this.before;
     const older = page.filter((e) => e.seq < first);
-    this.shown = older.filter(isShown).concat(this.shown);
+    // An edit or a deletion targets an older message: those of this page
+    // change messages of this page only.
+    this.shown = foldPage(older).concat(this.shown);
     this.olderExist = older.length > 0 && older[0]!.seq > 1;
   }
 

@@ -1,3 +1,4 @@
+import { markBidiControls } from '../bidi';
 import { useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { RoomState } from '../connection';
 import { useChatState, useClient } from '../useChat';
@@ -39,13 +40,15 @@ export function Composer({ room }: { room: RoomState }) {
     }
   }
 
+  // A room's title or a person's name, with its reordering characters shown as markers.
+  const where = markBidiControls(room.kind === 'public' ? `#${room.name}` : room.label);
   const bytes = textBytes(text);
   const nearLimit = bytes > limits.maxTextBytes * 0.85;
 
   return (
     <form className="composer" onSubmit={send} noValidate>
       <label htmlFor="composer" className="sr-only">
-        Message #{room.name}
+        Message {where}
       </label>
       <textarea
         id="composer"
@@ -53,7 +56,7 @@ export function Composer({ room }: { room: RoomState }) {
         rows={1}
         dir="auto"
         value={text}
-        placeholder={`Message #${room.name}`}
+        placeholder={`Message ${where}`}
         aria-describedby="composer-help composer-error"
         aria-invalid={error ? true : undefined}
         onChange={(e) => {

@@ -3,7 +3,9 @@ import type { Outgoing, RoomState } from '../connection';
 import type { Entry } from '../protocol';
 import { dayKey, dayLabel, fullDate, shortTime } from '../format';
 import { useChatState, useClient } from '../useChat';
+import { canDelete, canEdit, type Powers } from '../rooms';
 import { MessageText } from './MessageText';
+import { markBidiControls } from '../bidi';
 
 /** Messages from one person closer together than this are shown as one group. */
 const GROUP_WITHIN = 5 * 60 * 1000;
@@ -78,7 +80,8 @@ function Avatar({ nick }: { nick: string }) {
 /** MessageList shows a room's log, keeps the view steady as older pages load, and follows new messages. */
 export function MessageList({ room }: { room: RoomState }) {
   const client = useClient();
-  const { nick, status } = useChatState();
+  const { nick, status, account } = useChatState();
+  const powers: Powers = { admin: account?.admin ?? false, owner: room.kind === 'private' && room.owner !== '' && room.owner === nick };
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const before = useRef<{ height: number; top: number; first: number | null; count: number }>({
@@ -153,7 +156,7 @@ export function MessageList({ room }: { room: RoomState }) {
 
   return (
     <div className="messages-wrap">
-      <div className="messages" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label={`Messages in #${room.name}`} role="region">
+      <div className="messages" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label={`Messages in ${room.kind === 'public' ? '#' : ''}${room.label}`} role="region">
         <div className="history-edge">
           {room.loadingOlder || room.loading ? (
             <span>Loading messages…</span>
@@ -162,7 +165,10 @@ export function MessageList({ room }: { room: RoomState }) {
               Load older messages
             </button>
           ) : (
-            <span>This is the beginning of #{room.name}.</span>
+            <span>
+              This is the beginning of {room.kind === 'public' ? '#' : ''}
+              {markBidiControls(room.label)}.
+            </span>
           )}
           {room.error && <span className="error"> {room.error}</span>}
         </div>
@@ -201,7 +207,7 @@ export function MessageList({ room }: { room: RoomState }) {
                         <span className="author" dir="auto">{it.entry.from}</span> <Time at={it.entry.at} />
                       </div>
                     )}
-                    <MessageText text={it.entry.text ?? ''} />
+                    <MessageBody entry={it.entry} room={room} me={nick} powers={powers} />
                     {it.own && (
                       <span className="status sent" title="Sent">
                         <span aria-hidden="true">✓</span>
@@ -241,6 +247,131 @@ export function MessageList({ room }: { room: RoomState }) {
         </button>
       )}
     </div>
+  );
+}
+
+/**
+ * MessageBody is a message's text as it stands, marked "edited", or its
+ * tombstone, with the person's pending change of it, and the edit and
+ * delete buttons of what they may change. Editing happens in place: Enter
+ * saves, Escape cancels.
+ */
+function MessageBody({ entry, room, me, powers }: { entry: Entry; room: RoomState; me: string | null; powers: Powers }) {
+  const client = useClient();
+  const [editing, setEditing] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const pending = room.changes.filter((c) => c.target === entry.seq);
+  const del = pending.find((c) => c.op === 'delete');
+  const edit = pending.filter((c) => c.op === 'edit').at(-1);
+  if (entry.deleted) {
+    return (
+      <p className="text tombstone" data-testid="tombstone">
+        <em>message deleted</em>
+      </p>
+    );
+  }
+  const mayEdit = canEdit(entry, me);
+  const mayDelete = canDelete(entry, me, powers);
+  const failed = pending.find((c) => c.status === 'failed');
+  const shown = edit && edit.status !== 'failed' ? edit.text : (entry.text ?? '');
+
+  if (editing !== null) {
+    const save = () => {
+      const text = editing.trim();
+      if (text && text !== entry.text) client.edit(room.name, entry.seq, text);
+      setEditing(null);
+    };
+    return (
+      <form
+        className="edit-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save();
+        }}
+      >
+        <label className="sr-only" htmlFor={`edit-${entry.seq}`}>
+          Edit message
+        </label>
+        <textarea
+          id={`edit-${entry.seq}`}
+          dir="auto"
+          rows={Math.min(6, editing.split('\n').length)}
+          value={editing}
+          autoFocus
+          onChange={(e) => setEditing(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) {
+              e.preventDefault();
+              save();
+            } else if (e.key === 'Escape') {
+              e.preventDefault();
+              setEditing(null);
+            }
+          }}
+        />
+        <div className="row">
+          <button type="submit">Save</button>
+          <button type="button" className="quiet" onClick={() => setEditing(null)}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    );
+  }
+  return (
+    <>
+      <MessageText text={shown} />
+      {(entry.edited || (edit && edit.status !== 'failed')) && <span className="edited">(edited)</span>}
+      {pending.some((c) => c.status === 'sending') && <span className="status sending">{del ? 'Deleting…' : 'Saving…'}</span>}
+      {failed && (
+        <span className="status failed" role="alert">
+          <span>
+            {failed.op === 'delete' ? 'Not deleted' : 'Edit not saved'}
+            {failed.error ? `: ${failed.error}` : ''}
+          </span>
+          <button type="button" className="quiet" onClick={() => client.retry(failed.clientId)}>
+            Retry
+          </button>
+          <button type="button" className="quiet" onClick={() => client.discard(failed.clientId)}>
+            Discard
+          </button>
+        </span>
+      )}
+      {(mayEdit || mayDelete) && !del && (
+        <span className="msg-actions">
+          {confirming ? (
+            <>
+              <button
+                type="button"
+                className="quiet danger"
+                onClick={() => {
+                  client.deleteMessage(room.name, entry.seq);
+                  setConfirming(false);
+                }}
+              >
+                Delete for everyone
+              </button>
+              <button type="button" className="quiet" onClick={() => setConfirming(false)}>
+                Keep
+              </button>
+            </>
+          ) : (
+            <>
+              {mayEdit && (
+                <button type="button" className="quiet" aria-label="Edit message" onClick={() => setEditing(shown)}>
+                  Edit
+                </button>
+              )}
+              {mayDelete && (
+                <button type="button" className="quiet" aria-label="Delete message" onClick={() => setConfirming(true)}>
+                  Delete
+                </button>
+              )}
+            </>
+          )}
+        </span>
+      )}
+    </>
   );
 }
 
