@@ -114,6 +114,8 @@ var checks = []check{
 	{"ReadMarkers", testReadMarkers},
 	{"ReadMarkerErrors", testReadMarkerErrors},
 	{"ReadMarkerConcurrent", testReadMarkerConcurrent},
+	{"Archive", testArchive},
+	{"DeleteRoom", testDeleteRoom},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {
