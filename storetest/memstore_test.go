@@ -28,8 +28,8 @@ type memDB struct {
 	bugGuestsIgnoreAccounts, bugCaseOnly, bugEndAnySession, bugKeepSessions, bugDeactivatedSignIn bool
 	bugAnyoneEdits, bugNoAdminDelete, bugEditDeleted, bugKeepDeletedText, bugEditsStayOld         bool
 	bugMarkersMoveBack, bugMarkersByName, bugMarkBeyondLog                                        bool
-	bugArchivedTakesMessages, bugArchivedTakesAmendments, bugRearchiveRestamps, bugDeleteKeepsLog  bool
-	bugDeleteKeepsMarkers, bugDeleteKeepsAccess, bugDeleteDefault                                  bool
+	bugArchivedTakesMessages, bugArchivedTakesAmendments, bugRearchiveRestamps, bugDeleteKeepsLog bool
+	bugDeleteKeepsMarkers, bugDeleteKeepsAccess, bugDeleteDefault                                 bool
 }
 
 // key returns the key of the name nick: parley.NickKey, unless a bug says
