@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,4 +207,49 @@ func mustVisible(t testing.TB, s parley.Store, viewer string) []*parley.Room {
 		t.Fatalf("VisibleRooms(%s) = %v", viewer, err)
 	}
 	return rooms
+}
+
+// testDeleteRoomConcurrent deletes a room while messages are appended to
+// it, and makes it again: each append either was stored in the old room
+// (and is gone) or failed with NotFound, and the new room's log starts at
+// 1 with nothing of the old one.
+func testDeleteRoomConcurrent(t testing.TB, open OpenFunc) {
+	s := mustOpen(t, open)
+	ctx := t.Context()
+	mustEnsureRoom(t, s, "busy")
+	const senders, each = 4, 20
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, senders*each)
+	for i := range senders {
+		wg.Go(func() {
+			<-start
+			for j := range each {
+				e := &parley.Entry{Room: "busy", Kind: parley.KindMessage, From: fmt.Sprintf("s%d", i), ClientID: fmt.Sprintf("c%d", j), Text: "hi"}
+				if _, err := s.Append(ctx, e); err != nil && parley.KindOf(err) != parley.NotFound {
+					errs <- err
+				}
+			}
+		})
+	}
+	close(start)
+	if err := s.DeleteRoom(ctx, "busy"); err != nil {
+		t.Errorf("DeleteRoom(while appending) = %v", err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Append(while the room is deleted) = %v, want nil or NotFound", err)
+	}
+	// Appends after the deletion made nothing: no room, or, where they
+	// came first, a room the deletion removed.
+	if _, err := s.Room(ctx, "busy"); parley.KindOf(err) != parley.NotFound {
+		t.Errorf("Room(deleted while appending) = %v, want NotFound", err)
+	}
+	mustEnsureRoom(t, s, "busy")
+	e := mustAppend(t, s, "busy", "s0", "c0", "again")
+	if e.Seq != 1 {
+		t.Errorf("Append(remade room).Seq = %d, want 1", e.Seq)
+	}
+	checkEntries(t, "Entries(remade room)", mustAllEntries(t, s, "busy"), []*parley.Entry{e})
 }

@@ -116,6 +116,7 @@ var checks = []check{
 	{"ReadMarkerConcurrent", testReadMarkerConcurrent},
 	{"Archive", testArchive},
 	{"DeleteRoom", testDeleteRoom},
+	{"DeleteRoomConcurrent", testDeleteRoomConcurrent},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {
