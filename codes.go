@@ -20,6 +20,8 @@ const (
 	CodeNotYours        = "not_yours"         // an edit or a deletion of someone else's message
 	CodeAlreadyDeleted  = "already_deleted"   // an edit or a deletion of a deleted message
 	CodeInvalidSeq      = "invalid_seq"       // a read marker that is negative or beyond its room's log
+	CodeArchived        = "archived"          // a message, an edit or a deletion sent to an archived room
+	CodeDefaultRoom     = "default_room"      // archiving or deleting the default room
 
 	CodeInvalidPassword    = "invalid_password"     // a new password that ValidatePassword refuses
 	CodeInvalidDisplayName = "invalid_display_name" // a display name that ValidateDisplayName refuses

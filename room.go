@@ -41,6 +41,22 @@ type Room struct {
 	// LastSeq is the sequence number of the newest entry of the room's log,
 	// 0 when the log is empty.
 	LastSeq int64 `json:"lastSeq"`
+	// ArchivedAt is when the room was archived, nil while it is not. An
+	// archived room can be read but takes no message, edit or deletion
+	// (ErrArchived).
+	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
+}
+
+// ErrArchived is the answer for a message, an edit or a deletion sent to
+// the archived room named room: it stores nothing.
+func ErrArchived(room string) error {
+	return CodeErrorf(Forbidden, CodeArchived, "The room %q is archived: it can be read, but takes no new messages, edits or deletions.", room)
+}
+
+// ErrDefaultRoom is the answer for archiving or deleting DefaultRoom,
+// which always exists and takes messages.
+func ErrDefaultRoom() error {
+	return CodeErrorf(Forbidden, CodeDefaultRoom, "The room %q cannot be archived or deleted.", DefaultRoom)
 }
 
 // RoomKind says who may see a room.
@@ -183,6 +199,9 @@ func ValidateRoomText(what, text string, max int) error {
 type RoomUpdate struct {
 	Title *string
 	Topic *string
+	// Archived true archives the room (keeping the time it was first
+	// archived, when it is already); false brings it back.
+	Archived *bool
 }
 
 // Validate reports whether u can be applied.

@@ -49,9 +49,18 @@ type Store interface {
 	// rooms, and the private and direct rooms viewer is a member of.
 	VisibleRooms(ctx context.Context, viewer, after string, limit int) ([]*Room, error)
 
-	// UpdateRoom changes the title or topic of room, as u says. It returns
-	// NotFound for no room and Invalid for a bad update.
+	// UpdateRoom changes the title or topic of room, or archives it or
+	// brings it back, as u says. It returns NotFound for no room, Invalid
+	// for a bad update, and Forbidden (default_room) for archiving
+	// DefaultRoom; each having changed nothing.
 	UpdateRoom(ctx context.Context, room string, u RoomUpdate) error
+
+	// DeleteRoom removes room, its log, its members, who may see it and
+	// the read markers of it, in one transaction: then the room does not
+	// exist, and its name may name a new room, whose log starts at 1. It
+	// returns NotFound for no room and Forbidden (default_room) for
+	// DefaultRoom.
+	DeleteRoom(ctx context.Context, room string) error
 
 	// Room returns the room named name, or NotFound.
 	Room(ctx context.Context, name string) (*Room, error)
@@ -69,6 +78,8 @@ type Store interface {
 	// share client ids), Append stores nothing, sets *e to the stored
 	// entry as Entries would return it, and reports dup true.
 	// Implementations may commit several concurrent appends together.
+	// It returns Forbidden (archived) for an archived room, having stored
+	// nothing, unless the entry is such a retry.
 	Append(ctx context.Context, e *Entry) (dup bool, err error)
 
 	// Amend durably stores e, an edit (KindEdit) or a deletion
@@ -84,8 +95,9 @@ type Store interface {
 	// not an edit or a deletion), NotFound for an unknown room and
 	// NotFound (no_message) when the target is not a message of the room,
 	// Forbidden (not_yours) when MayEdit or MayDelete refuses, and
-	// Conflict (already_deleted) when the message was deleted; each having
-	// stored nothing. A retry is checked before all of those: when the
+	// Conflict (already_deleted) when the message was deleted, and
+	// Forbidden (archived) when the room is archived; each having stored
+	// nothing. A retry is checked before all of those: when the
 	// room already holds an entry from e.From with e.ClientID, Amend
 	// stores nothing, sets *e to the stored entry, and reports dup true.
 	Amend(ctx context.Context, e *Entry, admin bool) (dup bool, err error)

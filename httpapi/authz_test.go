@@ -85,6 +85,8 @@ var restMatrix = []restCase{
 	{"POST /api/rooms", "/api/rooms", map[string]string{"kind": "private", "title": "x"}, [8]int{auth, forb, made, made, made, made, auth, auth}},
 	{"GET /api/rooms/{room}", "/api/rooms/{secret}", nil, [8]int{nf, nf, ok, nf, ok, nf, auth, auth}},
 	{"PATCH /api/rooms/{room}", "/api/rooms/{secret}", map[string]string{"topic": "t"}, [8]int{auth, forb, forb, nf, ok, ok, auth, auth}},
+	{"PATCH /api/rooms/{room}", "/api/rooms/{secret}", map[string]bool{"archived": true}, [8]int{auth, forb, forb, nf, ok, ok, auth, auth}},
+	{"DELETE /api/rooms/{room}", "/api/rooms/{secret}", nil, [8]int{auth, forb, forb, nf, none, none, auth, auth}},
 	{"GET /api/rooms/{room}/messages", "/api/rooms/{secret}/messages", nil, [8]int{nf, nf, ok, nf, ok, nf, nf, nf}},
 	{"GET /api/rooms/{room}/members", "/api/rooms/{secret}/members", nil, [8]int{nf, nf, ok, nf, ok, nf, auth, auth}},
 	{"PUT /api/rooms/{room}/members/{name}", "/api/rooms/{secret}/members/cy", nil, [8]int{auth, forb, forb, nf, none, none, auth, auth}},
@@ -123,8 +125,15 @@ func TestAuthorizationMatrixREST(t *testing.T) {
 		}
 	}
 
+	runs := map[string]int{}
 	for _, c := range restMatrix {
-		t.Run(c.op, func(t *testing.T) {
+		// An operation of several rows runs as "op", "op 2", …: not
+		// "op#01", which names no database file.
+		name := c.op
+		if runs[c.op]++; runs[c.op] > 1 {
+			name = fmt.Sprintf("%s %d", c.op, runs[c.op])
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			method, _, _ := strings.Cut(c.op, " ")
 			var w *world

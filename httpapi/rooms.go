@@ -224,11 +224,13 @@ func (a *auth) mayManage(r *http.Request, name string, s signedIn) (*parley.Room
 	return nil, parley.Errorf(parley.Forbidden, "Only the room's owner or an admin may change it.")
 }
 
-// handleUpdateRoom changes a room's title or topic.
+// handleUpdateRoom changes a room's title or topic, or archives it or
+// brings it back.
 func (a *auth) handleUpdateRoom() http.Handler {
 	type request struct {
-		Title *string `json:"title"`
-		Topic *string `json:"topic"`
+		Title    *string `json:"title"`
+		Topic    *string `json:"topic"`
+		Archived *bool   `json:"archived"`
 	}
 	return a.need(false, func(w http.ResponseWriter, r *http.Request, s signedIn) {
 		var req request
@@ -246,7 +248,13 @@ func (a *auth) handleUpdateRoom() http.Handler {
 			writeError(w, r, a.logger, parley.Errorf(parley.Invalid, "Only a private room has a title; a public room's name is its title."))
 			return
 		}
-		if err := a.store.UpdateRoom(r.Context(), name, parley.RoomUpdate{Title: req.Title, Topic: req.Topic}); err != nil {
+		if req.Archived != nil {
+			if err := mayArchive(room); err != nil {
+				writeError(w, r, a.logger, err)
+				return
+			}
+		}
+		if err := a.store.UpdateRoom(r.Context(), name, parley.RoomUpdate{Title: req.Title, Topic: req.Topic, Archived: req.Archived}); err != nil {
 			writeError(w, r, a.logger, err)
 			return
 		}
@@ -319,6 +327,47 @@ func (a *auth) handleRemoveMember() http.Handler {
 		}
 		if err := a.hub.Evict(r.Context(), name, who); err != nil {
 			a.logger.Warn("tell other replicas of a removal", "room", name, "err", err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// mayArchive refuses to archive or delete room when it is a direct
+// conversation, which belongs to all its people alike, or the default
+// room, which always takes messages. Whoever may change the room
+// (mayManage) may archive or delete it otherwise.
+func mayArchive(room *parley.Room) error {
+	switch {
+	case room.Kind == parley.RoomDirect:
+		return parley.Errorf(parley.Invalid, "A direct conversation cannot be archived or deleted.")
+	case room.Name == parley.DefaultRoom:
+		return parley.ErrDefaultRoom()
+	}
+	return nil
+}
+
+// handleDeleteRoom deletes a room with its history, members and read
+// markers, and closes everyone out of it on every replica (close code
+// 4003). The name may be used again: a room made under it starts afresh.
+func (a *auth) handleDeleteRoom() http.Handler {
+	return a.need(false, func(w http.ResponseWriter, r *http.Request, s signedIn) {
+		name := r.PathValue("room")
+		room, err := a.mayManage(r, name, s)
+		if err != nil {
+			writeError(w, r, a.logger, err)
+			return
+		}
+		if err := mayArchive(room); err != nil {
+			writeError(w, r, a.logger, err)
+			return
+		}
+		if err := a.store.DeleteRoom(r.Context(), name); err != nil {
+			writeError(w, r, a.logger, err)
+			return
+		}
+		a.logger.Info("room deleted", "room", name, "by", s.Nick)
+		if err := a.hub.CloseRoom(r.Context(), name); err != nil {
+			a.logger.Warn("tell other replicas of a deleted room", "room", name, "err", err)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})

@@ -162,3 +162,69 @@ func replaceName(body []byte, from, to string) []byte {
 }
 
 func contains(body []byte, s string) bool { return strings.Contains(string(body), s) }
+
+// TestArchiveAndDeleteRoom: an admin archives a public room, which stays
+// readable and refuses messages with archived; an owner deletes a private
+// room, whose people are closed out (4003), and which then answers 404.
+// The default room and direct conversations are neither archived nor
+// deleted.
+func TestArchiveAndDeleteRoom(t *testing.T) {
+	ts := accountServer(t, httpapi.Options{})
+	root, ana, bob := ts.signUp(t, "root", "password 0"), ts.signUp(t, "ana", "password 1"), ts.signUp(t, "bob", "password 2")
+
+	onBob := socketAs(t, ts, bob)
+	onBob.joinLive("attic")
+	onBob.send("attic", "b-1", "last words")
+	resp, body := ts.call(t, "PATCH", "/api/rooms/attic", map[string]bool{"archived": true}, ana)
+	expect(t, "a member archives a public room", resp, body, http.StatusForbidden, "forbidden")
+	resp, body = ts.call(t, "PATCH", "/api/rooms/attic", map[string]bool{"archived": true}, root)
+	expect(t, "an admin archives a public room", resp, body, http.StatusOK, "")
+	var shown struct {
+		ArchivedAt *string `json:"archivedAt"`
+	}
+	json.Unmarshal(body, &shown)
+	if shown.ArchivedAt == nil {
+		t.Errorf("PATCH archived = %s, want archivedAt", body)
+	}
+	onBob.writeJSON(map[string]any{"type": "send", "room": "attic", "clientId": "b-2", "text": "anyone?"})
+	onBob.waitError("archived")
+	if got := ts.history(t, "attic"); len(got) != 2 { // bob's join and message
+		t.Errorf("history of the archived room = %v, want bob's join and message", got)
+	}
+	resp, body = ts.call(t, "PATCH", "/api/rooms/attic", map[string]bool{"archived": false}, root)
+	expect(t, "an admin brings the room back", resp, body, http.StatusOK, "")
+	onBob.send("attic", "b-2", "anyone?")
+
+	for _, method := range []string{"PATCH", "DELETE"} {
+		resp, body = ts.call(t, method, "/api/rooms/general", map[string]bool{"archived": true}, root)
+		expect(t, method+" general", resp, body, http.StatusForbidden, "default_room")
+	}
+	resp, body = ts.call(t, "POST", "/api/direct", map[string]any{"names": []string{"bob"}}, ana)
+	expect(t, "a direct room", resp, body, http.StatusCreated, "")
+	var direct struct{ Name string }
+	json.Unmarshal(body, &direct)
+	for _, method := range []string{"PATCH", "DELETE"} {
+		resp, body = ts.call(t, method, "/api/rooms/"+direct.Name, map[string]bool{"archived": true}, ana)
+		expect(t, method+" a direct room", resp, body, http.StatusBadRequest, "invalid")
+	}
+
+	resp, body = ts.call(t, "POST", "/api/rooms", map[string]any{"kind": "private", "title": "Plans", "members": []string{"bob"}}, ana)
+	expect(t, "make a private room", resp, body, http.StatusCreated, "")
+	var made struct{ Name string }
+	json.Unmarshal(body, &made)
+	onBob.joinLive(made.Name)
+	resp, body = ts.call(t, "DELETE", "/api/rooms/"+made.Name, nil, bob)
+	expect(t, "a member deletes the private room", resp, body, http.StatusForbidden, "forbidden")
+	resp, body = ts.call(t, "DELETE", "/api/rooms/"+made.Name, nil, ana)
+	expect(t, "the owner deletes the private room", resp, body, http.StatusNoContent, "")
+	onBob.waitClose(protocol.CloseAccessChanged)
+	for _, path := range []string{"/api/rooms/%s", "/api/rooms/%s/messages", "/api/rooms/%s/members"} {
+		resp, body = ts.call(t, "GET", sprintf(path, made.Name), nil, ana)
+		expect(t, "GET "+path+" of the deleted room", resp, body, http.StatusNotFound, "not_found")
+	}
+	resp, body = ts.call(t, "DELETE", "/api/rooms/"+made.Name, nil, ana)
+	expect(t, "delete it again", resp, body, http.StatusNotFound, "not_found")
+	if slices.Contains(roomNames(t, ts, bob), made.Name) {
+		t.Error("bob's GET /api/rooms lists the deleted room")
+	}
+}

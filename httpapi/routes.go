@@ -16,7 +16,7 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store parley.Store, h *h
 	get(mux, "/api/health", handleHealth())
 	get(mux, "/api/ready", handleReady(logger, store, opts.Ready))
 	methods(mux, "/api/rooms", map[string]http.Handler{"GET": a.handleListRooms(logger, store, h), "POST": a.handleCreateRoom()})
-	methods(mux, "/api/rooms/{room}", map[string]http.Handler{"GET": a.handleRoom(), "PATCH": a.handleUpdateRoom()})
+	methods(mux, "/api/rooms/{room}", map[string]http.Handler{"GET": a.handleRoom(), "PATCH": a.handleUpdateRoom(), "DELETE": a.handleDeleteRoom()})
 	get(mux, "/api/rooms/{room}/messages", a.handleListEntries(logger, store, ""))
 	get(mux, "/api/rooms/{room}/members", a.handleRoomMembers())
 	methods(mux, "/api/rooms/{room}/members/{name}", map[string]http.Handler{"PUT": a.handleAddMember(), "DELETE": a.handleRemoveMember()})

@@ -72,7 +72,7 @@ func (h *Hub) drainLocked(r *room) {
 // scheduleGapFillLocked arranges for the entries missing before r's held
 // publications to be read from the store, unless they arrive first.
 func (h *Hub) scheduleGapFillLocked(r *room) {
-	if r.gapFill {
+	if r.gapFill || r.released {
 		return
 	}
 	r.gapFill = true
@@ -85,15 +85,18 @@ func (h *Hub) scheduleGapFillLocked(r *room) {
 func (h *Hub) fillGap(ctx context.Context, r *room) {
 	r.mu.Lock()
 	r.gapFill = false
-	from, upto := r.delivered, r.known
+	from, upto, released := r.delivered, r.known, r.released
 	for seq := range r.pending {
 		upto = max(upto, seq-1)
 	}
 	r.mu.Unlock()
-	if from < 0 || upto <= from {
-		return
+	if from < 0 || upto <= from || released {
+		return // a released room has nobody to fill for, and may be deleted
 	}
 	for entries, err := range h.entryPages(ctx, r.name, from, upto) {
+		if parley.KindOf(err) == parley.NotFound {
+			return // deleted: CloseRoom closes its subscribers
+		}
 		if err != nil {
 			h.logger.Error("fill gap", "room", r.name, "after", from, "err", err)
 			r.mu.Lock()

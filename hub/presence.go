@@ -85,15 +85,20 @@ func (h *Hub) goAway(ctx context.Context, r *room, key string, p *presence, left
 // storeLeave ends nick's membership of room and publishes the leave entry;
 // in a large room (see Options.LargeRoom) it stores none.
 func (h *Hub) storeLeave(ctx context.Context, room, nick string, large bool) {
+	var e *parley.Entry
+	var err error
 	if large {
-		if _, err := h.store.RemoveMember(ctx, room, nick); err != nil {
-			h.logger.Error("leave room", "room", room, "nick", nick, "err", err)
-		}
-		return
+		_, err = h.store.RemoveMember(ctx, room, nick)
+	} else {
+		e, err = h.store.Leave(ctx, room, nick)
 	}
-	if e, err := h.store.Leave(ctx, room, nick); err != nil {
+	switch {
+	case parley.KindOf(err) == parley.NotFound:
+		// The room was deleted, and its memberships with it.
+		h.logger.Debug("leave a deleted room", "room", room, "nick", nick)
+	case err != nil:
 		h.logger.Error("leave room", "room", room, "nick", nick, "err", err)
-	} else if e != nil {
+	case e != nil:
 		h.publishEntry(ctx, e)
 	}
 }

@@ -105,14 +105,16 @@ func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*parley.
 // importRooms creates rooms as given, or makes rooms that exist with
 // empty logs, as parley.DefaultRoom does in every store, as given.
 const importRooms = `
-	INSERT INTO rooms (name, created_at, kind, title, topic, owner)
-	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
+	INSERT INTO rooms (name, created_at, kind, title, topic, owner, archived_at)
+	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,
-		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner
+		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner,
+		archived_at = excluded.archived_at
 	WHERE rooms.last_seq = 0`
 
 // ImportRooms creates rooms with their names, creation times (to the
-// microsecond), kinds (public if none), titles, topics and owners, and
+// microsecond), kinds (public if none), titles, topics, owners and archive
+// times, and
 // empty logs, in one transaction; their LastSeq is ignored: ImportEntries
 // advances it. A room that exists already with an empty log takes what is
 // given. It returns Invalid for a bad name or kind, or texts that
@@ -127,7 +129,7 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 	}
 	n := len(rooms)
 	names, kinds, titles, topics, owners := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	times := make([]time.Time, n)
+	times, archived := make([]time.Time, n), make([]*time.Time, n)
 	for i, r := range rooms {
 		if err := parley.ValidateRoomName(r.Name); err != nil {
 			return err
@@ -144,10 +146,14 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 			return parley.Errorf(parley.Invalid, "A room's title, topic and owner must be valid UTF-8 without U+0000.")
 		}
 		names[i], times[i] = r.Name, stamp(r.CreatedAt)
+		if r.ArchivedAt != nil {
+			at := stamp(*r.ArchivedAt)
+			archived[i] = &at
+		}
 		kinds[i], titles[i], topics[i], owners[i] = string(kind), r.Title, r.Topic, r.Owner
 	}
 	return db.importTx(ctx, names[0], func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, importRooms, names, times, kinds, titles, topics, owners)
+		tag, err := tx.Exec(ctx, importRooms, names, times, kinds, titles, topics, owners, archived)
 		if err != nil {
 			return fmt.Errorf("import rooms: %w", err)
 		}

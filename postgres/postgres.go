@@ -240,16 +240,16 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	}
 	r := &parley.Room{Name: name}
 	err := db.read.QueryRow(ctx, `
-		SELECT created_at, last_seq, kind, title, topic, owner
+		SELECT created_at, last_seq, kind, title, topic, owner, archived_at
 		FROM rooms
-		WHERE name = $1`, name).Scan(&r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner)
+		WHERE name = $1`, name).Scan(&r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &r.ArchivedAt)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, errNoRoom(name)
 	case err != nil:
 		return nil, fmt.Errorf("read room %q: %w", name, err)
 	}
-	r.CreatedAt = r.CreatedAt.UTC()
+	r.CreatedAt, r.ArchivedAt = r.CreatedAt.UTC(), utc(r.ArchivedAt)
 	return r, nil
 }
 
@@ -264,7 +264,7 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 		return nil, ErrClosed
 	}
 	rows, _ := db.read.Query(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
 		FROM rooms
 		WHERE name > $1
 		ORDER BY name
@@ -273,12 +273,12 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 }
 
 // collectRooms reads the rooms that a query of their columns (name,
-// created_at, last_seq, kind, title, topic, owner) returned.
+// created_at, last_seq, kind, title, topic, owner, archived_at) returned.
 func collectRooms(rows pgx.Rows) ([]*parley.Room, error) {
 	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*parley.Room, error) {
 		r := &parley.Room{}
-		err := row.Scan(&r.Name, &r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner)
-		r.CreatedAt = r.CreatedAt.UTC()
+		err := row.Scan(&r.Name, &r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &r.ArchivedAt)
+		r.CreatedAt, r.ArchivedAt = r.CreatedAt.UTC(), utc(r.ArchivedAt)
 		return r, err
 	})
 	if err != nil {
@@ -393,4 +393,13 @@ func storable(s string) bool {
 // the microsecond, which is what PostgreSQL keeps.
 func stamp(now time.Time) time.Time {
 	return now.UTC().Truncate(time.Microsecond)
+}
+
+// utc returns t in UTC, or nil for nil.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

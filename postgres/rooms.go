@@ -69,13 +69,21 @@ const (
 	removeMember = `
 		DELETE FROM room_access
 		WHERE room_id = $1 AND name_key = $2`
-	// updateRoom changes what is not NULL of $2 and $3, and returns a row
-	// only when there is a room.
+	// updateRoom changes what is not NULL of $2 and $3, archives the
+	// room ($4 true; at $5, unless archived already) or brings it back
+	// ($4 false), and returns a row only when there is a room.
 	updateRoom = `
 		UPDATE rooms
-		SET title = coalesce($2, title), topic = coalesce($3, topic)
+		SET title = coalesce($2, title), topic = coalesce($3, topic),
+			archived_at = CASE
+				WHEN $4::boolean IS NULL THEN archived_at
+				WHEN $4 THEN coalesce(archived_at, $5)
+			END
 		WHERE name = $1
 		RETURNING true`
+	// selectRoomID reads the id of a room, whose row DeleteRoom has
+	// locked (op.room).
+	selectRoomID = `SELECT id FROM rooms WHERE name = $1`
 )
 
 // CreateRoom stores the new private or direct room r with the accounts
@@ -347,7 +355,7 @@ func (db *DB) VisibleRooms(ctx context.Context, viewer, after string, limit int)
 		return nil, ErrClosed
 	}
 	rows, _ := db.read.Query(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
 		FROM rooms
 		WHERE name > $1 AND (kind = 'public' OR id IN (
 			SELECT room_id FROM room_access WHERE name_key = $2))
@@ -356,8 +364,9 @@ func (db *DB) VisibleRooms(ctx context.Context, viewer, after string, limit int)
 	return collectRooms(rows)
 }
 
-// UpdateRoom changes the title or topic of room, as u says. It returns
-// NotFound for no room and Invalid for a bad update.
+// UpdateRoom changes the title or topic of room, or archives it or brings
+// it back, as u says. It returns NotFound for no room, Invalid for a bad
+// update, and Forbidden (default_room) for archiving parley.DefaultRoom.
 func (db *DB) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) error {
 	if err := u.Validate(); err != nil {
 		return err
@@ -368,14 +377,52 @@ func (db *DB) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) 
 		}
 		return errNoRoom(room)
 	}
-	return db.submit(ctx, room, &op{kind: opExec, room: room, exec: func(ctx context.Context, tx pgx.Tx) error {
+	if u.Archived != nil && *u.Archived && room == parley.DefaultRoom {
+		return parley.ErrDefaultRoom()
+	}
+	o := &op{kind: opExec, room: room}
+	o.exec = func(ctx context.Context, tx pgx.Tx) error {
 		var found bool
-		err := tx.QueryRow(ctx, updateRoom, room, u.Title, u.Topic).Scan(&found)
+		err := tx.QueryRow(ctx, updateRoom, room, u.Title, u.Topic, u.Archived, o.at).Scan(&found)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return errNoRoom(room)
 		case err != nil:
 			return fmt.Errorf("update room %q: %w", room, err)
+		}
+		return nil
+	}
+	return db.submit(ctx, room, o)
+}
+
+// DeleteRoom removes room, its log, its members, who may see it and the
+// read markers of it, in one transaction. It returns NotFound for no room
+// and Forbidden (default_room) for parley.DefaultRoom.
+func (db *DB) DeleteRoom(ctx context.Context, room string) error {
+	if !storable(room) {
+		if db.isClosed() {
+			return ErrClosed
+		}
+		return errNoRoom(room)
+	}
+	return db.submit(ctx, room, &op{kind: opExec, room: room, exec: func(ctx context.Context, tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, selectRoomID, room).Scan(&id)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return errNoRoom(room)
+		case err != nil:
+			return fmt.Errorf("delete room %q: %w", room, err)
+		case room == parley.DefaultRoom:
+			return parley.ErrDefaultRoom()
+		}
+		q := &pgx.Batch{}
+		for _, table := range []string{"read_markers", "members", "room_access", "entries"} {
+			q.Queue(`DELETE FROM `+table+` WHERE room_id = $1`, id)
+		}
+		q.Queue(`DELETE FROM rooms WHERE id = $1`, id)
+		if err := tx.SendBatch(ctx, q).Close(); err != nil {
+			return fmt.Errorf("delete room %q: %w", room, err)
 		}
 		return nil
 	}})

@@ -339,6 +339,7 @@ type roomWork struct {
 	// What EnsureRoom returns of the room beside.
 	kind                parley.RoomKind
 	title, topic, owner string
+	archivedAt          *time.Time // nil unless archived: then no message, edit or deletion is taken
 
 	// Asked of the database: the entries the batch appends or amends
 	// with, by sender and client id, the messages it amends, and the
@@ -432,7 +433,7 @@ const (
 	// lockRooms locks the rows in the order it returns them: the order of
 	// their names.
 	lockRooms = `
-		SELECT id, name, created_at, last_seq, kind, title, topic, owner
+		SELECT id, name, created_at, last_seq, kind, title, topic, owner, archived_at
 		FROM rooms
 		WHERE name = ANY ($1::text[])
 		ORDER BY name
@@ -488,10 +489,10 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 			name string
 			r    roomWork
 		)
-		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq, &r.kind, &r.title, &r.topic, &r.owner}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq, &r.kind, &r.title, &r.topic, &r.owner, &r.archivedAt}, func() error {
 			w := b.rooms[name]
 			w.exists, w.id, w.createdAt, w.lastSeq = true, r.id, r.createdAt.UTC(), r.lastSeq
-			w.kind, w.title, w.topic, w.owner = r.kind, r.title, r.topic, r.owner
+			w.kind, w.title, w.topic, w.owner, w.archivedAt = r.kind, r.title, r.topic, r.owner, utc(r.archivedAt)
 			return nil
 		})
 		if err != nil {
@@ -594,7 +595,7 @@ func (b *batch) apply() {
 				continue
 			}
 			o.created = &parley.Room{Name: o.room, Kind: r.kind, Title: r.title, Topic: r.topic, Owner: r.owner,
-				CreatedAt: r.createdAt, LastSeq: r.lastSeq}
+				CreatedAt: r.createdAt, LastSeq: r.lastSeq, ArchivedAt: r.archivedAt}
 		case opAppend:
 			if !r.exists {
 				o.err = errNoRoom(o.room)
@@ -603,6 +604,10 @@ func (b *batch) apply() {
 			k := msgKey{o.in.From, o.in.ClientID}
 			if e, ok := r.stored[k]; ok {
 				o.dup, o.out = true, e
+				continue
+			}
+			if r.archivedAt != nil {
+				o.err = parley.ErrArchived(o.room)
 				continue
 			}
 			b.add(r, &o.out)
@@ -616,6 +621,10 @@ func (b *batch) apply() {
 			k := msgKey{o.in.From, o.in.ClientID}
 			if e, ok := r.stored[k]; ok {
 				o.dup, o.out = true, e
+				continue
+			}
+			if r.archivedAt != nil {
+				o.err = parley.ErrArchived(o.room)
 				continue
 			}
 			m := r.messages[o.in.Target]

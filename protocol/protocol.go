@@ -55,5 +55,5 @@ var ErrorCodes = []string{
 	parley.CodeInvalidRoom, parley.NotFound.String(), CodeNotJoined, CodeAlreadyJoined, CodeBadSince,
 	parley.CodeInvalidClientID, parley.CodeEmptyMessage, parley.CodeMessageTooLong, parley.CodeInvalidSeq,
 	parley.CodeInvalidTarget, parley.CodeNoMessage, parley.CodeNotYours, parley.CodeAlreadyDeleted,
-	parley.TooMany.String(), parley.Internal.String(),
+	parley.CodeArchived, parley.TooMany.String(), parley.Internal.String(),
 }

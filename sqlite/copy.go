@@ -63,14 +63,15 @@ func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.S
 // time to a room that exists with an empty log, as parley.DefaultRoom does
 // in every store.
 const importRoom = `
-	INSERT INTO rooms (name, created_at, kind, title, topic, owner)
-	VALUES (?, ?, ?, ?, ?, ?)
+	INSERT INTO rooms (name, created_at, kind, title, topic, owner, archived_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,
-		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner
+		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner,
+		archived_at = excluded.archived_at
 	WHERE last_seq = 0`
 
-// ImportRooms creates rooms with their names and creation times (to the
-// millisecond) and empty logs, in one transaction; their LastSeq is
+// ImportRooms creates rooms with their names, creation times and archive
+// times (to the millisecond) and empty logs, in one transaction; their LastSeq is
 // ignored: ImportEntries advances it. A room that exists already with an
 // empty log takes the creation time given. It returns Invalid for a bad
 // name, and an error, storing nothing, when a room exists already with
@@ -91,7 +92,11 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 			if kind == "" {
 				kind = parley.RoomPublic
 			}
-			res, err := insert.ExecContext(ctx, r.Name, r.CreatedAt.UnixMilli(), string(kind), r.Title, r.Topic, r.Owner)
+			var archivedAt any // NULL
+			if r.ArchivedAt != nil {
+				archivedAt = r.ArchivedAt.UnixMilli()
+			}
+			res, err := insert.ExecContext(ctx, r.Name, r.CreatedAt.UnixMilli(), string(kind), r.Title, r.Topic, r.Owner, archivedAt)
 			if err != nil {
 				return fmt.Errorf("import room %q: %w", r.Name, err)
 			}
@@ -104,7 +109,7 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 			// time: what this transaction reads replaces it at commit.
 			var createdAt int64
 			s := &roomState{}
-			if err := b.queryRow(ctx, []any{&s.id, &createdAt, &s.lastSeq}, selectRoomState, r.Name); err != nil {
+			if err := b.queryRow(ctx, []any{&s.id, &createdAt, &s.lastSeq, &s.archived}, selectRoomState, r.Name); err != nil {
 				return fmt.Errorf("import room %q: %w", r.Name, err)
 			}
 			s.createdAt = fromMillis(createdAt)

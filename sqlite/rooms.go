@@ -217,7 +217,7 @@ func (db *DB) VisibleRooms(ctx context.Context, viewer, after string, limit int)
 		key = parley.NickKey(viewer)
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
 		FROM rooms
 		WHERE name > ? AND (kind = 'public' OR id IN (
 			SELECT room_id FROM room_access WHERE name_key = ?))
@@ -226,18 +226,30 @@ func (db *DB) VisibleRooms(ctx context.Context, viewer, after string, limit int)
 	return scanRooms(rows, err)
 }
 
-// UpdateRoom changes the title or topic of room.
+// UpdateRoom changes the title or topic of room, or archives it or
+// brings it back.
 func (db *DB) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
 	return db.submit(ctx, func(ctx context.Context, b *batch) error {
-		found, err := b.exists(ctx, `SELECT 1 FROM rooms WHERE name = ?`, room)
-		if err != nil || !found {
-			if err == nil {
-				err = errNoRoom(room)
-			}
+		r, err := b.room(ctx, room)
+		switch {
+		case err != nil:
 			return err
+		case u.Archived != nil && *u.Archived && room == parley.DefaultRoom:
+			return parley.ErrDefaultRoom()
+		}
+		if u.Archived != nil {
+			// Archiving an archived room keeps the time it was first archived.
+			query, args := `UPDATE rooms SET archived_at = NULL WHERE id = ?`, []any{r.id}
+			if *u.Archived {
+				query, args = `UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?`, []any{b.at.UnixMilli(), r.id}
+			}
+			if _, err := b.exec(ctx, query, args...); err != nil {
+				return fmt.Errorf("archive room %q: %w", room, err)
+			}
+			r.archived = *u.Archived
 		}
 		for column, value := range map[string]*string{"title": u.Title, "topic": u.Topic} {
 			if value == nil {
@@ -247,6 +259,31 @@ func (db *DB) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) 
 				return fmt.Errorf("update room %q: %w", room, err)
 			}
 		}
+		return nil
+	})
+}
+
+// DeleteRoom removes room with its log, members, access list and read
+// markers, in one transaction.
+func (db *DB) DeleteRoom(ctx context.Context, room string) error {
+	return db.submit(ctx, func(ctx context.Context, b *batch) error {
+		r, err := b.room(ctx, room)
+		switch {
+		case err != nil:
+			return err
+		case room == parley.DefaultRoom:
+			return parley.ErrDefaultRoom()
+		}
+		for _, table := range []string{"read_markers", "members", "room_access", "entries"} {
+			if _, err := b.exec(ctx, `DELETE FROM `+table+` WHERE room_id = ?`, r.id); err != nil {
+				return fmt.Errorf("delete room %q: %w", room, err)
+			}
+		}
+		if _, err := b.exec(ctx, `DELETE FROM rooms WHERE id = ?`, r.id); err != nil {
+			return fmt.Errorf("delete room %q: %w", room, err)
+		}
+		delete(b.rooms, room)
+		b.deleted = append(b.deleted, room)
 		return nil
 	})
 }

@@ -288,7 +288,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // the pool prepares them once, when it first runs them.
 const (
 	selectRoom = `
-		SELECT created_at, last_seq, kind, title, topic, owner
+		SELECT created_at, last_seq, kind, title, topic, owner, archived_at
 		FROM rooms
 		WHERE name = ?`
 	selectRoomID = `SELECT id FROM rooms WHERE name = ?`
@@ -317,15 +317,16 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 		return nil, ErrClosed
 	}
 	var createdAt int64
+	var archivedAt sql.NullInt64
 	r := &parley.Room{Name: name}
-	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner)
+	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &archivedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errNoRoom(name)
 	case err != nil:
 		return nil, fmt.Errorf("read room %q: %w", name, err)
 	}
-	r.CreatedAt = fromMillis(createdAt)
+	r.CreatedAt, r.ArchivedAt = fromMillis(createdAt), fromNullMillis(archivedAt)
 	return r, nil
 }
 
@@ -339,7 +340,7 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 		return nil, ErrClosed
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
 		FROM rooms
 		WHERE name > ?
 		ORDER BY name
@@ -356,11 +357,12 @@ func scanRooms(rows *sql.Rows, err error) ([]*parley.Room, error) {
 	rooms := []*parley.Room{}
 	for rows.Next() {
 		var createdAt int64
+		var archivedAt sql.NullInt64
 		r := &parley.Room{}
-		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner); err != nil {
+		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &archivedAt); err != nil {
 			return nil, fmt.Errorf("list rooms: %w", err)
 		}
-		r.CreatedAt = fromMillis(createdAt)
+		r.CreatedAt, r.ArchivedAt = fromMillis(createdAt), fromNullMillis(archivedAt)
 		rooms = append(rooms, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -468,4 +470,14 @@ func errNoRoom(name string) error {
 // fromMillis turns a stored time, in Unix milliseconds, into a time in UTC.
 func fromMillis(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
+}
+
+// fromNullMillis returns the time of ms, Unix milliseconds, or nil when ms
+// is NULL.
+func fromNullMillis(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := fromMillis(ms.Int64)
+	return &t
 }

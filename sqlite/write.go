@@ -196,6 +196,9 @@ func (db *DB) commitTx(ops []*op) error {
 	}
 	// Only committed state is remembered: after a failed transaction the
 	// next batch starts from what the database holds.
+	for _, name := range b.deleted {
+		db.known.forget(name)
+	}
 	for name, r := range b.rooms {
 		r.changed = false
 		db.known.put(name, r)
@@ -218,6 +221,10 @@ type batch struct {
 	known *roomCache
 	// swept is set once the batch has swept expired sessions.
 	swept bool
+	// deleted names the rooms the batch deleted, which the DB forgets at
+	// commit, before it remembers those of rooms (a room made anew
+	// under a deleted one's name).
+	deleted []string
 }
 
 // stmt returns query prepared for b's transaction. Open prepares the
@@ -276,6 +283,11 @@ func (c *roomCache) get(name string) *roomState {
 	return r
 }
 
+func (c *roomCache) forget(name string) {
+	delete(c.current, name)
+	delete(c.older, name)
+}
+
 func (c *roomCache) put(name string, r *roomState) {
 	c.current[name] = r
 	if len(c.current) >= c.n {
@@ -287,11 +299,12 @@ type roomState struct {
 	id        int64
 	createdAt time.Time
 	lastSeq   int64
+	archived  bool // the room takes no message, edit or deletion
 	changed   bool // lastSeq must be saved
 }
 
 const selectRoomState = `
-	SELECT id, created_at, last_seq
+	SELECT id, created_at, last_seq, archived_at IS NOT NULL
 	FROM rooms
 	WHERE name = ?`
 
@@ -304,14 +317,14 @@ func (b *batch) room(ctx context.Context, name string) (*roomState, error) {
 	if r := b.rooms[name]; r != nil {
 		return r, nil
 	}
-	if k := b.known.get(name); k != nil {
+	if k := b.known.get(name); k != nil && !slices.Contains(b.deleted, name) {
 		r := *k
 		b.rooms[name] = &r
 		return &r, nil
 	}
 	var createdAt int64
 	r := &roomState{}
-	err := b.queryRow(ctx, []any{&r.id, &createdAt, &r.lastSeq}, selectRoomState, name)
+	err := b.queryRow(ctx, []any{&r.id, &createdAt, &r.lastSeq, &r.archived}, selectRoomState, name)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errNoRoom(name)
@@ -341,12 +354,14 @@ func (b *batch) ensureRoom(ctx context.Context, name string) (*parley.Room, erro
 		return nil, err
 	}
 	room := &parley.Room{Name: name, CreatedAt: r.createdAt, LastSeq: r.lastSeq}
-	if err := b.queryRow(ctx, []any{&room.Kind, &room.Title, &room.Topic, &room.Owner}, `
-		SELECT kind, title, topic, owner
+	var archivedAt sql.NullInt64
+	if err := b.queryRow(ctx, []any{&room.Kind, &room.Title, &room.Topic, &room.Owner, &archivedAt}, `
+		SELECT kind, title, topic, owner, archived_at
 		FROM rooms
 		WHERE id = ?`, r.id); err != nil {
 		return nil, fmt.Errorf("read room %q: %w", name, err)
 	}
+	room.ArchivedAt = fromNullMillis(archivedAt)
 	return room, nil
 }
 
@@ -365,6 +380,13 @@ func (b *batch) appendMessage(ctx context.Context, e *parley.Entry) (dup bool, e
 	r, err := b.room(ctx, e.Room)
 	if err != nil {
 		return false, err
+	}
+	if r.archived {
+		// Only a retry of what the room took before it was archived.
+		if found, err := b.original(ctx, r, e); err != nil || found {
+			return found, err
+		}
+		return false, parley.ErrArchived(e.Room)
 	}
 	// Most sends are new, so store first and look for the original only
 	// when the unique index entries_client_id says it is there. The
@@ -430,6 +452,9 @@ func (b *batch) amend(ctx context.Context, e *parley.Entry, admin bool) (dup boo
 	}
 	if found, err := b.original(ctx, r, e); err != nil || found {
 		return found, err
+	}
+	if r.archived {
+		return false, parley.ErrArchived(e.Room)
 	}
 	var kind string
 	var target parley.Entry

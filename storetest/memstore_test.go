@@ -22,12 +22,15 @@ type memDB struct {
 	sessions map[string]*memSession     // by token hash; guarded by mu
 	accounts map[string]*parley.Account // by NickKey; guarded by mu
 	markers  map[[2]string]int64        // by NickKey and room; guarded by mu
+	deleted  map[string]*memRoom        // rooms deleted, by name, kept for bugs; guarded by mu
 
 	// Bugs, which TestChecksCatchBugs sets to see the checks catch them.
 	bugGuestsIgnoreAccounts, bugCaseOnly, bugEndAnySession, bugKeepSessions, bugDeactivatedSignIn bool
 	bugAnyoneEdits, bugNoAdminDelete, bugEditDeleted, bugKeepDeletedText, bugEditsStayOld         bool
 	bugMarkersMoveBack, bugMarkersByName, bugMarkBeyondLog                                        bool
 	bugEveryoneSees, bugEnsureServerMade, bugOwnerRemovable, bugRoomsTwice                        bool
+	bugArchivedTakesMessages, bugArchivedTakesAmendments, bugRearchiveRestamps, bugDeleteKeepsLog bool
+	bugDeleteKeepsMarkers, bugDeleteKeepsAccess, bugDeleteDefault                                 bool
 }
 
 // key returns the key of the name nick: parley.NickKey, unless a bug says
@@ -52,7 +55,7 @@ type memRoom struct {
 }
 
 func newMemDB() *memDB {
-	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}, accounts: map[string]*parley.Account{}, markers: map[[2]string]int64{}}
+	db := &memDB{rooms: map[string]*memRoom{}, members: map[parley.Member]bool{}, sessions: map[string]*memSession{}, accounts: map[string]*parley.Account{}, markers: map[[2]string]int64{}, deleted: map[string]*memRoom{}}
 	db.addRoom(parley.DefaultRoom)
 	return db
 }
@@ -64,6 +67,9 @@ func (db *memDB) open() OpenFunc {
 
 func (db *memDB) addRoom(name string) *memRoom {
 	r := &memRoom{room: parley.Room{Name: name, Kind: parley.RoomPublic, CreatedAt: memNow()}, messages: map[[2]string]*parley.Entry{}, access: map[string]parley.RoomMember{}}
+	if old := db.deleted[name]; old != nil && db.bugDeleteKeepsLog {
+		r.log, r.messages, r.room.LastSeq = old.log, old.messages, old.room.LastSeq
+	}
 	db.rooms[name] = r
 	return r
 }
@@ -114,8 +120,7 @@ func (s *memStore) EnsureRoom(ctx context.Context, name string) (*parley.Room, e
 	if r == nil {
 		r = s.db.addRoom(name)
 	}
-	room := r.room
-	return &room, nil
+	return r.view(), nil
 }
 
 func (s *memStore) Room(ctx context.Context, name string) (*parley.Room, error) {
@@ -128,8 +133,17 @@ func (s *memStore) Room(ctx context.Context, name string) (*parley.Room, error) 
 	if err != nil {
 		return nil, err
 	}
+	return r.view(), nil
+}
+
+// view returns a copy of the room, which shares no memory with it.
+func (r *memRoom) view() *parley.Room {
 	room := r.room
-	return &room, nil
+	if room.ArchivedAt != nil {
+		at := *room.ArchivedAt
+		room.ArchivedAt = &at
+	}
+	return &room
 }
 
 func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]*parley.Room, error) {
@@ -144,8 +158,7 @@ func (s *memStore) Rooms(ctx context.Context, after string, limit int) ([]*parle
 	rooms := []*parley.Room{}
 	for _, r := range s.db.rooms {
 		if r.room.Name > after {
-			room := r.room
-			rooms = append(rooms, &room)
+			rooms = append(rooms, r.view())
 		}
 	}
 	slices.SortFunc(rooms, func(a, b *parley.Room) int { return strings.Compare(a.Name, b.Name) })
@@ -173,6 +186,9 @@ func (s *memStore) Append(ctx context.Context, e *parley.Entry) (bool, error) {
 		*e = *m
 		return true, nil
 	}
+	if r.room.ArchivedAt != nil && !s.db.bugArchivedTakesMessages {
+		return false, parley.ErrArchived(e.Room)
+	}
 	r.messages[key] = r.add(e)
 	return false, nil
 }
@@ -197,6 +213,9 @@ func (s *memStore) Amend(ctx context.Context, e *parley.Entry, admin bool) (bool
 	if m := r.messages[key]; m != nil {
 		*e = *m
 		return true, nil
+	}
+	if r.room.ArchivedAt != nil && !s.db.bugArchivedTakesAmendments {
+		return false, parley.ErrArchived(e.Room)
 	}
 	if e.Target > int64(len(r.log)) || r.log[e.Target-1].Kind != parley.KindMessage {
 		return false, parley.ErrNoMessage(e)
@@ -622,6 +641,11 @@ func (s *memStore) CreateRoom(ctx context.Context, r *parley.Room, members []str
 	room := s.db.addRoom(r.Name)
 	r.CreatedAt = room.room.CreatedAt
 	room.room = *r
+	if old := s.db.deleted[r.Name]; old != nil && s.db.bugDeleteKeepsAccess {
+		for k, m := range old.access {
+			access[k] = m
+		}
+	}
 	room.access = access
 	return nil
 }
@@ -694,6 +718,9 @@ func (s *memStore) VisibleRooms(ctx context.Context, viewer, after string, limit
 	defer unlock()
 	rooms := []*parley.Room{}
 	for _, r := range all {
+		if m := s.db.rooms[r.Name]; m == nil {
+			continue // deleted meanwhile
+		}
 		if _, member := s.db.rooms[r.Name].access[s.db.key(viewer)]; r.Kind == parley.RoomPublic || (viewer != "" && member) || s.db.bugEveryoneSees {
 			rooms = append(rooms, r)
 		}
@@ -720,8 +747,49 @@ func (s *memStore) UpdateRoom(ctx context.Context, room string, u parley.RoomUpd
 	if u.Title != nil {
 		r.room.Title = *u.Title
 	}
+	if u.Archived != nil && *u.Archived && room == parley.DefaultRoom {
+		return parley.ErrDefaultRoom()
+	}
 	if u.Topic != nil {
 		r.room.Topic = *u.Topic
+	}
+	if u.Archived != nil {
+		switch {
+		case !*u.Archived:
+			r.room.ArchivedAt = nil
+		case r.room.ArchivedAt == nil || s.db.bugRearchiveRestamps:
+			at := memNow()
+			r.room.ArchivedAt = &at
+		}
+	}
+	return nil
+}
+
+func (s *memStore) DeleteRoom(ctx context.Context, room string) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := s.room(room); err != nil {
+		return err
+	}
+	if room == parley.DefaultRoom && !s.db.bugDeleteDefault {
+		return parley.ErrDefaultRoom()
+	}
+	s.db.deleted[room] = s.db.rooms[room]
+	delete(s.db.rooms, room)
+	for m := range s.db.members {
+		if m.Room == room {
+			delete(s.db.members, m)
+		}
+	}
+	if !s.db.bugDeleteKeepsMarkers {
+		for k := range s.db.markers {
+			if k[1] == room {
+				delete(s.db.markers, k)
+			}
+		}
 	}
 	return nil
 }

@@ -114,6 +114,9 @@ var checks = []check{
 	{"ReadMarkers", testReadMarkers},
 	{"ReadMarkerErrors", testReadMarkerErrors},
 	{"ReadMarkerConcurrent", testReadMarkerConcurrent},
+	{"Archive", testArchive},
+	{"DeleteRoom", testDeleteRoom},
+	{"DeleteRoomConcurrent", testDeleteRoomConcurrent},
 }
 
 func testDefaultRoom(t testing.TB, open OpenFunc) {

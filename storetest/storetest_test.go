@@ -116,6 +116,54 @@ var errBroken = errors.New("broken")
 
 var mutants = []mutant{
 	{
+		name:     "archived rooms take messages",
+		newDB:    bugged(func(db *memDB) { db.bugArchivedTakesMessages = true }),
+		caughtBy: []string{"Archive"},
+	},
+	{
+		name:     "archived rooms take edits and deletions",
+		newDB:    bugged(func(db *memDB) { db.bugArchivedTakesAmendments = true }),
+		caughtBy: []string{"Archive"},
+	},
+	{
+		name:     "archiving again restamps",
+		newDB:    bugged(func(db *memDB) { db.bugRearchiveRestamps = true }),
+		caughtBy: []string{"Archive"},
+	},
+	{
+		name: "archives are not shown",
+		wrap: func(s parley.Store) broken {
+			return broken{Store: s, room: func(ctx context.Context, name string) (*parley.Room, error) {
+				r, err := s.Room(ctx, name)
+				if r != nil {
+					r.ArchivedAt = nil
+				}
+				return r, err
+			}}
+		},
+		caughtBy: []string{"Archive"},
+	},
+	{
+		name:     "a deleted room's log comes back with its name",
+		newDB:    bugged(func(db *memDB) { db.bugDeleteKeepsLog = true }),
+		caughtBy: []string{"DeleteRoom"},
+	},
+	{
+		name:     "a deleted room's read markers stay",
+		newDB:    bugged(func(db *memDB) { db.bugDeleteKeepsMarkers = true }),
+		caughtBy: []string{"DeleteRoom"},
+	},
+	{
+		name:     "a deleted room's access list comes back with its name",
+		newDB:    bugged(func(db *memDB) { db.bugDeleteKeepsAccess = true }),
+		caughtBy: []string{"DeleteRoom"},
+	},
+	{
+		name:     "the default room can be deleted",
+		newDB:    bugged(func(db *memDB) { db.bugDeleteDefault = true }),
+		caughtBy: []string{"DeleteRoom"},
+	},
+	{
 		name: "every method fails",
 		wrap: func(s parley.Store) broken {
 			return broken{
