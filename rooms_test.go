@@ -99,6 +99,12 @@ func TestRoomErrors(t *testing.T) {
 	if err := parley.ErrRoomExists("x"); parley.KindOf(err) != parley.Conflict || parley.CodeOf(err) != parley.CodeRoomExists {
 		t.Errorf("ErrRoomExists() = %v", err)
 	}
+	if err := parley.ErrArchived("x"); parley.KindOf(err) != parley.Forbidden || parley.CodeOf(err) != parley.CodeArchived || !strings.Contains(err.Error(), `"x"`) {
+		t.Errorf("ErrArchived() = %v", err)
+	}
+	if err := parley.ErrDefaultRoom(); parley.KindOf(err) != parley.Forbidden || parley.CodeOf(err) != parley.CodeDefaultRoom {
+		t.Errorf("ErrDefaultRoom() = %v", err)
+	}
 	if err := parley.ErrNoAccount("ana"); parley.KindOf(err) != parley.NotFound || !strings.Contains(err.Error(), "ana") {
 		t.Errorf("ErrNoAccount() = %v", err)
 	}

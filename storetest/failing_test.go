@@ -22,6 +22,10 @@ func (failing) Amend(context.Context, *parley.Entry, bool) (bool, error) {
 	return false, errBroken
 }
 func (failing) HasAccounts(context.Context) (bool, error) { return false, errBroken }
+func (failing) DeleteRoom(context.Context, string) error  { return errBroken }
+func (failing) UpdateRoom(context.Context, string, parley.RoomUpdate) error {
+	return errBroken
+}
 
 // forgetful is a store that forgets accounts' changes and sessions: what
 // it is told of them answers nil, and changes nothing.
@@ -53,6 +57,23 @@ func openFailing() OpenFunc {
 // roomBugs are the mutants of accounts and of private and direct rooms.
 var roomBugs = []mutant{
 	{
+		name: "every open finds an empty database",
+		newDB: func() OpenFunc {
+			return func(ctx context.Context) (parley.Store, error) { return newMemDB().open()(ctx) }
+		},
+		caughtBy: []string{"Reopen", "SessionReopen", "AccountReopen"},
+	},
+	{
+		name:     "rooms take people without accounts",
+		newDB:    bugged(func(db *memDB) { db.bugAnyoneInRooms = true }),
+		caughtBy: []string{"DirectRoom"},
+	},
+	{
+		name:     "a guest's nickname is anyone's",
+		newDB:    bugged(func(db *memDB) { db.bugNicksShared = true }),
+		caughtBy: []string{"SessionNicknameTaken", "SessionConcurrent"},
+	},
+	{
 		name: "changes to accounts and rooms are forgotten",
 		newDB: func() OpenFunc {
 			open := newMemDB().open()
@@ -67,7 +88,8 @@ var roomBugs = []mutant{
 		name:  "the newer methods fail",
 		newDB: openFailing,
 		caughtBy: []string{"Account", "AccountNamespace", "AccountSessions", "AccountUpdate", "AccountConcurrent", "AccountReopen",
-			"PrivateRoom", "DirectRoom", "Amend", "AmendErrors", "AmendDuplicate", "ReadMarkers", "ReadMarkerErrors"},
+			"PrivateRoom", "DirectRoom", "Amend", "AmendErrors", "AmendDuplicate", "ReadMarkers", "ReadMarkerErrors",
+			"Archive", "DeleteRoom"},
 	},
 	{
 		name:     "everyone sees every room",
