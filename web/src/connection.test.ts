@@ -1698,7 +1698,7 @@ describe('private and direct rooms', () => {
     const ws2 = await t.reconnect();
     ws2.push({ type: 'error', code: 'not_found', message: 'No such room.', room: '~bb' });
     expect(t.client.getState().rooms.map((r) => r.name)).not.toContain('~bb');
-    expect(t.client.getState().notice).toBe('You no longer have access to “Plans”.');
+    expect(t.client.getState().notice).toBe('“Plans” was deleted, or you no longer have access to it.');
     expect(ws2.framesOf('leave')).toEqual([]);
   });
 });
