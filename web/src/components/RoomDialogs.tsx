@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { markBidiControls } from '../bidi';
-import { errorText, type Room, type RoomMember } from '../rest';
+import { errorText, type Room, type RoomChange, type RoomMember } from '../rest';
 import type { RoomState } from '../connection';
 import { roomPowers } from '../rooms';
 import { useChatState, useClient } from '../useChat';
@@ -364,8 +364,12 @@ export function RoomDetails({ room, onClose }: { room: RoomState; onClose: () =>
           <form
             onSubmit={(e) => {
               e.preventDefault();
+              // Only what changed is sent: a server without descriptions refuses the field.
+              const change: RoomChange = {};
+              if (topic.trim() !== room.topic) change.topic = topic.trim();
+              if (description.trim() !== room.description) change.description = description.trim();
               void act(async () => {
-                await client.updateRoom(room.name, { topic: topic.trim(), description: description.trim() });
+                if (Object.keys(change).length > 0) await client.updateRoom(room.name, change);
                 setSaved(true);
               });
             }}
