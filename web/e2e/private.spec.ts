@@ -125,7 +125,7 @@ test('a private room is shown by its title to its members, and to nobody else', 
   await ana.getByRole('button', { name: 'Members' }).click();
   await ana.getByRole('button', { name: 'Remove bob' }).click();
   await expect(ana.getByRole('list', { name: 'Members' })).not.toContainText('bob');
-  await expect(bob.getByText('You no longer have access to “Plans”.')).toBeVisible();
+  await expect(bob.getByText('“Plans” was deleted, or you no longer have access to it.')).toBeVisible();
   await expect(bob.locator(`[data-room="${room}"]`)).toHaveCount(0);
 });
 

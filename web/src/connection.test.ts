@@ -1698,7 +1698,73 @@ describe('private and direct rooms', () => {
     const ws2 = await t.reconnect();
     ws2.push({ type: 'error', code: 'not_found', message: 'No such room.', room: '~bb' });
     expect(t.client.getState().rooms.map((r) => r.name)).not.toContain('~bb');
-    expect(t.client.getState().notice).toBe('You no longer have access to “Plans”.');
+    expect(t.client.getState().notice).toBe('“Plans” was deleted, or you no longer have access to it.');
     expect(ws2.framesOf('leave')).toEqual([]);
+  });
+});
+
+describe('archived and deleted rooms', () => {
+  it('marks a room archived when a send is refused as archived, shows the message, and does not resend it', async () => {
+    const t = setup();
+    const ws = await t.signIn('ana', 0);
+    expect(t.room().archived).toBe(false);
+    const id = t.client.send('general', 'too late');
+    ws.push({ type: 'error', code: 'archived', message: 'The room is archived: it takes no new messages.', room: 'general', clientId: id });
+    expect(t.room().archived).toBe(true);
+    expect(t.room().outgoing.map((o) => [o.status, o.error])).toEqual([['failed', 'The room is archived: it takes no new messages.']]);
+    ws.drop(1006);
+    const ws2 = await t.reconnect();
+    ws2.push({ type: 'joined', room: 'general', lastSeq: 0, online: ['ana'] });
+    expect(ws2.framesOf('send')).toEqual([]);
+  });
+
+  it('reads archivedAt and description from the list, and treats a description the server does not send as none', async () => {
+    const t = setup();
+    t.rest.routes.set('GET /api/rooms', () =>
+      json(200, {
+        rooms: [
+          { name: 'general', kind: 'public', lastSeq: 0, online: 0, createdAt: '2026-01-01T00:00:00Z' },
+          { name: 'old', kind: 'public', description: 'Long ago', archivedAt: '2026-02-01T00:00:00Z', lastSeq: 0, online: 0, createdAt: '2026-01-01T00:00:00Z' },
+        ],
+      }),
+    );
+    await t.signIn('ana', 0);
+    t.client.openRoom('old');
+    await flush();
+    expect(t.room('old')).toMatchObject({ archived: true, description: 'Long ago' });
+    expect(t.room('general')).toMatchObject({ archived: false, description: '' });
+  });
+
+  it('archives and unarchives over PATCH, and learns the room the server answers', async () => {
+    const t = setup();
+    const bodies: unknown[] = [];
+    t.rest.routes.set('PATCH /api/rooms/dev', (body) => {
+      bodies.push(body);
+      const archived = (body as { archived?: boolean }).archived;
+      return json(200, { name: 'dev', kind: 'public', description: 'Work', createdAt: '2026-01-01T00:00:00Z', lastSeq: 0, ...(archived ? { archivedAt: '2026-03-01T00:00:00Z' } : {}) });
+    });
+    await t.signIn('ana', 0);
+    t.client.openRoom('dev');
+    await t.client.updateRoom('dev', { archived: true });
+    expect(t.room('dev')).toMatchObject({ archived: true, description: 'Work' });
+    await t.client.updateRoom('dev', { archived: false });
+    expect(t.room('dev').archived).toBe(false);
+    expect(bodies).toEqual([{ archived: true }, { archived: false }]);
+  });
+
+  it('forgets a room it deletes, with a notice, and keeps it when the server refuses', async () => {
+    const t = setup();
+    let status = 403;
+    t.rest.routes.set('DELETE /api/rooms/dev', () =>
+      status === 204 ? new Response(null, { status: 204 }) : json(403, { error: { code: 'forbidden', message: 'Only an admin may delete it.' } }),
+    );
+    await t.signIn('ana', 0);
+    t.client.openRoom('dev');
+    await expect(t.client.deleteRoom('dev')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(t.client.getState().rooms.map((r) => r.name)).toContain('dev');
+    status = 204;
+    await t.client.deleteRoom('dev');
+    expect(t.client.getState().rooms.map((r) => r.name)).not.toContain('dev');
+    expect(t.client.getState().notice).toBe('“dev” was deleted.');
   });
 });

@@ -52,6 +52,9 @@ import {
   addMember,
   changePassword,
   createPrivateRoom as restCreatePrivateRoom,
+  deleteRoom as restDeleteRoom,
+  updateRoom as restUpdateRoom,
+  type RoomChange,
   fetchAllRooms,
   fetchMembers,
   fetchReadMarkers,
@@ -271,6 +274,10 @@ export interface RoomState {
   /** The name people see: a private room's title, a direct room's other members. */
   readonly label: string;
   readonly topic: string;
+  /** A longer text than the topic; "" when there is none, or the server has none. */
+  readonly description: string;
+  /** Archived: it can be read, but takes no message, edit or deletion. */
+  readonly archived: boolean;
   /** A private room's owner; "" otherwise. */
   readonly owner: string;
   /** A private or direct room's members, once read; empty otherwise. */
@@ -551,6 +558,8 @@ export class ChatClient {
       kind: kindOf(r.name, meta),
       label: roomLabel(r.name, meta, this.nick),
       topic: meta?.topic ?? '',
+      description: meta?.description ?? '',
+      archived: meta?.archived ?? false,
       owner: meta?.owner ?? '',
       members: meta?.members ?? [],
       readSeq,
@@ -1175,6 +1184,9 @@ export class ChatClient {
       title: room.title,
       topic: room.topic,
       owner: room.owner,
+      description: room.description,
+      archived: room.archivedAt !== undefined && room.archivedAt !== null,
+      createdAt: room.createdAt,
       members: old?.members,
     });
   }
@@ -1202,8 +1214,8 @@ export class ChatClient {
   }
 
   /** createPrivateRoom makes a private room (accounts only) and opens it; it rejects with the server's ApiError. */
-  async createPrivateRoom(title: string, topic: string, members: string[]): Promise<void> {
-    const room = await restCreatePrivateRoom(this.api, title, topic, members, this.d.apiBase);
+  async createPrivateRoom(title: string, topic: string, members: string[], description = ''): Promise<void> {
+    const room = await restCreatePrivateRoom(this.api, title, topic, members, this.d.apiBase, description);
     this.learnRoom(room);
     this.openRoom(room.name);
     void this.loadMembers(room.name).catch(() => undefined);
@@ -1235,6 +1247,36 @@ export class ChatClient {
       return;
     }
     await this.loadMembers(room).catch(() => undefined);
+  }
+
+  /**
+   * updateRoom changes a room's topic, description or title, or archives it
+   * or brings it back (PATCH /api/rooms/{room}); it rejects with the
+   * server's ApiError. Others see the change at their next load or
+   * reconnection, or at once when they try to send to an archived room.
+   */
+  async updateRoom(room: string, change: RoomChange): Promise<void> {
+    const view = await restUpdateRoom(this.api, room, change, this.d.apiBase);
+    this.learnRoom(view);
+    this.changedAll();
+  }
+
+  /**
+   * deleteRoom deletes a room with its history (DELETE /api/rooms/{room});
+   * it rejects with the server's ApiError. The room goes from this tab at
+   * once; the server closes the connection with 4003, and the other tabs
+   * forget it when its join answers not_found.
+   */
+  async deleteRoom(room: string): Promise<void> {
+    const label = roomLabel(room, this.meta.get(room), this.nick);
+    await restDeleteRoom(this.api, room, this.d.apiBase);
+    const r = this.rooms.get(room);
+    if (r) r.joinSent = false;
+    this.meta.delete(room);
+    this.outbox = this.outbox.filter((o) => o.room !== room);
+    this.leaveRoom(room);
+    this.notice = `“${label}” was deleted.`;
+    this.changed();
   }
 
   /** reconnectNow skips the rest of the backoff wait (for example when the browser comes back online). */
@@ -1780,6 +1822,13 @@ export class ChatClient {
         const r = this.rooms.get(o.room);
         if (r) r.view = null;
       }
+      if (ev.code === ErrorCode.Archived) {
+        // The room was archived since it was listed: it is read-only now.
+        const name = ev.room ?? o?.room;
+        const meta = name ? this.meta.get(name) : undefined;
+        if (name) this.meta.set(name, { ...(meta ?? { kind: kindOf(name) }), archived: true });
+        this.changedAll();
+      }
       return;
     }
     const r = ev.room ? this.rooms.get(ev.room) : undefined;
@@ -1809,7 +1858,7 @@ export class ChatClient {
           r.joinSent = false;
           this.meta.delete(r.name);
           this.leaveRoom(r.name);
-          this.notice = known ? `You no longer have access to “${label}”.` : ev.message;
+          this.notice = known ? `“${label}” was deleted, or you no longer have access to it.` : ev.message;
         } else {
           this.notice = ev.message;
         }

@@ -51,6 +51,8 @@ export const ErrorCode = {
   NoMessage: 'no_message',
   NotYours: 'not_yours',
   AlreadyDeleted: 'already_deleted',
+  /** send, edit or delete in an archived room: it can be read, but takes nothing new. */
+  Archived: 'archived',
   InvalidSeq: 'invalid_seq',
   RateLimited: 'rate_limited',
   Internal: 'internal',

@@ -22,6 +22,10 @@ export interface Room {
   topic?: string;
   /** The account that made a private room. */
   owner?: string;
+  /** A longer text than the topic; absent when empty, or from a server that has none. */
+  description?: string;
+  /** When the room was archived: it can be read, but takes nothing new. */
+  archivedAt?: string;
 }
 
 /** RoomView is a room as GET /api/rooms/{room}, POST /api/rooms and POST /api/direct answer it. */
@@ -31,6 +35,8 @@ export interface RoomView {
   title?: string;
   topic?: string;
   owner?: string;
+  description?: string;
+  archivedAt?: string;
   createdAt: string;
   lastSeq: number;
   /** The viewer's, in a private or direct room. */
@@ -167,9 +173,40 @@ export async function fetchReadMarkers(fetchFn: FetchFn, base = '', pages = 20):
 
 const roomPath = (base: string, room: string) => `${base}/api/rooms/${encodeURIComponent(room)}`;
 
-/** createPrivateRoom makes a private room, owned by its maker, with members added at once. */
-export function createPrivateRoom(fetchFn: FetchFn, title: string, topic: string, members: string[], base = ''): Promise<RoomView> {
-  return request<RoomView>(fetchFn, 'POST', `${base}/api/rooms`, { kind: 'private', title, topic, members });
+/**
+ * createPrivateRoom makes a private room, owned by its maker, with members
+ * added at once. An empty description is not sent, so a server without
+ * descriptions takes the room too.
+ */
+export function createPrivateRoom(
+  fetchFn: FetchFn,
+  title: string,
+  topic: string,
+  members: string[],
+  base = '',
+  description = '',
+): Promise<RoomView> {
+  const body: Record<string, unknown> = { kind: 'private', title, topic, members };
+  if (description) body.description = description;
+  return request<RoomView>(fetchFn, 'POST', `${base}/api/rooms`, body);
+}
+
+/** RoomChange is what PATCH /api/rooms/{room} changes; what is left out stays as it is. */
+export interface RoomChange {
+  title?: string;
+  topic?: string;
+  description?: string;
+  archived?: boolean;
+}
+
+/** updateRoom changes a room's title, topic or description, or archives it or brings it back (its owner, or an admin). */
+export function updateRoom(fetchFn: FetchFn, room: string, change: RoomChange, base = ''): Promise<RoomView> {
+  return request<RoomView>(fetchFn, 'PATCH', roomPath(base, room), change);
+}
+
+/** deleteRoom deletes a room with its history (its owner, or an admin); everyone in it is closed out with 4003. */
+export function deleteRoom(fetchFn: FetchFn, room: string, base = ''): Promise<void> {
+  return request<void>(fetchFn, 'DELETE', roomPath(base, room));
 }
 
 /** fetchRoom reads a room one may see (404 otherwise). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from './protocol';
-import { canDelete, canEdit, kindOf, roomLabel, unreadCount } from './rooms';
+import { canDelete, canEdit, kindOf, roomLabel, roomPowers, unreadCount } from './rooms';
 
 function msg(seq: number, from: string, extra: Partial<Entry> = {}): Entry {
   return { room: 'r', seq, type: 'message', from, text: `m${seq}`, at: '2026-01-01T00:00:00Z', ...extra };
@@ -64,5 +64,24 @@ describe('who may change a message', () => {
     const gone = msg(1, 'ana', { deleted: 2, text: undefined });
     expect(canEdit(gone, 'ana')).toBe(false);
     expect(canDelete(gone, 'ana', { admin: true, owner: true })).toBe(false);
+  });
+});
+
+describe('roomPowers', () => {
+  const all = { describe: true, archive: true, delete: true };
+  const none = { describe: false, archive: false, delete: false };
+  it('lets a private room’s owner (any case) and an admin manage it, and nobody else', () => {
+    const room = { name: '~a1', kind: 'private' as const, owner: 'Ana' };
+    expect(roomPowers(room, 'ana', false)).toEqual(all);
+    expect(roomPowers(room, 'bob', true)).toEqual(all);
+    expect(roomPowers(room, 'bob', false)).toEqual(none);
+    expect(roomPowers(room, null, true)).toEqual(none);
+  });
+
+  it('lets only admins manage a public room, and nobody archive or delete general or a direct room', () => {
+    expect(roomPowers({ name: 'dev', kind: 'public', owner: '' }, 'ana', false)).toEqual(none);
+    expect(roomPowers({ name: 'dev', kind: 'public', owner: '' }, 'ana', true)).toEqual(all);
+    expect(roomPowers({ name: 'general', kind: 'public', owner: '' }, 'ana', true)).toEqual({ describe: true, archive: false, delete: false });
+    expect(roomPowers({ name: '@x', kind: 'direct', owner: '' }, 'ana', true)).toEqual({ describe: true, archive: false, delete: false });
   });
 });

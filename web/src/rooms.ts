@@ -1,5 +1,6 @@
 // What the client tells about rooms, pure: the name shown for a room of each
-// kind, the unread count from a read marker, and who may change a message.
+// kind, the unread count from a read marker, and who may change a message
+// or manage a room (archive, delete, describe).
 
 import type { Entry } from './protocol';
 import type { RoomKind } from './rest';
@@ -12,6 +13,12 @@ export interface RoomMeta {
   readonly topic?: string;
   /** The account that made a private room. */
   readonly owner?: string;
+  /** A longer text than the topic; absent from a server that has none. */
+  readonly description?: string;
+  /** Whether the room is archived: readable, but it takes nothing new. */
+  readonly archived?: boolean;
+  /** When the room was made (GET /api/rooms), to tell a room made again under its name from the one known. */
+  readonly createdAt?: string;
   /** A private or direct room's members, once read. */
   readonly members?: readonly string[];
 }
@@ -75,4 +82,34 @@ export function canEdit(e: Entry, me: string | null): boolean {
 export function canDelete(e: Entry, me: string | null, p: Powers): boolean {
   if (e.type !== 'message' || e.deleted || me === null) return false;
   return e.from === me || p.admin || p.owner;
+}
+
+/** DEFAULT_ROOM is the room everyone starts in; it is never archived or deleted. */
+export const DEFAULT_ROOM = 'general';
+
+/** RoomPowers is what a person may do to a room itself. */
+export interface RoomPowers {
+  /** Change its topic and description (and a private room's title). */
+  readonly describe: boolean;
+  /** Archive it or bring it back. */
+  readonly archive: boolean;
+  /** Delete it with its history. */
+  readonly delete: boolean;
+}
+
+/**
+ * roomPowers says what me may do to a room, as the server decides it: a
+ * private room's owner or an admin changes, archives and deletes it; a
+ * public room, an admin; a direct room is changed by its people but
+ * neither archived nor deleted, and neither is the default room. The
+ * server checks again; this only decides which controls are shown.
+ */
+export function roomPowers(room: { name: string; kind: RoomKind; owner: string }, me: string | null, admin: boolean): RoomPowers {
+  const none = { describe: false, archive: false, delete: false };
+  if (me === null) return none;
+  if (room.kind === 'direct') return { describe: true, archive: false, delete: false };
+  const owner = room.kind === 'private' && room.owner !== '' && room.owner.toLowerCase() === me.toLowerCase();
+  if (!admin && !owner) return none;
+  const removable = room.name !== DEFAULT_ROOM;
+  return { describe: true, archive: removable, delete: removable };
 }

@@ -4,7 +4,7 @@ import type { RoomState } from '../connection';
 import { useChatState, useClient } from '../useChat';
 import { textBytes, validateText } from '../validate';
 
-/** Composer is the message box: Enter sends, Shift+Enter starts a new line. */
+/** Composer is the message box: Enter sends, Shift+Enter starts a new line. An archived room's is disabled, and says why. */
 export function Composer({ room }: { room: RoomState }) {
   const client = useClient();
   const { limits } = useChatState();
@@ -22,6 +22,7 @@ export function Composer({ room }: { room: RoomState }) {
 
   function send(e?: FormEvent) {
     e?.preventDefault();
+    if (room.archived) return;
     const problem = validateText(text, limits.maxTextBytes);
     if (problem) {
       setError(text.trim() === '' ? null : problem);
@@ -56,7 +57,8 @@ export function Composer({ room }: { room: RoomState }) {
         rows={1}
         dir="auto"
         value={text}
-        placeholder={`Message ${where}`}
+        disabled={room.archived}
+        placeholder={room.archived ? 'This room is archived: read-only' : `Message ${where}`}
         aria-describedby="composer-help composer-error"
         aria-invalid={error ? true : undefined}
         onChange={(e) => {
@@ -67,11 +69,15 @@ export function Composer({ room }: { room: RoomState }) {
         onKeyDown={onKeyDown}
         autoFocus
       />
-      <button type="submit" className="send" disabled={text.trim() === ''}>
+      <button type="submit" className="send" disabled={room.archived || text.trim() === ''}>
         Send
       </button>
       <p id="composer-help" className="composer-help">
-        <span className="keys">Enter to send, Shift+Enter for a new line</span>
+        {room.archived ? (
+          <span className="archived-note">This room is archived: it can be read, but takes no new messages.</span>
+        ) : (
+          <span className="keys">Enter to send, Shift+Enter for a new line</span>
+        )}
         {nearLimit && (
           <span className={bytes > limits.maxTextBytes ? 'over' : undefined}>
             {' '}

@@ -270,8 +270,8 @@ function MessageBody({ entry, room, me, powers }: { entry: Entry; room: RoomStat
       </p>
     );
   }
-  const mayEdit = canEdit(entry, me);
-  const mayDelete = canDelete(entry, me, powers);
+  const mayEdit = !room.archived && canEdit(entry, me);
+  const mayDelete = !room.archived && canDelete(entry, me, powers);
   const failed = pending.find((c) => c.status === 'failed');
   const shown = edit && edit.status !== 'failed' ? edit.text : (entry.text ?? '');
 

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { markBidiControls } from '../bidi';
-import { errorText, type Room, type RoomMember } from '../rest';
+import { errorText, type Room, type RoomChange, type RoomMember } from '../rest';
 import type { RoomState } from '../connection';
+import { roomPowers } from '../rooms';
 import { useChatState, useClient } from '../useChat';
 
 /** names splits "ana, bob carol" into account names. */
@@ -34,12 +35,16 @@ function Modal({ title, onClose, children }: { title: string; onClose: () => voi
   );
 }
 
-/** NewPrivateRoom makes a private room: a title, a topic and its first members (accounts only). */
+/** MAX_DESCRIPTION is the longest description the server takes, in characters. */
+const MAX_DESCRIPTION = 1000;
+
+/** NewPrivateRoom makes a private room: a title, a topic, a description and its first members (accounts only). */
 export function NewPrivateRoom({ onClose }: { onClose: () => void }) {
   const client = useClient();
   const id = useId();
   const [title, setTitle] = useState('');
   const [topic, setTopic] = useState('');
+  const [description, setDescription] = useState('');
   const [members, setMembers] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -48,7 +53,7 @@ export function NewPrivateRoom({ onClose }: { onClose: () => void }) {
     e.preventDefault();
     setBusy(true);
     try {
-      await client.createPrivateRoom(title.trim(), topic.trim(), names(members));
+      await client.createPrivateRoom(title.trim(), topic.trim(), names(members), description.trim());
       onClose();
     } catch (err) {
       setError(errorText(err));
@@ -64,6 +69,15 @@ export function NewPrivateRoom({ onClose }: { onClose: () => void }) {
         <input id={`${id}-title`} dir="auto" value={title} required maxLength={64} onChange={(e) => setTitle(e.target.value)} />
         <label htmlFor={`${id}-topic`}>Topic (optional)</label>
         <input id={`${id}-topic`} dir="auto" value={topic} maxLength={256} onChange={(e) => setTopic(e.target.value)} />
+        <label htmlFor={`${id}-description`}>Description (optional)</label>
+        <textarea
+          id={`${id}-description`}
+          dir="auto"
+          rows={3}
+          value={description}
+          maxLength={MAX_DESCRIPTION}
+          onChange={(e) => setDescription(e.target.value)}
+        />
         <label htmlFor={`${id}-members`}>Members (account names, separated by commas)</label>
         <input id={`${id}-members`} value={members} autoComplete="off" onChange={(e) => setMembers(e.target.value)} />
         <p className="error" role="alert">
@@ -187,7 +201,15 @@ export function Directory({ onClose }: { onClose: () => void }) {
                       {markBidiControls(r.topic)}
                     </span>
                   )}
-                  <span className="hint">{r.online.toLocaleString()} online</span>
+                  {r.description && (
+                    <span className="description" dir="auto">
+                      {markBidiControls(r.description)}
+                    </span>
+                  )}
+                  <span className="hint">
+                    {r.archivedAt && 'Archived · '}
+                    {r.online.toLocaleString()} online
+                  </span>
                 </div>
                 <button
                   type="button"
@@ -297,6 +319,124 @@ export function Members({ room, onClose }: { room: RoomState; onClose: () => voi
           </button>
         )}
       </div>
+    </Modal>
+  );
+}
+
+/**
+ * RoomDetails shows a room's topic and description; whoever may change the
+ * room (roomPowers) edits them there, and its owner or an admin archives,
+ * brings back or deletes it (deleting asks first).
+ */
+export function RoomDetails({ room, onClose }: { room: RoomState; onClose: () => void }) {
+  const client = useClient();
+  const state = useChatState();
+  const id = useId();
+  const powers = roomPowers(room, state.nick, state.account?.admin ?? false);
+  const [topic, setTopic] = useState(room.topic);
+  const [description, setDescription] = useState(room.description);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  async function act(f: () => Promise<unknown>, close = false) {
+    setError(null);
+    setSaved(false);
+    setBusy(true);
+    try {
+      await f();
+      if (close) {
+        onClose();
+        return;
+      }
+    } catch (err) {
+      setError(errorText(err));
+    }
+    setBusy(false);
+  }
+
+  return (
+    <Modal title={`About ${room.label}`} onClose={onClose}>
+      <div className="dialog-section">
+        {room.archived && <p className="archived-note">This room is archived: read-only. It can be read, but takes no new messages.</p>}
+        {powers.describe ? (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              // Only what changed is sent: a server without descriptions refuses the field.
+              const change: RoomChange = {};
+              if (topic.trim() !== room.topic) change.topic = topic.trim();
+              if (description.trim() !== room.description) change.description = description.trim();
+              void act(async () => {
+                if (Object.keys(change).length > 0) await client.updateRoom(room.name, change);
+                setSaved(true);
+              });
+            }}
+          >
+            <label htmlFor={`${id}-topic`}>Topic</label>
+            <input id={`${id}-topic`} dir="auto" value={topic} maxLength={256} onChange={(e) => setTopic(e.target.value)} />
+            <label htmlFor={`${id}-description`}>Description</label>
+            <textarea
+              id={`${id}-description`}
+              dir="auto"
+              rows={4}
+              value={description}
+              maxLength={MAX_DESCRIPTION}
+              onChange={(e) => setDescription(e.target.value)}
+            />
+            <div className="row">
+              <button type="submit" disabled={busy}>
+                Save
+              </button>
+              <span className="hint" role="status">
+                {saved ? 'Saved.' : ''}
+              </span>
+            </div>
+          </form>
+        ) : (
+          <>
+            <h3>Topic</h3>
+            <p dir="auto">{room.topic ? markBidiControls(room.topic) : <span className="hint">No topic.</span>}</p>
+            <h3>Description</h3>
+            <p className="description" dir="auto">
+              {room.description ? markBidiControls(room.description) : <span className="hint">No description.</span>}
+            </p>
+          </>
+        )}
+        <p className="error" role="alert">
+          {error ?? ''}
+        </p>
+      </div>
+      {(powers.archive || powers.delete) && (
+        <div className="dialog-section">
+          <h3>Manage</h3>
+          {powers.archive && (
+            <div className="row">
+              <button type="button" disabled={busy} onClick={() => void act(() => client.updateRoom(room.name, { archived: !room.archived }))}>
+                {room.archived ? 'Unarchive room' : 'Archive room'}
+              </button>
+              <span className="hint">{room.archived ? 'It takes messages again.' : 'It stays readable, but takes no new messages.'}</span>
+            </div>
+          )}
+          {powers.delete &&
+            (confirming ? (
+              <div className="row" role="group" aria-label="Confirm deletion">
+                <span>Delete this room and all its messages, for everyone?</span>
+                <button type="button" className="quiet danger" disabled={busy} onClick={() => void act(() => client.deleteRoom(room.name), true)}>
+                  Delete for everyone
+                </button>
+                <button type="button" className="quiet" onClick={() => setConfirming(false)}>
+                  Keep
+                </button>
+              </div>
+            ) : (
+              <button type="button" className="quiet danger" onClick={() => setConfirming(true)}>
+                Delete room…
+              </button>
+            ))}
+        </div>
+      )}
     </Modal>
   );
 }

@@ -4,11 +4,17 @@ import type { RoomState } from '../connection';
 import { typingText } from '../format';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
-import { Members } from './RoomDialogs';
+import { Members, RoomDetails } from './RoomDialogs';
 
-/** RoomPane is the room in view: its title and topic, messages, typing line and message box, and a private or direct room's members. */
+/**
+ * RoomPane is the room in view: its title and topic (and whether it is
+ * archived), messages, typing line and message box, its details (description,
+ * and what its owner or an admin may change), and a private or direct room's
+ * members.
+ */
 export function RoomPane({ room, inert }: { room: RoomState; inert?: boolean }) {
   const [members, setMembers] = useState(false);
+  const [details, setDetails] = useState(false);
   return (
     <main className="room" aria-labelledby="room-title" inert={inert}>
       <header className="room-header">
@@ -24,7 +30,15 @@ export function RoomPane({ room, inert }: { room: RoomState; inert?: boolean }) 
             {markBidiControls(room.topic)}
           </span>
         )}
+        {room.archived && (
+          <span className="archived-badge" data-testid="archived">
+            Archived: read-only
+          </span>
+        )}
         <span className="room-meta">{room.onlineCount.toLocaleString()} online</span>
+        <button type="button" className="quiet" aria-haspopup="dialog" onClick={() => setDetails(true)}>
+          About
+        </button>
         {room.kind !== 'public' && (
           <button type="button" className="quiet" aria-haspopup="dialog" onClick={() => setMembers(true)}>
             Members
@@ -37,6 +51,7 @@ export function RoomPane({ room, inert }: { room: RoomState; inert?: boolean }) 
       </div>
       <Composer room={room} />
       {members && <Members room={room} onClose={() => setMembers(false)} />}
+      {details && <RoomDetails room={room} onClose={() => setDetails(false)} />}
     </main>
   );
 }
