@@ -34,6 +34,9 @@ type Room struct {
 	Kind  RoomKind `json:"kind"`
 	Title string   `json:"title,omitempty"` // a private room's name for people
 	Topic string   `json:"topic,omitempty"`
+	// Description says more than the topic: what the room is for, its
+	// rules; it may hold line breaks.
+	Description string `json:"description,omitempty"`
 	// Owner is the name of the person who made a private room, who may
 	// change it and its members; empty for other rooms.
 	Owner     string    `json:"owner,omitempty"`
@@ -80,8 +83,9 @@ const MaxDirectMembers = 8
 
 // Limits of a room's texts, in characters.
 const (
-	MaxRoomTitleLen = 64
-	MaxTopicLen     = 256
+	MaxRoomTitleLen   = 64
+	MaxTopicLen       = 256
+	MaxDescriptionLen = 1000
 )
 
 // Role is what a person is in a private or direct room.
@@ -114,7 +118,7 @@ func (r *Room) ValidateNew() error {
 	case r.Kind != RoomPrivate && r.Kind != RoomDirect:
 		return Errorf(Invalid, "CreateRoom makes private and direct rooms only.")
 	}
-	return RoomUpdate{Title: &r.Title, Topic: &r.Topic}.Validate()
+	return RoomUpdate{Title: &r.Title, Topic: &r.Topic, Description: &r.Description}.Validate()
 }
 
 // ErrRoomExists is the answer for a room made under a name taken.
@@ -197,8 +201,9 @@ func ValidateRoomText(what, text string, max int) error {
 
 // RoomUpdate says what UpdateRoom changes: each field that is not nil.
 type RoomUpdate struct {
-	Title *string
-	Topic *string
+	Title       *string
+	Topic       *string
+	Description *string
 	// Archived true archives the room (keeping the time it was first
 	// archived, when it is already); false brings it back.
 	Archived *bool
@@ -214,6 +219,16 @@ func (u RoomUpdate) Validate() error {
 	if u.Topic != nil {
 		if err := ValidateRoomText("topic", *u.Topic, MaxTopicLen); err != nil {
 			return err
+		}
+	}
+	if u.Description != nil {
+		for _, line := range strings.Split(*u.Description, "\n") {
+			if err := ValidateRoomText("description", strings.TrimSpace(line), MaxDescriptionLen); err != nil {
+				return err
+			}
+		}
+		if n := utf8.RuneCountInString(*u.Description); n > MaxDescriptionLen {
+			return Errorf(Invalid, "The description is longer than %d characters.", MaxDescriptionLen)
 		}
 	}
 	return nil

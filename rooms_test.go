@@ -77,7 +77,8 @@ func TestRoomValidateNew(t *testing.T) {
 
 func TestRoomUpdateValidate(t *testing.T) {
 	text := func(s string) *string { return &s }
-	for _, good := range []parley.RoomUpdate{{}, {Title: text("Plans"), Topic: text("")}, {Topic: text("Ünïcode ✓")}} {
+	for _, good := range []parley.RoomUpdate{{}, {Title: text("Plans"), Topic: text("")}, {Topic: text("Ünïcode ✓")},
+		{Description: text("Where we plan.\n\nBe kind; no spam.")}, {Description: text("")}} {
 		if err := good.Validate(); err != nil {
 			t.Errorf("Validate(%+v) = %v", good, err)
 		}
@@ -85,6 +86,8 @@ func TestRoomUpdateValidate(t *testing.T) {
 	for _, bad := range []parley.RoomUpdate{
 		{Title: text(strings.Repeat("x", parley.MaxRoomTitleLen+1))}, {Title: text("a\u202eb")},
 		{Topic: text("\xff")}, {Topic: text("ends ")},
+		{Description: text("tab\there")}, {Description: text(strings.Repeat("d", parley.MaxDescriptionLen+1))},
+		{Description: text(strings.Repeat("d\n", parley.MaxDescriptionLen/2+1))},
 	} {
 		if err := bad.Validate(); parley.KindOf(err) != parley.Invalid {
 			t.Errorf("Validate(%+v) = %v, want Invalid", bad, err)

@@ -91,11 +91,12 @@ func (a *auth) handleRoom() http.Handler {
 // server names it; the maker is its owner, and needs an account).
 func (a *auth) handleCreateRoom() http.Handler {
 	type request struct {
-		Kind    parley.RoomKind `json:"kind"`
-		Name    string          `json:"name"`
-		Title   string          `json:"title"`
-		Topic   string          `json:"topic"`
-		Members []string        `json:"members"`
+		Kind        parley.RoomKind `json:"kind"`
+		Name        string          `json:"name"`
+		Title       string          `json:"title"`
+		Topic       string          `json:"topic"`
+		Description string          `json:"description"`
+		Members     []string        `json:"members"`
 	}
 	return a.need(true, func(w http.ResponseWriter, r *http.Request, s signedIn) {
 		var req request
@@ -110,7 +111,7 @@ func (a *auth) handleCreateRoom() http.Handler {
 				writeError(w, r, a.logger, err)
 				return
 			}
-			u := parley.RoomUpdate{Title: &req.Title, Topic: &req.Topic}
+			u := parley.RoomUpdate{Title: &req.Title, Topic: &req.Topic, Description: &req.Description}
 			if err := u.Validate(); err != nil {
 				writeError(w, r, a.logger, err)
 				return
@@ -127,8 +128,8 @@ func (a *auth) handleCreateRoom() http.Handler {
 				writeError(w, r, a.logger, err)
 				return
 			}
-			if req.Topic != "" {
-				u = parley.RoomUpdate{Topic: &req.Topic}
+			if req.Topic != "" || req.Description != "" {
+				u = parley.RoomUpdate{Topic: &req.Topic, Description: &req.Description}
 				if err := a.store.UpdateRoom(ctx, req.Name, u); err != nil {
 					writeError(w, r, a.logger, err)
 					return
@@ -149,7 +150,7 @@ func (a *auth) handleCreateRoom() http.Handler {
 				writeLimited(w, r, a.logger, err)
 				return
 			}
-			room := &parley.Room{Name: parley.NewPrivateRoomName(), Kind: parley.RoomPrivate, Title: req.Title, Topic: req.Topic, Owner: s.Nick}
+			room := &parley.Room{Name: parley.NewPrivateRoomName(), Kind: parley.RoomPrivate, Title: req.Title, Topic: req.Topic, Description: req.Description, Owner: s.Nick}
 			if err := a.store.CreateRoom(ctx, room, req.Members); err != nil {
 				writeError(w, r, a.logger, err)
 				return
@@ -228,9 +229,10 @@ func (a *auth) mayManage(r *http.Request, name string, s signedIn) (*parley.Room
 // brings it back.
 func (a *auth) handleUpdateRoom() http.Handler {
 	type request struct {
-		Title    *string `json:"title"`
-		Topic    *string `json:"topic"`
-		Archived *bool   `json:"archived"`
+		Title       *string `json:"title"`
+		Topic       *string `json:"topic"`
+		Description *string `json:"description"`
+		Archived    *bool   `json:"archived"`
 	}
 	return a.need(false, func(w http.ResponseWriter, r *http.Request, s signedIn) {
 		var req request
@@ -254,7 +256,7 @@ func (a *auth) handleUpdateRoom() http.Handler {
 				return
 			}
 		}
-		if err := a.store.UpdateRoom(r.Context(), name, parley.RoomUpdate{Title: req.Title, Topic: req.Topic, Archived: req.Archived}); err != nil {
+		if err := a.store.UpdateRoom(r.Context(), name, parley.RoomUpdate{Title: req.Title, Topic: req.Topic, Description: req.Description, Archived: req.Archived}); err != nil {
 			writeError(w, r, a.logger, err)
 			return
 		}

@@ -94,9 +94,9 @@ func TestPrivateRoom(t *testing.T) {
 	expect(t, "bob, a member, adds cy", resp, body, http.StatusForbidden, "forbidden")
 	resp, body = ts.call(t, "PATCH", "/api/rooms/"+secret, map[string]string{"topic": "mine now"}, cy)
 	expect(t, "cy changes the topic", resp, body, http.StatusNotFound, "not_found")
-	resp, body = ts.call(t, "PATCH", "/api/rooms/"+secret, map[string]string{"topic": "Q3"}, ana)
-	if expect(t, "ana changes the topic", resp, body, 200, ""); !contains(body, `"topic":"Q3"`) {
-		t.Errorf("PATCH topic = %s", body)
+	resp, body = ts.call(t, "PATCH", "/api/rooms/"+secret, map[string]string{"topic": "Q3", "description": "Plans.\nNo spoilers."}, ana)
+	if expect(t, "ana changes the topic", resp, body, 200, ""); !contains(body, `"topic":"Q3"`) || !contains(body, `"description":"Plans.\nNo spoilers."`) {
+		t.Errorf("PATCH topic and description = %s", body)
 	}
 
 	// Removed, bob is closed out at once and sees it no more.

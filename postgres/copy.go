@@ -105,10 +105,11 @@ func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*parley.
 // importRooms creates rooms as given, or makes rooms that exist with
 // empty logs, as parley.DefaultRoom does in every store, as given.
 const importRooms = `
-	INSERT INTO rooms (name, created_at, kind, title, topic, owner, archived_at)
-	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+	INSERT INTO rooms (name, created_at, kind, title, topic, owner, archived_at, description)
+	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
 	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,
 		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner,
+		description = excluded.description,
 		archived_at = excluded.archived_at
 	WHERE rooms.last_seq = 0`
 
@@ -128,7 +129,7 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 		return nil
 	}
 	n := len(rooms)
-	names, kinds, titles, topics, owners := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	names, kinds, titles, topics, owners, descriptions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	times, archived := make([]time.Time, n), make([]*time.Time, n)
 	for i, r := range rooms {
 		if err := parley.ValidateRoomName(r.Name); err != nil {
@@ -142,18 +143,18 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 		default:
 			return parley.Errorf(parley.Invalid, "A room is of kind %q, %q or %q.", parley.RoomPublic, parley.RoomPrivate, parley.RoomDirect)
 		}
-		if !storable(r.Title) || !storable(r.Topic) || !storable(r.Owner) {
-			return parley.Errorf(parley.Invalid, "A room's title, topic and owner must be valid UTF-8 without U+0000.")
+		if !storable(r.Title) || !storable(r.Topic) || !storable(r.Owner) || !storable(r.Description) {
+			return parley.Errorf(parley.Invalid, "A room's title, topic, description and owner must be valid UTF-8 without U+0000.")
 		}
 		names[i], times[i] = r.Name, stamp(r.CreatedAt)
 		if r.ArchivedAt != nil {
 			at := stamp(*r.ArchivedAt)
 			archived[i] = &at
 		}
-		kinds[i], titles[i], topics[i], owners[i] = string(kind), r.Title, r.Topic, r.Owner
+		kinds[i], titles[i], topics[i], owners[i], descriptions[i] = string(kind), r.Title, r.Topic, r.Owner, r.Description
 	}
 	return db.importTx(ctx, names[0], func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, importRooms, names, times, kinds, titles, topics, owners, archived)
+		tag, err := tx.Exec(ctx, importRooms, names, times, kinds, titles, topics, owners, archived, descriptions)
 		if err != nil {
 			return fmt.Errorf("import rooms: %w", err)
 		}

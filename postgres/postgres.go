@@ -240,9 +240,9 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	}
 	r := &parley.Room{Name: name}
 	err := db.read.QueryRow(ctx, `
-		SELECT created_at, last_seq, kind, title, topic, owner, archived_at
+		SELECT created_at, last_seq, kind, title, topic, owner, archived_at, description
 		FROM rooms
-		WHERE name = $1`, name).Scan(&r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &r.ArchivedAt)
+		WHERE name = $1`, name).Scan(&r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &r.ArchivedAt, &r.Description)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, errNoRoom(name)
@@ -264,7 +264,7 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 		return nil, ErrClosed
 	}
 	rows, _ := db.read.Query(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at, description
 		FROM rooms
 		WHERE name > $1
 		ORDER BY name
@@ -273,11 +273,12 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 }
 
 // collectRooms reads the rooms that a query of their columns (name,
-// created_at, last_seq, kind, title, topic, owner, archived_at) returned.
+// created_at, last_seq, kind, title, topic, owner, archived_at,
+// description) returned.
 func collectRooms(rows pgx.Rows) ([]*parley.Room, error) {
 	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*parley.Room, error) {
 		r := &parley.Room{}
-		err := row.Scan(&r.Name, &r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &r.ArchivedAt)
+		err := row.Scan(&r.Name, &r.CreatedAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &r.ArchivedAt, &r.Description)
 		r.CreatedAt, r.ArchivedAt = r.CreatedAt.UTC(), utc(r.ArchivedAt)
 		return r, err
 	})

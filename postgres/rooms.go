@@ -48,8 +48,8 @@ const (
 		FOR SHARE`
 	// insertMadeRoom returns a row only when it stored the room.
 	insertMadeRoom = `
-		INSERT INTO rooms (name, created_at, kind, title, topic, owner)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO rooms (name, created_at, kind, title, topic, owner, description)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (name) DO NOTHING
 		RETURNING id`
 	insertAccess = `
@@ -74,7 +74,7 @@ const (
 	// ($4 false), and returns a row only when there is a room.
 	updateRoom = `
 		UPDATE rooms
-		SET title = coalesce($2, title), topic = coalesce($3, topic),
+		SET title = coalesce($2, title), topic = coalesce($3, topic), description = coalesce($6, description),
 			archived_at = CASE
 				WHEN $4::boolean IS NULL THEN archived_at
 				WHEN $4 THEN coalesce(archived_at, $5)
@@ -180,7 +180,7 @@ func newCreateRoom(r *parley.Room, members []string) (o *op, made func(), err er
 			room.Owner = active[parley.NickKey(r.Owner)]
 		}
 		var id int64
-		err := tx.QueryRow(ctx, insertMadeRoom, room.Name, room.CreatedAt, string(room.Kind), room.Title, room.Topic, room.Owner).Scan(&id)
+		err := tx.QueryRow(ctx, insertMadeRoom, room.Name, room.CreatedAt, string(room.Kind), room.Title, room.Topic, room.Owner, room.Description).Scan(&id)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			// Made by another replica since the look above.
@@ -355,7 +355,7 @@ func (db *DB) VisibleRooms(ctx context.Context, viewer, after string, limit int)
 		return nil, ErrClosed
 	}
 	rows, _ := db.read.Query(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at, description
 		FROM rooms
 		WHERE name > $1 AND (kind = 'public' OR id IN (
 			SELECT room_id FROM room_access WHERE name_key = $2))
@@ -383,7 +383,7 @@ func (db *DB) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) 
 	o := &op{kind: opExec, room: room}
 	o.exec = func(ctx context.Context, tx pgx.Tx) error {
 		var found bool
-		err := tx.QueryRow(ctx, updateRoom, room, u.Title, u.Topic, u.Archived, o.at).Scan(&found)
+		err := tx.QueryRow(ctx, updateRoom, room, u.Title, u.Topic, u.Archived, o.at, u.Description).Scan(&found)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return errNoRoom(room)

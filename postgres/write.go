@@ -339,6 +339,7 @@ type roomWork struct {
 	// What EnsureRoom returns of the room beside.
 	kind                parley.RoomKind
 	title, topic, owner string
+	description         string
 	archivedAt          *time.Time // nil unless archived: then no message, edit or deletion is taken
 
 	// Asked of the database: the entries the batch appends or amends
@@ -433,7 +434,7 @@ const (
 	// lockRooms locks the rows in the order it returns them: the order of
 	// their names.
 	lockRooms = `
-		SELECT id, name, created_at, last_seq, kind, title, topic, owner, archived_at
+		SELECT id, name, created_at, last_seq, kind, title, topic, owner, archived_at, description
 		FROM rooms
 		WHERE name = ANY ($1::text[])
 		ORDER BY name
@@ -489,10 +490,10 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) error {
 			name string
 			r    roomWork
 		)
-		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq, &r.kind, &r.title, &r.topic, &r.owner, &r.archivedAt}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&r.id, &name, &r.createdAt, &r.lastSeq, &r.kind, &r.title, &r.topic, &r.owner, &r.archivedAt, &r.description}, func() error {
 			w := b.rooms[name]
 			w.exists, w.id, w.createdAt, w.lastSeq = true, r.id, r.createdAt.UTC(), r.lastSeq
-			w.kind, w.title, w.topic, w.owner, w.archivedAt = r.kind, r.title, r.topic, r.owner, utc(r.archivedAt)
+			w.kind, w.title, w.topic, w.owner, w.archivedAt, w.description = r.kind, r.title, r.topic, r.owner, utc(r.archivedAt), r.description
 			return nil
 		})
 		if err != nil {
@@ -594,7 +595,7 @@ func (b *batch) apply() {
 				o.err = fmt.Errorf("create room %q: the room is not there after creating it", o.room)
 				continue
 			}
-			o.created = &parley.Room{Name: o.room, Kind: r.kind, Title: r.title, Topic: r.topic, Owner: r.owner,
+			o.created = &parley.Room{Name: o.room, Kind: r.kind, Title: r.title, Topic: r.topic, Owner: r.owner, Description: r.description,
 				CreatedAt: r.createdAt, LastSeq: r.lastSeq, ArchivedAt: r.archivedAt}
 		case opAppend:
 			if !r.exists {

@@ -63,10 +63,11 @@ func (db *DB) Sessions(ctx context.Context, after string, limit int) ([]parley.S
 // time to a room that exists with an empty log, as parley.DefaultRoom does
 // in every store.
 const importRoom = `
-	INSERT INTO rooms (name, created_at, kind, title, topic, owner, archived_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?)
+	INSERT INTO rooms (name, created_at, kind, title, topic, owner, archived_at, description)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,
 		kind = excluded.kind, title = excluded.title, topic = excluded.topic, owner = excluded.owner,
+		description = excluded.description,
 		archived_at = excluded.archived_at
 	WHERE last_seq = 0`
 
@@ -96,7 +97,7 @@ func (db *DB) ImportRooms(ctx context.Context, rooms []*parley.Room) error {
 			if r.ArchivedAt != nil {
 				archivedAt = r.ArchivedAt.UnixMilli()
 			}
-			res, err := insert.ExecContext(ctx, r.Name, r.CreatedAt.UnixMilli(), string(kind), r.Title, r.Topic, r.Owner, archivedAt)
+			res, err := insert.ExecContext(ctx, r.Name, r.CreatedAt.UnixMilli(), string(kind), r.Title, r.Topic, r.Owner, archivedAt, r.Description)
 			if err != nil {
 				return fmt.Errorf("import room %q: %w", r.Name, err)
 			}

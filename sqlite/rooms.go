@@ -58,8 +58,8 @@ func (db *DB) CreateRoom(ctx context.Context, r *parley.Room, members []string) 
 			}
 		}
 		res, err := b.exec(ctx, `
-			INSERT INTO rooms (name, created_at, kind, title, topic, owner)
-			VALUES (?, ?, ?, ?, ?, ?)`, made.Name, b.at.UnixMilli(), string(made.Kind), made.Title, made.Topic, owner)
+			INSERT INTO rooms (name, created_at, kind, title, topic, owner, description)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, made.Name, b.at.UnixMilli(), string(made.Kind), made.Title, made.Topic, owner, made.Description)
 		if err != nil {
 			return fmt.Errorf("create room %q: %w", made.Name, err)
 		}
@@ -217,7 +217,7 @@ func (db *DB) VisibleRooms(ctx context.Context, viewer, after string, limit int)
 		key = parley.NickKey(viewer)
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at, description
 		FROM rooms
 		WHERE name > ? AND (kind = 'public' OR id IN (
 			SELECT room_id FROM room_access WHERE name_key = ?))
@@ -251,7 +251,7 @@ func (db *DB) UpdateRoom(ctx context.Context, room string, u parley.RoomUpdate) 
 			}
 			r.archived = *u.Archived
 		}
-		for column, value := range map[string]*string{"title": u.Title, "topic": u.Topic} {
+		for column, value := range map[string]*string{"title": u.Title, "topic": u.Topic, "description": u.Description} {
 			if value == nil {
 				continue
 			}

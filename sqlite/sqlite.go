@@ -288,7 +288,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // the pool prepares them once, when it first runs them.
 const (
 	selectRoom = `
-		SELECT created_at, last_seq, kind, title, topic, owner, archived_at
+		SELECT created_at, last_seq, kind, title, topic, owner, archived_at, description
 		FROM rooms
 		WHERE name = ?`
 	selectRoomID = `SELECT id FROM rooms WHERE name = ?`
@@ -319,7 +319,7 @@ func (db *DB) Room(ctx context.Context, name string) (*parley.Room, error) {
 	var createdAt int64
 	var archivedAt sql.NullInt64
 	r := &parley.Room{Name: name}
-	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &archivedAt)
+	err := db.readStmts[selectRoom].QueryRowContext(ctx, name).Scan(&createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &archivedAt, &r.Description)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errNoRoom(name)
@@ -340,7 +340,7 @@ func (db *DB) Rooms(ctx context.Context, after string, limit int) ([]*parley.Roo
 		return nil, ErrClosed
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at
+		SELECT name, created_at, last_seq, kind, title, topic, owner, archived_at, description
 		FROM rooms
 		WHERE name > ?
 		ORDER BY name
@@ -359,7 +359,7 @@ func scanRooms(rows *sql.Rows, err error) ([]*parley.Room, error) {
 		var createdAt int64
 		var archivedAt sql.NullInt64
 		r := &parley.Room{}
-		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &archivedAt); err != nil {
+		if err := rows.Scan(&r.Name, &createdAt, &r.LastSeq, &r.Kind, &r.Title, &r.Topic, &r.Owner, &archivedAt, &r.Description); err != nil {
 			return nil, fmt.Errorf("list rooms: %w", err)
 		}
 		r.CreatedAt, r.ArchivedAt = fromMillis(createdAt), fromNullMillis(archivedAt)

@@ -355,8 +355,8 @@ func (b *batch) ensureRoom(ctx context.Context, name string) (*parley.Room, erro
 	}
 	room := &parley.Room{Name: name, CreatedAt: r.createdAt, LastSeq: r.lastSeq}
 	var archivedAt sql.NullInt64
-	if err := b.queryRow(ctx, []any{&room.Kind, &room.Title, &room.Topic, &room.Owner, &archivedAt}, `
-		SELECT kind, title, topic, owner, archived_at
+	if err := b.queryRow(ctx, []any{&room.Kind, &room.Title, &room.Topic, &room.Owner, &archivedAt, &room.Description}, `
+		SELECT kind, title, topic, owner, archived_at, description
 		FROM rooms
 		WHERE id = ?`, r.id); err != nil {
 		return nil, fmt.Errorf("read room %q: %w", name, err)

@@ -758,6 +758,9 @@ func (s *memStore) UpdateRoom(ctx context.Context, room string, u parley.RoomUpd
 	if u.Topic != nil {
 		r.room.Topic = *u.Topic
 	}
+	if u.Description != nil {
+		r.room.Description = *u.Description
+	}
 	if u.Archived != nil {
 		switch {
 		case !*u.Archived:

@@ -18,7 +18,7 @@ func testPrivateRoom(t testing.TB, open OpenFunc) {
 	}
 	name := parley.NewPrivateRoomName()
 	before := time.Now()
-	r := &parley.Room{Name: name, Kind: parley.RoomPrivate, Title: "Plans", Topic: "What next", Owner: "ANA"}
+	r := &parley.Room{Name: name, Kind: parley.RoomPrivate, Title: "Plans", Topic: "What next", Description: "Where we plan.\nBe kind.", Owner: "ANA"}
 	if err := s.CreateRoom(ctx, r, []string{"BOB"}); err != nil {
 		t.Fatalf("CreateRoom(private) = %v", err)
 	}
@@ -27,7 +27,7 @@ func testPrivateRoom(t testing.TB, open OpenFunc) {
 		t.Errorf("CreateRoom().Owner = %q, want the account's own name ana", r.Owner)
 	}
 	got, err := s.Room(ctx, name)
-	if err != nil || got.Kind != parley.RoomPrivate || got.Title != "Plans" || got.Topic != "What next" || got.Owner != "ana" {
+	if err != nil || got.Kind != parley.RoomPrivate || got.Title != "Plans" || got.Topic != "What next" || got.Description != "Where we plan.\nBe kind." || got.Owner != "ana" {
 		t.Errorf("Room(private) = %+v, %v", got, err)
 	}
 	for who, want := range map[string]parley.Role{"Ana": parley.RoleOwner, "bob": parley.RoleMember, "cy": "", "nobody": ""} {
@@ -98,11 +98,11 @@ func testPrivateRoom(t testing.TB, open OpenFunc) {
 		t.Errorf("VisibleRooms(ana, after dev, 1) = %v, %v; want general", page, err)
 	}
 
-	title, topic := "Plans B", ""
-	if err := s.UpdateRoom(ctx, name, parley.RoomUpdate{Title: &title, Topic: &topic}); err != nil {
+	title, topic, description := "Plans B", "", "Plans, kept."
+	if err := s.UpdateRoom(ctx, name, parley.RoomUpdate{Title: &title, Topic: &topic, Description: &description}); err != nil {
 		t.Fatalf("UpdateRoom() = %v", err)
 	}
-	if got, _ := s.Room(ctx, name); got == nil || got.Title != "Plans B" || got.Topic != "" {
+	if got, _ := s.Room(ctx, name); got == nil || got.Title != "Plans B" || got.Topic != "" || got.Description != "Plans, kept." {
 		t.Errorf("Room() after UpdateRoom = %+v", got)
 	}
 	bad := " x"

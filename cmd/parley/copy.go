@@ -509,7 +509,7 @@ func digestOf(ctx context.Context, s copySource) (*digest, error) {
 	for _, r := range rooms {
 		rd := roomDigest{name: r.Name, createdAt: r.CreatedAt.UnixMilli(), lastSeq: r.LastSeq}
 		h := sha256.New()
-		h.Write(appendFields(nil, string(r.Kind), r.Title, r.Topic, r.Owner))
+		h.Write(appendFields(nil, string(r.Kind), r.Title, r.Topic, r.Owner, r.Description))
 		if r.Kind == parley.RoomPrivate || r.Kind == parley.RoomDirect {
 			access, err := s.RoomMembers(ctx, r.Name)
 			if err != nil {

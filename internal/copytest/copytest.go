@@ -188,7 +188,7 @@ func testImport(t *testing.T, open Open) {
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
 	secret := parley.NewPrivateRoomName()
 	rooms := []*parley.Room{{Name: parley.DefaultRoom, CreatedAt: t0}, {Name: "dev", CreatedAt: t0.Add(time.Minute), LastSeq: 99},
-		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Owner: "bo", CreatedAt: t0}}
+		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Description: "All of it.", Owner: "bo", CreatedAt: t0}}
 	if err := db.ImportRooms(ctx, rooms); err != nil {
 		t.Fatalf("ImportRooms() = %v", err)
 	}
@@ -238,7 +238,7 @@ func testImport(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	wantRooms := []*parley.Room{{Name: "dev", Kind: parley.RoomPublic, CreatedAt: at(1), LastSeq: 5}, {Name: parley.DefaultRoom, Kind: parley.RoomPublic, CreatedAt: t0, LastSeq: 3},
-		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Owner: "bo", CreatedAt: t0}}
+		{Name: secret, Kind: parley.RoomPrivate, Title: "Plans", Topic: "next", Description: "All of it.", Owner: "bo", CreatedAt: t0}}
 	if diff := gocmp.Diff(wantRooms, gotRooms); diff != "" {
 		t.Errorf("Rooms() after ImportRooms (-want +got):\n%s", diff)
 	}
