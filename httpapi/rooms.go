@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/protocol"
 )
 
 // The REST API of rooms beyond their logs: making private rooms and direct
@@ -155,6 +156,7 @@ func (a *auth) handleCreateRoom() http.Handler {
 				writeError(w, r, a.logger, err)
 				return
 			}
+			a.tellRoom(r, room.Name, s.Nick, req.Members...)
 			encode(w, http.StatusCreated, roomView{room, parley.RoleOwner})
 		default:
 			writeError(w, r, a.logger, parley.Errorf(parley.Invalid, "kind must be public or private; direct conversations are made with POST /api/direct."))
@@ -198,6 +200,9 @@ func (a *auth) handleDirect() http.Handler {
 		if err != nil {
 			writeError(w, r, a.logger, err)
 			return
+		}
+		if status == http.StatusCreated {
+			a.tellRoom(r, name, s.Nick, people...)
 		}
 		encode(w, status, roomView{room, parley.RoleMember})
 	})
@@ -307,6 +312,7 @@ func (a *auth) handleAddMember() http.Handler {
 			writeError(w, r, a.logger, err)
 			return
 		}
+		a.tellRoom(r, name, s.Nick, r.PathValue("name"))
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -373,4 +379,18 @@ func (a *auth) handleDeleteRoom() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// tellRoom tells the people named, on every replica, that they may now see
+// the room named room (protocol.Rooms), but not by, who made the change
+// and knows.
+func (a *auth) tellRoom(r *http.Request, room, by string, people ...string) {
+	for _, name := range people {
+		if parley.NickKey(name) == parley.NickKey(by) {
+			continue
+		}
+		if err := a.hub.Notify(r.Context(), name, protocol.Rooms(room)); err != nil {
+			a.logger.Warn("tell other replicas of a room", "room", room, "err", err)
+		}
+	}
 }

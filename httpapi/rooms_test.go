@@ -128,19 +128,27 @@ func TestPrivateRoom(t *testing.T) {
 func TestDirectRoom(t *testing.T) {
 	ts := accountServer(t, httpapi.Options{})
 	ana, bob, cy := ts.signUp(t, "ana", "password 1"), ts.signUp(t, "bob", "password 2"), ts.signUp(t, "cy", "password 3")
+	onBob := socketAs(t, ts, bob)
+	onAna := socketAs(t, ts, ana)
 	resp, body := ts.call(t, "POST", "/api/direct", map[string]any{"names": []string{"Bob"}}, ana)
 	expect(t, "ana opens a conversation with bob", resp, body, http.StatusCreated, "")
 	var dm struct{ Name, Kind string }
 	json.Unmarshal(body, &dm)
+	// bob learns at once that he may see it; ana, who made it, is not told.
+	if e := onBob.waitFor("rooms", func(e event) bool { return e.Type == "rooms" }); e.Room != dm.Name {
+		t.Errorf("bob's rooms event = %s, want the new conversation %s", e.raw, dm.Name)
+	}
+	onAna.writeJSON(map[string]any{"type": "ping"})
+	if e := onAna.waitFor("pong", func(e event) bool { return e.Type == "pong" || e.Type == "rooms" }); e.Type != "pong" {
+		t.Errorf("ana, who made the conversation, got %s", e.raw)
+	}
 	resp, body = ts.call(t, "POST", "/api/direct", map[string]any{"names": []string{"ana"}}, bob)
 	var again struct{ Name string }
 	json.Unmarshal(body, &again)
 	if expect(t, "bob opens one with ana", resp, body, 200, ""); again.Name != dm.Name || dm.Kind != "direct" {
 		t.Errorf("the direct rooms of ana and bob = %q and %q, want one", dm.Name, again.Name)
 	}
-	onBob := socketAs(t, ts, bob)
 	onBob.joinLive(dm.Name)
-	onAna := socketAs(t, ts, ana)
 	onAna.joinLive(dm.Name)
 	onAna.send(dm.Name, "a-1", "psst")
 	onBob.waitFor("ana's message", func(e event) bool { return e.Type == "message" && e.Text == "psst" })

@@ -92,3 +92,31 @@ func TestPrivateRoomJoin(t *testing.T) {
 		}
 	})
 }
+
+// TestNotify: news of a person's own reaches every connection of theirs,
+// on every replica, and nobody else's.
+func TestNotify(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		broker := NewLocal()
+		here, there := startHubOn(t, store, broker, Options{}), startHubOn(t, store, broker, Options{})
+		synctest.Wait()
+		_, p1 := here.connect(t, "ana")
+		_, p2 := there.connect(t, "ANA")
+		_, pb := there.connect(t, "bob")
+		if err := here.hub.Notify(ctx, "ana", protocol.Rooms("~plans")); err != nil {
+			t.Fatalf("Notify() = %v", err)
+		}
+		for _, p := range []*probe{p1, p2} {
+			p.next(t, "the rooms event", func(e event) bool { return e.Type == "rooms" && e.Room == "~plans" })
+		}
+		broker.Publish(ctx, noticeChannel, []byte("not json"))
+		broker.Publish(ctx, noticeChannel, nil)
+		pb.none(t, "a rooms event for bob", func(e event) bool { return e.Type == "rooms" })
+	})
+}

@@ -280,6 +280,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer h.broker.Subscribe(sessionsChannel, h.receiveSessions)()
 	defer h.broker.Subscribe(evictChannel, h.receiveEviction)()
 	defer h.broker.Subscribe(readChannel, h.receiveRead)()
+	defer h.broker.Subscribe(noticeChannel, h.receiveNotice)()
 	for {
 		select {
 		case <-ctx.Done():

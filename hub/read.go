@@ -72,8 +72,8 @@ func (h *Hub) receiveRead(msg []byte) {
 	h.deliverRead(n.Key, nil, protocol.Read(n.Room, n.Seq))
 }
 
-// deliverRead queues frame, a read event, for every connection here of
-// the person whose NickKey is key, but except.
+// deliverRead queues frame, a read event or a notice, for every
+// connection here of the person whose NickKey is key, but except.
 func (h *Hub) deliverRead(key string, except *Client, frame []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

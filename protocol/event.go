@@ -22,6 +22,7 @@ const (
 	EventPresence = "presence"
 	EventTyping   = "typing"
 	EventRead     = "read"
+	EventRooms    = "rooms"
 	EventPong     = "pong"
 	EventError    = "error"
 )
@@ -29,7 +30,7 @@ const (
 // EventTypes lists every type of event that is not a log entry.
 var EventTypes = []string{
 	EventWelcome, EventJoined, EventLeft, EventAck, EventOnline, EventOffline,
-	EventPresence, EventTyping, EventRead, EventPong, EventError,
+	EventPresence, EventTyping, EventRead, EventRooms, EventPong, EventError,
 }
 
 // EntryTypes lists every type of log entry.
@@ -138,6 +139,11 @@ func Joined(room string, lastSeq, readSeq int64, online []string, count int) []b
 func Read(room string, seq int64) []byte {
 	return mustMarshal(read{Type: EventRead, Room: room, Seq: seq})
 }
+
+// Rooms tells a person that they may now see room, which they could not:
+// they were added to a private room, or a direct conversation with them
+// was made. The client reads its rooms again (GET /api/rooms).
+func Rooms(room string) []byte { return mustMarshal(roomEvent{Type: EventRooms, Room: room}) }
 
 // JoinedPartial answers a join whose replay is cut short: it starts after
 // replayFrom, not after the join's since, and the client reads the

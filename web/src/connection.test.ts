@@ -1703,6 +1703,23 @@ describe('private and direct rooms', () => {
   });
 });
 
+describe('rooms made while signed in', () => {
+  it('reads the rooms again on a rooms event, and opens the new conversation at once', async () => {
+    const t = setup();
+    let rooms: unknown[] = [{ name: 'general', kind: 'public', lastSeq: 0, online: 0, createdAt: '2026-01-01T00:00:00Z' }];
+    t.rest.routes.set('GET /api/rooms', () => json(200, { rooms }));
+    t.rest.routes.set('GET /api/rooms/%40cc/members', () => json(200, { members: [{ name: 'ana', role: 'member' }, { name: 'cy', role: 'member' }] }));
+    const ws = await t.signIn('ana', 0);
+    await flush();
+    expect(t.client.getState().rooms.map((r) => r.name)).not.toContain('@cc');
+    rooms = [...rooms, { name: '@cc', kind: 'direct', lastSeq: 1, online: 1, createdAt: '2026-01-01T00:00:00Z' }];
+    ws.push({ type: 'rooms', room: '@cc' });
+    await flush();
+    expect(t.room('@cc')).toMatchObject({ kind: 'direct', label: 'cy' });
+    expect(ws.framesOf('join').map((j) => j.room)).toContain('@cc');
+  });
+});
+
 describe('archived and deleted rooms', () => {
   it('marks a room archived when a send is refused as archived, shows the message, and does not resend it', async () => {
     const t = setup();

@@ -1637,6 +1637,11 @@ export class ChatClient {
         return this.onTyping(ev);
       case 'read':
         return this.onRead(ev);
+      case 'rooms':
+        // Added to a private room, or a direct conversation was made:
+        // read the rooms again, which opens it.
+        void this.refreshRooms();
+        return;
       case 'pong':
         return;
       case 'error':

@@ -194,6 +194,11 @@ export interface ReadEvent {
   room: string;
   seq: number;
 }
+/** RoomsEvent says this person may now see room: read the rooms again. */
+export interface RoomsEvent {
+  type: 'rooms';
+  room: string;
+}
 export interface PongEvent {
   type: 'pong';
 }
@@ -214,6 +219,7 @@ export type ServerEvent =
   | PresenceChangesEvent
   | TypingEvent
   | ReadEvent
+  | RoomsEvent
   | PongEvent
   | ErrorEvent;
 
@@ -227,6 +233,7 @@ const eventTypes: ReadonlySet<string> = new Set<ServerEvent['type']>([
   'presence',
   'typing',
   'read',
+  'rooms',
   'pong',
   'error',
 ]);
