@@ -102,6 +102,11 @@ func replicas(t *testing.T, n int, store func(parley.Store) parley.Store) ([]*fi
 		fs = append(fs, startHubOn(t, s, b, Options{Grace: serverGrace}))
 		bs = append(bs, b)
 	}
+	// Each Run reads the stored members at start, and treats them as just
+	// disconnected from its replica: let every one of them do so before
+	// anyone joins, or a replica that started late would count a member
+	// who joined on another (whose roster it does not share here) as gone.
+	synctest.Wait()
 	return fs, bs
 }
 
