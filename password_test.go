@@ -113,3 +113,11 @@ func TestSessionLabel(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHashPassword measures a hash at the default costs, the time a
+// sign-in takes of a core (docs/OPERATIONS.md).
+func BenchmarkHashPassword(b *testing.B) {
+	for b.Loop() {
+		parley.HashPassword("correct horse battery staple", parley.DefaultPasswordParams)
+	}
+}

@@ -400,8 +400,8 @@ func (a *auth) handleChangePassword() http.Handler {
 			writeError(w, r, a.logger, err)
 			return
 		}
-		if s.Kind != parley.SessionAccount {
-			writeError(w, r, a.logger, parley.CodeErrorf(parley.Forbidden, codeAccountRequired, "A bearer token cannot change the password; sign in."))
+		if err := signedInHere(s, "change the password"); err != nil {
+			writeError(w, r, a.logger, err)
 			return
 		}
 		if err := parley.ValidatePassword(req.New); err != nil {
@@ -491,8 +491,8 @@ func (a *auth) handleCreateToken() http.Handler {
 			writeError(w, r, a.logger, err)
 			return
 		}
-		if s.Kind != parley.SessionAccount {
-			writeError(w, r, a.logger, parley.CodeErrorf(parley.Forbidden, codeAccountRequired, "A bearer token cannot make tokens; sign in."))
+		if err := signedInHere(s, "make tokens"); err != nil {
+			writeError(w, r, a.logger, err)
 			return
 		}
 		ttl, err := tokenTTL(req.ExpiresIn)
@@ -512,6 +512,15 @@ func (a *auth) handleCreateToken() http.Handler {
 		}
 		encode(w, http.StatusCreated, response{Token: token, Session: viewSession(made, s.ID)})
 	})
+}
+
+// signedInHere refuses what only a password sign-in may do, such as
+// changing the password or making tokens, to a bearer token's session.
+func signedInHere(s signedIn, what string) error {
+	if s.Kind != parley.SessionAccount {
+		return parley.CodeErrorf(parley.Forbidden, codeAccountRequired, "A bearer token cannot %s; sign in.", what)
+	}
+	return nil
 }
 
 // tokenTTL reads the life asked of a bearer token.

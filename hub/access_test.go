@@ -2,13 +2,11 @@ package hub
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"testing/synctest"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/protocol"
-	"github.com/parley-chat/parley/sqlite"
 )
 
 // TestPrivateRoomJoin: a private room admits its members only, and to
@@ -17,17 +15,8 @@ import (
 func TestPrivateRoomJoin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
-		for _, name := range []string{"ana", "bob", "cy"} {
-			if err := store.CreateAccount(ctx, &parley.Account{Name: name, PasswordHash: hash}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		store := openStore(t)
+		addAccounts(t, store, "ana", "bob", "cy")
 		secret := parley.NewPrivateRoomName()
 		if err := store.CreateRoom(ctx, &parley.Room{Name: secret, Kind: parley.RoomPrivate, Owner: "ana"}, []string{"bob"}); err != nil {
 			t.Fatal(err)
@@ -98,11 +87,7 @@ func TestPrivateRoomJoin(t *testing.T) {
 func TestNotify(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
+		store := openStore(t)
 		broker := NewLocal()
 		here, there := startHubOn(t, store, broker, Options{}), startHubOn(t, store, broker, Options{})
 		synctest.Wait()

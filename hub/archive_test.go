@@ -2,13 +2,11 @@ package hub
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"testing/synctest"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/protocol"
-	"github.com/parley-chat/parley/sqlite"
 )
 
 // TestArchivedRoom: an archived room is read as before, with its
@@ -46,11 +44,7 @@ func TestArchivedRoom(t *testing.T) {
 func TestCloseRoom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
+		store := openStore(t)
 		broker := NewLocal()
 		here, there := startHubOn(t, store, broker, Options{Grace: serverGrace}), startHubOn(t, store, broker, Options{Grace: serverGrace})
 		synctest.Wait()

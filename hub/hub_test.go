@@ -263,13 +263,30 @@ type fixture struct {
 // with it.
 func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	return startHub(t, openStore(t), opts)
+}
+
+// openStore opens a fresh SQLite store, closed when the test ends. Called
+// in a bubble, it opens the store there too.
+func openStore(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatalf("sqlite.Open() = %v", err)
 	}
-	t.Cleanup(func() { store.Close() })
-	return startHub(t, store, opts)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// addAccounts makes an account for each name in store.
+func addAccounts(t *testing.T, store parley.Store, names ...string) {
+	t.Helper()
+	hash := parley.HashPassword("password", parley.PasswordParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 16})
+	for _, name := range names {
+		if err := store.CreateAccount(context.Background(), &parley.Account{Name: name, PasswordHash: hash}); err != nil {
+			t.Fatalf("CreateAccount(%q) = %v", name, err)
+		}
+	}
 }
 
 func startHub(t *testing.T, store parley.Store, opts Options) *fixture {
@@ -560,11 +577,7 @@ func (s *roomReads) Room(ctx context.Context, name string) (*parley.Room, error)
 // rooms it counts, and the store itself, to change it behind the hub.
 func readCountingFixture(t *testing.T) (*sqlite.DB, *roomReads, *fixture) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open() = %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t)
 	store := &roomReads{Store: db}
 	return db, store, startHub(t, store, Options{})
 }
@@ -872,11 +885,7 @@ func TestGapIsFilledFromStore(t *testing.T) {
 func TestLateEntryFillsItsGap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := openStore(t)
 		store := &pageStore{Store: db} // counts reads of entries; fails none
 		f := startHub(t, store, Options{})
 		ana, pa := f.connect(t, "ana")
@@ -993,12 +1002,7 @@ func (s *heldLeave) Leave(ctx context.Context, room, nick string) (*parley.Entry
 // of the old grace period does not cut the new one short.
 func TestGraceEndsOnlyTheLatest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := openStore(t)
 		store := &heldLeave{Store: db, nick: "carol", entered: make(chan struct{}, 1), proceed: make(chan struct{})}
 		f := startHub(t, store, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")
@@ -1186,11 +1190,7 @@ func TestSignOut(t *testing.T) {
 // connections of the sessions ended close on both, and no other.
 func TestEndSessions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
+		store := openStore(t)
 		broker := NewLocal()
 		replicas := []*fixture{startHubOn(t, store, broker, Options{}), startHubOn(t, store, broker, Options{})}
 		synctest.Wait() // both replicas subscribed
@@ -1286,11 +1286,7 @@ func TestTypingIsRateLimited(t *testing.T) {
 func TestRestartEndsStaleMemberships(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
+		store := openStore(t)
 		for _, nick := range []string{"ghost", "back"} {
 			if _, err := store.Join(ctx, "general", nick); err != nil {
 				t.Fatal(err)

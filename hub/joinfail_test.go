@@ -3,13 +3,11 @@ package hub
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/sqlite"
 )
 
 // failingJoins is a store whose Join fails while fail is set, as a store
@@ -32,11 +30,7 @@ func (s *failingJoins) Join(ctx context.Context, room, nick string) (*parley.Ent
 // change, and the joiner can try again.
 func TestRefusedJoinChangesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := openStore(t)
 		store := &failingJoins{Store: db}
 		f := startHub(t, store, Options{Grace: serverGrace})
 		bob, pb := f.connect(t, "bob")

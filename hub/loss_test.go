@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/sqlite"
 )
 
 // The tests of this file run several replicas, each a hub with a broker of
@@ -85,11 +83,7 @@ func (b *netBroker) reconnect() {
 // testNet.
 func replicas(t *testing.T, n int, store func(parley.Store) parley.Store) ([]*fixture, []*netBroker) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open() = %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t)
 	var s parley.Store = db
 	if store != nil {
 		s = store(db)

@@ -2,13 +2,11 @@ package hub
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"testing/synctest"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/sqlite"
 )
 
 // gatedLeaves is a store whose Leave waits for the test, as a slow commit
@@ -32,11 +30,7 @@ func (s *gatedLeaves) Leave(ctx context.Context, room, nick string) (*parley.Ent
 func TestRejoinWhileLeavingKeepsMembership(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := openStore(t)
 		store := &gatedLeaves{Store: db, entered: make(chan struct{}, 10), proceed: make(chan struct{})}
 		f := startHub(t, store, Options{Grace: serverGrace})
 		ana, pa := f.connect(t, "ana")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/sqlite"
 )
 
 // The tests of this file run several replicas as those of loss_test.go do,
@@ -294,11 +292,7 @@ func (n *rosterNet) elsewhereLocked(room, key string, not int) bool {
 // its roster on one rosterNet.
 func rosterReplicas(t *testing.T, n int, setup func(parley.Store)) ([]*fixture, []*netBroker, []*netRoster) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open() = %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t)
 	if setup != nil {
 		setup(db)
 	}
